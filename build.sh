@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# FastTotem build entry point.
+#   ./build.sh          restore, build Release, publish the CLI as out/fasttotem
+#   ./build.sh test     install test prerequisites, run every test project, print "N passed, N failed, N skipped"
+#   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
+#   ./build.sh fuzz     the long decoder fuzz run (10,000,000 inputs)
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the tests need. Installed only when missing, so repeated runs cost nothing.
+TEST_PACKAGES=()
+
+install_prereqs() {
+  [ ${#TEST_PACKAGES[@]} -eq 0 ] && return 0
+  local missing=()
+  for p in "${TEST_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build.sh: missing packages ${missing[*]} (run as root to install them)" >&2
+    [ "${CI:-}" = "true" ] && return 1
+    return 0
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+  dotnet build FastTotem.sln -c Release -v quiet -nologo
+  dotnet publish src/FastTotem.Cli/FastTotem.Cli.csproj -c Release -o out --no-build -v quiet -nologo
+  ln -sf FastTotem.Cli out/fasttotem
+}
+
+run_tests() {
+  install_prereqs
+  dotnet build FastTotem.sln -c Release -v quiet -nologo
+  local log
+  log=$(mktemp)
+  set +e
+  dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  # Sum the per-project summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12").
+  local sums
+  sums=$(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
+    | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d %d %d", p, f, s}')
+  local projects
+  projects=$(grep -cE '^(Passed|Failed)!' "$log" || true)
+  rm -f "$log"
+  read -r passed failed skipped <<<"$sums"
+  # A project that crashed prints no summary: count it as a failure rather than hide it.
+  local expected
+  expected=$(ls tests/*/*.csproj | wc -l)
+  if [ "$projects" -lt "$expected" ]; then
+    failed=$((failed + expected - projects))
+    echo "build.sh: only $projects of $expected test projects reported a summary" >&2
+  fi
+  echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+  [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+case "${1:-build}" in
+  build) build ;;
+  test) shift; run_tests "$@" ;;
+  bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
+  fuzz) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- fuzz "${1:-10000000}" ;;
+  *) echo "usage: ./build.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
+esac
