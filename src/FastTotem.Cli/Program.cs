@@ -2,9 +2,36 @@ namespace FastTotem.Cli;
 
 internal static class Program
 {
+    private const string Usage = """
+        usage: fasttotem <command> [options]
+          decode FILE [--port N] [--json]   decode the Totem datagrams of a pcap/pcapng capture
+          sim --nodes N --seed S ...        run the deterministic ring simulator
+        """;
+
     private static int Main(string[] args)
     {
-        Console.Error.WriteLine("usage: fasttotem <decode|sim> ...");
-        return 2;
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        string[] rest = args[1..];
+        switch (args[0])
+        {
+            case "decode":
+                return DecodeCommand.Run(rest);
+            case "sim":
+                return SimCommand.Run(rest);
+            case "-h":
+            case "--help":
+            case "help":
+                Console.WriteLine(Usage);
+                return 0;
+            default:
+                Console.Error.WriteLine($"fasttotem: unknown command '{args[0]}'");
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
     }
 }
