@@ -26,6 +26,9 @@ public sealed class CaptureContents
     /// </summary>
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>Capture time of the first frame of any kind (ns since the Unix epoch), or 0 for an empty capture.</summary>
+    public long FirstFrameTimestampNs { get; internal init; }
+
     /// <summary>True when the file ends inside a record (a capture cut off while being written).</summary>
     public bool Truncated { get; internal init; }
 }

@@ -60,7 +60,10 @@ public static class CaptureFile
             warnings.Add($"{incomplete} fragmented IP datagram(s) never completed");
         }
 
-        return new CaptureContents(format, frames.Count, datagrams, warnings) { Truncated = truncated };
+        return new CaptureContents(format, frames.Count, datagrams, warnings) {
+            Truncated = truncated,
+            FirstFrameTimestampNs = frames.Count > 0 ? frames[0].TimestampNs : 0,
+        };
     }
 
     /// <summary>The UDP datagrams of a capture file, in capture order.</summary>
