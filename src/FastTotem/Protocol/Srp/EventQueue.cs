@@ -107,16 +107,16 @@ internal sealed class EventQueue
         if (item.Kind == SrpEventKind.Deliver)
         {
             ReadOnlySpan<byte> frame = item.Store!.Get(item.Seq);
-            if (frame.Length < SrpFrame.McastHeaderSize)
+            if (McastCodec.TryDecode(frame, out McastHeader header, out ReadOnlySpan<byte> payload, out bool foreign)
+                != WireError.None)
             {
                 ThrowHelper.ThrowEventsNotDrained();
             }
 
-            bool foreign = SrpFrame.IsForeignEndian(frame);
-            ev.SenderNodeId = SrpFrame.ReadU32(frame, SrpFrame.HeaderNodeIdOffset, foreign);
+            ev.SenderNodeId = header.Header.NodeId;
             ev.Seq = item.Seq;
             ev.ForeignEndian = foreign;
-            ev.Payload = frame[SrpFrame.McastHeaderSize..];
+            ev.Payload = payload;
             return true;
         }
 

@@ -1,3 +1,5 @@
+using FastTotem.Wire;
+
 namespace FastTotem.Protocol.Srp;
 
 public sealed partial class SrpEngine
@@ -75,9 +77,8 @@ public sealed partial class SrpEngine
 
             if (skip)
             {
-                bool swap = SrpFrame.IsForeignEndian(frame);
-                uint from = SrpFrame.ReadU32(frame, SrpFrame.McastSystemFromOffset, swap);
-                if (!_deliverMembList.Contains(from))
+                McastCodec.TryDecode(frame, out McastHeader header, out _, out _);
+                if (!_deliverMembList.Contains(header.SystemFrom))
                 {
                     continue;
                 }

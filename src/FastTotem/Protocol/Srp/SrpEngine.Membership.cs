@@ -52,74 +52,44 @@ public sealed partial class SrpEngine
 
     private int EncodeJoin(Span<byte> buffer, uint headerNodeId, ReadOnlySpan<uint> proc, ReadOnlySpan<uint> failed)
     {
-        SrpFrame.WriteHeader(buffer, MessageType.MembJoin, 0, headerNodeId);
-        SrpFrame.WriteU32(buffer, SrpFrame.JoinSystemFromOffset, _myId);
-        SrpFrame.WriteU32(buffer, SrpFrame.JoinProcEntriesOffset, (uint)proc.Length);
-        SrpFrame.WriteU32(buffer, SrpFrame.JoinFailedEntriesOffset, (uint)failed.Length);
-        SrpFrame.WriteU64(buffer, SrpFrame.JoinRingSeqOffset, _ringId.Seq);
-        int off = SrpFrame.JoinHeaderSize;
-        for (int i = 0; i < proc.Length; i++, off += 4)
+        var join = new MembJoin
         {
-            SrpFrame.WriteU32(buffer, off, proc[i]);
-        }
-
-        for (int i = 0; i < failed.Length; i++, off += 4)
-        {
-            SrpFrame.WriteU32(buffer, off, failed[i]);
-        }
-
-        return off;
+            Header = new TotemHeader(MessageType.MembJoin, headerNodeId),
+            SystemFrom = _myId,
+            RingSeq = _ringId.Seq,
+        };
+        MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written);
+        return written;
     }
 
     /// <summary>memb_merge_detect_transmit.</summary>
     private void MergeDetectTransmit()
     {
-        SrpFrame.WriteHeader(_frame, MessageType.MembMergeDetect, 0, _myId);
-        SrpFrame.WriteU32(_frame, SrpFrame.MergeSystemFromOffset, _myId);
-        SrpFrame.WriteRingId(_frame, SrpFrame.MergeRingIdOffset, _ringId);
-        _tx.EnqueueControl(_frame.AsSpan(0, SrpFrame.MergeDetectSize), 0);
+        var message = new MembMergeDetect
+        {
+            Header = new TotemHeader(MessageType.MembMergeDetect, _myId),
+            SystemFrom = _myId,
+            RingId = _ringId,
+        };
+        MembMergeDetectCodec.TryEncode(message, _frame, out int written);
+        _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.MergeDetectTx++;
     }
 
     /// <summary>message_handler_memb_join: validate, raise the highest ring seq seen, then act by state.</summary>
-    private void HandleJoin(ReadOnlySpan<byte> datagram, bool swap)
+    private void HandleJoin(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SrpFrame.JoinHeaderSize)
+        if (MembJoinCodec.TryDecode(datagram, out MembJoin join, _joinProc, _joinFailed) != WireError.None)
         {
             _counters.DropBadLength++;
             return;
         }
 
-        uint procCount = SrpFrame.ReadU32(datagram, SrpFrame.JoinProcEntriesOffset, swap);
-        uint failedCount = SrpFrame.ReadU32(datagram, SrpFrame.JoinFailedEntriesOffset, swap);
-        if (procCount > WireLimits.ProcessorCountMax || failedCount > WireLimits.ProcessorCountMax)
-        {
-            _counters.DropBadLength++;
-            return;
-        }
-
-        if (datagram.Length < SrpFrame.JoinHeaderSize + 4 * (int)(procCount + failedCount))
-        {
-            _counters.DropBadLength++;
-            return;
-        }
-
-        uint headerNodeId = SrpFrame.ReadU32(datagram, SrpFrame.HeaderNodeIdOffset, swap);
-        uint from = SrpFrame.ReadU32(datagram, SrpFrame.JoinSystemFromOffset, swap);
-        ulong ringSeq = SrpFrame.ReadU64(datagram, SrpFrame.JoinRingSeqOffset, swap);
-        int off = SrpFrame.JoinHeaderSize;
-        for (int i = 0; i < (int)procCount; i++, off += 4)
-        {
-            _joinProc[i] = SrpFrame.ReadU32(datagram, off, swap);
-        }
-
-        for (int i = 0; i < (int)failedCount; i++, off += 4)
-        {
-            _joinFailed[i] = SrpFrame.ReadU32(datagram, off, swap);
-        }
-
-        ReadOnlySpan<uint> proc = _joinProc.AsSpan(0, (int)procCount);
-        ReadOnlySpan<uint> failed = _joinFailed.AsSpan(0, (int)failedCount);
+        uint headerNodeId = join.Header.NodeId;
+        uint from = join.SystemFrom;
+        ulong ringSeq = join.RingSeq;
+        ReadOnlySpan<uint> proc = _joinProc.AsSpan(0, (int)join.ProcListEntries);
+        ReadOnlySpan<uint> failed = _joinFailed.AsSpan(0, (int)join.FailedListEntries);
 
         // A LEAVE from ourselves (a driver looping it back) means nothing to us.
         if (headerNodeId == 0 && from == _myId)
@@ -365,7 +335,7 @@ public sealed partial class SrpEngine
         CommitTokenBuffer ct = _commitToken;
         _newMembList.CopyFrom(ct.AddrSpan);
         int index = ct.MembIndex;
-        ref CommitMembEntry mine = ref ct.Entries[index];
+        ref MembCommitTokenMembEntry mine = ref ct.Entries[index];
         mine.RingId = _oldRingId;
         mine.Aru = _oldRingStateAru;
         _myReceivedFlg = _myAru == _myHighSeqReceived;

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
@@ -12,42 +11,35 @@ public sealed partial class SrpEngine
     /// </summary>
     private void Dispatch(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SrpFrame.HeaderSize)
+        WireError error = TotemDatagram.TryParse(datagram, out TotemHeader header, out bool swap);
+        switch (error)
         {
-            _counters.DropTruncated++;
-            return;
+            case WireError.None:
+                break;
+            case WireError.Truncated:
+                _counters.DropTruncated++;
+                return;
+            case WireError.BadMagic:
+                _counters.DropBadMagic++;
+                return;
+            case WireError.BadVersion:
+                _counters.DropBadVersion++;
+                return;
+            default:
+                _counters.DropUnknownType++;
+                return;
         }
 
-        ushort magic = BinaryPrimitives.ReadUInt16LittleEndian(datagram);
-        if (magic != TotemHeader.MagicValue && magic != TotemHeader.MagicSwapped)
-        {
-            _counters.DropBadMagic++;
-            return;
-        }
-
-        if (datagram[2] != TotemHeader.VersionValue)
-        {
-            _counters.DropBadVersion++;
-            return;
-        }
-
-        bool swap = magic == TotemHeader.MagicSwapped;
         if (swap)
         {
             _counters.ForeignEndianRx++;
         }
 
-        var type = (MessageType)datagram[SrpFrame.HeaderTypeOffset];
-        if (type > MessageType.TokenHoldCancel)
-        {
-            _counters.DropUnknownType++;
-            return;
-        }
+        MessageType type = header.Type;
 
         // Our own "mcast"-path datagrams were already handled through the internal loopback; a driver that loops
         // them back as the kernel does must not make us process them twice.
-        uint headerNodeId = SrpFrame.ReadU32(datagram, SrpFrame.HeaderNodeIdOffset, swap);
-        if (headerNodeId == _myId && type != MessageType.OrfToken && type != MessageType.MembCommitToken)
+        if (header.NodeId == _myId && type != MessageType.OrfToken && type != MessageType.MembCommitToken)
         {
             _counters.DropOwnLoopback++;
             return;
@@ -61,15 +53,15 @@ public sealed partial class SrpEngine
                 break;
             case MessageType.Mcast:
                 _counters.McastRx++;
-                HandleMcast(datagram, swap);
+                HandleMcast(datagram);
                 break;
             case MessageType.MembMergeDetect:
                 _counters.MergeDetectRx++;
-                HandleMergeDetect(datagram, swap);
+                HandleMergeDetect(datagram);
                 break;
             case MessageType.MembJoin:
                 _counters.JoinRx++;
-                HandleJoin(datagram, swap);
+                HandleJoin(datagram);
                 break;
             case MessageType.MembCommitToken:
                 _counters.CommitTokenRx++;
@@ -77,7 +69,7 @@ public sealed partial class SrpEngine
                 break;
             case MessageType.TokenHoldCancel:
                 _counters.TokenHoldCancelRx++;
-                HandleTokenHoldCancel(datagram, swap);
+                HandleTokenHoldCancel(datagram);
                 break;
         }
     }
@@ -91,25 +83,23 @@ public sealed partial class SrpEngine
         for (int guard = 0; guard < 8 && _ownJoinPending && IsRunning; guard++)
         {
             _ownJoinPending = false;
-            HandleJoin(_ownJoin.AsSpan(0, _ownJoinLength), swap: false);
+            HandleJoin(_ownJoin.AsSpan(0, _ownJoinLength));
         }
     }
 
     /// <summary>message_handler_mcast.</summary>
-    private void HandleMcast(ReadOnlySpan<byte> datagram, bool swap)
+    private void HandleMcast(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SrpFrame.McastHeaderSize)
+        if (McastCodec.TryDecode(datagram, out McastHeader header, out _, out _) != WireError.None)
         {
             _counters.DropBadLength++;
             return;
         }
 
-        bool encapsulated = datagram[SrpFrame.HeaderEncapsulatedOffset] == TotemHeader.Encapsulated;
-        MembRingId ringId = SrpFrame.ReadRingId(datagram, SrpFrame.McastRingIdOffset, swap);
-        if (ringId != _ringId)
+        bool encapsulated = header.IsEncapsulated;
+        if (header.RingId != _ringId)
         {
-            uint from = SrpFrame.ReadU32(datagram, SrpFrame.McastSystemFromOffset, swap);
-            ForeignMessage(from);
+            ForeignMessage(header.SystemFrom);
             return;
         }
 
@@ -122,14 +112,14 @@ public sealed partial class SrpEngine
         }
 
         MessageStore store = encapsulated ? _recovery : _regular;
-        int limit = encapsulated ? store.SlotSize : store.SlotSize - SrpFrame.McastHeaderSize;
+        int limit = encapsulated ? store.SlotSize : store.SlotSize - McastHeader.Size;
         if (datagram.Length > limit)
         {
             _counters.DropTooLarge++;
             return;
         }
 
-        uint seq = SrpFrame.ReadU32(datagram, SrpFrame.McastSeqOffset, swap);
+        uint seq = header.Seq;
         if (store.InRange(seq) && !store.Contains(seq))
         {
             store.Add(seq, datagram);
@@ -173,33 +163,32 @@ public sealed partial class SrpEngine
     }
 
     /// <summary>message_handler_memb_merge_detect.</summary>
-    private void HandleMergeDetect(ReadOnlySpan<byte> datagram, bool swap)
+    private void HandleMergeDetect(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SrpFrame.MergeDetectSize)
+        if (MembMergeDetectCodec.TryDecode(datagram, out MembMergeDetect message) != WireError.None)
         {
             _counters.DropBadLength++;
             return;
         }
 
-        MembRingId ringId = SrpFrame.ReadRingId(datagram, SrpFrame.MergeRingIdOffset, swap);
-        if (ringId == _ringId)
+        if (message.RingId == _ringId)
         {
             return;
         }
 
-        ForeignMessage(SrpFrame.ReadU32(datagram, SrpFrame.MergeSystemFromOffset, swap));
+        ForeignMessage(message.SystemFrom);
     }
 
     /// <summary>message_handler_token_hold_cancel. The ring id is compared raw, as corosync does.</summary>
-    private void HandleTokenHoldCancel(ReadOnlySpan<byte> datagram, bool swap)
+    private void HandleTokenHoldCancel(ReadOnlySpan<byte> datagram)
     {
-        if (datagram.Length < SrpFrame.HoldCancelSize)
+        if (TokenHoldCancelCodec.TryDecode(datagram, out TokenHoldCancel message) != WireError.None)
         {
             _counters.DropBadLength++;
             return;
         }
 
-        if (swap || SrpFrame.ReadRingId(datagram, SrpFrame.HoldCancelRingIdOffset, swap: false) != _ringId)
+        if (message.RingId != _ringId)
         {
             return;
         }

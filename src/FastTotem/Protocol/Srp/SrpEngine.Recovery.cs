@@ -127,20 +127,15 @@ public sealed partial class SrpEngine
         for (uint i = 1; i <= range && i <= (uint)_recovery.Capacity; i++)
         {
             ReadOnlySpan<byte> outer = _recovery.Get(i);
-            if (outer.Length < 2 * SrpFrame.McastHeaderSize
-                || outer[SrpFrame.HeaderEncapsulatedOffset] != TotemHeader.Encapsulated)
+            if (McastCodec.TryDecode(outer, out McastHeader outerHeader, out ReadOnlySpan<byte> inner, out _) != WireError.None
+                || !outerHeader.IsEncapsulated
+                || McastCodec.TryDecode(inner, out McastHeader innerHeader, out _, out _) != WireError.None
+                || innerHeader.RingId != _oldRingId)
             {
                 continue;
             }
 
-            ReadOnlySpan<byte> inner = outer[SrpFrame.McastHeaderSize..];
-            bool swap = SrpFrame.IsForeignEndian(inner);
-            if (SrpFrame.ReadRingId(inner, SrpFrame.McastRingIdOffset, swap) != _oldRingId)
-            {
-                continue;
-            }
-
-            uint innerSeq = SrpFrame.ReadU32(inner, SrpFrame.McastSeqOffset, swap);
+            uint innerSeq = innerHeader.Seq;
             if (_regular.InRange(innerSeq) && !_regular.Contains(innerSeq))
             {
                 _regular.Add(innerSeq, inner);

@@ -244,13 +244,13 @@ public sealed partial class SrpEngine
         int i = 0;
         while (retransmitted < allowed && i < token.RtrCount)
         {
-            if (token.RtrRingId[i] != _ringId || !store.Contains(token.RtrSeq[i]))
+            if (token.Rtr[i].RingId != _ringId || !store.Contains(token.Rtr[i].Seq))
             {
                 i++;
                 continue;
             }
 
-            _tx.EnqueueStored(store, token.RtrSeq[i]);
+            _tx.EnqueueStored(store, token.Rtr[i].Seq);
             _counters.McastRetransmitTx++;
             token.RemoveRtrAt(i);
             retransmitted++;
@@ -280,7 +280,7 @@ public sealed partial class SrpEngine
             bool listed = false;
             for (int j = 0; j < token.RtrCount; j++)
             {
-                if (token.RtrSeq[j] == seq)
+                if (token.Rtr[j].Seq == seq)
                 {
                     listed = true;
                     break;
@@ -289,8 +289,7 @@ public sealed partial class SrpEngine
 
             if (!listed)
             {
-                token.RtrRingId[token.RtrCount] = _ringId;
-                token.RtrSeq[token.RtrCount] = seq;
+                token.Rtr[token.RtrCount] = new RtrItem(_ringId, seq);
                 token.RtrCount++;
             }
         }
@@ -325,7 +324,7 @@ public sealed partial class SrpEngine
 
                 payload = _regular.Get(_retransQueue.Peek());
                 encapsulated = TotemHeader.Encapsulated;
-                if (payload.IsEmpty || payload.Length + SrpFrame.McastHeaderSize > store.SlotSize)
+                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.SlotSize)
                 {
                     _retransQueue.Dequeue();
                     continue;
@@ -349,10 +348,16 @@ public sealed partial class SrpEngine
             }
 
             token.Seq = seq;
-            Span<byte> slot = store.SlotFor(seq);
-            SrpFrame.WriteMcastHeader(slot, encapsulated, _myId, seq, _globalSeqno++, _ringId);
-            payload.CopyTo(slot[SrpFrame.McastHeaderSize..]);
-            store.Commit(seq, SrpFrame.McastHeaderSize + payload.Length);
+            var header = new McastHeader
+            {
+                Header = new TotemHeader(MessageType.Mcast, _myId, encapsulated),
+                SystemFrom = _myId,
+                Seq = seq,
+                ThisSeqno = (int)_globalSeqno++,
+                RingId = _ringId,
+            };
+            McastCodec.TryEncode(header, payload, store.SlotFor(seq), out int written);
+            store.Commit(seq, written);
             _tx.EnqueueStored(store, seq);
             if (recovery)
             {
@@ -424,9 +429,9 @@ public sealed partial class SrpEngine
         }
 
         _myTokenHeld = false;
-        SrpFrame.WriteHeader(_frame, MessageType.TokenHoldCancel, 0, _myId);
-        SrpFrame.WriteRingId(_frame, SrpFrame.HoldCancelRingIdOffset, _ringId);
-        _tx.EnqueueControl(_frame.AsSpan(0, SrpFrame.HoldCancelSize), 0);
+        var message = new TokenHoldCancel { Header = new TotemHeader(MessageType.TokenHoldCancel, _myId), RingId = _ringId };
+        TokenHoldCancelCodec.TryEncode(message, _frame, out int written);
+        _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.TokenHoldCancelTx++;
 
         // Our own copy comes back through the loopback: the rep re-sends the held token at once.

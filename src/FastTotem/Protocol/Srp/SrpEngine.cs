@@ -152,10 +152,10 @@ public sealed partial class SrpEngine
         _tx = new TransmitQueue(_regular.Capacity + 256, 256 * 1024);
         _events = new EventQueue(2 * _regular.Capacity + 64);
 
-        int controlMax = SrpFrame.CommitHeaderSize + WireLimits.ProcessorCountMax * (4 + SrpFrame.CommitMembEntrySize);
+        int controlMax = MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax);
         _frame = new byte[Math.Max(controlMax, slotSize)];
         _lastToken = new byte[controlMax];
-        _ownJoin = new byte[SrpFrame.JoinHeaderSize + 8 * WireLimits.ProcessorCountMax];
+        _ownJoin = new byte[MembJoinCodec.GetEncodedLength(WireLimits.ProcessorCountMax, WireLimits.ProcessorCountMax)];
     }
 
     private static NodeSet NewSet() => new(WireLimits.ProcessorCountMax);
