@@ -1,0 +1,148 @@
+namespace FastTotem.Hosting.Config;
+
+/// <summary>One <c>key: value</c> item of corosync.conf with the line it came from.</summary>
+public sealed record ConfigItem(string Key, string Value, int Line);
+
+/// <summary>
+/// A section of corosync.conf (<c>name { ... }</c>): its items in file order and its subsections.
+/// The syntax follows corosync's parser (coroparse.c parse_section): one statement per line,
+/// '#' starts a comment line, <c>key: value</c> splits at the first colon, braces stand alone.
+/// </summary>
+public sealed class ConfigSection
+{
+    public ConfigSection(string name, int line)
+    {
+        Name = name;
+        Line = line;
+    }
+
+    public string Name { get; }
+
+    public int Line { get; }
+
+    public List<ConfigItem> Items { get; } = new();
+
+    public List<ConfigSection> Sections { get; } = new();
+
+    /// <summary>The last value given for <paramref name="key"/> (corosync lets a later item win).</summary>
+    public ConfigItem? Find(string key)
+    {
+        ConfigItem? found = null;
+        foreach (ConfigItem item in Items)
+        {
+            if (item.Key == key)
+            {
+                found = item;
+            }
+        }
+
+        return found;
+    }
+
+    public IEnumerable<ConfigSection> All(string name)
+    {
+        foreach (ConfigSection s in Sections)
+        {
+            if (s.Name == name)
+            {
+                yield return s;
+            }
+        }
+    }
+
+    public ConfigSection? First(string name)
+    {
+        foreach (ConfigSection s in Sections)
+        {
+            if (s.Name == name)
+            {
+                return s;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Parses corosync.conf text into a tree of sections; errors carry the line number.</summary>
+    public static ConfigSection Parse(string text, string? fileName = null)
+    {
+        var root = new ConfigSection("", 0);
+        var stack = new Stack<ConfigSection>();
+        stack.Push(root);
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            int lineNo = i + 1;
+            string line = lines[i].TrimEnd('\r').Trim(' ', '\t');
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            if (line.Length > 511)
+            {
+                throw new CorosyncConfigException("line too long (corosync reads at most 511 characters)", lineNo, fileName);
+            }
+
+            int brace = line.IndexOf('{');
+            if (brace >= 0)
+            {
+                string name = line[..brace].Trim(' ', '\t');
+                if (name.Length == 0)
+                {
+                    throw new CorosyncConfigException("missing section name before '{'", lineNo, fileName);
+                }
+
+                if (line[(brace + 1)..].Trim(' ', '\t').Length != 0)
+                {
+                    throw new CorosyncConfigException("extra characters after '{'", lineNo, fileName);
+                }
+
+                var section = new ConfigSection(name, lineNo);
+                stack.Peek().Sections.Add(section);
+                stack.Push(section);
+                continue;
+            }
+
+            int colon = line.IndexOf(':');
+            if (colon >= 0)
+            {
+                string key = line[..colon].Trim(' ', '\t');
+                string value = line[(colon + 1)..].Trim(' ', '\t');
+                if (key.Length == 0)
+                {
+                    throw new CorosyncConfigException("missing key before ':'", lineNo, fileName);
+                }
+
+                stack.Peek().Items.Add(new ConfigItem(key, value, lineNo));
+                continue;
+            }
+
+            if (line.Contains('}'))
+            {
+                if (line != "}")
+                {
+                    throw new CorosyncConfigException("extra characters before or after '}'", lineNo, fileName);
+                }
+
+                if (stack.Count == 1)
+                {
+                    throw new CorosyncConfigException("unexpected closing brace", lineNo, fileName);
+                }
+
+                stack.Pop();
+                continue;
+            }
+
+            throw new CorosyncConfigException($"line is not a section start, a section end or a 'key: value' item: '{line}'", lineNo, fileName);
+        }
+
+        if (stack.Count > 1)
+        {
+            ConfigSection open = stack.Peek();
+            throw new CorosyncConfigException($"missing closing brace for section '{open.Name}' opened here", open.Line, fileName);
+        }
+
+        return root;
+    }
+}

@@ -1,0 +1,431 @@
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+
+namespace FastTotem.Hosting.Config;
+
+/// <summary>Totem transports FastTotem speaks. corosync's default, knet, is not one of them.</summary>
+public enum TotemTransport
+{
+    Udpu,
+    Udp,
+}
+
+/// <summary>totem.ip_version (totemconfig.c totem_config_get_ip_version).</summary>
+public enum TotemIpVersion
+{
+    Ipv4,
+    Ipv6,
+    Ipv4Then6,
+    Ipv6Then4,
+}
+
+/// <summary>One <c>nodelist.node</c> entry.</summary>
+public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, uint QuorumVotes, int Line);
+
+/// <summary>
+/// The parts of a corosync.conf that a udpu/udp Totem member uses, read from the very file a
+/// corosync 3.1 node runs with. Unset timing keys stay null so the engine derives them exactly
+/// as corosync does; features FastTotem does not speak are refused with what to use instead.
+/// </summary>
+public sealed class CorosyncConfig
+{
+    public const int DefaultMcastPort = 5405;
+    public const int DefaultTokenMs = 3000;
+    public const int DefaultTokenCoefficientMs = 650;
+    public const string DefaultStateDir = "/var/lib/corosync";
+
+    public string? ClusterName { get; private set; }
+
+    public TotemTransport Transport { get; private set; }
+
+    public TotemIpVersion IpVersion { get; private set; }
+
+    public int TokenMs { get; private set; } = DefaultTokenMs;
+
+    public int TokenCoefficientMs { get; private set; } = DefaultTokenCoefficientMs;
+
+    public int? TokenRetransmitMs { get; private set; }
+
+    public int? HoldMs { get; private set; }
+
+    public int? TokenRetransmitsBeforeLossConst { get; private set; }
+
+    public int? ConsensusMs { get; private set; }
+
+    public int? JoinMs { get; private set; }
+
+    public int? MergeMs { get; private set; }
+
+    public int? DowncheckMs { get; private set; }
+
+    public int? FailRecvConst { get; private set; }
+
+    public int? SeqnoUnchangedConst { get; private set; }
+
+    public int? MissCountConst { get; private set; }
+
+    public int? WindowSize { get; private set; }
+
+    public int? MaxMessages { get; private set; }
+
+    public int NetMtu { get; private set; } = 1500;
+
+    public string? BindNetAddress { get; private set; }
+
+    /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>; derived from the cluster name when unset, as corosync does.</summary>
+    public IPAddress? McastAddress { get; private set; }
+
+    public int McastPort { get; private set; } = DefaultMcastPort;
+
+    public int Ttl { get; private set; } = 1;
+
+    public IReadOnlyList<ConfigNode> Nodes { get; private set; } = Array.Empty<ConfigNode>();
+
+    public string? QuorumProvider { get; private set; }
+
+    public uint? ExpectedVotes { get; private set; }
+
+    public string StateDir { get; private set; } = DefaultStateDir;
+
+    /// <summary>
+    /// totem.token after corosync adds token_coefficient for every node beyond two
+    /// (totemconfig.c totem_volatile_config_read): 3 nodes with defaults give 3650 ms.
+    /// </summary>
+    public int EffectiveTokenMs =>
+        Nodes.Count > 2 ? TokenMs + (Nodes.Count - 2) * TokenCoefficientMs : TokenMs;
+
+    public uint[] NodeIds()
+    {
+        var ids = new uint[Nodes.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = Nodes[i].NodeId;
+        }
+
+        return ids;
+    }
+
+    public static CorosyncConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = System.IO.File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CorosyncConfigException($"cannot read: {e.Message}", 0, path);
+        }
+
+        return Parse(text, path);
+    }
+
+    public static CorosyncConfig Parse(string text, string? fileName = null)
+    {
+        ConfigSection root = ConfigSection.Parse(text, fileName);
+        var config = new CorosyncConfig();
+        var reader = new Reader(fileName);
+
+        ConfigSection totem = root.First("totem")
+            ?? throw new CorosyncConfigException("no 'totem' section", 0, fileName);
+        config.ReadTotem(totem, reader);
+
+        ConfigSection? nodelist = root.First("nodelist");
+        if (nodelist != null)
+        {
+            config.ReadNodelist(nodelist, reader);
+        }
+
+        if (config.Transport == TotemTransport.Udpu && config.Nodes.Count == 0)
+        {
+            throw new CorosyncConfigException("transport udpu needs a nodelist with at least one node", totem.Line, fileName);
+        }
+
+        ConfigSection? quorum = root.First("quorum");
+        if (quorum != null)
+        {
+            config.QuorumProvider = quorum.Find("provider")?.Value;
+            if (quorum.Find("expected_votes") is { } ev)
+            {
+                config.ExpectedVotes = reader.UInt(ev, 1, uint.MaxValue);
+            }
+        }
+
+        if (root.First("system")?.Find("state_dir") is { } sd)
+        {
+            config.StateDir = sd.Value;
+        }
+
+        if (config.Transport == TotemTransport.Udp && config.McastAddress == null)
+        {
+            config.McastAddress = DefaultMcastAddress(config.ClusterName, config.IpVersion)
+                ?? throw new CorosyncConfigException("transport udp needs totem.cluster_name or interface.mcastaddr", totem.Line, fileName);
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// The multicast group corosync derives from the cluster name when mcastaddr is unset
+    /// (totemconfig.c get_cluster_mcast_addr), quirks included: the low byte is taken modulo 255.
+    /// </summary>
+    public static IPAddress? DefaultMcastAddress(string? clusterName, TotemIpVersion version, int linkNumber = 0)
+    {
+        if (clusterName == null)
+        {
+            return null;
+        }
+
+        int value = 0;
+        foreach (char c in clusterName)
+        {
+            value = (value << 1) + (sbyte)(byte)c;
+        }
+
+        ushort clusterId = (ushort)((ushort)value + linkNumber);
+        string text = version is TotemIpVersion.Ipv6 or TotemIpVersion.Ipv6Then4
+            ? $"ff15::{clusterId:x}"
+            : $"239.192.{clusterId >> 8}.{clusterId % 0xFF}";
+        return IPAddress.Parse(text);
+    }
+
+    /// <summary>
+    /// Finds this node the way corosync does: the nodelist entry whose ring0_addr is one of this
+    /// host's addresses. Returns null when none matches.
+    /// </summary>
+    public ConfigNode? FindLocalNode(IEnumerable<IPAddress>? localAddresses = null)
+    {
+        var locals = new HashSet<IPAddress>(localAddresses ?? LocalAddresses());
+        foreach (ConfigNode node in Nodes)
+        {
+            foreach (IPAddress a in ResolveRing0(node))
+            {
+                if (locals.Contains(a))
+                {
+                    return node;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Resolves a node's ring0_addr (a literal or a host name) in the configured family order.</summary>
+    public IPAddress[] ResolveRing0(ConfigNode node)
+    {
+        if (IPAddress.TryParse(node.Ring0Address, out IPAddress? literal))
+        {
+            return new[] { literal };
+        }
+
+        IPAddress[] all;
+        try
+        {
+            all = Dns.GetHostAddresses(node.Ring0Address);
+        }
+        catch (SocketException)
+        {
+            return Array.Empty<IPAddress>();
+        }
+
+        AddressFamily first = IpVersion is TotemIpVersion.Ipv6 or TotemIpVersion.Ipv6Then4 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        bool allowOther = IpVersion is TotemIpVersion.Ipv4Then6 or TotemIpVersion.Ipv6Then4;
+        var result = new List<IPAddress>();
+        foreach (IPAddress a in all)
+        {
+            if (a.AddressFamily == first)
+            {
+                result.Add(a);
+            }
+        }
+
+        if (allowOther)
+        {
+            foreach (IPAddress a in all)
+            {
+                if (a.AddressFamily != first)
+                {
+                    result.Add(a);
+                }
+            }
+        }
+
+        return result.ToArray();
+    }
+
+    private static IEnumerable<IPAddress> LocalAddresses()
+    {
+        foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (UnicastIPAddressInformation u in nic.GetIPProperties().UnicastAddresses)
+            {
+                yield return u.Address;
+            }
+        }
+    }
+
+    private void ReadTotem(ConfigSection totem, Reader r)
+    {
+        ClusterName = totem.Find("cluster_name")?.Value;
+
+        ConfigItem? transport = totem.Find("transport");
+        Transport = transport?.Value switch
+        {
+            "udpu" => TotemTransport.Udpu,
+            "udp" => TotemTransport.Udp,
+            "knet" => throw r.Error(transport, "transport knet is not supported: FastTotem speaks corosync's udpu and udp transports; set 'transport: udpu' on every node"),
+            null => throw r.Error(totem.Line, "totem.transport is not set, so corosync 3 would use knet, which FastTotem does not speak; set 'transport: udpu' (or udp) on every node"),
+            _ => throw r.Error(transport, $"unknown transport '{transport.Value}': use udpu or udp"),
+        };
+
+        if (totem.Find("version") is { } version && version.Value != "2")
+        {
+            throw r.Error(version, $"totem.version must be 2, not '{version.Value}'");
+        }
+
+        foreach (string key in new[] { "crypto_cipher", "crypto_hash" })
+        {
+            if (totem.Find(key) is { } c && c.Value != "none")
+            {
+                throw r.Error(c, $"{key} '{c.Value}' is not supported: FastTotem speaks unencrypted udpu/udp only; set '{key}: none' on every node");
+            }
+        }
+
+        if (totem.Find("secauth") is { } secauth && secauth.Value is "on" or "yes")
+        {
+            throw r.Error(secauth, "secauth is not supported: FastTotem speaks unencrypted udpu/udp only; remove secauth");
+        }
+
+        if (totem.Find("ip_version") is { } ipv)
+        {
+            IpVersion = ipv.Value switch
+            {
+                "ipv4" => TotemIpVersion.Ipv4,
+                "ipv6" => TotemIpVersion.Ipv6,
+                "ipv4-6" => TotemIpVersion.Ipv4Then6,
+                "ipv6-4" => TotemIpVersion.Ipv6Then4,
+                _ => throw r.Error(ipv, $"unknown ip_version '{ipv.Value}': use ipv4, ipv6, ipv4-6 or ipv6-4"),
+            };
+        }
+        else
+        {
+            IpVersion = Transport == TotemTransport.Udp ? TotemIpVersion.Ipv4 : TotemIpVersion.Ipv6Then4;
+        }
+
+        if (totem.Find("token") is { } token)
+        {
+            TokenMs = r.Int(token, 30, int.MaxValue / 4);
+        }
+
+        if (totem.Find("token_coefficient") is { } coefficient)
+        {
+            TokenCoefficientMs = r.Int(coefficient, 0, int.MaxValue / 1024);
+        }
+
+        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 30);
+        HoldMs = r.OptionalInt(totem, "hold", 1);
+        TokenRetransmitsBeforeLossConst = r.OptionalInt(totem, "token_retransmits_before_loss_const", 1);
+        ConsensusMs = r.OptionalInt(totem, "consensus", 1);
+        JoinMs = r.OptionalInt(totem, "join", 1);
+        MergeMs = r.OptionalInt(totem, "merge", 1);
+        DowncheckMs = r.OptionalInt(totem, "downcheck", 1);
+        FailRecvConst = r.OptionalInt(totem, "fail_recv_const", 1);
+        SeqnoUnchangedConst = r.OptionalInt(totem, "seqno_unchanged_const", 1);
+        MissCountConst = r.OptionalInt(totem, "miss_count_const", 1);
+        WindowSize = r.OptionalInt(totem, "window_size", 1);
+        MaxMessages = r.OptionalInt(totem, "max_messages", 1);
+        if (totem.Find("netmtu") is { } mtu)
+        {
+            NetMtu = r.Int(mtu, 576, 65536);
+        }
+
+        foreach (ConfigSection iface in totem.All("interface"))
+        {
+            ConfigItem? link = iface.Find("linknumber") ?? iface.Find("ringnumber");
+            if (link != null && link.Value != "0")
+            {
+                throw r.Error(link, $"link {link.Value} is not supported: udpu and udp use link 0 only; remove this interface section (several links need knet)");
+            }
+
+            BindNetAddress = iface.Find("bindnetaddr")?.Value ?? BindNetAddress;
+            if (iface.Find("mcastaddr") is { } ma)
+            {
+                McastAddress = IPAddress.TryParse(ma.Value, out IPAddress? a) && IsMulticast(a)
+                    ? a
+                    : throw r.Error(ma, $"mcastaddr '{ma.Value}' is not a multicast address");
+            }
+
+            if (iface.Find("mcastport") is { } mp)
+            {
+                McastPort = r.Int(mp, 2, 65535);
+            }
+
+            if (iface.Find("ttl") is { } ttl)
+            {
+                Ttl = r.Int(ttl, 0, 255);
+            }
+        }
+    }
+
+    private void ReadNodelist(ConfigSection nodelist, Reader r)
+    {
+        var nodes = new List<ConfigNode>();
+        foreach (ConfigSection node in nodelist.All("node"))
+        {
+            foreach (ConfigItem item in node.Items)
+            {
+                if (item.Key.StartsWith("ring", StringComparison.Ordinal) && item.Key.EndsWith("_addr", StringComparison.Ordinal) && item.Key != "ring0_addr")
+                {
+                    throw r.Error(item, $"{item.Key} is not supported: udpu and udp use one link (ring0_addr); several links need knet");
+                }
+            }
+
+            ConfigItem addr = node.Find("ring0_addr") ?? throw r.Error(node.Line, "node has no ring0_addr");
+            ConfigItem id = node.Find("nodeid") ?? throw r.Error(node.Line, "node has no nodeid: FastTotem needs an explicit nodeid for every node");
+            uint nodeId = r.UInt(id, 1, uint.MaxValue);
+            uint votes = node.Find("quorum_votes") is { } v ? r.UInt(v, 0, uint.MaxValue) : 1;
+            foreach (ConfigNode other in nodes)
+            {
+                if (other.NodeId == nodeId)
+                {
+                    throw r.Error(id, $"nodeid {nodeId} is used twice (also at line {other.Line})");
+                }
+            }
+
+            nodes.Add(new ConfigNode(nodeId, addr.Value, node.Find("name")?.Value, votes, node.Line));
+        }
+
+        if (nodes.Count > Wire.WireLimits.ProcessorCountMax)
+        {
+            throw r.Error(nodelist.Line, $"the nodelist has {nodes.Count} nodes; a Totem ring holds at most {Wire.WireLimits.ProcessorCountMax}");
+        }
+
+        Nodes = nodes;
+    }
+
+    private static bool IsMulticast(IPAddress a) =>
+        a.AddressFamily == AddressFamily.InterNetworkV6 ? a.IsIPv6Multicast : (a.GetAddressBytes()[0] & 0xF0) == 0xE0;
+
+    /// <summary>Typed reads of items that report the item's line on error.</summary>
+    private readonly struct Reader(string? fileName)
+    {
+        public CorosyncConfigException Error(ConfigItem item, string message) => new(message, item.Line, fileName);
+
+        public CorosyncConfigException Error(int line, string message) => new(message, line, fileName);
+
+        public int Int(ConfigItem item, int min, int max) =>
+            int.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
+                ? v
+                : throw Error(item, $"{item.Key} must be a whole number from {min} to {max}, not '{item.Value}'");
+
+        public uint UInt(ConfigItem item, uint min, uint max) =>
+            uint.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v >= min && v <= max
+                ? v
+                : throw Error(item, $"{item.Key} must be a whole number from {min} to {max}, not '{item.Value}'");
+
+        public int? OptionalInt(ConfigSection s, string key, int min) =>
+            s.Find(key) is { } item ? Int(item, min, int.MaxValue / 4) : null;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using FastTotem.Hosting.Config;
+
+namespace FastTotem.Transport;
+
+/// <summary>One nodelist member as the transport sees it: a nodeid and its ring0 address.</summary>
+public readonly record struct TransportMember(uint NodeId, IPAddress Address);
+
+/// <summary>Socket settings of one Totem link (link 0).</summary>
+public sealed class TransportOptions
+{
+    public required TotemTransport Kind { get; init; }
+
+    public required uint LocalNodeId { get; init; }
+
+    /// <summary>The local ring0 address: sockets bind to it so peers' block_unlisted_ips accepts our datagrams.</summary>
+    public required IPAddress LocalAddress { get; init; }
+
+    /// <summary>mcastport: the token socket's port, and the destination port of every datagram.</summary>
+    public int Port { get; init; } = CorosyncConfig.DefaultMcastPort;
+
+    /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>.</summary>
+    public IPAddress? McastAddress { get; init; }
+
+    public int Ttl { get; init; } = 1;
+
+    /// <summary>Every nodelist member, this node included (udpu unicasts "mcast" traffic to each).</summary>
+    public required TransportMember[] Members { get; init; }
+
+    /// <summary>Drop datagrams whose source IP is not a nodelist address (corosync's block_unlisted_ips, default yes).</summary>
+    public bool BlockUnlistedIps { get; init; } = true;
+
+    public static TransportOptions FromConfig(CorosyncConfig config, uint localNodeId)
+    {
+        var members = new TransportMember[config.Nodes.Count];
+        IPAddress? local = null;
+        for (int i = 0; i < members.Length; i++)
+        {
+            ConfigNode node = config.Nodes[i];
+            IPAddress[] addresses = config.ResolveRing0(node);
+            if (addresses.Length == 0)
+            {
+                throw new CorosyncConfigException($"cannot resolve ring0_addr '{node.Ring0Address}' of node {node.NodeId}", node.Line);
+            }
+
+            members[i] = new TransportMember(node.NodeId, addresses[0]);
+            if (node.NodeId == localNodeId)
+            {
+                local = addresses[0];
+            }
+        }
+
+        if (local == null)
+        {
+            throw new CorosyncConfigException($"nodeid {localNodeId} is not in the nodelist");
+        }
+
+        return new TransportOptions
+        {
+            Kind = config.Transport,
+            LocalNodeId = localNodeId,
+            LocalAddress = local,
+            Port = config.McastPort,
+            McastAddress = config.McastAddress,
+            Ttl = config.Ttl,
+            Members = members,
+        };
+    }
+}

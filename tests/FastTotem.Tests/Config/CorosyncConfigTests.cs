@@ -1,0 +1,129 @@
+using System.Net;
+using FastTotem.Hosting.Config;
+
+namespace FastTotem.Tests.Config;
+
+public class CorosyncConfigTests
+{
+    // The lab configuration of the fixture captures (INDEX.md), verbatim but for paths.
+    private const string LabConfig = """
+        totem {
+        	version: 2
+        	cluster_name: fsalab
+        	transport: udpu
+        	crypto_cipher: none
+        	crypto_hash: none
+        	token: 1000
+        }
+
+        logging {
+        	to_stderr: no
+        	timestamp: hires
+        	debug: on
+        }
+
+        quorum {
+        	provider: corosync_votequorum
+        }
+
+        system {
+        	state_dir: /tmp/lab/node1/state
+        }
+
+        nodelist {
+        	node {
+        		nodeid: 1
+        		ring0_addr: 10.212.0.1
+        	}
+        	node {
+        		nodeid: 2
+        		ring0_addr: 10.212.0.2
+        	}
+        	node {
+        		nodeid: 3
+        		ring0_addr: 10.212.0.3
+        		quorum_votes: 2
+        		name: third
+        	}
+        }
+        """;
+
+    [Fact]
+    public void ParsesTheLabConfiguration()
+    {
+        CorosyncConfig c = CorosyncConfig.Parse(LabConfig);
+        Assert.Equal("fsalab", c.ClusterName);
+        Assert.Equal(TotemTransport.Udpu, c.Transport);
+        Assert.Equal(1000, c.TokenMs);
+        Assert.Equal(1650, c.EffectiveTokenMs); // WIRE.md §14: 1000 + 650 × (3 − 2)
+        Assert.Equal(new uint[] { 1, 2, 3 }, c.NodeIds());
+        Assert.Equal("10.212.0.3", c.Nodes[2].Ring0Address);
+        Assert.Equal(2u, c.Nodes[2].QuorumVotes);
+        Assert.Equal("third", c.Nodes[2].Name);
+        Assert.Equal("corosync_votequorum", c.QuorumProvider);
+        Assert.Equal("/tmp/lab/node1/state", c.StateDir);
+        Assert.Equal(5405, c.McastPort);
+        Assert.Null(c.ConsensusMs);
+        Assert.Equal(TotemIpVersion.Ipv6Then4, c.IpVersion);
+    }
+
+    [Fact]
+    public void TwoNodeTokenHasNoCoefficient()
+    {
+        string twoNodes = LabConfig.Replace("\tnode {\n\t\tnodeid: 3\n\t\tring0_addr: 10.212.0.3\n\t\tquorum_votes: 2\n\t\tname: third\n\t}\n", "");
+        CorosyncConfig c = CorosyncConfig.Parse(twoNodes);
+        Assert.Equal(2, c.Nodes.Count);
+        Assert.Equal(1000, c.EffectiveTokenMs);
+    }
+
+    [Fact]
+    public void FindsTheLocalNodeByAddress()
+    {
+        CorosyncConfig c = CorosyncConfig.Parse(LabConfig);
+        ConfigNode? local = c.FindLocalNode(new[] { IPAddress.Loopback, IPAddress.Parse("10.212.0.2") });
+        Assert.NotNull(local);
+        Assert.Equal(2u, local.NodeId);
+        Assert.Null(c.FindLocalNode(new[] { IPAddress.Parse("10.212.0.9") }));
+    }
+
+    [Theory]
+    [InlineData("totem {\n\tversion: 2\n\ttoken: 1000\n}\n", 1, "knet")]
+    [InlineData("totem {\n\ttransport: knet\n}\n", 2, "udpu")]
+    [InlineData("totem {\n\ttransport: udpu\n\tcrypto_cipher: aes256\n}\n", 3, "crypto_cipher: none")]
+    [InlineData("totem {\n\ttransport: udpu\n\ttoken: fast\n}\n", 3, "whole number")]
+    [InlineData("totem {\n\ttransport: udpu\n\tthis is not valid\n}\n", 3, "not a section")]
+    [InlineData("totem {\n\ttransport: udpu\n", 1, "missing closing brace")]
+    [InlineData("totem {\n\ttransport: udpu\n}\n}\n", 4, "unexpected closing brace")]
+    [InlineData("totem {\n\ttransport: udpu\n\tinterface {\n\t\tlinknumber: 1\n\t}\n}\n", 4, "link 1")]
+    [InlineData("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t\tring1_addr: 10.1.0.1\n\t}\n}\n", 8, "ring1_addr")]
+    [InlineData("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n", 5, "nodeid")]
+    [InlineData("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: a\n\t}\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: b\n\t}\n}\n", 10, "used twice")]
+    [InlineData("totem {\n\ttransport: udp\n\tinterface {\n\t\tmcastaddr: 10.0.0.1\n\t}\n}\n", 4, "not a multicast")]
+    public void BrokenOrUnsupportedConfigsNameTheLineAndTheFix(string text, int line, string messagePart)
+    {
+        CorosyncConfigException e = Assert.Throws<CorosyncConfigException>(() => CorosyncConfig.Parse(text, "test.conf"));
+        Assert.Equal(line, e.Line);
+        Assert.Contains(messagePart, e.Message);
+        Assert.StartsWith($"test.conf:{line}: ", e.Message);
+    }
+
+    [Fact]
+    public void UdpDerivesTheMulticastGroupFromTheClusterName()
+    {
+        // cluster id of "ab" = ('a' << 1) + 'b' = 194 + 98 = 292 → 239.192.(292 >> 8).(292 % 255) = 239.192.1.37.
+        CorosyncConfig c = CorosyncConfig.Parse("totem {\n\ttransport: udp\n\tcluster_name: ab\n}\n");
+        Assert.Equal(TotemTransport.Udp, c.Transport);
+        Assert.Equal(TotemIpVersion.Ipv4, c.IpVersion);
+        Assert.Equal(IPAddress.Parse("239.192.1.37"), c.McastAddress);
+        Assert.Equal(IPAddress.Parse("ff15::124"), CorosyncConfig.DefaultMcastAddress("ab", TotemIpVersion.Ipv6));
+    }
+
+    [Fact]
+    public void ExplicitMulticastSettingsWin()
+    {
+        CorosyncConfig c = CorosyncConfig.Parse("totem {\n\ttransport: udp\n\tinterface {\n\t\tlinknumber: 0\n\t\tmcastaddr: 239.1.2.3\n\t\tmcastport: 6000\n\t\tttl: 4\n\t}\n}\n");
+        Assert.Equal(IPAddress.Parse("239.1.2.3"), c.McastAddress);
+        Assert.Equal(6000, c.McastPort);
+        Assert.Equal(4, c.Ttl);
+    }
+}
