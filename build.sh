@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages the tests need. Installed only when missing, so repeated runs cost nothing.
-TEST_PACKAGES=()
+TEST_PACKAGES=(corosync libcpg-dev nftables iproute2)
 
 install_prereqs() {
   [ ${#TEST_PACKAGES[@]} -eq 0 ] && return 0

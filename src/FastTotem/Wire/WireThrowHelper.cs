@@ -19,4 +19,9 @@ internal static class WireThrowHelper
     public static void ThrowBigEndianHost() =>
         throw new PlatformNotSupportedException(
             "FastTotem's wire codecs read and write structs in host order and assume a little-endian host.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowArgumentOutOfRange(string paramName) =>
+        throw new ArgumentOutOfRangeException(paramName);
 }

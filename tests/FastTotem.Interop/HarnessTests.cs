@@ -1,0 +1,45 @@
+namespace FastTotem.Interop;
+
+/// <summary>
+/// Proves the harness on its own: two real corosync 3.1.7 daemons in lab namespaces form a ring,
+/// synchronise, and are seen by corosync's own tools; then everything is cleaned up.
+/// </summary>
+public class HarnessTests
+{
+    [SkippableFact]
+    public void TwoCorosyncDaemonsFormARingInTheLab()
+    {
+        Prerequisites.Require();
+        string[] namespacesBefore;
+        using (var lab = new NetLab())
+        {
+            LabNode a = lab.AddHost(1);
+            LabNode b = lab.AddHost(2);
+            lab.CorosyncConf(a, new[] { 1, 2 });
+            lab.CorosyncConf(b, new[] { 1, 2 });
+            lab.StartCorosync(a);
+            lab.StartCorosync(b);
+
+            Assert.True(NetLab.WaitForLog(a, @"Members\[2\]: 1 2", TimeSpan.FromSeconds(15)), "node 1 never saw a 2-member ring");
+            Assert.True(NetLab.WaitForLog(b, @"Completed service synchronization", TimeSpan.FromSeconds(15)), "node 2 never completed sync");
+
+            string quorum = lab.Exec(a, "corosync-quorumtool", "-l");
+            Assert.Matches(@"(?m)^\s+1\s+1\s", quorum);
+            Assert.Matches(@"(?m)^\s+2\s+1\s", quorum);
+            string members = lab.Exec(b, "corosync-cmapctl", "-g", "runtime.members.1.status");
+            Assert.Contains("joined", members);
+            namespacesBefore = NetLab.Run("ip", "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Contains(namespacesBefore, l => l.StartsWith(a.Namespace, StringComparison.Ordinal));
+        }
+
+        string after = NetLab.Run("ip", "netns", "list");
+        foreach (string line in namespacesBefore)
+        {
+            string name = line.Split(' ')[0];
+            if (name.StartsWith("ft", StringComparison.Ordinal))
+            {
+                Assert.DoesNotContain(name, after);
+            }
+        }
+    }
+}
