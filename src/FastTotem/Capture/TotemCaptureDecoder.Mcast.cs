@@ -27,6 +27,7 @@ public sealed partial class TotemCaptureDecoder
             return DecodeFailure.None;
         }
 
+        fields.Set("copy", false);
         if (!header.IsEncapsulated)
         {
             return DecodeTotempg(header.Header.NodeId, payload, foreignEndian, fields, standalone: false);
@@ -46,10 +47,7 @@ public sealed partial class TotemCaptureDecoder
         SetMcastHeader(innerFields, inner);
         fields.Set("inner", innerFields);
         bool seenBefore = !_seenMcasts.Add((inner.Header.NodeId, inner.RingId, inner.Seq, inner.Header.EncapsulatedFlag));
-        if (seenBefore)
-        {
-            innerFields.Set("copy", true);
-        }
+        innerFields.Set("copy", seenBefore);
 
         DecodeFailure failure = DecodeTotempg(inner.Header.NodeId, innerPayload, innerForeign, innerFields, standalone: seenBefore);
         return failure.Error == WireError.None ? failure : failure with { Layer = "inner." + failure.Layer };
