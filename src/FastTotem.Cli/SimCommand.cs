@@ -1,10 +1,40 @@
+using FastTotem.Sim;
+
 namespace FastTotem.Cli;
 
+/// <summary>`fasttotem sim`: one deterministic simulated run, checked against the Totem guarantees.</summary>
 internal static class SimCommand
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("fasttotem: 'sim' is not built yet");
-        return 2;
+        if (args.Length == 1 && (args[0] == "-h" || args[0] == "--help"))
+        {
+            Console.WriteLine(SimArguments.Usage);
+            return 0;
+        }
+
+        if (!SimArguments.TryParse(args, out SimOptions options, out string? error))
+        {
+            Console.Error.WriteLine($"fasttotem sim: {error}");
+            Console.Error.WriteLine(SimArguments.Usage);
+            return 2;
+        }
+
+        SimRunResult result = SimRunner.Run(options);
+        Console.Write(result.Summary());
+        if (result.Report.Passed)
+        {
+            return 0;
+        }
+
+        foreach (Violation v in result.Report.Violations)
+        {
+            Console.WriteLine();
+            Console.Write(v.ToString());
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"replay: fasttotem sim {string.Join(' ', args)}");
+        return 1;
     }
 }

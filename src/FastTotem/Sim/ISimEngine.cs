@@ -1,0 +1,33 @@
+using FastTotem.Wire;
+
+namespace FastTotem.Sim;
+
+/// <summary>
+/// What the simulator needs from a node's protocol engine: the sans-I/O Handle*/Poll* surface of SrpEngine, with
+/// events handed to a sink so the simulator stays independent of the engine's ref-struct event type. The real
+/// engine is plugged in by SrpSimEngine; tests may plug in scripted fakes.
+/// </summary>
+public interface ISimEngine
+{
+    void Start(long nowNs);
+    void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs);
+    void HandleTimeout(long nowNs);
+    /// <summary>True when the engine accepted the payload for multicast.</summary>
+    bool TryMulticast(ReadOnlySpan<byte> totempgPayload);
+    bool PollTransmit(Span<byte> buffer, out int length, out uint destination);
+    long PollTimeout();
+    /// <summary>Hands every pending event to the sink, in order.</summary>
+    void DrainEvents(ISimEventSink sink);
+    /// <summary>A short state name for traces (OPERATIONAL, GATHER, ...).</summary>
+    string StateName { get; }
+}
+
+/// <summary>Receives a node's deliveries and configuration changes as the simulator drains them.</summary>
+public interface ISimEventSink
+{
+    void OnDeliver(uint senderNodeId, ReadOnlySpan<byte> payload);
+    void OnConfigChange(SimConfigKind kind, MembRingId ringId, ReadOnlySpan<uint> members, ReadOnlySpan<uint> left, ReadOnlySpan<uint> joined);
+}
+
+/// <summary>Builds a node's engine; <paramref name="seqStore"/> is the node's persisted ring seq, kept across restarts.</summary>
+public delegate ISimEngine SimEngineFactory(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options);

@@ -1,0 +1,8 @@
+namespace FastTotem.Sim;
+
+/// <summary>The two configuration changes Totem delivers upward (TOTEM_CONFIGURATION_TRANSITIONAL / _REGULAR).</summary>
+public enum SimConfigKind : byte
+{
+    Transitional,
+    Regular,
+}

@@ -1,0 +1,25 @@
+namespace FastTotem.Sim;
+
+/// <summary>Counters of one run, for the summary and for tests that a fault really happened.</summary>
+public sealed class SimStats
+{
+    public long Events;
+    public long DatagramsSent;
+    public long DatagramsArrived;
+    public long DroppedLoss;
+    public long DroppedPartition;
+    public long DroppedFilter;
+    public long DroppedNodeDown;
+    public long Duplicated;
+    public long Reordered;
+    public long BadDestination;
+    public long Multicasts;
+    public long MulticastsRejected;
+    public long Deliveries;
+    public long ConfigChanges;
+    public long RegularConfigs;
+    public long Crashes;
+    public long Restarts;
+    public long Partitions;
+    public long Heals;
+}

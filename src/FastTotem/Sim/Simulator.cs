@@ -1,0 +1,254 @@
+namespace FastTotem.Sim;
+
+/// <summary>
+/// A deterministic Totem ring: N engines on a virtual network with virtual time, driven by one event queue.
+/// Everything random comes from <see cref="SimRandom"/> streams derived from the seed, so a seed replays a run
+/// exactly. Faults come from the random schedule (options) or from the scripting methods (Crash, Partition, ...).
+/// </summary>
+public sealed partial class Simulator
+{
+    /// <summary>Largest datagram an engine may hand out; Totem frames stay under the MTU.</summary>
+    public const int DatagramBufferSize = 9216;
+
+    private readonly PriorityQueue<SimEvent, SimEventKey> _queue = new(1024);
+    private readonly SimNode[] _nodes;
+    private readonly uint[] _nodeList;
+    private readonly SimRingSeqMemory _seqStore = new();
+    private readonly SimEngineFactory _factory;
+    private readonly SimRandom _netRandom;
+    private readonly SimRandom _appRandom;
+    private readonly SimRandom _faultRandom;
+    private readonly byte[] _transmitBuffer = new byte[DatagramBufferSize];
+    private readonly byte[] _payloadBuffer = new byte[2048];
+    private long _sequence;
+    private bool _started;
+
+    public Simulator(SimOptions options)
+    {
+        if (options.Validate() is { } error)
+        {
+            SimThrow.Argument(error);
+        }
+
+        Options = options;
+        _factory = options.EngineFactory ?? DefaultEngineFactory();
+        History = new SimHistory(options.NodeCount);
+        _nodes = new SimNode[options.NodeCount];
+        _nodeList = new uint[options.NodeCount];
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            _nodes[i] = new SimNode(this, i);
+            _nodeList[i] = _nodes[i].NodeId;
+        }
+
+        _netRandom = new SimRandom(SimRandom.Derive(options.Seed, 1));
+        _appRandom = new SimRandom(SimRandom.Derive(options.Seed, 2));
+        _faultRandom = new SimRandom(SimRandom.Derive(options.Seed, 3));
+        _linkFifoNs = new long[options.NodeCount * options.NodeCount];
+    }
+
+    private static SimEngineFactory DefaultEngineFactory()
+    {
+        SimThrow.InvalidOperation("no engine factory given and the SRP engine adapter is not built in yet");
+        return null!;
+    }
+
+    public SimOptions Options { get; }
+    public SimHistory History { get; }
+    public SimStats Stats { get; } = new();
+    public long NowNs { get; private set; }
+    public IReadOnlyList<SimNode> Nodes => _nodes;
+
+    /// <summary>The node with this nodeid (1..N).</summary>
+    public SimNode Node(uint nodeId) => _nodes[nodeId - 1];
+
+    /// <summary>Starts every node at time 0 (called by the first Run).</summary>
+    public void Start()
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        foreach (SimNode node in _nodes)
+        {
+            StartNode(node);
+        }
+
+        ScheduleRandomFaults();
+    }
+
+    /// <summary>Processes every event due up to <paramref name="timeNs"/>; virtual time then stands at that time.</summary>
+    public void RunUntil(long timeNs)
+    {
+        Start();
+        while (_queue.TryPeek(out _, out SimEventKey key) && key.TimeNs <= timeNs)
+        {
+            _queue.TryDequeue(out SimEvent ev, out key);
+            NowNs = key.TimeNs;
+            Stats.Events++;
+            Dispatch(ref ev);
+        }
+
+        if (timeNs > NowNs)
+        {
+            NowNs = timeNs;
+        }
+    }
+
+    /// <summary>Runs to the configured duration and completes the history's run parameters for the checker.</summary>
+    public SimHistory Run()
+    {
+        RunUntil(Options.DurationNs);
+        Finish();
+        return History;
+    }
+
+    /// <summary>Fills in the run parameters (end, heal time, liveness bound) after the last RunUntil.</summary>
+    public void Finish()
+    {
+        History.EndNs = NowNs;
+        History.AppStopNs = Math.Min(Options.AppStopNs, NowNs);
+        History.FaultsHealedNs = _lastFaultNs;
+        bool room = NowNs - _lastFaultNs >= Options.LivenessBoundNs + Options.DrainNs &&
+                    _downCount == 0 && !_partitioned && _loss == 0 && _filter == null;
+        History.LivenessBoundNs = room ? Options.LivenessBoundNs : 0;
+    }
+
+    /// <summary>Runs <paramref name="action"/> at virtual time <paramref name="timeNs"/> (a scripted step).</summary>
+    public void At(long timeNs, Action<Simulator> action) =>
+        Enqueue(Math.Max(timeNs, NowNs), new SimEvent { Kind = SimEventKind.Action, Action = action });
+
+    private void Enqueue(long timeNs, SimEvent ev) => _queue.Enqueue(ev, new SimEventKey(timeNs, _sequence++));
+
+    private void Dispatch(ref SimEvent ev)
+    {
+        switch (ev.Kind)
+        {
+            case SimEventKind.Arrival:
+                Arrive(ref ev);
+                break;
+            case SimEventKind.Timer:
+                FireTimer(ref ev);
+                break;
+            case SimEventKind.AppSend:
+                AppSend(ref ev);
+                break;
+            case SimEventKind.RandomFault:
+                RandomFaultStep();
+                break;
+            case SimEventKind.Action:
+                ev.Action!(this);
+                break;
+        }
+    }
+
+    private void StartNode(SimNode node)
+    {
+        node.ResetForRestart();
+        node.Incarnation++;
+        node.Process = History.StartProcess(NowNs, node.NodeId);
+        node.Engine = _factory(node.NodeId, _nodeList, _seqStore, Options);
+        node.Engine.Start(NowNs);
+        Service(node);
+        ScheduleAppSend(node);
+    }
+
+    /// <summary>After any input to a node: send what it wants to send, record its events, re-arm its timer.</summary>
+    private void Service(SimNode node)
+    {
+        ISimEngine? engine = node.Engine;
+        if (engine == null)
+        {
+            return;
+        }
+
+        while (engine.PollTransmit(_transmitBuffer, out int length, out uint destination))
+        {
+            Send(node, destination, _transmitBuffer.AsSpan(0, length));
+            if (node.Engine != engine)
+            {
+                return; // a filter or action crashed the node mid-send
+            }
+        }
+
+        engine.DrainEvents(node);
+        long deadline = engine.PollTimeout();
+        if (deadline < node.PendingTimerNs)
+        {
+            node.PendingTimerNs = deadline;
+            Enqueue(Math.Max(deadline, NowNs), new SimEvent { Kind = SimEventKind.Timer, Node = node.Index, Incarnation = node.Incarnation });
+        }
+    }
+
+    private void FireTimer(ref SimEvent ev)
+    {
+        SimNode node = _nodes[ev.Node];
+        if (node.Engine == null || ev.Incarnation != node.Incarnation || Math.Max(node.PendingTimerNs, 0) > NowNs)
+        {
+            return; // stale: the node crashed, or an earlier deadline replaced this one
+        }
+
+        node.PendingTimerNs = long.MaxValue;
+        if (node.Engine.PollTimeout() <= NowNs)
+        {
+            node.Engine.HandleTimeout(NowNs);
+        }
+
+        Service(node);
+    }
+
+    private void ScheduleAppSend(SimNode node)
+    {
+        if (Options.MessagesPerSecond <= 0)
+        {
+            return;
+        }
+
+        long meanNs = (long)(SimFormat.NsPerSecond / Options.MessagesPerSecond);
+        long at = NowNs + _appRandom.NextExponential(meanNs);
+        if (at < Options.AppStopNs)
+        {
+            Enqueue(at, new SimEvent { Kind = SimEventKind.AppSend, Node = node.Index, Incarnation = node.Incarnation });
+        }
+    }
+
+    private void AppSend(ref SimEvent ev)
+    {
+        SimNode node = _nodes[ev.Node];
+        if (node.Engine == null || ev.Incarnation != node.Incarnation)
+        {
+            return;
+        }
+
+        Multicast(node);
+        ScheduleAppSend(node);
+    }
+
+    /// <summary>Has <paramref name="node"/>'s application multicast its next numbered message now; false when refused.</summary>
+    public bool Multicast(SimNode node)
+    {
+        if (node.Engine == null)
+        {
+            return false;
+        }
+
+        var id = new MessageId(node.NodeId, node.MessageCounter + 1);
+        int length = SimPayload.Write(_payloadBuffer, id, Options.PayloadDataBytes);
+        bool accepted = node.Engine.TryMulticast(_payloadBuffer.AsSpan(0, length));
+        if (accepted)
+        {
+            node.MessageCounter++;
+            Stats.Multicasts++;
+            History.Multicast(NowNs, node.Process, id);
+        }
+        else
+        {
+            Stats.MulticastsRejected++;
+        }
+
+        Service(node);
+        return accepted;
+    }
+}
