@@ -31,6 +31,9 @@ internal sealed class RingHarness
     /// <summary>Return true to drop the datagram (from and to are nodeids).</summary>
     public Func<uint, uint, ReadOnlyMemory<byte>, bool>? DropFilter { get; set; }
 
+    /// <summary>Rewrites a datagram before it goes on the wire (from, bytes) — e.g. into its big-endian twin.</summary>
+    public Func<uint, byte[], byte[]>? Transform { get; set; }
+
     /// <summary>Receives each delivery (node index, event). Must not keep the spans.</summary>
     public DeliveryHandler? OnDeliver { get; set; }
 
@@ -45,6 +48,7 @@ internal sealed class RingHarness
     public readonly List<(uint Sender, byte[] Payload)>[] Delivered;
 
     public bool RecordDeliveries = true;
+    public readonly int[] ForeignDeliveries;
     public long PacketDrops;
 
     public RingHarness(int nodeCount, Func<uint, uint[], SrpConfig>? configure = null, int tokenMs = 1000)
@@ -59,6 +63,7 @@ internal sealed class RingHarness
         Stores = new MemoryRingSeqStore[nodeCount];
         Running = new bool[nodeCount];
         Delivered = new List<(uint, byte[])>[nodeCount];
+        ForeignDeliveries = new int[nodeCount];
         for (int i = 0; i < nodeCount; i++)
         {
             SrpConfig config = configure?.Invoke(NodeList[i], NodeList)
@@ -145,6 +150,11 @@ internal sealed class RingHarness
             }
             else if (RecordDeliveries)
             {
+                if (ev.ForeignEndian)
+                {
+                    ForeignDeliveries[index]++;
+                }
+
                 Delivered[index].Add((ev.SenderNodeId, ev.Payload.ToArray()));
             }
         }
@@ -165,7 +175,17 @@ internal sealed class RingHarness
         }
 
         int slot = (_head + _count) % PacketCapacity;
-        _txBuffer.AsSpan(0, length).CopyTo(_packets[slot]);
+        if (Transform is not null)
+        {
+            byte[] rewritten = Transform(from, _txBuffer.AsSpan(0, length).ToArray());
+            rewritten.CopyTo(_packets[slot], 0);
+            length = rewritten.Length;
+        }
+        else
+        {
+            _txBuffer.AsSpan(0, length).CopyTo(_packets[slot]);
+        }
+
         _length[slot] = length;
         _from[slot] = (int)from;
         _to[slot] = (int)to;
