@@ -3,6 +3,7 @@
 #   ./build.sh          restore, build Release, publish the CLI as out/fasttotem
 #   ./build.sh test     install test prerequisites, run every test project, print "N passed, N failed, N skipped"
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
+#   ./build.sh native   build the C programs in native/ into out/native/
 #   ./build.sh fuzz     the long decoder fuzz run (10,000,000 inputs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,7 +27,18 @@ install_prereqs() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# native/ C programs against the real libcpg (needs libcpg-dev; skipped with a note when it is missing).
+build_native() {
+  mkdir -p out/native
+  if [ -f /usr/include/corosync/cpg.h ]; then
+    gcc -O2 -Wall -Wextra -Werror -o out/native/cpgprobe native/cpgprobe.c -lcpg
+  else
+    echo "build.sh: libcpg-dev is missing, native/cpgprobe not built" >&2
+  fi
+}
+
 build() {
+  build_native
   dotnet build FastTotem.sln -c Release -v quiet -nologo
   dotnet publish src/FastTotem.Cli/FastTotem.Cli.csproj -c Release -o out --no-build -v quiet -nologo
   ln -sf FastTotem.Cli out/fasttotem
@@ -34,7 +46,7 @@ build() {
 
 run_tests() {
   install_prereqs
-  dotnet build FastTotem.sln -c Release -v quiet -nologo
+  build   # the interop tests run out/fasttotem and out/native/cpgprobe
   local log
   log=$(mktemp)
   set +e
@@ -62,6 +74,7 @@ run_tests() {
 
 case "${1:-build}" in
   build) build ;;
+  native) build_native ;;
   test) shift; run_tests "$@" ;;
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
   fuzz) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- fuzz "${1:-10000000}" ;;

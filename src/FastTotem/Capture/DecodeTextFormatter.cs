@@ -7,13 +7,17 @@ namespace FastTotem.Capture;
 
 /// <summary>
 /// Renders <see cref="DecodedFields"/> as one human-readable line:
-/// <c>#frame time src -> dst type key=value … | totempg … | group service.message key=value …</c>.
-/// Ring ids print as rep.seq, lists as [a,b], nested objects as {key=value …}.
+/// <c>#frame time src -> dst type nodeid=N key=value … | pg [lens] … | service.message key=value …</c>.
+/// Ring ids print as rep.seq, lists as [a,b], nested objects as {key=value …}. The text is a summary:
+/// fields that rarely matter (this_seqno, msg_count, per-message lengths, system_from when it equals
+/// nodeid) are left out; <c>--json</c> has them all.
 /// </summary>
 public static class DecodeTextFormatter
 {
-    /// <summary>Keys printed in the fixed line prefix, not as key=value.</summary>
-    private static readonly HashSet<string> PrefixKeys = ["frame", "time", "src", "dst", "type"];
+    private static readonly HashSet<string> PrefixKeys = ["frame", "time", "src", "dst", "type", "len"];
+
+    /// <summary>Keys only the JSON output carries.</summary>
+    private static readonly HashSet<string> JsonOnlyKeys = ["this_seqno", "msg_count"];
 
     public static string Format(DecodedFields fields)
     {
@@ -22,105 +26,84 @@ public static class DecodeTextFormatter
         line.Append(' ').Append(((double)(fields["time"] ?? 0.0)).ToString("0.000000", CultureInfo.InvariantCulture));
         line.Append(' ').Append(fields["src"]).Append(" -> ").Append(fields["dst"]);
         line.Append(' ').Append(fields["type"] ?? "?");
+        AppendLayer(line, fields, PrefixKeys);
+        line.Append(" (").Append(Convert.ToString(fields["len"], CultureInfo.InvariantCulture)).Append(" B)");
+        return line.ToString();
+    }
+
+    /// <summary>The key=value pairs of one SRP message (outer or encapsulated), then its totempg layer.</summary>
+    private static void AppendLayer(StringBuilder line, DecodedFields fields, HashSet<string>? skip)
+    {
+        object? nodeId = fields["nodeid"];
         foreach (KeyValuePair<string, object?> item in fields)
         {
-            if (PrefixKeys.Contains(item.Key))
+            if ((skip is not null && skip.Contains(item.Key)) || JsonOnlyKeys.Contains(item.Key))
             {
                 continue;
             }
 
             switch (item.Key)
             {
-                case "totempg" when item.Value is DecodedFields pg:
-                    line.Append(" | totempg");
-                    AppendPairs(line, pg);
+                case "system_from" when Equals(item.Value, nodeId):
+                case "encapsulated" when item.Value is false:
+                case "copy" when item.Value is false:
+                case "messages":
                     break;
-                case "messages" when item.Value is IEnumerable messages:
-                    foreach (object? message in messages)
-                    {
-                        line.Append(" |");
-                        if (message is DecodedFields m)
-                        {
-                            AppendMessage(line, m);
-                        }
-                    }
-
+                case "encapsulated":
+                    line.Append(" encapsulated");
+                    break;
+                case "copy":
+                    line.Append(" copy");
+                    break;
+                case "leave" when item.Value is true:
+                    line.Append(" LEAVE");
+                    break;
+                case "foreign_endian" when item.Value is true:
+                    line.Append(" foreign-endian");
                     break;
                 case "inner" when item.Value is DecodedFields inner:
-                    line.Append(" | inner ").Append(inner["type"] ?? "mcast");
-                    foreach (KeyValuePair<string, object?> innerItem in inner)
+                    line.Append(" | inner mcast");
+                    AppendLayer(line, inner, null);
+                    break;
+                case "totempg" when item.Value is DecodedFields pg:
+                    AppendTotempg(line, pg);
+                    if (fields["messages"] is IEnumerable messages)
                     {
-                        if (innerItem.Key == "type")
+                        foreach (object? message in messages)
                         {
-                            continue;
-                        }
-
-                        if (innerItem.Key == "totempg" && innerItem.Value is DecodedFields innerPg)
-                        {
-                            line.Append(" | totempg");
-                            AppendPairs(line, innerPg);
-                        }
-                        else if (innerItem.Key == "messages" && innerItem.Value is IEnumerable innerMessages)
-                        {
-                            foreach (object? message in innerMessages)
+                            if (message is DecodedFields m)
                             {
-                                line.Append(" |");
-                                if (message is DecodedFields m)
-                                {
-                                    AppendMessage(line, m);
-                                }
+                                AppendMessage(line, m);
                             }
-                        }
-                        else
-                        {
-                            AppendPair(line, innerItem.Key, innerItem.Value);
                         }
                     }
 
-                    break;
-                case "copy" when item.Value is true:
-                    line.Append(" copy");
                     break;
                 default:
                     AppendPair(line, item.Key, item.Value);
                     break;
             }
         }
-
-        return line.ToString();
     }
 
-    /// <summary>One service message: "group service.message key=value …".</summary>
-    private static void AppendMessage(StringBuilder line, DecodedFields message)
+    private static void AppendTotempg(StringBuilder line, DecodedFields pg)
     {
-        if (message["groups"] is IEnumerable groups)
+        line.Append(" | pg");
+        if (pg["continuation"] is byte continuation && continuation != 0)
         {
-            line.Append(' ');
-            bool first = true;
-            foreach (object? group in groups)
-            {
-                if (!first)
-                {
-                    line.Append(',');
-                }
-
-                line.Append(group);
-                first = false;
-            }
+            line.Append(" cont=").Append(continuation.ToString(CultureInfo.InvariantCulture));
         }
 
-        if (message["service"] is string service)
+        if (pg["fragmented"] is byte fragmented && fragmented != 0)
         {
-            line.Append(' ').Append(service);
-            if (message["message"] is string name)
-            {
-                line.Append('.').Append(name);
-            }
+            line.Append(" frag=").Append(fragmented.ToString(CultureInfo.InvariantCulture));
         }
 
-        foreach (KeyValuePair<string, object?> item in message)
+        line.Append(' ');
+        AppendValue(line, "msg_len", pg["msg_len"]);
+        foreach (KeyValuePair<string, object?> item in pg)
         {
-            if (item.Key is "groups" or "service" or "message")
+            if (item.Key is "fragmented" or "continuation" or "msg_count" or "msg_len")
             {
                 continue;
             }
@@ -129,10 +112,29 @@ public static class DecodeTextFormatter
         }
     }
 
-    private static void AppendPairs(StringBuilder line, DecodedFields fields)
+    /// <summary>One service message: "| service.message key=value …", the groups only when unusual.</summary>
+    private static void AppendMessage(StringBuilder line, DecodedFields message)
     {
-        foreach (KeyValuePair<string, object?> item in fields)
+        line.Append(" |");
+        if (message["groups"] is string[] groups && !(groups.Length == 1 && groups[0] is "a" or "sync"))
         {
+            line.Append(" groups=");
+            AppendValue(line, "groups", groups);
+        }
+
+        line.Append(' ').Append(message["service"] ?? "?");
+        if (message["message"] is string name)
+        {
+            line.Append('.').Append(name);
+        }
+
+        foreach (KeyValuePair<string, object?> item in message)
+        {
+            if (item.Key is "groups" or "service" or "message" or "len")
+            {
+                continue;
+            }
+
             AppendPair(line, item.Key, item.Value);
         }
     }
@@ -140,10 +142,10 @@ public static class DecodeTextFormatter
     private static void AppendPair(StringBuilder line, string key, object? value)
     {
         line.Append(' ').Append(key).Append('=');
-        AppendValue(line, value);
+        AppendValue(line, key, value);
     }
 
-    private static void AppendValue(StringBuilder line, object? value)
+    private static void AppendValue(StringBuilder line, string key, object? value)
     {
         switch (value)
         {
@@ -151,13 +153,16 @@ public static class DecodeTextFormatter
                 line.Append('-');
                 break;
             case string s:
-                line.Append(s.Length == 0 || s.Contains(' ') || s.Contains('=') ? Quote(s) : s);
+                line.Append(s.Length == 0 || s.Contains(' ') || s.Contains('=') || s.Contains('|') ? Quote(s) : s);
                 break;
             case bool b:
                 line.Append(b ? '1' : '0');
                 break;
+            case uint flags when key == "flags":
+                line.Append("0x").Append(flags.ToString("x", CultureInfo.InvariantCulture));
+                break;
             case double d:
-                line.Append(d.ToString("0.000000", CultureInfo.InvariantCulture));
+                line.Append(d.ToString("0.######", CultureInfo.InvariantCulture));
                 break;
             case MembRingId ring:
                 line.Append(ring.Rep.ToString(CultureInfo.InvariantCulture)).Append('.')
@@ -175,7 +180,7 @@ public static class DecodeTextFormatter
                     }
 
                     line.Append(item.Key).Append('=');
-                    AppendValue(line, item.Value);
+                    AppendValue(line, item.Key, item.Value);
                     first = false;
                 }
 
@@ -194,7 +199,7 @@ public static class DecodeTextFormatter
                         line.Append(',');
                     }
 
-                    AppendValue(line, element);
+                    AppendValue(line, key, element);
                     first = false;
                 }
 

@@ -127,3 +127,50 @@ public class CorosyncConfigTests
         Assert.Equal(4, c.Ttl);
     }
 }
+
+public class SrpConfigFactoryTests
+{
+    [Theory]
+    // WIRE.md §14, measured with corosync-cmapctl on real 3.1.7 daemons.
+    [InlineData(2, null, 3000, 714, 561, 3600)]
+    [InlineData(3, null, 3650, 869, 685, 4380)]
+    [InlineData(2, 1000, 1000, 238, 180, 1200)]
+    [InlineData(3, 1000, 1650, 392, 303, 1980)]
+    public void DerivesTimersLikeCorosync(int nodes, int? token, int tokenMs, int retransmitMs, int holdMs, int consensusMs)
+    {
+        var text = new System.Text.StringBuilder("totem {\n\ttransport: udpu\n");
+        if (token is int t)
+        {
+            text.Append($"\ttoken: {t}\n");
+        }
+
+        text.Append("}\nnodelist {\n");
+        for (int i = 1; i <= nodes; i++)
+        {
+            text.Append($"\tnode {{\n\t\tnodeid: {i}\n\t\tring0_addr: 10.0.0.{i}\n\t}}\n");
+        }
+
+        text.Append("}\n");
+        var srp = FastTotem.Hosting.Config.SrpConfigFactory.Create(CorosyncConfig.Parse(text.ToString()), 1);
+        Assert.Equal(tokenMs, srp.TokenMs);
+        Assert.Equal(retransmitMs, srp.TokenRetransmitMs);
+        Assert.Equal(holdMs, srp.HoldMs);
+        Assert.Equal(consensusMs, srp.ConsensusMs);
+        Assert.Equal(50, srp.JoinMs);
+        Assert.Equal(200, srp.MergeMs);
+        Assert.Equal(50, srp.WindowSize);
+        Assert.Equal(17, srp.MaxMessages);
+    }
+
+    [Fact]
+    public void ExplicitKeysOverrideDerivedOnes()
+    {
+        var c = CorosyncConfig.Parse("totem {\n\ttransport: udpu\n\ttoken: 2000\n\tconsensus: 5000\n\twindow_size: 100\n\tmax_messages: 25\n\tjoin: 60\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n");
+        var srp = FastTotem.Hosting.Config.SrpConfigFactory.Create(c, 1);
+        Assert.Equal(2000, srp.TokenMs);
+        Assert.Equal(5000, srp.ConsensusMs);
+        Assert.Equal(100, srp.WindowSize);
+        Assert.Equal(25, srp.MaxMessages);
+        Assert.Equal(60, srp.JoinMs);
+    }
+}

@@ -1,0 +1,315 @@
+/*
+ * cpgprobe: a CPG client for FastTotem's interop tests and benchmarks, written against the real
+ * libcpg of corosync 3.1.7 (Debian's libcpg-dev).
+ *
+ * It joins a group, optionally sends numbered, timestamped messages of a given size at a given
+ * rate, and prints one parseable line per event on stdout:
+ *
+ *   ready nodeid=N pid=P group=G
+ *   confchg group=G members=n:p,... joined=n:p:r,... left=n:p:r,...
+ *   totem ring=REP.SEQ members=n,...
+ *   recv from=N:P seq=K size=S lat_ns=L        (only with -v; L = now - sender timestamp, CLOCK_MONOTONIC)
+ *   sent seq=K                                  (only with -v)
+ *   stats sent=A received=B bytes=C gaps=D reorders=E foreign=F duration_ns=T
+ *
+ * "gaps" counts sequence numbers skipped per sender, "reorders" counts messages older than one
+ * already seen from that sender. "foreign" counts received messages that are not probe messages.
+ * Exit status: 0 ok, 1 a libcpg call failed, 2 bad arguments.
+ */
+#define _GNU_SOURCE
+#include <corosync/cpg.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROBE_MAGIC 0x42505446u /* "FTPB" */
+#define MAX_SENDERS 1024
+
+struct probe_header {
+	uint32_t magic;
+	uint32_t pid;
+	uint64_t seq;
+	uint64_t sent_ns;
+	uint32_t size;
+	uint32_t nodeid;
+} __attribute__((packed));
+
+struct sender_state {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint64_t next_seq;
+	int used;
+};
+
+static struct sender_state senders[MAX_SENDERS];
+static uint64_t stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign;
+static int verbose;
+static volatile sig_atomic_t stop_requested;
+static uint64_t expect_total;
+static uint32_t local_nodeid;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct sender_state *sender_for(uint32_t nodeid, uint32_t pid)
+{
+	unsigned int h = (nodeid * 2654435761u ^ pid) % MAX_SENDERS;
+	for (unsigned int i = 0; i < MAX_SENDERS; i++) {
+		struct sender_state *s = &senders[(h + i) % MAX_SENDERS];
+		if (!s->used) {
+			s->used = 1;
+			s->nodeid = nodeid;
+			s->pid = pid;
+			s->next_seq = 1;
+			return s;
+		}
+		if (s->nodeid == nodeid && s->pid == pid) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
+	uint32_t pid, void *msg, size_t msg_len)
+{
+	struct probe_header h;
+	(void)handle;
+	(void)group;
+	stat_received++;
+	stat_bytes += msg_len;
+	if (msg_len < sizeof(h)) {
+		stat_foreign++;
+		if (verbose) {
+			printf("recv from=%u:%u seq=0 size=%zu lat_ns=0\n", nodeid, pid, msg_len);
+		}
+		return;
+	}
+	memcpy(&h, msg, sizeof(h));
+	if (h.magic != PROBE_MAGIC) {
+		stat_foreign++;
+		if (verbose) {
+			printf("recv from=%u:%u seq=0 size=%zu lat_ns=0\n", nodeid, pid, msg_len);
+		}
+		return;
+	}
+	struct sender_state *s = sender_for(nodeid, pid);
+	if (s != NULL) {
+		if (h.seq > s->next_seq) {
+			stat_gaps += h.seq - s->next_seq;
+		} else if (h.seq < s->next_seq) {
+			stat_reorders++;
+		}
+		if (h.seq >= s->next_seq) {
+			s->next_seq = h.seq + 1;
+		}
+	}
+	if (verbose) {
+		printf("recv from=%u:%u seq=%" PRIu64 " size=%zu lat_ns=%" PRId64 "\n", nodeid, pid, h.seq,
+			msg_len, (int64_t)(now_ns() - h.sent_ns));
+	}
+}
+
+static void print_list(const char *key, const struct cpg_address *list, size_t n, int with_reason)
+{
+	printf(" %s=", key);
+	for (size_t i = 0; i < n; i++) {
+		if (with_reason) {
+			printf("%s%u:%u:%u", i ? "," : "", list[i].nodeid, list[i].pid, list[i].reason);
+		} else {
+			printf("%s%u:%u", i ? "," : "", list[i].nodeid, list[i].pid);
+		}
+	}
+}
+
+static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
+	const struct cpg_address *members, size_t n_members,
+	const struct cpg_address *left, size_t n_left,
+	const struct cpg_address *joined, size_t n_joined)
+{
+	(void)handle;
+	printf("confchg group=%.*s", (int)group->length, group->value);
+	print_list("members", members, n_members, 0);
+	print_list("joined", joined, n_joined, 1);
+	print_list("left", left, n_left, 1);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id, uint32_t n, const uint32_t *members)
+{
+	(void)handle;
+	printf("totem ring=%u.%" PRIu64 " members=", ring_id.nodeid, ring_id.seq);
+	for (uint32_t i = 0; i < n; i++) {
+		printf("%s%u", i ? "," : "", members[i]);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: cpgprobe [-g GROUP] [-s SIZE] [-r RATE] [-n COUNT] [-t SECONDS] [-e EXPECT] [-v]\n"
+		"  -g GROUP   CPG group to join (default fasttotem)\n"
+		"  -s SIZE    bytes per message, at least %zu (default 64)\n"
+		"  -r RATE    messages per second, 0 = as fast as flow control allows (default 0)\n"
+		"  -n COUNT   messages to send (default 0: only receive)\n"
+		"  -t SECONDS stop after this long (default: when sent and expected are done, or on SIGINT/SIGTERM)\n"
+		"  -e EXPECT  keep running until this many probe messages were received\n"
+		"  -v         print every sent and received message\n",
+		sizeof(struct probe_header));
+}
+
+int main(int argc, char **argv)
+{
+	const char *group_name = "fasttotem";
+	size_t size = 64;
+	double rate = 0;
+	uint64_t count = 0;
+	double seconds = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "g:s:r:n:t:e:vh")) != -1) {
+		char *end = NULL;
+		errno = 0;
+		switch (opt) {
+		case 'g': group_name = optarg; break;
+		case 's': size = strtoul(optarg, &end, 10); break;
+		case 'r': rate = strtod(optarg, &end); break;
+		case 'n': count = strtoull(optarg, &end, 10); break;
+		case 't': seconds = strtod(optarg, &end); break;
+		case 'e': expect_total = strtoull(optarg, &end, 10); break;
+		case 'v': verbose = 1; break;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+		if (end != NULL && (*end != '\0' || errno != 0)) {
+			fprintf(stderr, "cpgprobe: bad value '%s' for -%c\n", optarg, opt);
+			return 2;
+		}
+	}
+	if (size < sizeof(struct probe_header) || size > 1024 * 1024 * 1024 || strlen(group_name) > CPG_MAX_NAME_LENGTH - 1 || rate < 0) {
+		usage();
+		return 2;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	cpg_model_v1_data_t model = {
+		.model = CPG_MODEL_V1,
+		.cpg_deliver_fn = on_deliver,
+		.cpg_confchg_fn = on_confchg,
+		.cpg_totem_confchg_fn = on_totem,
+		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
+	};
+	cpg_handle_t handle;
+	cs_error_t err = cpg_model_initialize(&handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL);
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_model_initialize failed: %d\n", err);
+		return 1;
+	}
+	struct cpg_name group;
+	group.length = (uint32_t)strlen(group_name);
+	memcpy(group.value, group_name, group.length);
+	while ((err = cpg_join(handle, &group)) == CS_ERR_TRY_AGAIN) {
+		usleep(10000);
+	}
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+		return 1;
+	}
+	cpg_local_get(handle, &local_nodeid);
+	int fd;
+	cpg_fd_get(handle, &fd);
+	printf("ready nodeid=%u pid=%d group=%s\n", local_nodeid, getpid(), group_name);
+	fflush(stdout);
+
+	char *buffer = calloc(1, size);
+	if (buffer == NULL) {
+		return 1;
+	}
+	for (size_t i = sizeof(struct probe_header); i < size; i++) {
+		buffer[i] = (char)('a' + i % 26);
+	}
+
+	uint64_t start = now_ns();
+	uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+	uint64_t next_send = start;
+	int rc = 0;
+	while (!stop_requested) {
+		uint64_t now = now_ns();
+		if (seconds > 0 && now - start >= (uint64_t)(seconds * 1e9)) {
+			break;
+		}
+		if ((count > 0 || expect_total > 0) && stat_sent >= count && (expect_total == 0 || stat_received >= expect_total)) {
+			break;
+		}
+		int timeout_ms = 100;
+		if (stat_sent < count) {
+			if (now >= next_send) {
+				struct probe_header h = {
+					.magic = PROBE_MAGIC, .pid = (uint32_t)getpid(), .seq = stat_sent + 1,
+					.sent_ns = now, .size = (uint32_t)size, .nodeid = local_nodeid,
+				};
+				memcpy(buffer, &h, sizeof(h));
+				struct iovec iov = { .iov_base = buffer, .iov_len = size };
+				err = cpg_mcast_joined(handle, CPG_TYPE_AGREED, &iov, 1);
+				if (err == CS_OK) {
+					stat_sent++;
+					if (verbose) {
+						printf("sent seq=%" PRIu64 "\n", stat_sent);
+					}
+					next_send = interval ? next_send + interval : now;
+					timeout_ms = 0;
+				} else if (err == CS_ERR_TRY_AGAIN) {
+					timeout_ms = 1;
+				} else {
+					fprintf(stderr, "cpgprobe: cpg_mcast_joined failed: %d\n", err);
+					rc = 1;
+					break;
+				}
+			} else {
+				timeout_ms = (int)((next_send - now) / 1000000);
+			}
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ready = poll(&p, 1, timeout_ms);
+		if (ready > 0) {
+			err = cpg_dispatch(handle, CS_DISPATCH_ALL);
+			if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
+				fprintf(stderr, "cpgprobe: cpg_dispatch failed: %d\n", err);
+				rc = 1;
+				break;
+			}
+		}
+	}
+	uint64_t duration = now_ns() - start;
+	cpg_dispatch(handle, CS_DISPATCH_ALL);
+	printf("stats sent=%" PRIu64 " received=%" PRIu64 " bytes=%" PRIu64 " gaps=%" PRIu64
+		" reorders=%" PRIu64 " foreign=%" PRIu64 " duration_ns=%" PRIu64 "\n",
+		stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign, duration);
+	fflush(stdout);
+	cpg_leave(handle, &group);
+	cpg_finalize(handle);
+	free(buffer);
+	return rc;
+}

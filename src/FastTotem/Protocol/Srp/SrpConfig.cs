@@ -1,0 +1,85 @@
+using FastTotem.Wire;
+
+namespace FastTotem.Protocol.Srp;
+
+/// <summary>
+/// Totem SRP settings (the protocol part of corosync's struct totem_config), built once at start-up.
+/// All times are milliseconds, as corosync configures them.
+/// </summary>
+public sealed class SrpConfig
+{
+    /// <summary>This node's nodeid (non-zero).</summary>
+    public uint NodeId;
+
+    /// <summary>Every configured nodeid. "mcast"-path datagrams go to each of them (udpu).</summary>
+    public uint[] NodeList = [];
+
+    public int TokenMs = 3000;
+    public int TokenRetransmitMs = 714;
+    public int HoldMs = 561;
+    public int JoinMs = 50;
+    public int ConsensusMs = 3600;
+    public int MergeMs = 200;
+
+    /// <summary>Kept for completeness: corosync uses it only to re-check a downed interface (transport layer).</summary>
+    public int DowncheckMs = 1000;
+
+    public int TokenRetransmitsBeforeLoss = 4;
+    public int FailRecvConst = 2500;
+    public int SeqnoUnchangedConst = 30;
+    public int MissCountConst = 5;
+    public int WindowSize = 50;
+    public int MaxMessages = 17;
+
+    /// <summary>totem.netmtu. The largest totempg payload per mcast is NetMtu − 90 (WIRE.md §1.2).</summary>
+    public int NetMtu = WireLimits.NetMtuDefault;
+
+    /// <summary>
+    /// Capacity of the send queue in messages. corosync's MESSAGE_QUEUE_MAX is 4 MiB divided by the effective MTU
+    /// (2974 with netmtu 1500); 0 means "derive it that way".
+    /// </summary>
+    public int SendQueueCapacity;
+
+    /// <summary>
+    /// Capacity of each message store (sort queue) in messages; 0 derives it from window_size and max_messages.
+    /// Rounded up to a power of two.
+    /// </summary>
+    public int StoreCapacity;
+
+    /// <summary>Largest totempg payload one mcast carries (corosync's net_mtu after the 90-byte reduction).</summary>
+    public int MaxPayload => NetMtu - WireLimits.NetMtuReduction;
+
+    /// <summary>
+    /// The timers exactly as corosync 3.1.7 derives them when totem.conf sets only <c>token</c>
+    /// (totem_volatile_config_read, totemconfig.c): the coefficient is added for every node beyond two, and
+    /// retransmit, hold and consensus follow from the resulting token timeout with corosync's integer truncation.
+    /// </summary>
+    public static SrpConfig CorosyncDefaults(uint nodeId, uint[] nodeList, int tokenMs = 3000, int tokenCoefficientMs = 650)
+    {
+        ArgumentNullException.ThrowIfNull(nodeList);
+        int token = tokenMs;
+        if (nodeList.Length > 2)
+        {
+            token += (nodeList.Length - 2) * tokenCoefficientMs;
+        }
+
+        const int retransmitsBeforeLoss = 4;
+        const int hz = 100;
+        int retransmit = (int)(token / (retransmitsBeforeLoss + 0.2));
+        int hold = (int)(retransmit * 0.8 - (1000 / hz));
+        int consensus = (int)(float)(1.2 * token);
+        return new SrpConfig
+        {
+            NodeId = nodeId,
+            NodeList = (uint[])nodeList.Clone(),
+            TokenMs = token,
+            TokenRetransmitMs = retransmit,
+            HoldMs = hold,
+            JoinMs = 50,
+            ConsensusMs = consensus,
+            MergeMs = 200,
+            DowncheckMs = 1000,
+            TokenRetransmitsBeforeLoss = retransmitsBeforeLoss,
+        };
+    }
+}

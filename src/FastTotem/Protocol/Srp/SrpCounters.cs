@@ -1,0 +1,53 @@
+namespace FastTotem.Protocol.Srp;
+
+/// <summary>What the engine did and what it dropped, by reason (a superset of corosync's totemsrp stats).</summary>
+public sealed class SrpCounters
+{
+    // Received datagrams by type.
+    public long OrfTokenRx;
+    public long McastRx;
+    public long MergeDetectRx;
+    public long JoinRx;
+    public long CommitTokenRx;
+    public long TokenHoldCancelRx;
+
+    // Sent datagrams by type.
+    public long OrfTokenTx;
+    public long McastTx;
+    public long McastRetransmitTx;
+    public long RecoveryMcastTx;
+    public long MergeDetectTx;
+    public long JoinTx;
+    public long CommitTokenTx;
+    public long TokenHoldCancelTx;
+    public long TokenRetransmits;
+
+    // Drops by reason.
+    public long DropTruncated;
+    public long DropBadMagic;
+    public long DropBadVersion;
+    public long DropUnknownType;
+    public long DropBadLength;
+    public long DropOwnLoopback;
+    public long DropForeignRing;
+    public long DropDuplicateToken;
+    public long DropTooLarge;
+    public long DropNotRunning;
+    public long TransmitQueueOverflow;
+
+    /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
+    public long ForeignEndianRx;
+
+    // Protocol events.
+    public long Delivered;
+    public long GatherEntered;
+    public long CommitEntered;
+    public long RecoveryEntered;
+    public long OperationalEntered;
+    public long ConsensusTimeouts;
+    public long TokenLostOperational;
+    public long TokenLostCommit;
+    public long TokenLostRecovery;
+    public long FailedToReceive;
+    public long RecoveryMessagesOriginated;
+}

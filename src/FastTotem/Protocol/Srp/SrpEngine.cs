@@ -1,0 +1,292 @@
+using FastTotem.Wire;
+
+namespace FastTotem.Protocol.Srp;
+
+/// <summary>
+/// The Totem single-ring protocol of corosync 3.1.7 (totemsrp.c) as a sans-I/O state machine: datagrams and timeouts
+/// go in with the current monotonic time, datagrams to send, the next deadline and deliveries come out through the
+/// Poll* methods. Every buffer is allocated in the constructor; nothing is allocated afterwards.
+/// </summary>
+/// <remarks>
+/// Split by aspect: SrpEngine.Receive.cs (datagram dispatch), .Membership.cs (gather, join, consensus, commit),
+/// .Recovery.cs (recovery and installing a ring), .Token.cs (orf_token handling, flow control, retransmission),
+/// .Delivery.cs (sort queue, aru, agreed delivery), .Timers.cs (timer table callbacks), .Send.cs (frame encoding).
+/// </remarks>
+public sealed partial class SrpEngine
+{
+    private const long NsPerMs = 1_000_000;
+
+    private readonly SrpConfig _config;
+    private readonly IRingSeqStore _seqStore;
+    private readonly uint _myId;
+    private readonly SrpCounters _counters = new();
+    private readonly TimerTable _timers = new();
+
+    // Timer periods in nanoseconds.
+    private readonly long _tokenTimeoutNs;
+    private readonly long _tokenRetransmitNs;
+    private readonly long _holdNs;
+    private readonly long _joinNs;
+    private readonly long _consensusNs;
+    private readonly long _mergeNs;
+
+    // Sort queues (sq regular_sort_queue / recovery_sort_queue); swapped, never copied, when a ring is installed.
+    private MessageStore _regular;
+    private MessageStore _recovery;
+    private readonly SendQueue _sendQueue;
+    private readonly SeqFifo _retransQueue;
+    private readonly TransmitQueue _tx;
+    private readonly EventQueue _events;
+
+    // Membership sets (my_proc_list, my_failed_list, my_memb_list, ...).
+    private readonly NodeSet _procList = NewSet();
+    private readonly NodeSet _failedList = NewSet();
+    private readonly NodeSet _membList = NewSet();
+    private readonly NodeSet _newMembList = NewSet();
+    private readonly NodeSet _transMembList = NewSet();
+    private readonly NodeSet _deliverMembList = NewSet();
+    private readonly NodeSet _leftMembList = NewSet();
+    private readonly NodeSet _joinedList = NewSet();
+    private readonly NodeSet _consensusSet = NewSet();
+    private readonly NodeSet _leaveMembList = NewSet();
+    private readonly NodeSet _scratchSet = NewSet();
+
+    private readonly OrfTokenBuffer _token = new();
+    private readonly CommitTokenBuffer _commitToken = new();
+    private readonly CommitTokenBuffer _rxCommitToken = new();
+    private readonly uint[] _joinProc = new uint[WireLimits.ProcessorCountMax];
+    private readonly uint[] _joinFailed = new uint[WireLimits.ProcessorCountMax];
+
+    // Encoding scratch, the last token sent (orf_token_retransmit) and our last join for the loopback path.
+    private readonly byte[] _frame;
+    private readonly byte[] _lastToken;
+    private int _lastTokenLength;
+    private readonly byte[] _ownJoin;
+    private int _ownJoinLength;
+    private bool _ownJoinPending;
+
+    private SrpState _state = SrpState.Gather;
+    private bool _started;
+    private bool _left;
+    private long _now;
+
+    private MembRingId _ringId;
+    private MembRingId _oldRingId;
+    private ulong _tokenRingIdSeq;
+    private uint _tokenTarget;
+
+    private uint _myAru;
+    private uint _myHighSeqReceived;
+    private uint _myHighDelivered;
+    private uint _myLastAru;
+    private uint _lastReleased;
+    private uint _myInstallSeq;
+    private uint _myHighRingDelivered;
+    private uint _myTokenSeq = uint.MaxValue;
+    private uint _myLastSeq;
+    private int _mySeqUnchanged;
+    private bool _myTokenHeld;
+    private int _myAruCount;
+    private int _myRetransFlgCount;
+    private int _myRotationCounter;
+    private bool _mySetRetransFlg;
+    private bool _myReceivedFlg = true;
+    private bool _failedToRecv;
+
+    private bool _oldRingStateSaved;
+    private uint _oldRingStateAru;
+    private uint _oldRingStateHighSeqReceived;
+
+    private bool _orfTokenDiscard;
+    private bool _originatedOrfToken;
+
+    // Flow control: my_trc, my_pbl, my_cbl.
+    private uint _myTrc;
+    private uint _myPbl;
+    private uint _myCbl;
+
+    /// <summary>this_seqno: every mcast this process sends, never reset.</summary>
+    private uint _globalSeqno;
+
+    public SrpEngine(SrpConfig config, IRingSeqStore store)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(store);
+        if (config.NodeId == 0)
+        {
+            ThrowHelper.ThrowInvalidConfig("NodeId must not be 0 (0 marks a LEAVE).");
+        }
+
+        if (config.NodeList is null || config.NodeList.Length > WireLimits.ProcessorCountMax)
+        {
+            ThrowHelper.ThrowInvalidConfig("NodeList must hold at most 384 nodeids.");
+        }
+
+        if (config.NetMtu < 200 || config.NetMtu > WireLimits.FrameSizeMax || config.WindowSize < 1 || config.MaxMessages < 1)
+        {
+            ThrowHelper.ThrowInvalidConfig("NetMtu, WindowSize or MaxMessages out of range.");
+        }
+
+        _config = config;
+        _seqStore = store;
+        _myId = config.NodeId;
+        _tokenTimeoutNs = config.TokenMs * NsPerMs;
+        _tokenRetransmitNs = config.TokenRetransmitMs * NsPerMs;
+        _holdNs = config.HoldMs * NsPerMs;
+        _joinNs = config.JoinMs * NsPerMs;
+        _consensusNs = config.ConsensusMs * NsPerMs;
+        _mergeNs = config.MergeMs * NsPerMs;
+
+        // A slot holds the largest datagram we accept: an encapsulated mcast of 45 + 45 + payload = NetMtu bytes.
+        int slotSize = config.NetMtu;
+        int storeCapacity = config.StoreCapacity > 0
+            ? config.StoreCapacity
+            : Math.Max(1024, 8 * (config.WindowSize + config.MaxMessages));
+        _regular = new MessageStore(storeCapacity, slotSize);
+        _recovery = new MessageStore(storeCapacity, slotSize);
+        int sendCapacity = config.SendQueueCapacity > 0
+            ? config.SendQueueCapacity
+            : 4 * 1024 * 1024 / config.MaxPayload;
+        _sendQueue = new SendQueue(sendCapacity, config.MaxPayload);
+        _retransQueue = new SeqFifo(_regular.Capacity);
+        _tx = new TransmitQueue(_regular.Capacity + 256, 256 * 1024);
+        _events = new EventQueue(2 * _regular.Capacity + 64);
+
+        int controlMax = MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax);
+        _frame = new byte[Math.Max(controlMax, slotSize)];
+        _lastToken = new byte[controlMax];
+        _ownJoin = new byte[MembJoinCodec.GetEncodedLength(WireLimits.ProcessorCountMax, WireLimits.ProcessorCountMax)];
+    }
+
+    private static NodeSet NewSet() => new(WireLimits.ProcessorCountMax);
+
+    public SrpState State => _state;
+
+    public MembRingId RingId => _ringId;
+
+    /// <summary>The installed membership (my_memb_list), in commit-token order.</summary>
+    public ReadOnlySpan<uint> Members => _membList.Span;
+
+    public SrpCounters Counters => _counters;
+
+    public uint NodeId => _myId;
+
+    public SrpConfig Config => _config;
+
+    /// <summary>Messages waiting for the token.</summary>
+    public int SendQueueCount => _sendQueue.Count;
+
+    /// <summary>Largest payload <see cref="TryMulticast"/> accepts (NetMtu − 90).</summary>
+    public int MaxPayload => _config.MaxPayload;
+
+    /// <summary>True between <see cref="Start"/> and <see cref="Leave"/>.</summary>
+    public bool IsRunning => _started && !_left;
+
+    /// <summary>
+    /// corosync start-up (main_iface_change_fn): load the stored ring seq, use seq + 1 with ourselves as rep, and
+    /// enter GATHER. Our own join reaches us through the loopback path, so a singleton ring forms at once.
+    /// </summary>
+    public void Start(long nowNs)
+    {
+        if (_started)
+        {
+            ThrowHelper.ThrowAlreadyStarted();
+        }
+
+        _started = true;
+        _now = nowNs;
+        _ringId = new MembRingId(_myId, _seqStore.Load(_myId) + 1);
+        _tokenRingIdSeq = _ringId.Seq;
+        _regular.Reset(0);
+        _recovery.Reset(0);
+        GatherEnter();
+        ProcessLoopback();
+    }
+
+    /// <summary>Handles any Totem datagram. Malformed ones are counted and dropped.</summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    {
+        if (!IsRunning)
+        {
+            _counters.DropNotRunning++;
+            return;
+        }
+
+        _now = nowNs;
+        Dispatch(datagram);
+        ProcessLoopback();
+    }
+
+    /// <summary>Fires every timer whose deadline is at or before <paramref name="nowNs"/>.</summary>
+    public void HandleTimeout(long nowNs)
+    {
+        if (!IsRunning)
+        {
+            return;
+        }
+
+        _now = nowNs;
+        for (int guard = 0; guard < 4 * TimerTable.Count; guard++)
+        {
+            if (!_timers.TryTakeDue(nowNs, out SrpTimer timer))
+            {
+                break;
+            }
+
+            FireTimer(timer);
+            ProcessLoopback();
+        }
+    }
+
+    /// <summary>
+    /// Queues a totempg payload for the next token visit (totemsrp_mcast), in any state, and cancels a held token
+    /// (totemsrp_event_signal).
+    /// </summary>
+    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload)
+    {
+        if (!IsRunning)
+        {
+            return MulticastResult.NotRunning;
+        }
+
+        if (totempgPayload.Length > _config.MaxPayload)
+        {
+            return MulticastResult.TooLarge;
+        }
+
+        if (!_sendQueue.TryEnqueue(totempgPayload))
+        {
+            return MulticastResult.QueueFull;
+        }
+
+        TokenHoldCancelSend();
+        return MulticastResult.Ok;
+    }
+
+    /// <summary>Graceful shutdown (totemsrp_finalize): multicast a LEAVE and stop.</summary>
+    public void Leave(long nowNs)
+    {
+        if (!IsRunning)
+        {
+            return;
+        }
+
+        _now = nowNs;
+        LeaveMessageSend();
+        _left = true;
+        _timers.CancelAll();
+    }
+
+    /// <summary>Writes the next datagram to send into <paramref name="buffer"/> (at least NetMtu bytes, or 11 KiB for
+    /// commit tokens of large rings). Returns false when nothing is waiting.</summary>
+    public bool PollTransmit(Span<byte> buffer, out TransmitInfo info) => _tx.TryDequeue(buffer, out info);
+
+    /// <summary>The earliest armed deadline in nanoseconds, long.MaxValue if none.</summary>
+    public long PollTimeout() => IsRunning ? _timers.Earliest() : long.MaxValue;
+
+    /// <summary>The next delivery or configuration change. Drain after every call into the engine.</summary>
+    public bool PollEvent(out SrpEvent ev) => _events.TryDequeue(out ev);
+
+    /// <summary>The largest datagram PollTransmit can produce with the current configuration.</summary>
+    public int TransmitBufferSize => _frame.Length;
+}

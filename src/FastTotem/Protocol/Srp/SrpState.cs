@@ -1,0 +1,10 @@
+namespace FastTotem.Protocol.Srp;
+
+/// <summary>Membership state of the single-ring protocol (enum memb_state, totemsrp.c).</summary>
+public enum SrpState
+{
+    Operational,
+    Gather,
+    Commit,
+    Recovery,
+}

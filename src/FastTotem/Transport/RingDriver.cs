@@ -1,0 +1,222 @@
+using System.Runtime.InteropServices;
+using FastTotem.Protocol.Srp;
+using Tmds.Linux;
+
+namespace FastTotem.Transport;
+
+/// <summary>
+/// The Linux driver of one ring member: one thread owns the engine and the sockets. It waits in
+/// epoll (or spins, in busy-poll mode) until a datagram arrives, the engine's next deadline passes,
+/// or a host thread rings the eventfd; then it feeds the engine and sends what it produced.
+/// Nothing in the loop allocates or locks.
+/// </summary>
+public sealed unsafe class RingDriver : IDisposable
+{
+    private const int MaxEvents = 8;
+
+    private readonly SrpEngine _engine;
+    private readonly UdpTransport _transport;
+    private readonly IRingListener _listener;
+    private readonly uint _localNodeId;
+    private readonly byte[] _txBuffer = GC.AllocateArray<byte>(UdpTransport.SendSlotSize, pinned: true);
+    private readonly byte[] _selfBuffer = new byte[UdpTransport.SendSlotSize];
+    private readonly epoll_event[] _events = GC.AllocateArray<epoll_event>(MaxEvents, pinned: true);
+    private int _epollFd = -1;
+    private int _wakeFd = -1;
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private volatile bool _leaveOnStop = true;
+
+    internal RingDriver(SrpEngine engine, UdpTransport transport, IRingListener listener, uint localNodeId)
+    {
+        _engine = engine;
+        _transport = transport;
+        _listener = listener;
+        _localNodeId = localNodeId;
+        _epollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+        _wakeFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        if (_epollFd < 0 || _wakeFd < 0)
+        {
+            throw new TransportException("cannot create epoll/eventfd", Marshal.GetLastPInvokeError());
+        }
+
+        Watch(transport.TokenFd);
+        if (transport.McastReceiveFd >= 0)
+        {
+            Watch(transport.McastReceiveFd);
+        }
+
+        Watch(_wakeFd);
+    }
+
+    /// <summary>Spin instead of sleeping in epoll: lowest latency, one core fully used.</summary>
+    public bool BusyPoll { get; init; }
+
+    /// <summary>Iterations of the loop, for diagnostics.</summary>
+    public long Iterations { get; private set; }
+
+    public void Start(string threadName = "fasttotem-ring")
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = threadName };
+        _thread.Start();
+    }
+
+    /// <summary>Wakes the loop from another thread (after enqueuing work for it).</summary>
+    public void Wake()
+    {
+        ulong one = 1;
+        LibC.write(_wakeFd, &one, sizeof(ulong));
+    }
+
+    /// <summary>Stops the loop; with <paramref name="leave"/> the node first sends corosync's LEAVE.</summary>
+    public void Stop(bool leave = true)
+    {
+        _leaveOnStop = leave;
+        _stopping = true;
+        Wake();
+        _thread?.Join();
+        _thread = null;
+    }
+
+    public void Dispose()
+    {
+        if (_thread != null)
+        {
+            Stop(leave: false);
+        }
+
+        if (_epollFd >= 0)
+        {
+            LibC.close(_epollFd);
+            _epollFd = -1;
+        }
+
+        if (_wakeFd >= 0)
+        {
+            LibC.close(_wakeFd);
+            _wakeFd = -1;
+        }
+    }
+
+    private void Run()
+    {
+        long now = MonotonicClock.NowNs();
+        _engine.Start(now);
+        Pump(now);
+        while (!_stopping)
+        {
+            Iterations++;
+            long deadline = _engine.PollTimeout();
+            int waitMs = BusyPoll ? 0 : TimeoutMs(deadline, MonotonicClock.NowNs());
+            int ready;
+            fixed (epoll_event* events = _events)
+            {
+                ready = LibC.epoll_wait(_epollFd, events, MaxEvents, waitMs);
+            }
+
+            now = MonotonicClock.NowNs();
+            for (int i = 0; i < ready; i++)
+            {
+                int fd = _events[i].data.fd;
+                if (fd == _wakeFd)
+                {
+                    ulong count;
+                    LibC.read(_wakeFd, &count, sizeof(ulong));
+                    continue;
+                }
+
+                int got = _transport.Receive(fd);
+                for (int d = 0; d < got; d++)
+                {
+                    ReadOnlySpan<byte> datagram = _transport.Datagram(d);
+                    if (!datagram.IsEmpty)
+                    {
+                        _engine.HandleDatagram(datagram, now);
+                    }
+                }
+            }
+
+            if (_engine.PollTimeout() <= now)
+            {
+                _engine.HandleTimeout(now);
+            }
+
+            _listener.OnIdle(_engine, now);
+            Pump(now);
+        }
+
+        if (_leaveOnStop)
+        {
+            now = MonotonicClock.NowNs();
+            _engine.Leave(now);
+            Pump(now);
+        }
+    }
+
+    /// <summary>Sends everything the engine produced and hands its events to the listener.</summary>
+    private void Pump(long now)
+    {
+        // A datagram the engine addresses to itself (a singleton ring's token) goes straight back
+        // in, as the kernel would loop it; bounded so a bug cannot spin here forever.
+        for (int round = 0; round < 64; round++)
+        {
+            int selfLength = 0;
+            while (_engine.PollTransmit(_txBuffer, out TransmitInfo info))
+            {
+                if (info.Destination == _localNodeId)
+                {
+                    _txBuffer.AsSpan(0, info.Length).CopyTo(_selfBuffer);
+                    selfLength = info.Length;
+                    continue;
+                }
+
+                if (!_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination))
+                {
+                    _transport.Flush();
+                    _transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination);
+                }
+            }
+
+            _transport.Flush();
+            while (_engine.PollEvent(out SrpEvent ev))
+            {
+                _listener.OnEvent(in ev);
+            }
+
+            if (selfLength == 0)
+            {
+                return;
+            }
+
+            _engine.HandleDatagram(_selfBuffer.AsSpan(0, selfLength), now);
+        }
+    }
+
+    private static int TimeoutMs(long deadlineNs, long nowNs)
+    {
+        if (deadlineNs == long.MaxValue)
+        {
+            return 1000;
+        }
+
+        long remaining = deadlineNs - nowNs;
+        if (remaining <= 0)
+        {
+            return 0;
+        }
+
+        // Round up so we never wake a hair before the deadline and spin.
+        return (int)Math.Min(1000, (remaining + 999_999) / 1_000_000);
+    }
+
+    private void Watch(int fd)
+    {
+        epoll_event ev = default;
+        ev.events = LibC.EPOLLIN;
+        ev.data.fd = fd;
+        if (LibC.epoll_ctl(_epollFd, LibC.EPOLL_CTL_ADD, fd, &ev) != 0)
+        {
+            throw new TransportException($"epoll_ctl ADD {fd}", Marshal.GetLastPInvokeError());
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using FastTotem.Protocol.Pg;
+using FastTotem.Wire;
+
+namespace FastTotem.Tests.Protocol.Pg;
+
+/// <summary>Packing, flushing, taking, reassembling and group delivery of small messages allocate nothing.</summary>
+public class PgAllocationTests
+{
+    private sealed class Counter : IPgGroupHandler
+    {
+        public long Bytes;
+
+        public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Bytes += payload.Length;
+    }
+
+    private static void Round(PgPacker packer, PgAssembler assembler, PgGroups groups, byte[] small, byte[] barrier, byte[] buffer)
+    {
+        packer.TrySend(PgGroupSet.Services, small);
+        packer.TrySend(PgGroupSet.Services, small, small);
+        packer.TrySend(PgGroupSet.Sync, barrier);
+        packer.HandleTokenReceived();
+        while (packer.TryTakePacket(buffer, out int length))
+        {
+            assembler.HandlePacket(1, buffer.AsSpan(0, length), false, groups);
+        }
+    }
+
+    [Fact]
+    public void SteadyStateAllocatesNothing()
+    {
+        var packer = new PgPacker(queueCapacity: 16);
+        var assembler = new PgAssembler(4);
+        var groups = new PgGroups();
+        var counter = new Counter();
+        int i = groups.AddInstance(counter);
+        groups.Join(i, "a"u8);
+        groups.Join(i, "sync"u8);
+        byte[] small = new byte[100];
+        byte[] barrier = new byte[SyncBarrierMessage.Size];
+        byte[] buffer = new byte[packer.PacketSizeMax];
+
+        for (int k = 0; k < 100; k++)
+        {
+            Round(packer, assembler, groups, small, barrier, buffer);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 10_000; k++)
+        {
+            Round(packer, assembler, groups, small, barrier, buffer);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(10_100L * (100 + 200 + 32), counter.Bytes);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using FastTotem.Capture;
+using FastTotem.Protocol.Srp;
+using FastTotem.Tests.Capture;
+using FastTotem.Wire;
+
+namespace FastTotem.Tests.Srp;
+
+/// <summary>
+/// Runs one engine as one node of a capture: the datagrams the captured node received are fed to it at their
+/// captured times, its own tokens to itself loop back after <c>loopbackNs</c>, and the application messages the captured
+/// node originated are queued just before the received datagram that preceded their sending. What the engine
+/// sends is compared with what the captured node sent (one copy of each "mcast"-path datagram).
+/// </summary>
+internal static class CaptureReplay
+{
+    public sealed record Sent(long AtNs, int Frame, uint To, byte[] Bytes);
+
+    public sealed class Result
+    {
+        public List<Sent> Captured = [];
+        public List<Sent> Produced = [];
+        public SrpEngine Engine = null!;
+    }
+
+    private static IPAddress Ip(uint node) => IPAddress.Parse("10.212.0." + node);
+
+    private static bool IsTotem(CapturedDatagram d) =>
+        d.DestinationPort == 5405 && d.Payload.Length >= 13 && d.Payload[0] == 0x70 && d.Payload[1] == 0xc0;
+
+    public static Result Run(string fixture, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000)
+    {
+        IReadOnlyList<CapturedDatagram> all = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(fixture));
+        long t0 = all[0].TimestampNs;
+        IPAddress me = Ip(node);
+        IPAddress copyTarget = Ip(nodeList.First(n => n != node));
+
+        var received = all.Where(d => IsTotem(d) && d.Destination.Equals(me) && !d.Source.Equals(me)).ToList();
+        var sent = all.Where(d => IsTotem(d) && d.Source.Equals(me)
+                && (d.Payload[3] is 0 or 4 || d.Destination.Equals(copyTarget)))
+            .ToList();
+
+        var result = new Result();
+        foreach (CapturedDatagram d in sent)
+        {
+            long at = d.TimestampNs - t0;
+            if (at <= untilNs)
+            {
+                uint to = d.Payload[3] is 0 or 4 ? d.Destination.GetAddressBytes()[3] : 0u;
+                result.Captured.Add(new Sent(at, d.Frame, to, d.Payload));
+            }
+        }
+
+        // Application messages: each new mcast the node originated, queued before the datagram that preceded it.
+        var injectBefore = new Dictionary<int, List<byte[]>>();
+        var injectAtStart = new List<byte[]>();
+        var seen = new HashSet<(MembRingId, uint)>();
+        foreach (CapturedDatagram d in sent)
+        {
+            if (d.Payload[3] != 1 || d.Payload[4] != 2)
+            {
+                continue;
+            }
+
+            McastCodec.TryDecode(d.Payload, out McastHeader h, out ReadOnlySpan<byte> payload, out _);
+            if (h.Header.NodeId != node || !seen.Add((h.RingId, h.Seq)))
+            {
+                continue;
+            }
+
+            int idx = received.FindLastIndex(r => r.TimestampNs < d.TimestampNs);
+            List<byte[]> list = idx < 0 ? injectAtStart : (injectBefore.TryGetValue(idx, out var l) ? l : injectBefore[idx] = []);
+            list.Add(payload.ToArray());
+        }
+
+        var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
+        var engine = new SrpEngine(config, new MemoryRingSeqStore(storedSeq));
+        result.Engine = engine;
+        long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
+        var loop = new Queue<(long At, byte[] Bytes)>();
+        byte[] buffer = new byte[16 * 1024];
+        long now = startAt;
+
+        void Drain()
+        {
+            while (engine.PollTransmit(buffer, out TransmitInfo info))
+            {
+                byte[] bytes = buffer.AsSpan(0, info.Length).ToArray();
+                if (info.Destination == node)
+                {
+                    loop.Enqueue((now + loopbackNs, bytes));
+                }
+                else
+                {
+                    result.Produced.Add(new Sent(now, 0, info.Destination, bytes));
+                }
+            }
+
+            while (engine.PollEvent(out _))
+            {
+            }
+        }
+
+        engine.Start(now);
+        foreach (byte[] p in injectAtStart)
+        {
+            engine.TryMulticast(p);
+        }
+
+        Drain();
+        int next = 0;
+        while (true)
+        {
+            long tRx = next < received.Count ? received[next].TimestampNs - t0 : long.MaxValue;
+            long tLoop = loop.Count > 0 ? loop.Peek().At : long.MaxValue;
+            long tTimer = engine.PollTimeout();
+            long t = Math.Min(tRx, Math.Min(tLoop, tTimer));
+            if (t > untilNs)
+            {
+                break;
+            }
+
+            now = Math.Max(now, t);
+            if (t == tLoop)
+            {
+                engine.HandleDatagram(loop.Dequeue().Bytes, now);
+            }
+            else if (t == tRx)
+            {
+                if (injectBefore.TryGetValue(next, out var inject))
+                {
+                    foreach (byte[] p in inject)
+                    {
+                        engine.TryMulticast(p);
+                    }
+                }
+
+                engine.HandleDatagram(received[next].Payload, now);
+                next++;
+            }
+            else
+            {
+                engine.HandleTimeout(now);
+            }
+
+            Drain();
+        }
+
+        return result;
+    }
+
+    /// <summary>A datagram with target_nodeid (junk in corosync's frames) zeroed, for byte comparison.</summary>
+    public static byte[] WithoutTarget(byte[] d)
+    {
+        byte[] copy = (byte[])d.Clone();
+        copy.AsSpan(9, 4).Clear();
+        if (copy[3] == 1 && copy[4] == 1 && copy.Length >= 90)
+        {
+            copy.AsSpan(45 + 9, 4).Clear();
+        }
+
+        return copy;
+    }
+}
