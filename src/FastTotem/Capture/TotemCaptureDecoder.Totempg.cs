@@ -1,25 +1,20 @@
+using FastTotem.Protocol.Pg;
 using FastTotem.Wire;
 
 namespace FastTotem.Capture;
 
 public sealed partial class TotemCaptureDecoder
 {
-    /// <summary>One sender's totempg reassembly state, as corosync keeps it per nodeid (struct assembly, totempg.c).</summary>
-    private sealed class Assembly
-    {
-        public readonly List<byte> Buffer = new();
-        public byte LastFragment;
-        public bool ThrowAway;
-    }
-
-    private readonly Dictionary<uint, Assembly> _assemblies = new();
+    private readonly PgAssembler _assembler = new();
+    private readonly MessageCollector _collector = new();
 
     /// <summary>
     /// The totempg layer of one mcast payload: the packet header, then each message it completes
     /// (packed entries, or a fragmented message it finishes) through the group header to the service
-    /// decoders. Reassembly follows totempg_deliver_fn's decisions (WIRE.md §7.3), including its
-    /// throw-away mode. <paramref name="standalone"/> decodes only the entries that are whole in this
-    /// packet and leaves the sender's reassembly alone (an encapsulated copy of an mcast already seen).
+    /// decoders. Reassembly is <see cref="PgAssembler"/>'s (totempg_deliver_fn, WIRE.md §7.3),
+    /// throw-away mode included, one assembler for the whole capture keyed by header nodeid.
+    /// <paramref name="standalone"/> decodes only the entries that are whole in this packet and leaves
+    /// the sender's reassembly alone (an encapsulated copy of an mcast already seen).
     /// </summary>
     private DecodeFailure DecodeTotempg(uint sender, ReadOnlySpan<byte> payload, bool foreignEndian, DecodedFields fields, bool standalone)
     {
@@ -66,76 +61,46 @@ public sealed partial class TotemCaptureDecoder
             return failure;
         }
 
-        if (!_assemblies.TryGetValue(sender, out Assembly? assembly))
+        // Reassembly is the protocol's own PgAssembler (totempg_deliver_fn); the collector copies out
+        // each message it delivers, because the span is only valid during the callback.
+        _collector.Messages.Clear();
+        PgReceiveResult result = _assembler.HandlePacket(sender, payload, foreignEndian, _collector);
+        for (int i = 0; i < _collector.Messages.Count; i++)
         {
-            assembly = new Assembly();
-            _assemblies.Add(sender, assembly);
+            byte[] message = _collector.Messages[i];
+            bool assembled = i == 0 && packet.Continuation != 0;
+            Collect(messages, DecodeMessage(message, foreignEndian, assembled ? message.Length : 0), ref failure);
         }
 
-        if (assembly.ThrowAway)
+        switch (result)
         {
-            // corosync leaves throw-away mode on a packet with fragmented 0 or 1 but delivers none of it.
-            if (packet.Fragmented is 0 or 1)
-            {
-                assembly.ThrowAway = false;
-            }
-
-            pg.Set("discarded", "throw-away mode after a continuation mismatch");
-            assembly.Buffer.Clear();
-        }
-        else if (packet.Continuation == assembly.LastFragment)
-        {
-            assembly.LastFragment = packet.Fragmented;
-            for (int i = 0; i < wholeCount; i++)
-            {
-                ReadOnlySpan<byte> entry = data.Slice(offsets[i], lengths[i]);
-                if (i == 0 && assembly.Buffer.Count > 0)
-                {
-                    assembly.Buffer.AddRange(entry);
-                    byte[] whole = assembly.Buffer.ToArray();
-                    assembly.Buffer.Clear();
-                    Collect(messages, DecodeMessage(whole, foreignEndian, whole.Length), ref failure);
-                }
-                else
-                {
-                    Collect(messages, DecodeMessage(entry, foreignEndian, 0), ref failure);
-                }
-            }
-        }
-        else
-        {
-            pg.Set("discarded", $"continuation {packet.Continuation} does not follow fragment {assembly.LastFragment}");
-            assembly.ThrowAway = true;
-            assembly.Buffer.Clear();
-        }
-
-        if (packet.Fragmented == 0)
-        {
-            assembly.LastFragment = 0;
-            assembly.Buffer.Clear();
-        }
-        else
-        {
-            // The last entry is the start (or, alone in a continuing packet, the middle) of a message.
-            ReadOnlySpan<byte> tail = data.Slice(offsets[count - 1], lengths[count - 1]);
-            if (count > 1 || packet.Continuation == 0)
-            {
-                assembly.Buffer.Clear();
-            }
-
-            if (assembly.Buffer.Count + tail.Length > WireLimits.AssemblyMax)
-            {
+            case PgReceiveResult.ThrownAway:
+                pg.Set("discarded", "throw-away mode: fragment numbers do not line up");
+                break;
+            case PgReceiveResult.NoSlot:
+                pg.Set("discarded", "no reassembly slot left");
+                break;
+            case PgReceiveResult.Oversize:
                 pg.Set("discarded", "reassembly exceeds 1 MiB + 64 KiB");
-                assembly.Buffer.Clear();
-                assembly.ThrowAway = true;
                 return new DecodeFailure(WireError.BadFragment, "totempg");
-            }
+            case PgReceiveResult.Malformed:
+                return new DecodeFailure(WireError.LengthMismatch, "totempg");
+        }
 
-            assembly.Buffer.AddRange(tail);
-            pg.Set("buffered", assembly.Buffer.Count);
+        if (packet.Fragmented != 0 && result == PgReceiveResult.Accepted)
+        {
+            pg.Set("buffered", _assembler.BufferedBytes(sender));
         }
 
         return failure;
+    }
+
+    /// <summary>Keeps copies of the messages <see cref="PgAssembler"/> delivers.</summary>
+    private sealed class MessageCollector : IPgMessageSink
+    {
+        public readonly List<byte[]> Messages = new();
+
+        public void OnMessage(uint nodeId, ReadOnlySpan<byte> message, bool foreignEndian) => Messages.Add(message.ToArray());
     }
 
     private static void Collect(List<object?> messages, (DecodedFields Fields, DecodeFailure Failure) message, ref DecodeFailure firstFailure)

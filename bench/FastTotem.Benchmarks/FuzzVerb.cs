@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Globalization;
+using FastTotem.Capture;
+using FastTotem.Diagnostics;
+
+namespace FastTotem.Benchmarks;
+
+/// <summary><c>fuzz N [SEED]</c>: the long decoder fuzz run (./build.sh fuzz), sharing <see cref="DecoderFuzzer"/> with the tests.</summary>
+internal static class FuzzVerb
+{
+    private const long ProgressEvery = 1_000_000;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length < 1 || !long.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out long count) || count < 1)
+        {
+            Console.Error.WriteLine("usage: FastTotem.Benchmarks fuzz N [SEED]");
+            return 2;
+        }
+
+        int seed = Environment.TickCount & 0x7FFFFFFF;
+        if (args.Length > 1 && !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out seed))
+        {
+            Console.Error.WriteLine($"fuzz: seed '{args[1]}' is not a non-negative integer");
+            return 2;
+        }
+
+        var golden = new List<byte[]>();
+        foreach (string name in Fixtures.Names)
+        {
+            foreach (CapturedDatagram datagram in Fixtures.Datagrams(name))
+            {
+                golden.Add(datagram.Payload);
+            }
+        }
+
+        var fuzzer = new DecoderFuzzer(golden, seed);
+        Console.WriteLine($"fuzz: seed {seed} (replay: fuzz {count} {seed}), {golden.Count} golden datagrams, seeds per level "
+            + $"{fuzzer.SeedCount(0)}/{fuzzer.SeedCount(1)}/{fuzzer.SeedCount(2)}/{fuzzer.SeedCount(3)}");
+        var clock = Stopwatch.StartNew();
+        for (long done = 0; done < count;)
+        {
+            long step = Math.Min(ProgressEvery, count - done);
+            fuzzer.Run(step);
+            done += step;
+            Console.WriteLine($"fuzz: {done:N0} inputs, {fuzzer.FailureCount} failures, {done / clock.Elapsed.TotalSeconds:N0} inputs/s");
+        }
+
+        Console.WriteLine(fuzzer.Summary());
+        foreach (string failure in fuzzer.Failures)
+        {
+            Console.WriteLine("FAIL " + failure);
+        }
+
+        return fuzzer.FailureCount == 0 ? 0 : 1;
+    }
+}
