@@ -46,8 +46,7 @@ build() {
 
 run_tests() {
   install_prereqs
-  build_native
-  dotnet build FastTotem.sln -c Release -v quiet -nologo
+  build   # the interop tests run out/fasttotem and out/native/cpgprobe
   local log
   log=$(mktemp)
   set +e

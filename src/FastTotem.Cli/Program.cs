@@ -6,6 +6,7 @@ internal static class Program
         usage: fasttotem <command> [options]
           decode FILE [--port N] [--json]   decode the Totem datagrams of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
+          run -c corosync.conf [--nodeid N] [--events -|FILE]   run a ring member
         """;
 
     private static int Main(string[] args)
@@ -23,6 +24,8 @@ internal static class Program
                 return DecodeCommand.Run(rest);
             case "sim":
                 return SimCommand.Run(rest);
+            case "run":
+                return RunCommand.Run(rest);
             case "-h":
             case "--help":
             case "help":

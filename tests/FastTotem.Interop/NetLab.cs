@@ -103,6 +103,16 @@ public sealed class NetLab : IDisposable
         return p;
     }
 
+    /// <summary>Starts <c>fasttotem run</c> in the node's namespace with JSON events in <see cref="LabNode.EventsFile"/>.</summary>
+    public Process StartFastTotem(LabNode node, params string[] extraArgs)
+    {
+        var args = new List<string> { "run", "-c", node.ConfigFile, "--events", node.EventsFile };
+        args.AddRange(extraArgs);
+        Process p = StartInNamespace(node, Repo.FastTotem, args.ToArray());
+        node.FastTotem = p;
+        return p;
+    }
+
     /// <summary>Starts any program inside the node's namespace; the lab kills it on dispose.</summary>
     public Process StartInNamespace(LabNode node, string program, params string[] args)
     {
@@ -283,5 +293,9 @@ public sealed class LabNode(NetLab lab, int id, string ns, string ipv4, string i
 
     public string LogFile => Path.Combine(Directory, "corosync.log");
 
+    public string EventsFile => Path.Combine(Directory, "events.jsonl");
+
     public Process? Corosync { get; set; }
+
+    public Process? FastTotem { get; set; }
 }

@@ -8,6 +8,9 @@ internal static class Repo
     /// <summary>native/cpgprobe built by ./build.sh into out/native/.</summary>
     public static string CpgProbe => Path.Combine(Root, "out", "native", "cpgprobe");
 
+    /// <summary>The published CLI (./build.sh puts it in out/).</summary>
+    public static string FastTotem => Path.Combine(Root, "out", "fasttotem");
+
     private static string FindRoot()
     {
         string? dir = AppContext.BaseDirectory;

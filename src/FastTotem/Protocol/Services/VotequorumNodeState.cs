@@ -1,0 +1,10 @@
+namespace FastTotem.Protocol.Services;
+
+/// <summary>nodestate_t (votequorum.c); a fresh entry is none of these (0).</summary>
+public enum VotequorumNodeState : byte
+{
+    Unknown = 0,
+    Member = 1,
+    Dead = 2,
+    Leaving = 3,
+}
