@@ -185,3 +185,40 @@ public class DecodeSampleFrameTests
         Assert.Equal(1400, innerFields.GetProperty("totempg").GetProperty("buffered").GetInt32());
     }
 }
+
+public class DecodeForeignEndianTests
+{
+    [Theory]
+    [InlineData("f-retransmit-recovery", 35)]
+    [InlineData("b-third-node-joins", 44)]
+    [InlineData("b-third-node-joins", 46)]
+    [InlineData("a-2node-formation", 16)]
+    public void Byte_swapped_twin_decodes_to_the_same_fields_and_says_so(string fixture, int frame)
+    {
+        byte[] native = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(fixture)).Single(d => d.Frame == frame).Payload;
+        byte[] twin = FastTotem.Tests.Wire.ForeignEndianTwin.Build(native);
+        Assert.NotEqual(native, twin);
+        byte[] capture = SyntheticCapture.Pcap(LinkType.Ethernet, [new(0, Udp(native)), new(1000, Udp(twin))]);
+
+        DecodeRun run = DecodeRun.Bytes(capture, json: true);
+
+        Assert.Equal(0, run.ExitCode);
+        List<JsonElement> lines = run.Json();
+        Assert.False(lines[0].TryGetProperty("foreign_endian", out _));
+        Assert.True(lines[1].GetProperty("foreign_endian").GetBoolean());
+        foreach (JsonProperty property in lines[0].EnumerateObject())
+        {
+            if (property.Name is "frame" or "time")
+            {
+                continue;
+            }
+
+            Assert.Equal(property.Value.GetRawText(), lines[1].GetProperty(property.Name).GetRawText());
+        }
+    }
+
+    private static byte[] Udp(byte[] payload) =>
+        SyntheticCapture.Ethernet(
+            0x0800,
+            SyntheticCapture.Ipv4(IPAddress.Parse("10.212.0.1"), IPAddress.Parse("10.212.0.2"), 17, SyntheticCapture.Udp(5405, 5405, payload))[0]);
+}
