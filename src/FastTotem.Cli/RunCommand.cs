@@ -1,8 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using FastTotem.Hosting;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
+using FastTotem.Wire;
 
 namespace FastTotem.Cli;
 
@@ -95,8 +98,9 @@ internal static class RunCommand
         using var stop = new ManualResetEventSlim();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+        var stack = new NodeStack(engine, VotequorumConfig.FromCorosyncConfig(config, localId), log);
         using (transport)
-        using (var driver = new RingDriver(engine, transport, log, localId))
+        using (var driver = new RingDriver(engine, transport, stack, localId))
         {
             driver.Start();
             stop.Wait();
@@ -115,15 +119,22 @@ internal static class RunCommand
     }
 
     /// <summary>Prints membership to stderr and, with --events, one flushed JSON line per event.</summary>
-    private sealed class RunLog(TextWriter? events) : IRingListener
+    private sealed class RunLog(TextWriter? events) : INodeListener
     {
-        public void OnEvent(in SrpEvent ev)
+        public void OnSyncComplete(MembRingId ringId)
         {
-            if (ev.Kind != SrpEventKind.ConfigChange)
+            Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {ringId}");
+            if (events == null)
             {
                 return;
             }
 
+            events.WriteLine($"{{\"event\":\"sync-complete\",\"ring\":{{\"rep\":{ringId.Rep},\"seq\":{ringId.Seq}}}}}");
+            events.Flush();
+        }
+
+        public void OnConfigChange(in SrpEvent ev)
+        {
             string kind = ev.ConfigKind == ConfigChangeKind.Regular ? "regular" : "transitional";
             Console.Error.WriteLine($"fasttotem: {kind} configuration ring {ev.RingId}: members [{string.Join(' ', ev.Members.ToArray())}] left [{string.Join(' ', ev.Left.ToArray())}] joined [{string.Join(' ', ev.Joined.ToArray())}]");
             if (events == null)
@@ -149,10 +160,6 @@ internal static class RunCommand
 
             events.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
             events.Flush();
-        }
-
-        public void OnIdle(SrpEngine engine, long nowNs)
-        {
         }
 
         private static void WriteList(Utf8JsonWriter w, string name, ReadOnlySpan<uint> ids)

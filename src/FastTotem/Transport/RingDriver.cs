@@ -141,7 +141,6 @@ public sealed unsafe class RingDriver : IDisposable
                 _engine.HandleTimeout(now);
             }
 
-            _listener.OnIdle(_engine, now);
             Pump(now);
         }
 
@@ -182,6 +181,9 @@ public sealed unsafe class RingDriver : IDisposable
             {
                 _listener.OnEvent(in ev);
             }
+
+            // The host reacts to what it just heard (e.g. sync queues its service_build) and feeds the engine.
+            _listener.OnIdle(_engine, now);
 
             if (selfLength == 0)
             {

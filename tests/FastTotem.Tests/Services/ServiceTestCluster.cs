@@ -59,13 +59,16 @@ internal sealed class ServiceTestCluster
     /// One complete sync round on <paramref name="members"/>: for each service in turn every node processes (and its
     /// messages are sent in member order), then every node activates, as the barriers make it happen.
     /// </summary>
-    public void Sync(uint[] members, uint[] transitional, MembRingId ringId)
+    public void Sync(uint[] members, uint[] transitional, MembRingId ringId) => Sync(members, _ => transitional, ringId);
+
+    /// <summary>As above, with each node's own transitional list (after a merge each side saw only itself).</summary>
+    public void Sync(uint[] members, Func<uint, uint[]> transitional, MembRingId ringId)
     {
         foreach (uint m in members)
         {
             foreach (ISyncParticipant s in Nodes[m].Services)
             {
-                s.SyncInit(Intersect(transitional, members), members, ringId);
+                s.SyncInit(Intersect(transitional(m), members), members, ringId);
             }
         }
 

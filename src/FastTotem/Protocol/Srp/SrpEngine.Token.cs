@@ -72,6 +72,9 @@ public sealed partial class SrpEngine
             return;
         }
 
+        // A valid token: totempg gets its chance to hand over what it packed (token_callbacks_execute).
+        TokenObserver?.OnTokenReceived();
+
         uint lastAru = _myLastAru;
         _myLastAru = token.Aru;
 

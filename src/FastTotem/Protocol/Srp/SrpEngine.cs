@@ -162,6 +162,9 @@ public sealed partial class SrpEngine
 
     public SrpState State => _state;
 
+    /// <summary>Told of every valid token before the engine sends from its queue (totempg's packing flush).</summary>
+    public ISrpTokenObserver? TokenObserver { get; set; }
+
     public MembRingId RingId => _ringId;
 
     /// <summary>The installed membership (my_memb_list), in commit-token order.</summary>

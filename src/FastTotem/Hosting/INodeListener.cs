@@ -1,0 +1,14 @@
+using FastTotem.Protocol.Srp;
+using FastTotem.Wire;
+
+namespace FastTotem.Hosting;
+
+/// <summary>What a node tells its host, on the loop thread. Must not block.</summary>
+internal interface INodeListener
+{
+    /// <summary>A transitional or regular configuration change (spans valid during the call).</summary>
+    void OnConfigChange(in SrpEvent ev);
+
+    /// <summary>Every service finished synchronising on <paramref name="ringId"/>.</summary>
+    void OnSyncComplete(MembRingId ringId);
+}

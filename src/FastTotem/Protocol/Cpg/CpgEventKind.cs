@@ -1,0 +1,13 @@
+namespace FastTotem.Protocol.Cpg;
+
+public enum CpgEventKind : byte
+{
+    /// <summary>A group message for one local process (MESSAGE_RES_CPG_DELIVER_CALLBACK).</summary>
+    Deliver,
+
+    /// <summary>A group membership change for one local process (MESSAGE_RES_CPG_CONFCHG_CALLBACK).</summary>
+    ConfigChange,
+
+    /// <summary>The ring changed and CPG's sync completed (MESSAGE_RES_CPG_TOTEM_CONFCHG_CALLBACK), for every local process.</summary>
+    TotemConfigChange,
+}

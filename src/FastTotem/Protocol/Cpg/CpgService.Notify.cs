@@ -1,0 +1,174 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace FastTotem.Protocol.Cpg;
+
+/// <summary>Events for local processes: confchgs (notify_lib_joinlist), deliveries, the totem confchg.</summary>
+public sealed partial class CpgService
+{
+    /// <summary>Local processes that receive a group's confchgs and messages: joined, or leaving but not yet gone.</summary>
+    private int CountRecipients(int group)
+    {
+        int count = 0;
+        for (int h = 0; h < _localStates.Length; h++)
+        {
+            CpgLocalState state = _localStates[h];
+            if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && _localGroups[h] == group)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// notify_lib_joinlist: a confchg for <paramref name="group"/> to each local recipient. Members are the group's
+    /// processes minus <paramref name="left"/>; a local process in <paramref name="joined"/> becomes JoinCompleted
+    /// first, so it receives the confchg that announces it.
+    /// </summary>
+    private void NotifyGroup(int group, ReadOnlySpan<CpgAddress> joined, ReadOnlySpan<CpgAddress> left)
+    {
+        foreach (CpgAddress j in joined)
+        {
+            if (j.NodeId != _nodeId)
+            {
+                continue;
+            }
+
+            for (int h = 0; h < _localStates.Length; h++)
+            {
+                if (_localStates[h] == CpgLocalState.JoinStarted && _localPids[h] == j.Pid && _localGroups[h] == group)
+                {
+                    _localStates[h] = CpgLocalState.JoinCompleted;
+                }
+            }
+        }
+
+        int recipients = CountRecipients(group);
+        if (recipients == 0)
+        {
+            return;
+        }
+
+        int memberCount = 0;
+        for (int i = 0; i < _processes.Count; i++)
+        {
+            if (_processes.Group(i) == group && !Contains(left, _processes.NodeId(i), _processes.Pid(i)))
+            {
+                memberCount++;
+            }
+        }
+
+        ReadOnlySpan<byte> name = _groups.Name(group);
+        int addressBytes = (memberCount + left.Length + joined.Length) * Unsafe.SizeOf<CpgAddress>();
+        if (!_events.TryBegin(recipients, addressBytes + name.Length, out int offset))
+        {
+            Counters.EventOverflowDrops++;
+            return;
+        }
+
+        Span<byte> block = _events.Block(offset, addressBytes + name.Length);
+        Span<CpgAddress> addresses = MemoryMarshal.Cast<byte, CpgAddress>(block.Slice(0, addressBytes));
+        int k = 0;
+        for (int i = 0; i < _processes.Count; i++)
+        {
+            if (_processes.Group(i) == group && !Contains(left, _processes.NodeId(i), _processes.Pid(i)))
+            {
+                addresses[k++] = new CpgAddress(_processes.NodeId(i), _processes.Pid(i), CpgReason.Undefined);
+            }
+        }
+
+        left.CopyTo(addresses.Slice(k));
+        joined.CopyTo(addresses.Slice(k + left.Length));
+        name.CopyTo(block.Slice(addressBytes));
+
+        CpgEventQueue.Record record = default;
+        record.Kind = CpgEventKind.ConfigChange;
+        record.NameOffset = offset + addressBytes;
+        record.NameLength = name.Length;
+        record.DataOffset = offset;
+        record.DataLength = addressBytes;
+        record.MemberCount = memberCount;
+        record.LeftCount = left.Length;
+        record.JoinedCount = joined.Length;
+        AddPerRecipient(ref record, group, recipients);
+    }
+
+    /// <summary>A message for every local recipient of <paramref name="group"/>; the data is copied once.</summary>
+    private void DeliverToGroup(int group, int recipients, uint nodeId, uint pid, ReadOnlySpan<byte> data)
+    {
+        ReadOnlySpan<byte> name = _groups.Name(group);
+        int dataBytes = (data.Length + 7) & ~7;
+        if (!_events.TryBegin(recipients, dataBytes + name.Length, out int offset))
+        {
+            Counters.EventOverflowDrops++;
+            return;
+        }
+
+        Span<byte> block = _events.Block(offset, dataBytes + name.Length);
+        data.CopyTo(block);
+        name.CopyTo(block.Slice(dataBytes));
+
+        CpgEventQueue.Record record = default;
+        record.Kind = CpgEventKind.Deliver;
+        record.NodeId = nodeId;
+        record.Pid = pid;
+        record.NameOffset = offset + dataBytes;
+        record.NameLength = name.Length;
+        record.DataOffset = offset;
+        record.DataLength = data.Length;
+        AddPerRecipient(ref record, group, recipients);
+        Counters.Delivered++;
+    }
+
+    /// <summary>notify_lib_totem_membership: the ring CPG synced on, once for all local processes.</summary>
+    private void NotifyTotemMembership()
+    {
+        int bytes = _memberCount * sizeof(uint);
+        if (!_events.TryBegin(1, bytes, out int offset))
+        {
+            Counters.EventOverflowDrops++;
+            return;
+        }
+
+        MemoryMarshal.AsBytes(_members.AsSpan(0, _memberCount)).CopyTo(_events.Block(offset, bytes));
+        CpgEventQueue.Record record = default;
+        record.Kind = CpgEventKind.TotemConfigChange;
+        record.ReleasesBlock = true;
+        record.LocalHandle = -1;
+        record.DataOffset = offset;
+        record.DataLength = bytes;
+        record.RingId = _syncRingId;
+        _events.Add(in record);
+    }
+
+    private void AddPerRecipient(ref CpgEventQueue.Record record, int group, int recipients)
+    {
+        int added = 0;
+        for (int h = 0; h < _localStates.Length && added < recipients; h++)
+        {
+            CpgLocalState state = _localStates[h];
+            if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && _localGroups[h] == group)
+            {
+                record.LocalHandle = h;
+                record.LocalPid = _localPids[h];
+                record.ReleasesBlock = ++added == recipients;
+                _events.Add(in record);
+            }
+        }
+    }
+
+    private static bool Contains(ReadOnlySpan<CpgAddress> list, uint nodeId, uint pid)
+    {
+        foreach (CpgAddress a in list)
+        {
+            if (a.NodeId == nodeId && a.Pid == pid)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

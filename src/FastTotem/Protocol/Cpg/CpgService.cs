@@ -1,0 +1,150 @@
+using FastTotem.Protocol.Services;
+using FastTotem.Wire;
+
+namespace FastTotem.Protocol.Cpg;
+
+/// <summary>
+/// The CPG service (service 2) of corosync 3.1.7, sans I/O: local process groups, the procjoin / procleave /
+/// joinlist / mcast / downlist / partial_mcast exec messages, and CPG's part in sync (downlist and joinlist, then
+/// NODEDOWN, NODEUP and PROCDOWN at activation). Messages to send go into the shared <see cref="ExecOutbox"/>;
+/// deliveries and confchgs come out of <see cref="PollEvent"/>. Local requests are refused with TryAgain until CPG's
+/// sync round on the current ring completed, so nothing of ours leaves before it (corosync blocks IPC the same way).
+/// All tables are preallocated from <see cref="CpgLimits"/>; a full table is a counted drop or a refused request.
+/// </summary>
+public sealed partial class CpgService : ISyncParticipant, IExecHandler
+{
+    private readonly uint _nodeId;
+    private readonly ExecOutbox _outbox;
+    private readonly CpgLimits _limits;
+    private readonly CpgGroupTable _groups;
+    private readonly CpgProcessTable _processes;
+    private readonly CpgEventQueue _events;
+    private readonly CpgPartialAssembler _partials;
+
+    // Local processes: the host's handles index these.
+    private readonly uint[] _localPids;
+    private readonly int[] _localGroups;
+    private readonly CpgLocalState[] _localStates;
+
+    // Joinlist entries received in the current sync round (joinlist_messages_head).
+    private readonly uint[] _joinlistSenders;
+    private readonly uint[] _joinlistPids;
+    private readonly int[] _joinlistNameLengths;
+    private readonly byte[] _joinlistNames;
+    private int _joinlistCount;
+
+    // Members of the ring at the last activation and of the ring being synced (my_old_member_list, my_member_list).
+    private readonly uint[] _oldMembers = new uint[WireLimits.ProcessorCountMax];
+    private readonly uint[] _members = new uint[WireLimits.ProcessorCountMax];
+    private int _oldMemberCount;
+    private int _memberCount;
+    private MembRingId _syncRingId;
+
+    // g_req_exec_cpg_downlist: kept across rounds, so entries past left_nodes are stale like corosync's.
+    private CpgDownlistMessage _downlist;
+    private SyncStep _syncStep;
+    private long _syncTicket;
+    private bool _synced;
+
+    // Scratch for activation and confchg building, sized for the whole process table.
+    private readonly CpgAddress[] _scratchAddresses;
+    private readonly int[] _scratchGroups;
+    private readonly CpgAddress[] _scratchOneGroup;
+    private readonly int[] _scratchDistinct;
+
+    public CpgService(uint nodeId, ExecOutbox outbox, CpgLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(outbox);
+        limits ??= CpgLimits.Default;
+        if (limits.GroupCountMax < 1 || limits.ProcessCountMax < 1 || limits.LocalProcessCountMax < 1
+            || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1)
+        {
+            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(limits), "every CPG limit must be positive");
+        }
+
+        int largestPiece = CpgPartialMcastMessage.Size + Math.Min(limits.MessageLengthMax, CpgLimits.PieceLengthMax);
+        if (outbox.CapacityBytes < largestPiece)
+        {
+            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(outbox), "the outbox must hold the largest CPG piece");
+        }
+
+        _nodeId = nodeId;
+        _outbox = outbox;
+        _limits = limits;
+        _groups = new CpgGroupTable(limits.GroupCountMax);
+        _processes = new CpgProcessTable(limits.ProcessCountMax);
+        _events = new CpgEventQueue(limits.EventCountMax, limits.EventDataBytes);
+        _partials = new CpgPartialAssembler(limits.PartialSlotCount, limits.MessageLengthMax);
+        _localPids = new uint[limits.LocalProcessCountMax];
+        _localGroups = new int[limits.LocalProcessCountMax];
+        _localStates = new CpgLocalState[limits.LocalProcessCountMax];
+        _joinlistSenders = new uint[limits.ProcessCountMax];
+        _joinlistPids = new uint[limits.ProcessCountMax];
+        _joinlistNameLengths = new int[limits.ProcessCountMax];
+        _joinlistNames = new byte[limits.ProcessCountMax * MarCpgName.ValueMax];
+        _scratchAddresses = new CpgAddress[limits.ProcessCountMax];
+        _scratchGroups = new int[limits.ProcessCountMax];
+        _scratchOneGroup = new CpgAddress[limits.ProcessCountMax];
+        _scratchDistinct = new int[limits.ProcessCountMax];
+        _downlist = CpgDownlistMessage.Create(0, []);
+    }
+
+    private enum SyncStep : byte
+    {
+        Idle,
+        Downlist,
+        Joinlist,
+        Sent,
+    }
+
+    public int ServiceId => CpgExecFunction.ServiceId;
+
+    public uint NodeId => _nodeId;
+
+    /// <summary>True once CPG's sync round on the current ring activated; local requests are accepted only then.</summary>
+    public bool IsSynced => _synced;
+
+    public CpgCounters Counters { get; } = new();
+
+    /// <summary>Processes known cluster-wide.</summary>
+    public int ProcessCount => _processes.Count;
+
+    /// <summary>Events waiting for <see cref="PollEvent"/>.</summary>
+    public int PendingEvents => _events.Count;
+
+    /// <summary>The next event; its spans stay valid until the next call. False when none is waiting.</summary>
+    public bool PollEvent(out CpgEvent ev) => _events.TryPoll(out ev);
+
+    /// <summary>
+    /// Writes the members of <paramref name="groupName"/> (cpg_membership_get) into <paramref name="destination"/>,
+    /// in (nodeid, pid) order; returns how many there are (which may exceed the destination's length).
+    /// </summary>
+    public int GetMembers(ReadOnlySpan<byte> groupName, Span<CpgAddress> destination)
+    {
+        int group = _groups.Find(groupName);
+        if (group < 0)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        for (int i = 0; i < _processes.Count; i++)
+        {
+            if (_processes.Group(i) == group)
+            {
+                if (count < destination.Length)
+                {
+                    destination[count] = new CpgAddress(_processes.NodeId(i), _processes.Pid(i), CpgReason.Undefined);
+                }
+
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>State of a local handle (Unused for a free or out-of-range handle).</summary>
+    public CpgLocalState GetLocalState(int handle) =>
+        (uint)handle < (uint)_localStates.Length ? _localStates[handle] : CpgLocalState.Unused;
+}
