@@ -303,4 +303,16 @@ public class TotemCheckerTests
         Assert.InRange(v.Trace.Count, 1, TotemChecker.TraceLength);
         Assert.DoesNotContain(v.Trace, r => r.Kind == SimRecordKind.Multicast && r.Message.Counter > 1);
     }
+
+    [Fact]
+    public void StalledRunIsALivenessViolationAndSuspendsSelfDelivery()
+    {
+        Builder b = Builder.Correct();
+        b.Mcast(2, 2);
+        b.H.StallReason = "virtual time stuck";
+        CheckReport report = Check(b);
+        AssertOnly(report, Guarantee.Liveness);
+        Assert.Equal("virtual time stuck", report.Violations[0].Description);
+        Assert.NotNull(report.NotCheckedReason(Guarantee.SelfDelivery));
+    }
 }

@@ -5,7 +5,7 @@ namespace FastTotem.Sim;
 /// <summary>
 /// What the simulator needs from a node's protocol engine: the sans-I/O Handle*/Poll* surface of SrpEngine, with
 /// events handed to a sink so the simulator stays independent of the engine's ref-struct event type. The real
-/// engine is plugged in by SrpSimEngine; tests may plug in scripted fakes.
+/// engine is plugged in by <see cref="SrpSimEngine"/>; tests may plug in scripted fakes.
 /// </summary>
 public interface ISimEngine
 {

@@ -35,6 +35,11 @@ public sealed class SimHistory
     /// <summary>Virtual time at the end of the run.</summary>
     public long EndNs { get; set; }
 
+    /// <summary>Set when the simulator had to cut the run short because virtual time stopped advancing.</summary>
+    public string? StallReason { get; set; }
+
+    public long StallNs { get; set; }
+
     public IReadOnlyList<SimRecord> Records => _records;
 
     public IReadOnlyList<SimProcess> Processes => _processes;

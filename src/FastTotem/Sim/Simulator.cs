@@ -20,7 +20,16 @@ public sealed partial class Simulator
     private readonly SimRandom _faultRandom;
     private readonly byte[] _transmitBuffer = new byte[DatagramBufferSize];
     private readonly byte[] _payloadBuffer = new byte[2048];
+    private const int EventsPerInstantMax = 200_000;
+
+    // Normal traffic stays far below this (a 32-node join round is about a thousand arrivals); an engine that
+    // answers every message with a broadcast makes it grow without bound and would never let the run end.
+    private const long StormWindowNs = 10 * SimFormat.NsPerMs;
+    private const int EventsPerStormWindowMax = 200_000;
+    private long _stormWindowEndNs;
+    private int _eventsThisWindow;
     private long _sequence;
+    private int _eventsThisInstant;
     private bool _started;
 
     public Simulator(SimOptions options)
@@ -31,7 +40,7 @@ public sealed partial class Simulator
         }
 
         Options = options;
-        _factory = options.EngineFactory ?? DefaultEngineFactory();
+        _factory = options.EngineFactory ?? SrpSimEngine.Create;
         History = new SimHistory(options.NodeCount);
         _nodes = new SimNode[options.NodeCount];
         _nodeList = new uint[options.NodeCount];
@@ -45,12 +54,6 @@ public sealed partial class Simulator
         _appRandom = new SimRandom(SimRandom.Derive(options.Seed, 2));
         _faultRandom = new SimRandom(SimRandom.Derive(options.Seed, 3));
         _linkFifoNs = new long[options.NodeCount * options.NodeCount];
-    }
-
-    private static SimEngineFactory DefaultEngineFactory()
-    {
-        SimThrow.InvalidOperation("no engine factory given and the SRP engine adapter is not built in yet");
-        return null!;
     }
 
     public SimOptions Options { get; }
@@ -83,18 +86,56 @@ public sealed partial class Simulator
     public void RunUntil(long timeNs)
     {
         Start();
-        while (_queue.TryPeek(out _, out SimEventKey key) && key.TimeNs <= timeNs)
+        while (History.StallReason == null && _queue.TryPeek(out _, out SimEventKey key) && key.TimeNs <= timeNs)
         {
             _queue.TryDequeue(out SimEvent ev, out key);
+            if (key.TimeNs == NowNs)
+            {
+                if (++_eventsThisInstant > EventsPerInstantMax)
+                {
+                    Stall(ref ev, $"more than {EventsPerInstantMax} events at one instant");
+                    break;
+                }
+            }
+            else
+            {
+                _eventsThisInstant = 0;
+            }
+
+            if (key.TimeNs >= _stormWindowEndNs)
+            {
+                _stormWindowEndNs = key.TimeNs + StormWindowNs;
+                _eventsThisWindow = 0;
+            }
+            else if (++_eventsThisWindow > EventsPerStormWindowMax)
+            {
+                Stall(ref ev, $"an event storm: more than {EventsPerStormWindowMax} events within {StormWindowNs / SimFormat.NsPerMs} ms");
+                break;
+            }
+
             NowNs = key.TimeNs;
             Stats.Events++;
             Dispatch(ref ev);
         }
 
-        if (timeNs > NowNs)
+        if (timeNs > NowNs && History.StallReason == null)
         {
             NowNs = timeNs;
         }
+    }
+
+    /// <summary>
+    /// Virtual time stops advancing when an engine keeps asking for work at the same instant (a deadline it never
+    /// clears, or datagrams it bounces without delay); the run is cut short and the checker reports it.
+    /// </summary>
+    private void Stall(ref SimEvent ev, string what)
+    {
+        SimNode node = _nodes[ev.Node];
+        History.StallNs = NowNs;
+        History.StallReason =
+            $"virtual time stuck at {SimFormat.Time(NowNs)}: {what}, " +
+            $"the last a {ev.Kind} for n{node.NodeId} ({node.Engine?.StateName ?? "down"}, deadline {node.Engine?.PollTimeout() ?? -1})";
+        History.Note(NowNs, History.StallReason);
     }
 
     /// <summary>Runs to the configured duration and completes the history's run parameters for the checker.</summary>

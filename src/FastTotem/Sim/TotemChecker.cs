@@ -284,6 +284,12 @@ public static partial class TotemChecker
 
     private static void CheckSelfDelivery(HistoryView view, CheckReport report)
     {
+        if (view.History.StallReason != null)
+        {
+            report.MarkNotChecked(Guarantee.SelfDelivery, "the run stalled");
+            return;
+        }
+
         foreach (SimRecord mc in view.Multicasts.Values)
         {
             SimProcess p = view.History.Processes[mc.Process];
@@ -374,6 +380,23 @@ public static partial class TotemChecker
     private static void CheckLiveness(HistoryView view, CheckReport report)
     {
         SimHistory h = view.History;
+        if (h.StallReason != null)
+        {
+            var all = new int[h.Processes.Count];
+            for (int i = 0; i < all.Length; i++)
+            {
+                all[i] = i;
+            }
+
+            report.Add(new Violation
+            {
+                Guarantee = Guarantee.Liveness,
+                Description = h.StallReason,
+                Trace = Trace(view, h.Records.Count - 1, all, []),
+            });
+            return;
+        }
+
         if (h.LivenessBoundNs <= 0)
         {
             report.MarkNotChecked(Guarantee.Liveness, "no fault-free phase long enough for the bound");

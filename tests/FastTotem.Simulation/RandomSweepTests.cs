@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using FastTotem.Sim;
+using Xunit.Abstractions;
+
+namespace FastTotem.Simulation;
+
+/// <summary>
+/// Random seeds with faults, each checked against every guarantee. Replay one seed (with its full report) with
+/// FASTTOTEM_SEED=&lt;seed&gt; dotnet test tests/FastTotem.Simulation.
+/// </summary>
+public class RandomSweepTests(ITestOutputHelper output)
+{
+    public const int SeedCount = 200;
+
+    /// <summary>
+    /// Seeds of 1..SeedCount that break a guarantee with the current engine, each kept as a regression test in
+    /// <see cref="RegressionSeedTests"/> and reported to the engine's owner. The sweep fails on any other seed.
+    /// Remove a seed from here once its regression test passes.
+    /// </summary>
+    public static readonly HashSet<ulong> KnownFailingSeeds = [56, 65, 71, 113, 120, 151, 157, 165, 177, 178, 191, 194];
+
+    private static ulong? ReplaySeed =>
+        Environment.GetEnvironmentVariable("FASTTOTEM_SEED") is { Length: > 0 } text
+            ? ulong.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture)
+            : null;
+
+    [Fact]
+    public void RandomSeedsWithFaultsKeepEveryGuarantee()
+    {
+        ulong[] seeds = ReplaySeed is { } one ? [one] : Enumerable.Range(1, SeedCount).Select(i => (ulong)i).ToArray();
+        var failed = new List<string>();
+        var known = new List<string>();
+        long start = Stopwatch.GetTimestamp();
+        foreach (ulong seed in seeds)
+        {
+            SimRunResult result = SimRunner.Run(SimSweep.OptionsForSeed(seed));
+            if (seeds.Length == 1)
+            {
+                output.WriteLine(result.Summary());
+                foreach (Violation v in result.Report.Violations)
+                {
+                    output.WriteLine(v.ToString());
+                }
+            }
+
+            if (!result.Report.Passed)
+            {
+                string line = SimSweep.Line(result);
+                (KnownFailingSeeds.Contains(seed) && seeds.Length > 1 ? known : failed).Add(line);
+                output.WriteLine(line);
+            }
+            else if (KnownFailingSeeds.Contains(seed))
+            {
+                output.WriteLine($"known failing seed {seed} passes now: remove it from KnownFailingSeeds");
+            }
+        }
+
+        output.WriteLine($"{seeds.Length} seeds, {failed.Count} new failures, {known.Count} known failures, " +
+                         $"{Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s real time");
+        Assert.True(failed.Count == 0,
+            $"{failed.Count} of {seeds.Length} seeds broke a guarantee (replay with FASTTOTEM_SEED=<seed>):\n{string.Join('\n', failed)}");
+    }
+}
