@@ -28,10 +28,38 @@ internal static class CaptureReplay
     private static bool IsTotem(CapturedDatagram d) =>
         d.DestinationPort == 5405 && d.Payload.Length >= 13 && d.Payload[0] == 0x70 && d.Payload[1] == 0xc0;
 
-    public static Result Run(string fixture, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000)
+    public static Result Run(string fixture, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000) =>
+        Run([fixture], node, nodeList, tokenMs, storedSeq, untilNs, loopbackNs);
+
+    /// <summary>
+    /// Replays several captures of one run back to back (c continues b): each later capture is shifted to start
+    /// <paramref name="gapNs"/> after the previous one ended, since the quiet time between them was not captured.
+    /// </summary>
+    public static Result Run(
+        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000, long gapNs = 100_000_000)
     {
-        IReadOnlyList<CapturedDatagram> all = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(fixture));
-        long t0 = all[0].TimestampNs;
+        var all = new List<CapturedDatagram>();
+        long t0 = 0;
+        long end = 0;
+        foreach (string fixture in fixtures)
+        {
+            IReadOnlyList<CapturedDatagram> part = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(fixture));
+            long shift = all.Count == 0 ? 0 : end + gapNs - part[0].TimestampNs;
+            if (all.Count == 0)
+            {
+                t0 = part[0].TimestampNs;
+            }
+
+            foreach (CapturedDatagram d in part)
+            {
+                all.Add(d with { TimestampNs = d.TimestampNs + shift });
+            }
+
+            end = all[^1].TimestampNs;
+        }
+
+        untilNs = Math.Min(untilNs, end - t0);
+
         IPAddress me = Ip(node);
         IPAddress copyTarget = Ip(nodeList.First(n => n != node));
 

@@ -61,4 +61,26 @@ public class SrpCaptureReplayTests(ITestOutputHelper output)
         var r = CaptureReplay.Run("b-third-node-joins", 3, [1, 2, 3], 1000, 0, 6_000_000_000, loopbackNs: 400_000);
         AssertIdentical(r, 10);
     }
+
+    /// <summary>
+    /// Captures b then c of the same run, as node 3: it joins ring {1,2} (b), idles in 1.13, and when node 1 is
+    /// killed (c) it re-sends its last token every token_retransmit, loses the token after 1650 ms, sends joins every
+    /// 50 ms for the 1980 ms consensus timeout, puts node 1 in the failed list and forms 2.17 with node 2.
+    /// </summary>
+    [Fact]
+    public void ReplayCapturesBThenC_Node3_ThroughTheRepsCrash()
+    {
+        var r = CaptureReplay.Run(["b-third-node-joins", "c-node1-sigkill"], 3, [1, 2, 3], 1000, 0, long.MaxValue, loopbackNs: 400_000, gapNs: 1_000_000);
+        Assert.True(r.Captured.Count > 150, $"{r.Captured.Count} captured");
+        AssertIdentical(r, 10);
+    }
+
+    /// <summary>Capture d as node 3: it starts while ring 1.9 carries CPG traffic and joins it (ring 1.13).</summary>
+    [Fact]
+    public void ReplayCaptureD_Node3()
+    {
+        var r = CaptureReplay.Run("d-cpg-traffic", 3, [1, 2, 3], 1000, 0, long.MaxValue, loopbackNs: 400_000);
+        Assert.True(r.Captured.Count > 50, $"{r.Captured.Count} captured");
+        AssertIdentical(r, 10);
+    }
 }
