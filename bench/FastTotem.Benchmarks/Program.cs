@@ -11,6 +11,11 @@ internal static class Program
             return FuzzVerb.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "sweep")
+        {
+            return SweepVerb.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -53,6 +53,7 @@ public sealed class NetLab : IDisposable
         Run("ip", "-n", ns, "addr", "add", $"fd00:213:{_subnet}::{n}/64", "dev", $"v{n}", "nodad");
         Run("ip", "-n", ns, "link", "set", $"v{n}", "up");
         Run("ip", "-n", ns, "link", "set", "lo", "up");
+        Run("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", $"v{n}");
         var node = new LabNode(this, n, ns, $"10.213.{_subnet}.{n}", $"fd00:213:{_subnet}::{n}", Path.Combine(Root, $"node{n}"));
         Directory.CreateDirectory(node.Directory);
         Directory.CreateDirectory(node.StateDir);
@@ -111,6 +112,46 @@ public sealed class NetLab : IDisposable
         Process p = StartInNamespace(node, Repo.FastTotem, args.ToArray());
         node.FastTotem = p;
         return p;
+    }
+
+    /// <summary>
+    /// Drops UDP to and from the given lab hosts inside the node's namespace (an nftables table of
+    /// our own, removed by <see cref="Heal"/> or with the namespace).
+    /// </summary>
+    public void Cut(LabNode node, params LabNode[] peers)
+    {
+        Heal(node);
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftcut");
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "in", "{ type filter hook input priority 0 ; }");
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "out", "{ type filter hook output priority 0 ; }");
+        foreach (LabNode peer in peers)
+        {
+            foreach (string addr in new[] { peer.Ipv4, peer.Ipv6 })
+            {
+                string family = addr.Contains(':') ? "ip6" : "ip";
+                Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "in", family, "saddr", addr, "drop");
+                Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "out", family, "daddr", addr, "drop");
+            }
+        }
+    }
+
+    /// <summary>Random loss of <paramref name="percent"/> % of UDP in both directions (nftables numgen; no netem here).</summary>
+    public void Loss(LabNode node, int percent)
+    {
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftloss");
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "in", "{ type filter hook input priority 0 ; }");
+        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "out", "{ type filter hook output priority 0 ; }");
+        foreach (string chain in new[] { "in", "out" })
+        {
+            Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftloss", chain, "meta", "l4proto", "udp", "numgen", "random", "mod", "100", "<", percent.ToString(System.Globalization.CultureInfo.InvariantCulture), "drop");
+        }
+    }
+
+    /// <summary>Removes the rules <see cref="Cut"/> and <see cref="Loss"/> added.</summary>
+    public void Heal(LabNode node)
+    {
+        TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftcut");
+        TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftloss");
     }
 
     /// <summary>Starts any program inside the node's namespace; the lab kills it on dispose.</summary>

@@ -14,6 +14,11 @@ namespace FastTotem.Capture;
 /// </summary>
 public static class DecodeTextFormatter
 {
+    /// <summary>Lists longer than this print their first <see cref="ListHeadShown"/> and last <see cref="ListTailShown"/> elements.</summary>
+    private const int ListShownMax = 16;
+    private const int ListHeadShown = 8;
+    private const int ListTailShown = 2;
+
     private static readonly HashSet<string> PrefixKeys = ["frame", "time", "src", "dst", "type", "len"];
 
     /// <summary>Keys only the JSON output carries.</summary>
@@ -190,20 +195,36 @@ public static class DecodeTextFormatter
 
             case IEnumerable list:
             {
-                line.Append('[');
-                bool first = true;
+                // Long lists (a 384-node join, 30 rtr items) keep their head and tail and say how many.
+                var elements = new List<object?>();
                 foreach (object? element in list)
                 {
-                    if (!first)
+                    elements.Add(element);
+                }
+
+                line.Append('[');
+                for (int i = 0; i < elements.Count; i++)
+                {
+                    if (elements.Count > ListShownMax && i == ListHeadShown)
+                    {
+                        line.Append(",...");
+                        i = elements.Count - ListTailShown;
+                    }
+
+                    if (i > 0)
                     {
                         line.Append(',');
                     }
 
-                    AppendValue(line, key, element);
-                    first = false;
+                    AppendValue(line, key, elements[i]);
                 }
 
                 line.Append(']');
+                if (elements.Count > ListShownMax)
+                {
+                    line.Append('(').Append(elements.Count.ToString(CultureInfo.InvariantCulture)).Append(')');
+                }
+
                 break;
             }
 

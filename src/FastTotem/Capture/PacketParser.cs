@@ -29,6 +29,12 @@ internal sealed class PacketParser
     private readonly List<string> _warnings;
     private readonly HashSet<int> _unknownLinkTypes = new();
 
+    /// <summary>
+    /// The next header of each IPv6 fragmented datagram's first fragment: only that fragment says
+    /// what the reassembled payload is, and it may arrive last.
+    /// </summary>
+    private readonly Dictionary<(IPAddress, IPAddress, uint), int> _firstFragmentNext = new();
+
     public PacketParser(List<CapturedDatagram> datagrams, List<string> warnings)
     {
         _datagrams = datagrams;
@@ -311,8 +317,6 @@ internal sealed class PacketParser
             }
         }
     }
-
-    private readonly Dictionary<(IPAddress, IPAddress, uint), int> _firstFragmentNext = new();
 
     private void ParseIpv6Reassembled(
         in CaptureFrame frame, IPAddress source, IPAddress destination, int nextHeader, ReadOnlySpan<byte> rest, int fragmentCount)

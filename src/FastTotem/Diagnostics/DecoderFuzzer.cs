@@ -1,13 +1,14 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FastTotem.Capture;
+using FastTotem.Protocol.Pg;
 using FastTotem.Wire;
 
 namespace FastTotem.Diagnostics;
 
 /// <summary>
 /// A seeded mutation fuzzer over every network decoder: the SRP codecs of all six types, the totempg
-/// packet parser, the group header, and the sync, cmap, CPG and votequorum decoders, plus the whole
+/// packet parser and (stateful) assembler, the group header, and the sync, cmap, CPG and votequorum decoders, plus the whole
 /// <see cref="TotemCaptureDecoder"/> on a sample of inputs. Shared by the test project (a short run) and
 /// <c>FastTotem.Benchmarks fuzz N</c> (a long one).
 /// </summary>
@@ -57,6 +58,8 @@ internal sealed class DecoderFuzzer
     private readonly MembCommitTokenMembEntry[] _memb = new MembCommitTokenMembEntry[WireLimits.ProcessorCountMax];
     private readonly long[] _hits = new long[(int)Decoder.Count];
     private readonly List<string> _failures = new();
+    private readonly PgAssembler _assembler = new(senderCountMax: 3);
+    private readonly CountingSink _sink = new();
     private TotemCaptureDecoder _captureDecoder = new(0);
     private long _failureCount;
 
@@ -80,6 +83,7 @@ internal sealed class DecoderFuzzer
         CommitToken,
         TokenHoldCancel,
         PgPacket,
+        PgAssembler,
         GroupHeader,
         SyncBarrier,
         SyncServiceBuild,
@@ -354,6 +358,11 @@ internal sealed class DecoderFuzzer
             {
                 FullDecode(exact);
             }
+
+            if (level == Level.PgPayload)
+            {
+                Assemble(exact);
+            }
         }
         catch (Exception e)
         {
@@ -382,6 +391,50 @@ internal sealed class DecoderFuzzer
         }
 
         return fingerprint;
+    }
+
+    /// <summary>
+    /// The stateful totempg assembler, fed every payload-level input from one of three senders in
+    /// either byte order, with configuration changes and transitional periods now and then.
+    /// </summary>
+    private void Assemble(byte[] payload)
+    {
+        uint sender = (uint)(1 + _random.Next(3));
+        switch (_random.Next(64))
+        {
+            case 0:
+                _assembler.HandleConfigurationChange([sender]);
+                break;
+            case 1:
+                _assembler.SetWaitingTransAck(_random.Next(2) == 0);
+                break;
+        }
+
+        PgReceiveResult result = _assembler.HandlePacket(sender, payload, _random.Next(8) == 0, _sink);
+        // Counted when the packet got past validation into the reassembly rules (accepted or thrown away).
+        if (result is PgReceiveResult.Accepted or PgReceiveResult.ThrownAway)
+        {
+            _hits[(int)Decoder.PgAssembler]++;
+        }
+
+        if ((uint)_assembler.BufferedBytes(sender) > PgAssembler.AssemblyCapacity)
+        {
+            Fail(Level.PgPayload, payload, "the assembler holds more than its capacity");
+        }
+    }
+
+    /// <summary>Reads every byte of each delivered message, so a bad span would throw here.</summary>
+    private sealed class CountingSink : IPgMessageSink
+    {
+        public long Bytes;
+
+        public void OnMessage(uint nodeId, ReadOnlySpan<byte> message, bool foreignEndian)
+        {
+            foreach (byte b in message)
+            {
+                Bytes += b;
+            }
+        }
     }
 
     /// <summary>The whole capture decoder, which must turn any datagram into fields without throwing.</summary>

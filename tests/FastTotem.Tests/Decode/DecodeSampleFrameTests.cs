@@ -222,3 +222,31 @@ public class DecodeForeignEndianTests
             0x0800,
             SyntheticCapture.Ipv4(IPAddress.Parse("10.212.0.1"), IPAddress.Parse("10.212.0.2"), 17, SyntheticCapture.Udp(5405, 5405, payload))[0]);
 }
+
+public class DecodeLongListTests
+{
+    [Fact]
+    public void A_384_member_join_is_summarised_in_text_and_complete_in_json()
+    {
+        uint[] proc = Enumerable.Range(1, FastTotem.Wire.WireLimits.ProcessorCountMax).Select(i => (uint)i).ToArray();
+        var join = new FastTotem.Wire.MembJoin
+        {
+            Header = new FastTotem.Wire.TotemHeader(FastTotem.Wire.MessageType.MembJoin, 7),
+            SystemFrom = 7,
+            RingSeq = 42,
+        };
+        byte[] datagram = new byte[FastTotem.Wire.MembJoinCodec.GetEncodedLength(proc.Length, 1)];
+        Assert.Equal(FastTotem.Wire.WireError.None, FastTotem.Wire.MembJoinCodec.TryEncode(join, proc, [5u], datagram, out _));
+        byte[] capture = SyntheticCapture.Pcap(
+            LinkType.Ethernet,
+            [new(0, SyntheticCapture.Ethernet(0x0800, SyntheticCapture.Ipv4(IPAddress.Parse("10.0.0.7"), IPAddress.Parse("10.0.0.1"), 17, SyntheticCapture.Udp(40000, 5405, datagram))[0]))]);
+
+        DecodeRun text = DecodeRun.Bytes(capture, json: false);
+        DecodeRun json = DecodeRun.Bytes(capture, json: true);
+
+        Assert.Equal(0, text.ExitCode);
+        string line = Assert.Single(text.Lines);
+        Assert.Contains("proc=[1,2,3,4,5,6,7,8,...,383,384](384) failed=[5]", line, StringComparison.Ordinal);
+        Assert.Equal(proc, json.Json()[0].GetProperty("proc").EnumerateArray().Select(e => e.GetUInt32()));
+    }
+}

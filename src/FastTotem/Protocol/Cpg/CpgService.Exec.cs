@@ -30,14 +30,14 @@ public sealed partial class CpgService
                 HandleJoinlist(senderNodeId, message, foreignEndian);
                 return;
             case CpgExecFunction.Downlist:
-                if (Count(CpgDownlistMessage.TryRead(message, foreignEndian, out _)))
+                if (CountMalformed(CpgDownlistMessage.TryRead(message, foreignEndian, out _)))
                 {
                     Counters.DownlistsReceived++;
                 }
 
                 return;
             case CpgExecFunction.DownlistOld:
-                Count(CpgDownlistOldMessage.TryRead(message, out _));
+                CountMalformed(CpgDownlistOldMessage.TryRead(message, out _));
                 return;
             default:
                 Counters.UnknownFunctionDrops++;
@@ -45,7 +45,19 @@ public sealed partial class CpgService
         }
     }
 
-    /// <summary>Counts a decode failure by kind; true when the message decoded.</summary>
+    /// <summary>Counts any decode failure of a message without a group name as malformed; true when it decoded.</summary>
+    private bool CountMalformed(WireError error)
+    {
+        if (error == WireError.None)
+        {
+            return true;
+        }
+
+        Counters.MalformedDrops++;
+        return false;
+    }
+
+    /// <summary>Counts a decode failure of a message with a group name (CountTooLarge is a name over 128 bytes); true when it decoded.</summary>
     private bool Count(WireError error)
     {
         switch (error)

@@ -106,7 +106,11 @@ public sealed class PgPacker
         int packets = Run(ref dryRun, ref pieces, emit: false);
         if (packets > QueueAvailable)
         {
-            return PgSendResult.TryAgain;
+            // Would it fit an empty queue, after the buffered messages have left at a token visit?
+            State empty = _state;
+            empty.PackedCount = 0;
+            empty.FragmentSize = 0;
+            return Run(ref empty, ref pieces, emit: false) > _queueCapacity ? PgSendResult.TooLarge : PgSendResult.TryAgain;
         }
 
         Run(ref _state, ref pieces, emit: true);

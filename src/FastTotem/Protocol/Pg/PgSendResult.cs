@@ -9,6 +9,9 @@ public enum PgSendResult : byte
     /// <summary>The send queue has no room for all the mcasts this message needs. Nothing was taken; try again later.</summary>
     TryAgain,
 
-    /// <summary>The message is larger than a receiver's reassembly buffer (1 MiB + 64 KiB) and is refused.</summary>
+    /// <summary>
+    /// The message is refused: it is larger than a receiver's reassembly buffer (1 MiB + 64 KiB), or it needs
+    /// more payloads than the whole send queue holds.
+    /// </summary>
     TooLarge,
 }

@@ -15,30 +15,44 @@ public class PgPackerTests
     [Fact]
     public void FullQueueReturnsTryAgainAndChangesNothing()
     {
-        var packer = new PgPacker(queueCapacity: 2);
-        byte[] big = new byte[3000];
-        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, big));
-        Assert.Equal(0, packer.QueuedPackets);
-        Assert.Equal(0, packer.PackedMessages);
-        Assert.False(packer.HasPendingData);
+        var packer = new PgPacker(queueCapacity: 3);
+        byte[] buffer = new byte[packer.PacketSizeMax];
 
-        // Two payloads fit: a 2000-byte message needs exactly two.
+        // A 2000-byte message needs two payloads and leaves at once.
         Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[2000]));
         Assert.Equal(2, packer.QueuedPackets);
 
-        // A small message is buffered, but the flush at the token waits while the queue is full.
+        // 3000 bytes need three: refused for now, with no side effect.
+        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[3000]));
+        Assert.Equal(2, packer.QueuedPackets);
+        Assert.Equal(0, packer.PackedMessages);
+
+        // Fill the last slot; a small message is still buffered, but its flush waits while the queue is full.
+        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[1393]));
+        Assert.Equal(3, packer.QueuedPackets);
         Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[10]));
-        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[1500]));
         packer.HandleTokenReceived();
         Assert.Equal(1, packer.PackedMessages);
-        Assert.Equal(2, packer.QueuedPackets);
+        Assert.Equal(3, packer.QueuedPackets);
+        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[1500]));
+        Assert.Equal(1, packer.PackedMessages);
 
-        byte[] buffer = new byte[packer.PacketSizeMax];
+        // Once a slot frees, the next token visit flushes the buffered message.
         Assert.True(packer.TryTakePacket(buffer, out _));
         packer.HandleTokenReceived();
         Assert.Equal(0, packer.PackedMessages);
-        Assert.Equal(2, packer.QueuedPackets);
+        Assert.Equal(3, packer.QueuedPackets);
+
         Assert.Equal(PgSendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[PgPacker.MessageSizeMax + 1]));
+
+        // A message needing more payloads than the whole queue holds can never go: TooLarge, not TryAgain.
+        Assert.Equal(PgSendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[5000]));
+        Assert.Equal(3, packer.QueuedPackets);
+        while (packer.TryTakePacket(buffer, out _))
+        {
+        }
+
+        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[3000]));
     }
 
     [Fact]
