@@ -242,6 +242,35 @@ public class CpgPartialAndDropTests
         Assert.Single(Drain(cpg));
     }
 
+    private static void Swap32(byte[] m, int offset) => Array.Reverse(m, offset, 4);
+
+    /// <summary>A big-endian sender's procjoin and mcast (fields swapped per WIRE.md §11) act like the native ones.</summary>
+    [Fact]
+    public void ForeignEndianSenderIsUnderstood()
+    {
+        (CpgService cpg, _, _) = Member();
+        byte[] join = ProcJoin(GroupA, 0x01020304);
+        foreach (int offset in new[] { 0, 8, 16, 152, 160 })
+        {
+            Swap32(join, offset);
+        }
+
+        cpg.HandleExec(3, join, true);
+        CpgEventCopy change = Assert.Single(ConfigChanges(cpg));
+        Assert.Equal("3:16909060:Join", change.Joined);
+
+        byte[] mcast = Mcast(GroupA, 0x01020304, 3, "abc"u8);
+        foreach (int offset in new[] { 0, 8, 16, 152, 160 })
+        {
+            Swap32(mcast, offset);
+        }
+
+        cpg.HandleExec(3, mcast, true);
+        CpgEventCopy delivery = Assert.Single(Drain(cpg));
+        Assert.Equal((3u, 0x01020304u, "abc"), (delivery.NodeId, delivery.Pid, System.Text.Encoding.ASCII.GetString(delivery.Data)));
+        Assert.Equal(0, cpg.Counters.MalformedDrops + cpg.Counters.BadNameDrops);
+    }
+
     [Fact]
     public void SteadyStateDeliveryAllocatesNothing()
     {

@@ -225,6 +225,63 @@ public class ServiceSyncMessageTests
         Assert.Equal(VotequorumNodeState.Dead, state1);
     }
 
+    /// <summary>Capture g: node 3 leaves {1,2,3} gracefully; nodes 2 and 1 send g#78 and g#81 and stay quorate.</summary>
+    [Fact]
+    public void VotequorumReproducesCaptureG()
+    {
+        uint[] nodelist = [1, 2, 3];
+        var cluster = new ServiceTestCluster();
+        foreach (uint n in nodelist)
+        {
+            cluster.Add(NewNode(n, nodelist));
+            Vq(cluster.Nodes[n]).Start();
+            cluster.Flush(n, [n], "start");
+            cluster.Sync([n], [], new MembRingId(n, 5));
+        }
+
+        cluster.Sync([1, 2, 3], n => [n], new MembRingId(1, 9));
+        int mark1 = cluster.Nodes[1].Sent.Count, mark2 = cluster.Nodes[2].Sent.Count;
+        cluster.Sync([1, 2], [1, 2], new MembRingId(1, 13));
+        Assert.Equal(Fixture("g", 78, 0), cluster.Nodes[2].Sent[mark2 + 1].Message);
+        Assert.Equal(Fixture("g", 78, 1), cluster.Nodes[2].Sent[mark2 + 2].Message);
+        Assert.Equal(Fixture("g", 81, 0), cluster.Nodes[1].Sent[mark1 + 1].Message);
+        Assert.Equal(Fixture("g", 81, 1), cluster.Nodes[1].Sent[mark1 + 2].Message);
+        Assert.True(Vq(cluster.Nodes[1]).Quorate);
+        Assert.Equal(2u, Vq(cluster.Nodes[1]).GetStatus().TotalVotes);
+    }
+
+    [Fact]
+    public void DispatcherRoutesByServiceIdAndCountsTheRest()
+    {
+        var outbox = new ExecOutbox(64 * 1024, 64);
+        var cmap = new CmapSyncService(outbox);
+        var vq = new VotequorumService(outbox, VotequorumConfig.FromNodelist(1, [1, 2], [1, 1]));
+        var dispatcher = new ServiceDispatcher();
+        dispatcher.Register(0, cmap);
+        dispatcher.Register(5, vq);
+        Assert.Throws<InvalidOperationException>(() => dispatcher.Register(5, vq));
+        Assert.Throws<ArgumentOutOfRangeException>(() => dispatcher.Register(64, vq));
+
+        byte[] sync = new byte[cmap.SyncMessageLength];
+        cmap.WriteSyncMessage(sync);
+        dispatcher.OnGroupMessage(2, sync, false);
+        byte[] info = new byte[32];
+        VotequorumNodeInfoMessage.Create(2, 1, 2, 0).TryWrite(info);
+        dispatcher.OnGroupMessage(2, info, false);
+        Assert.Equal(1, cmap.ReceivedMessages);
+        Assert.Equal(1, vq.ReceivedNodeInfo);
+
+        byte[] cfg = (byte[])info.Clone();
+        cfg[2] = 1;                                   // service 1 (cfg): not ours
+        dispatcher.OnGroupMessage(2, cfg, false);
+        byte[] huge = (byte[])info.Clone();
+        huge[2] = 0x40;                               // service 64: past corosync's table
+        dispatcher.OnGroupMessage(2, huge, false);
+        dispatcher.OnGroupMessage(2, info.AsSpan(0, 8), false);
+        Assert.Equal(2, dispatcher.UnknownServiceDrops);
+        Assert.Equal(1, dispatcher.MalformedDrops);
+    }
+
     [Fact]
     public void VotequorumLosesQuorumWhenAMajorityLeaves()
     {
