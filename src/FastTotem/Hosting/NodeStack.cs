@@ -66,6 +66,29 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
 
     public PgPacker Packer => _packer;
 
+    /// <summary>Runs on the loop thread once per iteration, before the stack pumps: hosts drain their queues here.</summary>
+    public IHostWork? HostWork { get; set; }
+
+    /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (loop thread or before start).</summary>
+    public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler)
+    {
+        int instance = _groups.AddInstance(handler);
+        _groups.Join(instance, name);
+        return instance;
+    }
+
+    /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
+    public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
+    {
+        PgSendResult result = _packer.TrySend(groups, data);
+        if (result == PgSendResult.Queued)
+        {
+            DrainPacker();
+        }
+
+        return result;
+    }
+
     public void OnEvent(in SrpEvent ev)
     {
         if (ev.Kind == SrpEventKind.Deliver)
@@ -94,6 +117,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             Votequorum.Start();
         }
 
+        HostWork?.Run(this);
         for (int round = 0; round < PumpRoundsMax; round++)
         {
             bool progress = DrainOutbox();
