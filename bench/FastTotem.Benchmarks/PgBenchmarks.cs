@@ -1,121 +1,144 @@
 using BenchmarkDotNet.Attributes;
 using FastTotem.Protocol.Pg;
-using FastTotem.Protocol.Sync;
-using FastTotem.Wire;
 
 namespace FastTotem.Benchmarks;
 
-/// <summary>totempg packing, reassembly and group delivery, service-message codecs, and a sync round.</summary>
+/// <summary>
+/// totempg on its own: the packer packing small messages and fragmenting a large one into net_mtu (1,410-byte)
+/// payloads, the assembler putting the same payloads back together, and group delivery of a finished message.
+/// </summary>
 [MemoryDiagnoser]
 public class PgBenchmarks
 {
-    private readonly PgPacker _packer = new(queueCapacity: 64);
+    internal const int SmallMessages = 10_000;
+    internal const int GroupDeliveries = 10_000;
+    private const int LargeSize = 64 * 1024;
+
+    private static readonly PgGroupSet Group = new("bench"u8);
+
+    private readonly PgPacker _packer = new();
     private readonly PgAssembler _assembler = new(4, preallocate: true);
     private readonly PgGroups _groups = new();
     private readonly Counter _counter = new();
-    private readonly byte[] _small = new byte[100];
-    private readonly byte[] _large = new byte[64 * 1024];
-    private readonly byte[] _packet = new byte[1410];
-    private readonly byte[] _cpgMcast = new byte[CpgMcastMessage.Size + 1000];
-    private readonly byte[] _output = new byte[2048];
-    private readonly SyncEngine _sync = new();
-    private readonly byte[] _syncBuffer = new byte[SyncServiceBuildMessage.Size];
-    private readonly uint[] _members = [1];
-    private ulong _ringSeq = 5;
+    private readonly byte[] _small = new byte[64];
+    private readonly byte[] _large = new byte[LargeSize];
+    private readonly byte[] _packet = new byte[WireLimitsPacket];
+    private readonly byte[][] _fragments = new byte[64][];
+    private readonly int[] _fragmentLengths = new int[64];
+    private readonly byte[] _groupMessage = new byte[64 + 16];
+    private int _fragmentCount;
+    private int _groupMessageLength;
 
-    private sealed class Counter : IPgGroupHandler, ISyncService
-    {
-        public long Bytes;
-
-        public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Bytes += payload.Length;
-
-        public void SyncInit(ReadOnlySpan<uint> transitionalMembers, ReadOnlySpan<uint> members, MembRingId ringId)
-        {
-        }
-
-        public bool SyncProcess() => true;
-
-        public void SyncActivate() => Bytes++;
-
-        public void SyncAbort()
-        {
-        }
-    }
+    private const int WireLimitsPacket = 1410;
 
     [GlobalSetup]
     public void Setup()
     {
-        int i = _groups.AddInstance(_counter);
-        _groups.Join(i, "a"u8);
-        CpgMcastMessage m = default;
-        m.Header = new QbIpcRequestHeader(0x00020003, _cpgMcast.Length);
-        m.GroupName = MarCpgName.Create("fasttotem"u8);
-        m.MsgLen = 1000;
-        m.TryWrite(_cpgMcast, new byte[1000], out _);
-        foreach (int id in new[] { 0, 2, 3, 5 })
-        {
-            _sync.RegisterService(id, _counter, "s" + id);
-        }
-    }
+        int instance = _groups.AddInstance(_counter);
+        _groups.Join(instance, "bench"u8);
 
-    /// <summary>Three 100-byte messages packed into one mcast at the token, reassembled and delivered to group "a".</summary>
-    [Benchmark]
-    public long PackFlushAssembleThreeSmall()
-    {
-        _packer.TrySend(PgGroupSet.Services, _small);
-        _packer.TrySend(PgGroupSet.Services, _small);
-        _packer.TrySend(PgGroupSet.Services, _small);
+        // The 64 KiB message's payloads, as the packer produces them, for the reassembly benchmark.
+        if (_packer.TrySend(Group, _large) != PgSendResult.Queued)
+        {
+            throw new InvalidOperationException("64 KiB did not fit the packer");
+        }
+
         _packer.HandleTokenReceived();
         while (_packer.TryTakePacket(_packet, out int length))
         {
-            _assembler.HandlePacket(1, _packet.AsSpan(0, length), false, _groups);
+            _fragments[_fragmentCount] = _packet.AsSpan(0, length).ToArray();
+            _fragmentLengths[_fragmentCount++] = length;
         }
 
-        return _counter.Bytes;
-    }
+        // A finished message for group delivery: the group header, then 64 bytes.
+        Group.HeaderBytes.CopyTo(_groupMessage);
+        _groupMessageLength = Group.HeaderBytes.Length + _small.Length;
 
-    /// <summary>A 64 KiB message fragmented into 47 mcasts and reassembled.</summary>
-    [Benchmark]
-    public long Fragment64KiB()
-    {
-        _packer.TrySend(PgGroupSet.Services, _large);
-        _packer.HandleTokenReceived();
-        while (_packer.TryTakePacket(_packet, out int length))
+        long before = _counter.Messages;
+        Reassemble64KiB();
+        if (_counter.Messages != before + 1 || _counter.Bytes < LargeSize)
         {
-            _assembler.HandlePacket(1, _packet.AsSpan(0, length), false, _groups);
+            throw new InvalidOperationException("reassembly did not deliver the 64 KiB message");
         }
-
-        return _counter.Bytes;
     }
 
-    /// <summary>Decode and re-encode a CPG mcast carrying 1000 bytes.</summary>
-    [Benchmark]
-    public int CpgMcastRoundTrip()
+    /// <summary>Per 64-byte message: queued in the packer, packed into shared payloads at token visits, taken out.</summary>
+    [Benchmark(OperationsPerInvoke = SmallMessages)]
+    public int Pack64ByteMessages()
     {
-        CpgMcastMessage.TryRead(_cpgMcast, false, out CpgMcastMessage m, out ReadOnlySpan<byte> data);
-        m.TryWrite(_output, data, out int written);
-        return written;
-    }
-
-    /// <summary>A whole singleton sync round with the four corosync sync services.</summary>
-    [Benchmark]
-    public long SingletonSyncRound()
-    {
-        var ring = new MembRingId(1, _ringSeq++);
-        _sync.HandleConfigurationChange(false, _members, ring);
-        _sync.HandleConfigurationChange(true, _members, ring);
-        while (true)
+        int packets = 0;
+        for (int i = 0; i < SmallMessages; i++)
         {
-            _sync.PollProcess();
-            if (!_sync.TryTakeMessage(_syncBuffer, out int length))
+            if (_packer.TrySend(Group, _small) != PgSendResult.Queued)
             {
-                break;
+                packets += Flush();
+                _packer.TrySend(Group, _small);
             }
 
-            _sync.HandleMessage(1, _syncBuffer.AsSpan(0, length));
+            // A token visit every 20 messages, roughly what fits one 1,410-byte payload.
+            if (i % 20 == 19)
+            {
+                packets += Flush();
+            }
         }
 
-        _sync.TryPollEvent(out _);
+        return packets + Flush();
+    }
+
+    /// <summary>Per 64 KiB message: fragmented into 1,410-byte payloads, each taken out of the send queue.</summary>
+    [Benchmark]
+    public int Fragment64KiB()
+    {
+        _packer.TrySend(Group, _large);
+        return Flush();
+    }
+
+    /// <summary>Per 64 KiB message: the same payloads reassembled and delivered to the group's instance.</summary>
+    [Benchmark]
+    public long Reassemble64KiB()
+    {
+        for (int i = 0; i < _fragmentCount; i++)
+        {
+            _assembler.HandlePacket(1, _fragments[i].AsSpan(0, _fragmentLengths[i]), false, _groups);
+        }
+
         return _counter.Bytes;
+    }
+
+    /// <summary>Per message: a finished 64-byte message matched against the joined groups and delivered.</summary>
+    [Benchmark(OperationsPerInvoke = GroupDeliveries)]
+    public long GroupsDeliver64()
+    {
+        ReadOnlySpan<byte> message = _groupMessage.AsSpan(0, _groupMessageLength);
+        for (int i = 0; i < GroupDeliveries; i++)
+        {
+            _groups.OnMessage(2, message, false);
+        }
+
+        return _counter.Messages;
+    }
+
+    private int Flush()
+    {
+        _packer.HandleTokenReceived();
+        int n = 0;
+        while (_packer.TryTakePacket(_packet, out _))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    private sealed class Counter : IPgGroupHandler
+    {
+        public long Bytes;
+        public long Messages;
+
+        public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian)
+        {
+            Bytes += payload.Length;
+            Messages++;
+        }
     }
 }

@@ -1,30 +1,37 @@
 using System.Buffers.Binary;
+using FastTotem.Protocol.Pg;
 
 namespace FastTotem.Sim;
 
 /// <summary>
-/// The application payload the simulator multicasts: a single-entry totempg packet (WIRE.md §7.1: 8-byte header
-/// with msg_count 1, one msg_len, then the data) whose data starts with the message id (node, counter, little-endian)
-/// followed by filler, so every delivery can be traced back to one multicast.
+/// The application payload the simulator multicasts: one totempg message in the group "sim", built by the real
+/// totempg packer (<see cref="PgPacker"/>, flushed at once so each mcast carries exactly one message). The message
+/// data starts with the message id (node, counter, little-endian) followed by filler, so every delivery can be
+/// traced back to one multicast. Layout (WIRE.md §7.1, §8): 8-byte totempg header with msg_count 1, msg_len,
+/// group header 01 00 03 00 "sim", then the data.
 /// </summary>
-public static class SimPayload
+public sealed class SimPayload
 {
-    public const int HeaderSize = 10; // 8-byte totempg header + one msg_len
     public const int IdSize = 8;
-    public const int SizeMin = HeaderSize + IdSize;
+
+    /// <summary>totempg header (8) + one msg_len (2) + group header for "sim" (2 + 2 + 3).</summary>
+    public const int HeaderSize = 10 + GroupHeaderSize;
+
+    private const int GroupHeaderSize = 7;
+    private static readonly PgGroupSet Group = new("sim"u8);
+
+    private readonly PgPacker _packer = new();
+    private readonly byte[] _data = new byte[2048];
 
     /// <summary>Writes the payload for <paramref name="id"/> with <paramref name="dataLength"/> data bytes; returns its length.</summary>
-    public static int Write(Span<byte> buffer, MessageId id, int dataLength)
+    public int Write(Span<byte> buffer, MessageId id, int dataLength)
     {
-        if (dataLength < IdSize || dataLength > ushort.MaxValue || buffer.Length < HeaderSize + dataLength)
+        if (dataLength < IdSize || dataLength > 1200)
         {
-            SimThrow.ArgumentOutOfRange(nameof(dataLength), "data must hold the id and fit the buffer");
+            SimThrow.ArgumentOutOfRange(nameof(dataLength), "data must hold the id and fit one packet");
         }
 
-        buffer[..8].Clear(); // version 0, type 0, fragmented 0, continuation 0
-        BinaryPrimitives.WriteUInt16LittleEndian(buffer[6..], 1);
-        BinaryPrimitives.WriteUInt16LittleEndian(buffer[8..], (ushort)dataLength);
-        Span<byte> data = buffer.Slice(HeaderSize, dataLength);
+        Span<byte> data = _data.AsSpan(0, dataLength);
         BinaryPrimitives.WriteUInt32LittleEndian(data, id.Node);
         BinaryPrimitives.WriteUInt32LittleEndian(data[4..], id.Counter);
         for (int i = IdSize; i < data.Length; i++)
@@ -32,18 +39,32 @@ public static class SimPayload
             data[i] = (byte)(id.Counter + i);
         }
 
-        return HeaderSize + dataLength;
+        if (_packer.TrySend(Group, data) != PgSendResult.Queued)
+        {
+            SimThrow.InvalidOperation("the totempg packer refused a small message");
+        }
+
+        _packer.HandleTokenReceived();
+        if (!_packer.TryTakePacket(buffer, out int length) || _packer.HasPendingData)
+        {
+            SimThrow.InvalidOperation("the totempg packer did not produce exactly one packet");
+        }
+
+        return length;
     }
 
     /// <summary>Parses a delivered payload; <see cref="MessageId.Invalid"/> unless it is exactly what <see cref="Write"/> makes.</summary>
     public static MessageId Read(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length < SizeMin ||
+        if (payload.Length < HeaderSize + IdSize ||
             BinaryPrimitives.ReadUInt16LittleEndian(payload) != 0 ||
             BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]) != 0 ||
             payload[4] != 0 || payload[5] != 0 ||
             BinaryPrimitives.ReadUInt16LittleEndian(payload[6..]) != 1 ||
-            BinaryPrimitives.ReadUInt16LittleEndian(payload[8..]) != payload.Length - HeaderSize)
+            BinaryPrimitives.ReadUInt16LittleEndian(payload[8..]) != payload.Length - 10 ||
+            BinaryPrimitives.ReadUInt16LittleEndian(payload[10..]) != 1 ||
+            BinaryPrimitives.ReadUInt16LittleEndian(payload[12..]) != 3 ||
+            !payload.Slice(14, 3).SequenceEqual("sim"u8))
         {
             return MessageId.Invalid;
         }

@@ -20,6 +20,7 @@ public sealed partial class Simulator
     private readonly SimRandom _faultRandom;
     private readonly byte[] _transmitBuffer = new byte[DatagramBufferSize];
     private readonly byte[] _payloadBuffer = new byte[2048];
+    private readonly SimPayload _payload = new();
     private const int EventsPerInstantMax = 200_000;
 
     // Normal traffic stays far below this (a 32-node join round is about a thousand arrivals); an engine that
@@ -276,7 +277,7 @@ public sealed partial class Simulator
         }
 
         var id = new MessageId(node.NodeId, node.MessageCounter + 1);
-        int length = SimPayload.Write(_payloadBuffer, id, Options.PayloadDataBytes);
+        int length = _payload.Write(_payloadBuffer, id, Options.PayloadDataBytes);
         bool accepted = node.Engine.TryMulticast(_payloadBuffer.AsSpan(0, length));
         if (accepted)
         {
