@@ -13,7 +13,7 @@ namespace FastTotem.Benchmarks;
 [MemoryDiagnoser]
 public class CpgBenchmarks
 {
-    private const int Deliveries = 10_000;
+    internal const int Deliveries = 10_000;
 
     private static readonly byte[] Group = "bench"u8.ToArray();
 

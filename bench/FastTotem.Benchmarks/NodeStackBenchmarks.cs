@@ -17,7 +17,7 @@ namespace FastTotem.Benchmarks;
 public class NodeStackBenchmarks
 {
     private const int Nodes = 3;
-    private const int MessagesPerInvoke = 20_000;
+    internal const int MessagesPerInvoke = 20_000;
     private const int SendQueueTarget = 100;
     private const int MaxSetupSteps = 2_000_000;
 

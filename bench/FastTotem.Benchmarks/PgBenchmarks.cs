@@ -10,8 +10,8 @@ namespace FastTotem.Benchmarks;
 [MemoryDiagnoser]
 public class PgBenchmarks
 {
-    private const int SmallMessages = 10_000;
-    private const int GroupDeliveries = 10_000;
+    internal const int SmallMessages = 10_000;
+    internal const int GroupDeliveries = 10_000;
     private const int LargeSize = 64 * 1024;
 
     private static readonly PgGroupSet Group = new("bench"u8);

@@ -16,6 +16,11 @@ internal static class Program
             return SweepVerb.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "cpu")
+        {
+            return CpuVerb.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

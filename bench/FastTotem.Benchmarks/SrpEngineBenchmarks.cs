@@ -14,7 +14,7 @@ namespace FastTotem.Benchmarks;
 public class SrpEngineBenchmarks
 {
     private const int Nodes = 3;
-    private const int MessagesPerInvoke = 20_000;
+    internal const int MessagesPerInvoke = 20_000;
     private const int SendQueueTarget = 100;
 
     private readonly CountingListener[] _listeners = new CountingListener[Nodes];

@@ -17,40 +17,34 @@ public class SyncEngineServicesTests
         public Node(uint nodeId, uint[] nodelist)
         {
             NodeId = nodeId;
-            Outbox = new ExecOutbox(4 * 1024 * 1024, 256);
-            Cmap = new CmapSyncService(Outbox);
-            Cpg = new CpgService(nodeId, Outbox, new CpgLimits { ProcessCountMax = 64, GroupCountMax = 16, LocalProcessCountMax = 8, MessageLengthMax = 1024 * 1024, PartialSlotCount = 1, EventCountMax = 64, EventDataBytes = 2 * 1024 * 1024 });
-            Quorum = new QuorumSyncService();
             var votes = new uint[nodelist.Length];
             Array.Fill(votes, 1u);
-            Votequorum = new VotequorumService(Outbox, VotequorumConfig.FromNodelist(nodeId, nodelist, votes));
+            Services = new NodeServices(
+                nodeId,
+                VotequorumConfig.FromNodelist(nodeId, nodelist, votes),
+                new CpgLimits { ProcessCountMax = 64, GroupCountMax = 16, LocalProcessCountMax = 8, MessageLengthMax = 1024 * 1024, PartialSlotCount = 1, EventCountMax = 64, EventDataBytes = 2 * 1024 * 1024 },
+                outbox: new ExecOutbox(4 * 1024 * 1024, 256));
             Engine = new SyncEngine();
-            foreach (ISyncParticipant p in new ISyncParticipant[] { Cmap, Cpg, Quorum, Votequorum })
-            {
-                Engine.RegisterService(p.ServiceId, p, p.GetType().Name);
-            }
-
-            Dispatcher = new ServiceDispatcher();
-            Dispatcher.Register(0, Cmap);
-            Dispatcher.Register(2, Cpg);
-            Dispatcher.Register(5, Votequorum);
+            Services.RegisterWith(Engine);
         }
 
         public uint NodeId { get; }
 
-        public ExecOutbox Outbox { get; }
+        public NodeServices Services { get; }
 
-        public CmapSyncService Cmap { get; }
+        public ExecOutbox Outbox => Services.Outbox;
 
-        public CpgService Cpg { get; }
+        public CmapSyncService Cmap => Services.Cmap;
 
-        public QuorumSyncService Quorum { get; }
+        public CpgService Cpg => Services.Cpg;
 
-        public VotequorumService Votequorum { get; }
+        public QuorumSyncService Quorum => Services.Quorum;
+
+        public VotequorumService Votequorum => Services.Votequorum;
 
         public SyncEngine Engine { get; }
 
-        public ServiceDispatcher Dispatcher { get; }
+        public ServiceDispatcher Dispatcher => Services.Dispatcher;
 
         public List<string> Sent { get; } = new();
 

@@ -150,4 +150,64 @@ public class SrpEngineMembershipTests
         Assert.Single(h.Delivered[0]);
         Assert.Single(h.Delivered[2]);
     }
+
+    /// <summary>
+    /// A retransmitted copy of a token whose aru its sender raised (aru_addr 0) must not make a member release
+    /// messages another member still lacks: after the rep dies, recovery must still hand them over. corosync runs
+    /// messages_free for such duplicates; the engine deliberately does not (found by the simulator, seed 253).
+    /// </summary>
+    [Fact]
+    public void DuplicatedOptimisticTokenDoesNotReleaseMessagesStillMissingElsewhere()
+    {
+        RingHarness h = SrpEngineOrderingTests.FormedRing(3);
+        MembRingId ring = h.Engines[0].RingId;
+        bool blockToken31 = false;
+        h.DropFilter = (from, to, bytes) =>
+        {
+            ReadOnlySpan<byte> b = bytes.Span;
+            if (b[3] == (byte)MessageType.OrfToken)
+            {
+                // Stop the token that carries n3's lowered aru, so n2's last token is n1's optimistic one.
+                var items = new RtrItem[30];
+                OrfTokenCodec.TryDecode(b, out OrfToken tok, items);
+                return blockToken31 && from == 3 && to == 1 && tok.AruAddr == 3;
+            }
+
+            if (to != 3 || b[3] != (byte)MessageType.Mcast || b[4] != 2)
+            {
+                return false;
+            }
+
+            McastCodec.TryDecode(b, out McastHeader m, out ReadOnlySpan<byte> payload, out _);
+            return m.RingId == ring && payload.Length > 0 && payload[0] == 0xAB;
+        };
+        h.RunFor(Ms(20));
+        h.Wire = [];
+        blockToken31 = true;
+        for (int i = 0; i < 5; i++)
+        {
+            h.Multicast(0, [0xAB, (byte)i]);
+        }
+
+        h.RunFor(Ms(2));
+        byte[] optimistic = h.Wire.Last(w => w.From == 1 && w.To == 2 && WireView.TypeOf(w.Bytes) == MessageType.OrfToken).Bytes;
+        var rtr = new RtrItem[30];
+        OrfTokenCodec.TryDecode(optimistic, out OrfToken t, rtr);
+        Assert.Equal(t.Seq, t.Aru);
+        Assert.Equal(0u, t.AruAddr);
+
+        // n1's token retransmission reaches n2 again, then n1 dies.
+        h.Engines[1].HandleDatagram(optimistic, h.Now);
+        h.Engines[1].HandleDatagram(optimistic, h.Now);
+        h.Drain(1);
+        h.Crash(0);
+        blockToken31 = false;
+        h.RunFor(Ms(4000));
+
+        Assert.True(h.AllOperationalWith(1, 2));
+        Assert.Equal(5, h.Delivered[1].Count(d => d.Payload[0] == 0xAB));
+        Assert.True(h.Engines[1].Counters.RecoveryMcastTx > 0, $"n2 recovery tx {h.Engines[1].Counters.RecoveryMcastTx} originated {h.Engines[1].Counters.RecoveryMessagesOriginated} n3 recovery tx {h.Engines[2].Counters.RecoveryMcastTx}");
+        Assert.Equal(5, h.Delivered[2].Count(d => d.Payload[0] == 0xAB));
+        SrpEngineOrderingTests.AssertSameOrder(h, 1, 2);
+    }
 }

@@ -75,20 +75,11 @@ public class ServiceCodecAllocationTests
         CpgJoinList.TryWriteHeader(misc, 1);
         byte[] output = new byte[2048];
 
-        int sum = 0;
-        for (int i = 0; i < 100; i++)
-        {
-            sum += RoundTripAll(a5, a15, d171, e79, misc, output);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
-        {
-            sum += RoundTripAll(a5, a15, d171, e79, misc, output);
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
-        Assert.NotEqual(0, sum);
+        int[] sum = new int[1];
+        ZeroAllocation.Assert(
+            (a5, a15, d171, e79, misc, output, sum),
+            static s => s.sum[0] += RoundTripAll(s.a5, s.a15, s.d171, s.e79, s.misc, s.output),
+            Iterations);
+        Assert.NotEqual(0, sum[0]);
     }
 }

@@ -271,7 +271,7 @@ public sealed partial class CpgService
 
         if (nodeId == _nodeId)
         {
-            for (int h = 0; h < _localStates.Length; h++)
+            for (int h = 0; h < _localHighWater; h++)
             {
                 if (_localStates[h] == CpgLocalState.LeaveStarted && _localPids[h] == pid && _localGroups[h] == group)
                 {

@@ -21,7 +21,7 @@ public sealed partial class CpgService
         int existing = _groups.Find(groupName);
         if (existing >= 0)
         {
-            for (int h = 0; h < _localStates.Length; h++)
+            for (int h = 0; h < _localHighWater; h++)
             {
                 if (_localStates[h] != CpgLocalState.Unused && _localStates[h] != CpgLocalState.ExitPending
                     && _localPids[h] == pid && _localGroups[h] == existing)
@@ -64,6 +64,7 @@ public sealed partial class CpgService
         _localGroups[slot] = group;
         _localStates[slot] = CpgLocalState.JoinStarted;
         handle = slot;
+        _localHighWater = Math.Max(_localHighWater, slot + 1);
         return CpgResult.Ok;
     }
 
@@ -228,7 +229,7 @@ public sealed partial class CpgService
             return;
         }
 
-        for (int h = 0; h < _localStates.Length; h++)
+        for (int h = 0; h < _localHighWater; h++)
         {
             if (_localStates[h] == CpgLocalState.ExitPending)
             {

@@ -10,7 +10,7 @@ public sealed partial class CpgService
     private int CountRecipients(int group)
     {
         int count = 0;
-        for (int h = 0; h < _localStates.Length; h++)
+        for (int h = 0; h < _localHighWater; h++)
         {
             CpgLocalState state = _localStates[h];
             if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && _localGroups[h] == group)
@@ -36,7 +36,7 @@ public sealed partial class CpgService
                 continue;
             }
 
-            for (int h = 0; h < _localStates.Length; h++)
+            for (int h = 0; h < _localHighWater; h++)
             {
                 if (_localStates[h] == CpgLocalState.JoinStarted && _localPids[h] == j.Pid && _localGroups[h] == group)
                 {
@@ -146,7 +146,7 @@ public sealed partial class CpgService
     private void AddPerRecipient(ref CpgEventQueue.Record record, int group, int recipients)
     {
         int added = 0;
-        for (int h = 0; h < _localStates.Length && added < recipients; h++)
+        for (int h = 0; h < _localHighWater && added < recipients; h++)
         {
             CpgLocalState state = _localStates[h];
             if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && _localGroups[h] == group)

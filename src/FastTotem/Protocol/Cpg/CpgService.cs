@@ -26,6 +26,9 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     private readonly int[] _localGroups;
     private readonly CpgLocalState[] _localStates;
 
+    // One past the highest local slot ever used, so scans over local processes stay short.
+    private int _localHighWater;
+
     // Joinlist entries received in the current sync round (joinlist_messages_head).
     private readonly uint[] _joinlistSenders;
     private readonly uint[] _joinlistPids;

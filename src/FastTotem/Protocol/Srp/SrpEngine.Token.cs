@@ -55,11 +55,6 @@ public sealed partial class SrpEngine
             return;
         }
 
-        if (_state == SrpState.Operational)
-        {
-            MessagesFree(token.Aru);
-        }
-
         if (token.RingId != _ringId)
         {
             _counters.DropForeignRing++;
@@ -70,6 +65,15 @@ public sealed partial class SrpEngine
         {
             _counters.DropDuplicateToken++;
             return;
+        }
+
+        // Deliberate difference from corosync: messages_free runs only for a fresh token of our ring. corosync
+        // also runs it for retransmitted and foreign tokens; a retransmitted copy of a token whose aru was raised
+        // by its sender (aru_addr 0) then releases messages another member still lacks, and recovery can no longer
+        // give them to it (virtual synchrony broken; simulator seeds 253 and 300). Only local memory is affected.
+        if (_state == SrpState.Operational)
+        {
+            MessagesFree(token.Aru);
         }
 
         // A valid token: totempg gets its chance to hand over what it packed (token_callbacks_execute).

@@ -55,18 +55,20 @@ public class SyncAllocationTests
 
         uint[] members = [1];
         byte[] buffer = new byte[SyncServiceBuildMessage.Size];
-        for (int i = 0; i < 100; i++)
-        {
-            Round(engine, members, (ulong)(i + 5), buffer);
-        }
+        var state = new RoundState(engine, members, buffer);
+        Wire.ZeroAllocation.Assert(state, static s => Round(s.Engine, s.Members, s.NextSeq++, s.Buffer));
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            Round(engine, members, (ulong)(i + 200), buffer);
-        }
+        Assert.All(services, s => Assert.Equal((int)(state.NextSeq - 5), s.Activations));
+    }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.All(services, s => Assert.Equal(10_100, s.Activations));
+    private sealed class RoundState(SyncEngine engine, uint[] members, byte[] buffer)
+    {
+        public SyncEngine Engine { get; } = engine;
+
+        public uint[] Members { get; } = members;
+
+        public byte[] Buffer { get; } = buffer;
+
+        public ulong NextSeq { get; set; } = 5;
     }
 }

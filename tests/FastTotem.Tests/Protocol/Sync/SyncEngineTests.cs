@@ -249,4 +249,49 @@ public class SyncEngineTests
         Assert.True(node.Engine.TryPollEvent(out SyncEvent e));
         Assert.Equal(Ring1, e.RingId);
     }
+
+    /// <summary>Seeded garbage, truncated and mutated sync messages never throw and never complete a round early.</summary>
+    [Fact]
+    public void GarbageNeverThrows()
+    {
+        int seed = Environment.TickCount;
+        Console.WriteLine($"GarbageNeverThrows seed={seed}");
+        var random = new Random(seed);
+        var n1 = new SyncTestNode(1, (0, 1), (2, 1));
+        var n2 = new SyncTestNode(2, (0, 1));
+        var bus = new SyncTestBus(n1, n2);
+        bus.ConfigurationChange(Ring1, [1, 2]);
+        byte[] build = new byte[SyncServiceBuildMessage.Size];
+        SyncServiceBuildMessage.Create(Ring1, [0, 2]).TryWrite(build);
+        for (int i = 0; i < 20_000; i++)
+        {
+            byte[] m = random.Next(3) switch
+            {
+                0 => new byte[random.Next(0, 600)],
+                1 => build.AsSpan(0, random.Next(0, build.Length + 1)).ToArray(),
+                _ => (byte[])build.Clone(),
+            };
+            if (random.Next(2) == 0)
+            {
+                random.NextBytes(m);
+            }
+            else if (m.Length > 0)
+            {
+                m[random.Next(m.Length)] ^= (byte)(1 << random.Next(8));
+            }
+
+            // Keep the ring id wrong so a mutated message cannot stand in for a real member's.
+            if (m.Length >= 28)
+            {
+                m[16] = 0x77;
+            }
+
+            n1.Engine.HandleMessage((uint)random.Next(1, 4), m);
+        }
+
+        Assert.Empty(n1.Completed);
+        bus.RunToQuiet();
+        Assert.Equal([new SyncEvent(Ring1)], n1.Completed);
+        Assert.Equal([new SyncEvent(Ring1)], n2.Completed);
+    }
 }
