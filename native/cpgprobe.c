@@ -53,6 +53,7 @@ static uint64_t stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, 
 static int verbose;
 static volatile sig_atomic_t stop_requested;
 static uint64_t expect_total;
+static size_t current_members;
 static uint32_t local_nodeid;
 
 static uint64_t now_ns(void)
@@ -139,6 +140,7 @@ static void on_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	const struct cpg_address *joined, size_t n_joined)
 {
 	(void)handle;
+	current_members = n_members;
 	printf("confchg group=%.*s", (int)group->length, group->value);
 	print_list("members", members, n_members, 0);
 	print_list("joined", joined, n_joined, 1);
@@ -167,9 +169,10 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: cpgprobe [-g GROUP] [-s SIZE] [-r RATE] [-n COUNT] [-t SECONDS] [-e EXPECT] [-v]\n"
+		"usage: cpgprobe [-g GROUP] [-s SIZE[,SIZE...]] [-r RATE] [-n COUNT] [-m MEMBERS] [-t SECONDS] [-e EXPECT] [-v]\n"
 		"  -g GROUP   CPG group to join (default fasttotem)\n"
-		"  -s SIZE    bytes per message, at least %zu (default 64)\n"
+		"  -s SIZES   bytes per message, at least %zu (default 64); a list is used in turn\n"
+		"  -m MEMBERS start sending once the group has this many members\n"
 		"  -r RATE    messages per second, 0 = as fast as flow control allows (default 0)\n"
 		"  -n COUNT   messages to send (default 0: only receive)\n"
 		"  -t SECONDS stop after this long (default: when sent and expected are done, or on SIGINT/SIGTERM)\n"
@@ -181,18 +184,35 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *group_name = "fasttotem";
+	size_t sizes[16] = { 64 };
+	size_t size_count = 1;
 	size_t size = 64;
+	size_t wait_members = 0;
 	double rate = 0;
 	uint64_t count = 0;
 	double seconds = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "g:s:r:n:t:e:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "g:s:r:n:m:t:e:vh")) != -1) {
 		char *end = NULL;
 		errno = 0;
 		switch (opt) {
 		case 'g': group_name = optarg; break;
-		case 's': size = strtoul(optarg, &end, 10); break;
+		case 's':
+			size_count = 0;
+			size = 0;
+			for (char *p = optarg; size_count < 16; p = end + 1) {
+				sizes[size_count] = strtoul(p, &end, 10);
+				if (sizes[size_count] > size) {
+					size = sizes[size_count];
+				}
+				size_count++;
+				if (*end != ',') {
+					break;
+				}
+			}
+			break;
+		case 'm': wait_members = strtoul(optarg, &end, 10); break;
 		case 'r': rate = strtod(optarg, &end); break;
 		case 'n': count = strtoull(optarg, &end, 10); break;
 		case 't': seconds = strtod(optarg, &end); break;
@@ -203,6 +223,12 @@ int main(int argc, char **argv)
 		}
 		if (end != NULL && (*end != '\0' || errno != 0)) {
 			fprintf(stderr, "cpgprobe: bad value '%s' for -%c\n", optarg, opt);
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < size_count; i++) {
+		if (sizes[i] < sizeof(struct probe_header)) {
+			usage();
 			return 2;
 		}
 	}
@@ -264,14 +290,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		int timeout_ms = 100;
-		if (stat_sent < count) {
+		if (stat_sent < count && current_members < wait_members) {
+			next_send = now;
+		} else if (stat_sent < count) {
 			if (now >= next_send) {
+				size_t this_size = sizes[stat_sent % size_count];
 				struct probe_header h = {
 					.magic = PROBE_MAGIC, .pid = (uint32_t)getpid(), .seq = stat_sent + 1,
-					.sent_ns = now, .size = (uint32_t)size, .nodeid = local_nodeid,
+					.sent_ns = now, .size = (uint32_t)this_size, .nodeid = local_nodeid,
 				};
 				memcpy(buffer, &h, sizeof(h));
-				struct iovec iov = { .iov_base = buffer, .iov_len = size };
+				struct iovec iov = { .iov_base = buffer, .iov_len = this_size };
 				err = cpg_mcast_joined(handle, CPG_TYPE_AGREED, &iov, 1);
 				if (err == CS_OK) {
 					stat_sent++;

@@ -5,6 +5,7 @@ internal static class Program
     private const string Usage = """
         usage: fasttotem <command> [options]
           demo [--seconds N] [--size B] [--rate R]   a 3-node ring on loopback in this process
+          cpg -c corosync.conf [-g GROUP] [-s SIZE] [-n COUNT] ...   a CPG member (native/cpgprobe's twin)
           decode FILE [--port N] [--json]   decode the Totem datagrams of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
           run -c corosync.conf [--nodeid N] [--events -|FILE]   run a ring member
@@ -29,6 +30,8 @@ internal static class Program
                 return RunCommand.Run(rest);
             case "demo":
                 return DemoCommand.Run(rest);
+            case "cpg":
+                return CpgCommand.Run(rest);
             case "-h":
             case "--help":
             case "help":

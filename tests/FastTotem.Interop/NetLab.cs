@@ -154,6 +154,9 @@ public sealed class NetLab : IDisposable
         TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftloss");
     }
 
+    /// <summary>Output file of a process started with <see cref="StartInNamespace"/>.</summary>
+    public static string OutputOf(LabNode node, Process p, string program) => Path.Combine(node.Directory, $"{Path.GetFileName(program)}-{p.Id}.out");
+
     /// <summary>Starts any program inside the node's namespace; the lab kills it on dispose.</summary>
     public Process StartInNamespace(LabNode node, string program, params string[] args)
     {

@@ -1,3 +1,4 @@
+using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
@@ -41,9 +42,11 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _scratch = new byte[Math.Max(PgAssembler.AssemblyCapacity / 16, engine.MaxPayload)];
 
         Cmap = new CmapSyncService(_outbox, configVersion);
+        Cpg = new CpgService(engine.NodeId, _outbox);
         Quorum = new QuorumSyncService();
         Votequorum = new VotequorumService(_outbox, quorum);
         Register(Cmap, Cmap, "cmap");
+        Register(Cpg, Cpg, "cpg");
         Register(Quorum, null, "quorum");
         Register(Votequorum, Votequorum, "votequorum");
 
@@ -55,6 +58,8 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     }
 
     public CmapSyncService Cmap { get; }
+
+    public CpgService Cpg { get; }
 
     public QuorumSyncService Quorum { get; }
 

@@ -210,4 +210,55 @@ public class SrpEngineMembershipTests
         Assert.Equal(5, h.Delivered[2].Count(d => d.Payload[0] == 0xAB));
         SrpEngineOrderingTests.AssertSameOrder(h, 1, 2);
     }
+
+    /// <summary>
+    /// A join that adds nothing to our lists does not restart GATHER (no immediate identical join, no consensus
+    /// restart): two nodes with failed lists they cannot merge must not answer each other forever (simulator
+    /// seeds 56 and 71: an unbounded join storm).
+    /// </summary>
+    [Fact]
+    public void JoinThatTeachesNothingDoesNotRestartGather()
+    {
+        var engine = new SrpEngine(SrpConfig.CorosyncDefaults(1, [1, 2, 3, 4], 1000), new MemoryRingSeqStore());
+        engine.Start(0);
+        byte[] buffer = new byte[16 * 1024];
+        while (engine.PollTransmit(buffer, out TransmitInfo info))
+        {
+            if (info.Destination == 1)
+            {
+                engine.HandleDatagram(buffer.AsSpan(0, info.Length), 10_000);
+            }
+        }
+
+        for (long t = 20_000; engine.State != SrpState.Operational && t < 1_000_000; t += 10_000)
+        {
+            while (engine.PollTransmit(buffer, out TransmitInfo info))
+            {
+                if (info.Destination == 1)
+                {
+                    engine.HandleDatagram(buffer.AsSpan(0, info.Length), t);
+                }
+            }
+        }
+
+        Assert.Equal(SrpState.Operational, engine.State);
+        byte[] join = new byte[MembJoinCodec.GetEncodedLength(2, 1)];
+        var header = new MembJoin { Header = new TotemHeader(MessageType.MembJoin, 2), SystemFrom = 2, RingSeq = 1 };
+        MembJoinCodec.TryEncode(header, [2, 1], [3], join, out _);
+
+        engine.HandleDatagram(join, 2_000_000);
+        Assert.Equal(SrpState.Gather, engine.State);
+        long joinsAfterFirst = engine.Counters.JoinTx;
+        long gathersAfterFirst = engine.Counters.GatherEntered;
+        long consensusDeadline = engine.PollTimeout();
+
+        for (int i = 0; i < 100; i++)
+        {
+            engine.HandleDatagram(join, 2_000_000 + i * 1000);
+        }
+
+        Assert.Equal(joinsAfterFirst, engine.Counters.JoinTx);
+        Assert.Equal(gathersAfterFirst, engine.Counters.GatherEntered);
+        Assert.Equal(consensusDeadline, engine.PollTimeout());
+    }
 }

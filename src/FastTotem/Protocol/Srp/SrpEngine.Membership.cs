@@ -195,6 +195,8 @@ public sealed partial class SrpEngine
         }
         else
         {
+            int procBefore = _procList.Count;
+            int failedBefore = _failedList.Count;
             _procList.Merge(proc);
             if (failed.Contains(_myId))
             {
@@ -213,8 +215,16 @@ public sealed partial class SrpEngine
                 }
             }
 
-            GatherEnter();
-            gatherEntered = true;
+            // Deliberate difference from corosync: a join that taught us nothing (our lists did not grow) does not
+            // restart GATHER while we are gathering. corosync re-enters GATHER for it, which re-sends an identical
+            // join and restarts the consensus timer; two nodes whose failed lists differ (and which cannot merge
+            // each other's, not being old ring-mates) then answer each other forever and consensus never expires
+            // (simulator seeds 56 and 71). Our join timer still repeats the join every join period.
+            if (_state != SrpState.Gather || _procList.Count != procBefore || _failedList.Count != failedBefore)
+            {
+                GatherEnter();
+                gatherEntered = true;
+            }
         }
 
         if (!gatherEntered && _state == SrpState.Operational)

@@ -1,0 +1,76 @@
+using FastTotem.Protocol.Cpg;
+
+namespace FastTotem.Hosting;
+
+/// <summary>Outcome of <see cref="ProcessGroup.TryMulticast"/>.</summary>
+public enum SendResult
+{
+    /// <summary>Queued for the ring; it will be delivered in agreed order to every member of the group.</summary>
+    Ok,
+
+    /// <summary>Back-pressure: the group's send queue is full. Nothing was queued; try again shortly.</summary>
+    TryAgain,
+
+    /// <summary>The message is larger than <see cref="ProcessGroupOptions.MaxMessageSize"/>.</summary>
+    TooLarge,
+
+    /// <summary>The group was left or the node stopped.</summary>
+    Closed,
+}
+
+/// <summary>Where a <see cref="ProcessGroup"/>'s deliveries go.</summary>
+public enum DeliveryMode
+{
+    /// <summary>The <see cref="ProcessGroup.Delivered"/> callback runs on the protocol thread; it must not block.</summary>
+    ProtocolThread,
+
+    /// <summary>Deliveries wait in a lock-free queue that one host thread drains with <see cref="ProcessGroup.TryReceive"/>.</summary>
+    Queue,
+}
+
+/// <summary>Per-group settings.</summary>
+public sealed class ProcessGroupOptions
+{
+    /// <summary>The CPG "pid" this member shows to the cluster; defaults to this process's id.</summary>
+    public uint? Pid { get; init; }
+
+    /// <summary>Largest message <see cref="ProcessGroup.TryMulticast"/> accepts (up to CPG's 4 MiB). Default 64 KiB.</summary>
+    public int MaxMessageSize { get; init; } = 64 * 1024;
+
+    /// <summary>Messages that can wait in the send queue (a power of two). Default 256.</summary>
+    public int SendQueueCapacity { get; init; } = 256;
+
+    /// <summary>Where deliveries go. Default: a callback on the protocol thread.</summary>
+    public DeliveryMode Delivery { get; init; } = DeliveryMode.ProtocolThread;
+
+    /// <summary>Bytes of the delivery queue in <see cref="DeliveryMode.Queue"/> mode. Default 16 MiB.</summary>
+    public int DeliveryQueueBytes { get; init; } = 16 * 1024 * 1024;
+}
+
+/// <summary>A delivered group message: valid only during the callback (or until the next <see cref="ProcessGroup.TryReceive"/>).</summary>
+/// <param name="nodeId">The sending node.</param>
+/// <param name="pid">The sending member's pid.</param>
+/// <param name="data">The message.</param>
+public delegate void DeliverHandler(uint nodeId, uint pid, ReadOnlySpan<byte> data);
+
+/// <summary>One member of a process group, as libcpg's struct cpg_address.</summary>
+/// <param name="NodeId">The member's node.</param>
+/// <param name="Pid">The member's pid.</param>
+/// <param name="Reason">Why it joined or left (in <see cref="GroupMembership.Joined"/> and <see cref="GroupMembership.Left"/>).</param>
+public readonly record struct GroupMember(uint NodeId, uint Pid, CpgReason Reason);
+
+/// <summary>A group membership change, as libcpg's cpg_confchg_fn reports it.</summary>
+/// <param name="Group">The group name.</param>
+/// <param name="Members">Every member after the change.</param>
+/// <param name="Left">Members that left, with the reason (LEAVE, NODEDOWN, PROCDOWN).</param>
+/// <param name="Joined">Members that joined, with the reason (JOIN, NODEUP).</param>
+public sealed record GroupMembership(string Group, GroupMember[] Members, GroupMember[] Left, GroupMember[] Joined);
+
+/// <summary>A ring (totem) configuration change, as libcpg's cpg_totem_confchg_fn or corosync's confchg reports it.</summary>
+/// <param name="Regular">True for a regular configuration, false for a transitional one.</param>
+/// <param name="RingRep">The ring representative's nodeid.</param>
+/// <param name="RingSeq">The ring sequence number.</param>
+/// <param name="Members">Members of the configuration.</param>
+/// <param name="Left">Nodes that left.</param>
+/// <param name="Joined">Nodes that joined.</param>
+public sealed record RingChange(bool Regular, uint RingRep, ulong RingSeq, uint[] Members, uint[] Left, uint[] Joined);

@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Text;
+using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Services;
+using FastTotem.Protocol.Srp;
+using FastTotem.Transport;
+using FastTotem.Wire;
+
+namespace FastTotem.Hosting;
+
+/// <summary>
+/// A Totem ring member that corosync 3.1 daemons accept as one of their own: the SRP engine, totempg, sync and
+/// the cmap/cpg/quorum/votequorum services, on one protocol thread over UDP sockets. Configure it from the very
+/// corosync.conf the daemons use (<see cref="FromConfigFile"/>) or from code (<see cref="Create"/>), then
+/// <see cref="Start"/> it and join process groups with <see cref="JoinGroupAsync"/>.
+/// <para>Events are raised on the protocol thread; handlers must not block.</para>
+/// </summary>
+public sealed class TotemNode : IDisposable
+{
+    private readonly CorosyncConfig _config;
+    private readonly UdpTransport _transport;
+    private readonly SrpEngine _engine;
+    private readonly NodeStack _stack;
+    private readonly RingDriver _driver;
+    private readonly Bridge _bridge;
+    private readonly ConcurrentQueue<Action> _control = new();
+    private readonly List<ProcessGroup> _pendingJoins = new();
+    private readonly ProcessGroup?[] _byHandle;
+    private readonly List<ProcessGroup> _groups = new();
+    private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state; // 0 created, 1 started, 2 stopped
+
+    private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll)
+    {
+        _config = config;
+        NodeId = nodeId;
+        _transport = new UdpTransport(TransportOptions.FromConfig(config, nodeId));
+        try
+        {
+            _engine = new SrpEngine(SrpConfigFactory.Create(config, nodeId), new FileRingSeqStore(config.StateDir));
+            _bridge = new Bridge(this);
+            _stack = new NodeStack(_engine, VotequorumConfig.FromCorosyncConfig(config, nodeId), _bridge) { HostWork = _bridge };
+            _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
+            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll };
+        }
+        catch
+        {
+            _transport.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>This node's id.</summary>
+    public uint NodeId { get; }
+
+    /// <summary>The latest regular configuration, or null before the first one.</summary>
+    public RingChange? Ring { get; private set; }
+
+    /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
+    public event Action<RingChange>? RingChanged;
+
+    /// <summary>Every service finished synchronising on the ring with this (rep, seq), on the protocol thread.</summary>
+    public event Action<uint, ulong>? SyncCompleted;
+
+    /// <summary>
+    /// A node configured by a corosync.conf file, as <c>fasttotem run</c> does: the local node is the nodelist entry
+    /// with one of this host's addresses, unless <paramref name="nodeId"/> says which.
+    /// </summary>
+    /// <exception cref="CorosyncConfigException">The file is broken or asks for something FastTotem does not speak.</exception>
+    /// <exception cref="TransportException">The sockets could not be bound.</exception>
+    public static TotemNode FromConfigFile(string path, uint? nodeId = null, bool busyPoll = false) =>
+        FromConfig(CorosyncConfig.Load(path), nodeId, busyPoll);
+
+    /// <summary>A node configured by corosync.conf text.</summary>
+    public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false) =>
+        FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll);
+
+    /// <summary>A node configured from code: the same settings a corosync.conf would carry.</summary>
+    public static TotemNode Create(TotemNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return FromConfig(CorosyncConfig.Parse(options.ToCorosyncConf()), options.NodeId, options.BusyPoll);
+    }
+
+    private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll)
+    {
+        uint id = nodeId ?? config.FindLocalNode()?.NodeId
+            ?? throw new CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass the nodeid");
+        return new TotemNode(config, id, busyPoll);
+    }
+
+    /// <summary>Starts the protocol thread: the node forms its singleton ring and merges with the others.</summary>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("a TotemNode starts once");
+        }
+
+        _driver.Start($"fasttotem-{NodeId}");
+    }
+
+    /// <summary>Completes when the node finished its first synchronisation (on its singleton ring or a larger one).</summary>
+    public Task WaitForSyncAsync() => _firstSync.Task;
+
+    /// <summary>
+    /// Joins the process group <paramref name="name"/> (cpg_join). Completes when the cluster confirmed the join
+    /// (this member appears in the group's membership).
+    /// </summary>
+    public async Task<ProcessGroup> JoinGroupAsync(string name, ProcessGroupOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Encoding.UTF8.GetByteCount(name) > MarCpgName.ValueMax)
+        {
+            throw new ArgumentException($"CPG group names hold at most {MarCpgName.ValueMax} bytes", nameof(name));
+        }
+
+        if (Volatile.Read(ref _state) != 1)
+        {
+            throw new InvalidOperationException("start the node before joining groups");
+        }
+
+        var group = new ProcessGroup(this, name, options ?? new ProcessGroupOptions());
+        _control.Enqueue(() => _pendingJoins.Add(group));
+        Wake();
+        using (cancellationToken.Register(() => group.Joined.TrySetCanceled(cancellationToken)))
+        {
+            await group.Joined.Task.ConfigureAwait(false);
+        }
+
+        return group;
+    }
+
+    /// <summary>Stops the node; with <paramref name="leave"/> it first sends corosync's LEAVE so the others re-form at once.</summary>
+    public void Stop(bool leave = true)
+    {
+        int previous = Interlocked.Exchange(ref _state, 2);
+        if (previous == 1)
+        {
+            _driver.Stop(leave);
+        }
+
+        foreach (ProcessGroup g in _groups.ToArray())
+        {
+            g.MarkClosed();
+            g.Joined.TrySetException(new InvalidOperationException("the node stopped"));
+        }
+    }
+
+    /// <summary>Stops the node (leaving the ring) and releases its sockets.</summary>
+    public void Dispose()
+    {
+        Stop(leave: true);
+        _driver.Dispose();
+        _transport.Dispose();
+    }
+
+    internal void Wake() => _driver.Wake();
+
+    internal void LeaveGroup(ProcessGroup group)
+    {
+        _control.Enqueue(() =>
+        {
+            _pendingJoins.Remove(group);
+            if (group.Handle >= 0)
+            {
+                _stack.Cpg.Leave(group.Handle);
+            }
+        });
+        Wake();
+    }
+
+    /// <summary>The protocol thread's side: runs host commands, moves group sends into CPG, routes CPG events.</summary>
+    private void RunOnLoop()
+    {
+        while (_control.TryDequeue(out Action? action))
+        {
+            action();
+        }
+
+        for (int i = _pendingJoins.Count - 1; i >= 0; i--)
+        {
+            ProcessGroup group = _pendingJoins[i];
+            CpgResult result = _stack.Cpg.Join(group.NameBytes, group.Pid, out int handle);
+            if (result is CpgResult.TryAgain or CpgResult.QueueFull)
+            {
+                continue; // CPG's sync has not completed yet: the join waits, as libcpg's would retry
+            }
+
+            _pendingJoins.RemoveAt(i);
+            if (result != CpgResult.Ok)
+            {
+                group.Joined.TrySetException(new InvalidOperationException($"cpg join of '{group.Name}' failed: {result}"));
+                continue;
+            }
+
+            group.Handle = handle;
+            _byHandle[handle] = group;
+            _groups.Add(group);
+        }
+
+        foreach (ProcessGroup group in _groups)
+        {
+            bool freed = false;
+            while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
+            {
+                CpgResult result = _stack.Cpg.TryMcast(group.Handle, message);
+                if (result is CpgResult.TryAgain or CpgResult.QueueFull)
+                {
+                    break;
+                }
+
+                group.SendQueue.Dequeue();
+                freed = true;
+            }
+
+            if (freed)
+            {
+                group.SignalSendSpace();
+            }
+        }
+
+        while (_stack.Cpg.PollEvent(out CpgEvent ev))
+        {
+            ProcessGroup? group = ev.LocalHandle >= 0 && ev.LocalHandle < _byHandle.Length ? _byHandle[ev.LocalHandle] : null;
+            if (group == null)
+            {
+                continue;
+            }
+
+            switch (ev.Kind)
+            {
+                case CpgEventKind.Deliver:
+                    group.OnDeliver(ev.NodeId, ev.Pid, ev.Data);
+                    break;
+                case CpgEventKind.ConfigChange:
+                    RouteMembership(group, in ev);
+                    break;
+                case CpgEventKind.TotemConfigChange:
+                    group.OnRing(new RingChange(true, ev.RingId.Rep, ev.RingId.Seq, ev.TotemMembers.ToArray(), Array.Empty<uint>(), Array.Empty<uint>()));
+                    break;
+            }
+        }
+    }
+
+    private void RouteMembership(ProcessGroup group, in CpgEvent ev)
+    {
+        var membership = new GroupMembership(group.Name, ToMembers(ev.Members), ToMembers(ev.Left), ToMembers(ev.Joined));
+        group.OnMembership(membership);
+        foreach (GroupMember m in membership.Joined)
+        {
+            if (m.NodeId == NodeId && m.Pid == group.Pid)
+            {
+                group.Joined.TrySetResult(true);
+            }
+        }
+
+        foreach (GroupMember m in membership.Left)
+        {
+            if (m.NodeId == NodeId && m.Pid == group.Pid)
+            {
+                _byHandle[group.Handle] = null;
+                _groups.Remove(group);
+                group.MarkClosed();
+            }
+        }
+    }
+
+    private static GroupMember[] ToMembers(ReadOnlySpan<CpgAddress> list)
+    {
+        var members = new GroupMember[list.Length];
+        for (int i = 0; i < list.Length; i++)
+        {
+            members[i] = new GroupMember(list[i].NodeId, list[i].Pid, list[i].Reason);
+        }
+
+        return members;
+    }
+
+    /// <summary>Receives the node stack's callbacks on the protocol thread.</summary>
+    private sealed class Bridge(TotemNode node) : INodeListener, IHostWork
+    {
+        public void OnConfigChange(in SrpEvent ev)
+        {
+            var change = new RingChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.RingId.Rep, ev.RingId.Seq, ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray());
+            if (change.Regular)
+            {
+                node.Ring = change;
+            }
+
+            node.RingChanged?.Invoke(change);
+        }
+
+        public void OnSyncComplete(MembRingId ringId)
+        {
+            node._firstSync.TrySetResult(true);
+            node.SyncCompleted?.Invoke(ringId.Rep, ringId.Seq);
+        }
+
+        public void Run(NodeStack stack) => node.RunOnLoop();
+    }
+}

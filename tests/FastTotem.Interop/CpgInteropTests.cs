@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace FastTotem.Interop;
+
+/// <summary>
+/// CPG between libcpg programs (native/cpgprobe) on real corosync daemons and a FastTotem process group
+/// (<c>fasttotem cpg</c>, the same probe over the public ProcessGroup API).
+/// </summary>
+public class CpgInteropTests
+{
+    private static readonly TimeSpan Form = TimeSpan.FromSeconds(20);
+
+    [SkippableFact]
+    public void MembersSeeEachOtherAndShareOneTotalOrder()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+
+        // Daemon 2's probe listens; daemon 1's probe and FastTotem each send 15 messages of 64 B, 1 KiB and
+        // 200 KiB in turn (200 KiB is fragmented by totempg) once the group has its 3 members.
+        const int total = 30;
+        string[] common = { "-g", "order", "-e", $"{total}", "-t", "90", "-v" };
+        string[] send = { "-n", "15", "-s", "64,1024,204800", "-r", "50", "-m", "3" };
+        Process listener = lab.StartInNamespace(n[1], Repo.CpgProbe, common);
+        AwaitLine(n[1], listener, Repo.CpgProbe, "ready nodeid=2");
+        Process ft = lab.StartInNamespace(n[2], Repo.FastTotem, new[] { "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3" }.Concat(common).Concat(send).ToArray());
+        AwaitLine(n[2], ft, Repo.FastTotem, "ready nodeid=3");
+        Process sender = lab.StartInNamespace(n[0], Repo.CpgProbe, common.Concat(send).ToArray());
+        AwaitLine(n[0], sender, Repo.CpgProbe, "ready nodeid=1");
+
+        string ftOut = NetLab.OutputOf(n[2], ft, Repo.FastTotem);
+        string listenerOut = NetLab.OutputOf(n[1], listener, Repo.CpgProbe);
+        string senderOut = NetLab.OutputOf(n[0], sender, Repo.CpgProbe);
+        Assert.True(WaitFor(() => Regex.IsMatch(Read(listenerOut), @"confchg group=order members=(\d+:\d+,){2}\d+:\d+ ")), "daemon 2's probe never saw 3 members:\n" + Read(listenerOut));
+        string cpgtool = lab.Exec(n[0], "corosync-cpgtool", "-e");
+        Assert.Matches($@"\s{ft.Id}\s+3\s", cpgtool);
+
+        Assert.True(listener.WaitForExit(60_000), "daemon 2's probe did not receive everything:\n" + Read(listenerOut));
+        Assert.True(ft.WaitForExit(60_000), "FastTotem did not receive everything:\n" + Read(ftOut));
+        Assert.True(sender.WaitForExit(60_000), "daemon 1's probe did not receive everything:\n" + Read(senderOut));
+
+        // The same 3 members everywhere, FastTotem's among them.
+        string[] members = Members(FirstConfchgWith(Read(listenerOut), 3));
+        Assert.Contains($"3:{ft.Id}", members);
+        Assert.Equal(members, Members(FirstConfchgWith(Read(ftOut), 3)));
+        Assert.Equal(members, Members(FirstConfchgWith(Read(senderOut), 3)));
+
+        // One total order at all three members.
+        string[] atDaemon2 = Receipts(Read(listenerOut));
+        Assert.Equal(total, atDaemon2.Length);
+        Assert.Equal(atDaemon2, Receipts(Read(ftOut)));
+        Assert.Equal(atDaemon2, Receipts(Read(senderOut)));
+        Assert.Contains(atDaemon2, r => r.StartsWith("recv from=3:", StringComparison.Ordinal) && r.EndsWith("size=204800", StringComparison.Ordinal));
+        Assert.Contains(atDaemon2, r => r.StartsWith("recv from=1:", StringComparison.Ordinal) && r.EndsWith("size=204800", StringComparison.Ordinal));
+        Assert.Matches(@"stats sent=0 received=30 bytes=\d+ gaps=0 reorders=0", Read(listenerOut));
+        Assert.Matches(@"stats sent=15 received=30 bytes=\d+ gaps=0 reorders=0", Read(ftOut));
+    }
+
+    [SkippableFact]
+    public void DaemonProbeSeesFastTotemLeaveAndDie()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+        Process watcher = lab.StartInNamespace(n[0], Repo.CpgProbe, "-g", "watch", "-t", "60");
+        AwaitLine(n[0], watcher, Repo.CpgProbe, "ready nodeid=1");
+        string watcherOut = NetLab.OutputOf(n[0], watcher, Repo.CpgProbe);
+
+        // A FastTotem member joins and leaves on its own: reason 2 (LEAVE).
+        Process member = lab.StartInNamespace(n[2], Repo.FastTotem, "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3", "-g", "watch", "-t", "2");
+        Assert.True(WaitFor(() => Read(watcherOut).Contains($"joined=3:{member.Id}:1", StringComparison.Ordinal)), "join not seen:\n" + Read(watcherOut));
+        Assert.True(WaitFor(() => Read(watcherOut).Contains($"left=3:{member.Id}:2", StringComparison.Ordinal)), "leave (reason 2) not seen:\n" + Read(watcherOut));
+
+        // A FastTotem member whose node is killed: reason 3 (NODEDOWN) once the ring re-forms.
+        Process victim = lab.StartInNamespace(n[2], Repo.FastTotem, "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3", "-g", "watch", "-t", "60");
+        Assert.True(WaitFor(() => Read(watcherOut).Contains($"joined=3:{victim.Id}:", StringComparison.Ordinal)), "second join not seen:\n" + Read(watcherOut));
+        lab.Signal(victim, 9);
+        Assert.True(WaitFor(() => Read(watcherOut).Contains($"left=3:{victim.Id}:3", StringComparison.Ordinal), 15_000), "node-down (reason 3) not seen:\n" + Read(watcherOut));
+    }
+
+    private static NetLab Ring(out LabNode[] n)
+    {
+        Prerequisites.Require();
+        Assert.True(File.Exists(Repo.FastTotem) && File.Exists(Repo.CpgProbe), "run ./build.sh first");
+        var lab = new NetLab();
+        try
+        {
+            n = new[] { lab.AddHost(1), lab.AddHost(2), lab.AddHost(3) };
+            foreach (LabNode node in n)
+            {
+                lab.CorosyncConf(node, new[] { 1, 2, 3 });
+            }
+
+            lab.StartCorosync(n[0]);
+            lab.StartCorosync(n[1]);
+            Assert.True(NetLab.WaitForLog(n[0], @"Members\[2\]: 1 2", Form));
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose();
+            throw;
+        }
+    }
+
+    private static void AwaitLine(LabNode node, Process p, string program, string text)
+    {
+        string path = NetLab.OutputOf(node, p, program);
+        Assert.True(WaitFor(() => Read(path).Contains(text, StringComparison.Ordinal), 30_000), $"{program} never printed '{text}':\n{Read(path)}");
+    }
+
+    private static string[] Receipts(string output) =>
+        output.Split('\n').Where(l => l.StartsWith("recv from=", StringComparison.Ordinal) && !l.Contains(" seq=0 ", StringComparison.Ordinal))
+            .Select(l => Regex.Replace(l, @" lat_ns=-?\d+", "")).ToArray();
+
+    private static string FirstConfchgWith(string output, int members) =>
+        output.Split('\n').First(l => l.StartsWith("confchg ", StringComparison.Ordinal) && Members(l).Length == members);
+
+    private static string[] Members(string confchg) =>
+        Regex.Match(confchg, @"members=(\S*)").Groups[1].Value.Split(',').Order().ToArray();
+
+    private static string Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return "";
+        }
+
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(fs).ReadToEnd();
+    }
+
+    private static bool WaitFor(Func<bool> condition, int ms = 20_000)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < ms)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            Thread.Sleep(50);
+        }
+
+        return condition();
+    }
+}
