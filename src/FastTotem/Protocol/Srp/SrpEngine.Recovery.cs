@@ -111,6 +111,16 @@ public sealed partial class SrpEngine
         _myHighSeqReceived = 0;
         _myInstallSeq = 0;
         _lastReleased = 0;
+
+        // Deliberate difference from corosync: memb_state_recovery_enter resets my_install_seq but not
+        // my_retrans_flg_count or my_rotation_counter, which only the install in message_handler_orf_token clears.
+        // After a failed recovery (token loss or a join, back to GATHER) the count is still >= 2, so it never
+        // equals 2 again to fix the install seq, the install seq stays 0, and the ring is installed two rotations
+        // later even though members are still missing recovery messages: virtual synchrony broken (simulator seed
+        // 177) or old-ring messages of a live node never delivered (self-delivery and liveness, seeds 268, 871).
+        // Both counters are local: the wire format is unchanged, only a premature install is prevented.
+        _myRetransFlgCount = 0;
+        _myRotationCounter = 0;
         _timers.Arm(SrpTimer.TokenTimeout, _now + _tokenTimeoutNs);
         _timers.Arm(SrpTimer.TokenRetransmit, _now + _tokenRetransmitNs);
         _state = SrpState.Recovery;
