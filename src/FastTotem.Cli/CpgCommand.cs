@@ -96,7 +96,14 @@ internal static class CpgCommand
                 Thread.Sleep(10);
             }
 
-            var options = new ProcessGroupOptions { Delivery = DeliveryMode.Queue, MaxMessageSize = Math.Max(size, 64 * 1024), DeliveryQueueBytes = 64 * 1024 * 1024 };
+            // Send slots are preallocated at MaxMessageSize each: fewer of them for big messages.
+            var options = new ProcessGroupOptions
+            {
+                Delivery = DeliveryMode.Queue,
+                MaxMessageSize = Math.Max(size, 64 * 1024),
+                SendQueueCapacity = size > 64 * 1024 ? 8 : 256,
+                DeliveryQueueBytes = 64 * 1024 * 1024,
+            };
             ProcessGroup pg;
             try
             {

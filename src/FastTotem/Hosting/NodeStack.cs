@@ -25,7 +25,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     private readonly PgGroups _groups;
     private readonly SyncEngine _sync;
     private readonly ExecOutbox _outbox;
-    private readonly ExecDispatcher _dispatcher = new();
     private readonly INodeListener _listener;
     private readonly byte[] _scratch;
     private bool _started;
@@ -38,32 +37,24 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
         _groups = new PgGroups();
         _sync = new SyncEngine();
-        _outbox = new ExecOutbox();
         _scratch = new byte[Math.Max(PgAssembler.AssemblyCapacity / 16, engine.MaxPayload)];
-
-        Cmap = new CmapSyncService(_outbox, configVersion);
-        Cpg = new CpgService(engine.NodeId, _outbox);
-        Quorum = new QuorumSyncService();
-        Votequorum = new VotequorumService(_outbox, quorum);
-        Register(Cmap, Cmap, "cmap");
-        Register(Cpg, Cpg, "cpg");
-        Register(Quorum, null, "quorum");
-        Register(Votequorum, Votequorum, "votequorum");
+        Services = new NodeServices(engine.NodeId, quorum, configVersion: configVersion);
+        _outbox = Services.Outbox;
+        Services.RegisterWith(_sync);
 
         int syncInstance = _groups.AddInstance(_sync);
         _groups.Join(syncInstance, "sync"u8);
-        int execInstance = _groups.AddInstance(_dispatcher);
+        int execInstance = _groups.AddInstance(Services.Dispatcher);
         _groups.Join(execInstance, "a"u8);
         engine.TokenObserver = this;
     }
 
-    public CmapSyncService Cmap { get; }
+    /// <summary>cmap, cpg, quorum and votequorum, as a corosync daemon runs them.</summary>
+    public NodeServices Services { get; }
 
-    public CpgService Cpg { get; }
+    public CpgService Cpg => Services.Cpg;
 
-    public QuorumSyncService Quorum { get; }
-
-    public VotequorumService Votequorum { get; }
+    public VotequorumService Votequorum => Services.Votequorum;
 
     public SyncEngine Sync => _sync;
 
@@ -146,15 +137,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     {
         _packer.HandleTokenReceived();
         DrainPacker();
-    }
-
-    private void Register(ISyncParticipant participant, IExecHandler? exec, string name)
-    {
-        _sync.RegisterService(participant.ServiceId, new SyncParticipantAdapter(participant), name);
-        if (exec != null)
-        {
-            _dispatcher.Register(participant.ServiceId, exec);
-        }
     }
 
     /// <summary>Service messages → totempg group "a", in the order the services queued them.</summary>
