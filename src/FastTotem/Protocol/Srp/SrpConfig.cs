@@ -41,8 +41,9 @@ public sealed class SrpConfig
     public int SendQueueCapacity;
 
     /// <summary>
-    /// Capacity of each message store (sort queue) in messages; 0 derives it from window_size and max_messages.
-    /// Rounded up to a power of two.
+    /// Capacity of each message store (sort queue) in messages; 0 derives it from window_size and max_messages, at
+    /// least 4096 so a recovery (every member re-sending the old ring's unreleased messages) fits. Rounded up to a
+    /// power of two.
     /// </summary>
     public int StoreCapacity;
 

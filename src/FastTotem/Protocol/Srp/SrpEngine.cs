@@ -138,10 +138,16 @@ public sealed partial class SrpEngine
         _mergeNs = config.MergeMs * NsPerMs;
 
         // A slot holds the largest datagram we accept: an encapsulated mcast of 45 + 45 + payload = NetMtu bytes.
+        // The default capacity must hold a whole RECOVERY, not just the operational window: in
+        // memb_state_recovery_enter every member of the transitional configuration re-sends every old-ring message
+        // it holds above the lowest aru, so the recovery ring's seqs run to about members x the old ring's unreleased
+        // range, and nothing is released before the ring is installed. corosync's sort queues have 16384 entries;
+        // with 1024 the recovery ring hit fcc_rtr_limit for good (six members, ~190 unreleased messages each) and
+        // never installed (simulator seeds 166, 285, 830). 4096 covers that case with room to spare.
         int slotSize = config.NetMtu;
         int storeCapacity = config.StoreCapacity > 0
             ? config.StoreCapacity
-            : Math.Max(1024, 8 * (config.WindowSize + config.MaxMessages));
+            : Math.Max(4096, 8 * (config.WindowSize + config.MaxMessages));
         _regular = new MessageStore(storeCapacity, slotSize);
         _recovery = new MessageStore(storeCapacity, slotSize);
         int sendCapacity = config.SendQueueCapacity > 0
