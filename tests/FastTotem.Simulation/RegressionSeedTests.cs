@@ -13,6 +13,11 @@ public class RegressionSeedTests(ITestOutputHelper output)
         "engine: virtual synchrony broken (n2 and n3 moved together from ring 1.21 to 1.42; n3 delivered m3:32-34 and " +
         "m3:37 in 1.21, n2 did not); not yet analysed";
 
+    private const string StuckAlone =
+        "engine: partitions with 15% loss, no crashes: after the heal one node (268: n5, 871: n4) stays in its own " +
+        "singleton ring to the end (liveness), and other nodes never deliver some of their own messages sent around " +
+        "the last partitions (self-delivery); not yet analysed";
+
     [Theory]
     // Join storms after crashes, restarts or partitions (every join that was not a subset re-entered GATHER and
     // answered with a join; two fresh nodes kept answering each other), fixed in the engine.
@@ -32,6 +37,8 @@ public class RegressionSeedTests(ITestOutputHelper output)
     // n6 never delivered its own m6:176.. that n3 and n5 delivered (self-delivery); passes with the engine fixes.
     [InlineData(285UL)]
     [InlineData(177UL, Skip = RecoveryUnanalysed)]
+    [InlineData(268UL, Skip = StuckAlone)]
+    [InlineData(871UL, Skip = StuckAlone)]
     public void SeedKeepsEveryGuarantee(ulong seed)
     {
         SimRunResult result = SimRunner.Run(SimSweep.OptionsForSeed(seed));
