@@ -32,6 +32,7 @@ build_native() {
   mkdir -p out/native
   if [ -f /usr/include/corosync/cpg.h ]; then
     gcc -O2 -Wall -Wextra -Werror -o out/native/cpgprobe native/cpgprobe.c -lcpg
+    gcc -O2 -Wall -Wextra -Werror -o out/native/cpgchat native/cpgchat.c -lcpg
   else
     echo "build.sh: libcpg-dev is missing, native/cpgprobe not built" >&2
   fi

@@ -1,27 +1,27 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using FastTotem.Hosting;
 using FastTotem.Hosting.Config;
-using FastTotem.Protocol.Services;
-using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
-using FastTotem.Wire;
 
 namespace FastTotem.Cli;
 
 /// <summary>
-/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE]</c>: runs one ring member until
-/// SIGINT/SIGTERM, then leaves the ring the way corosync does (a LEAVE join) and exits 0.
+/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]</c>: runs one ring member until
+/// SIGINT/SIGTERM (or, with --cpg, the end of stdin), then leaves the ring the way corosync does (a LEAVE join)
+/// and exits 0. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery.
 /// </summary>
 internal static class RunCommand
 {
-    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE]";
+    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]";
 
     public static int Run(string[] args)
     {
         string? configPath = null;
         uint? nodeId = null;
         string? eventsPath = null;
+        string? group = null;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -48,6 +48,14 @@ internal static class RunCommand
                     }
 
                     break;
+                case "--cpg":
+                    group = Next() ?? "";
+                    if (group.Length == 0 || Encoding.UTF8.GetByteCount(group) > 128)
+                    {
+                        return Fail("--cpg needs a group name of 1 to 128 bytes");
+                    }
+
+                    break;
                 default:
                     return Fail($"unknown argument '{a}'");
             }
@@ -58,17 +66,14 @@ internal static class RunCommand
             return Fail("-c corosync.conf is required");
         }
 
-        CorosyncConfig config;
-        uint localId;
+        TotemNode node;
         try
         {
-            config = CorosyncConfig.Load(configPath);
-            localId = nodeId ?? config.FindLocalNode()?.NodeId
-                ?? throw new CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass --nodeid", 0, configPath);
+            node = TotemNode.FromConfigFile(configPath, nodeId);
         }
-        catch (CorosyncConfigException e)
+        catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"fasttotem: {e.Message}");
+            Console.Error.WriteLine($"fasttotem: {(e is CorosyncConfigException ? "" : configPath + ": ")}{e.Message}");
             return 2;
         }
 
@@ -78,37 +83,83 @@ internal static class RunCommand
             "-" => Console.Out,
             _ => new StreamWriter(eventsPath, append: true),
         };
-
         var log = new RunLog(events);
-        UdpTransport transport;
-        SrpEngine engine;
-        try
-        {
-            TransportOptions options = TransportOptions.FromConfig(config, localId);
-            transport = new UdpTransport(options);
-            engine = new SrpEngine(SrpConfigFactory.Create(config, localId), new FileRingSeqStore(config.StateDir));
-            Console.Error.WriteLine($"fasttotem: node {localId} on {options.LocalAddress} port {options.Port} ({config.Transport.ToString().ToLowerInvariant()}), {config.Nodes.Count} nodes in the nodelist");
-        }
-        catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"fasttotem: {e.Message}");
-            return 2;
-        }
-
         using var stop = new ManualResetEventSlim();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
-        var stack = new NodeStack(engine, VotequorumConfig.FromCorosyncConfig(config, localId), log);
-        using (transport)
-        using (var driver = new RingDriver(engine, transport, stack, localId))
+        using (node)
         {
-            driver.Start();
+            node.RingChanged += log.OnRing;
+            node.SyncCompleted += log.OnSync;
+            Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath}");
+            node.Start();
+            ProcessGroup? leaveGroup = null;
+            if (group != null)
+            {
+                ProcessGroup pg;
+                try
+                {
+                    Task<ProcessGroup> join = node.JoinGroupAsync(group);
+                    while (!join.Wait(100))
+                    {
+                        if (stop.IsSet)
+                        {
+                            node.Stop();
+                            return 0;
+                        }
+                    }
+
+                    pg = join.Result;
+                }
+                catch (AggregateException e)
+                {
+                    Console.Error.WriteLine($"fasttotem: cannot join '{group}': {e.InnerException?.Message}");
+                    return 1;
+                }
+
+                pg.Delivered = log.OnDeliver(group);
+                pg.MembershipChanged += log.OnMembership;
+                if (pg.Membership != null)
+                {
+                    log.OnMembership(pg.Membership);
+                }
+
+                leaveGroup = pg;
+                var reader = new Thread(() => SendLines(pg, stop)) { IsBackground = true, Name = "stdin" };
+                reader.Start();
+            }
+
             stop.Wait();
-            driver.Stop(leave: true);
+            if (leaveGroup != null)
+            {
+                // Leave the group before the ring, so other members see reason LEAVE rather than NODEDOWN.
+                leaveGroup.Leave();
+                Thread.Sleep(300);
+            }
+
+            node.Stop(leave: true);
         }
 
         Console.Error.WriteLine("fasttotem: left the ring");
         return 0;
+    }
+
+    /// <summary>Each stdin line becomes one CPG message; the end of stdin stops the node.</summary>
+    private static void SendLines(ProcessGroup group, ManualResetEventSlim stop)
+    {
+        string? line;
+        while ((line = Console.In.ReadLine()) != null)
+        {
+            byte[] message = Encoding.UTF8.GetBytes(line);
+            SendResult result = group.MulticastAsync(message).AsTask().GetAwaiter().GetResult();
+            if (result != SendResult.Ok)
+            {
+                Console.Error.WriteLine($"fasttotem: line not sent: {result}");
+            }
+        }
+
+        Thread.Sleep(500); // let the last lines be delivered before leaving
+        stop.Set();
     }
 
     private static int Fail(string message)
@@ -118,25 +169,79 @@ internal static class RunCommand
         return 2;
     }
 
-    /// <summary>Prints membership to stderr and, with --events, one flushed JSON line per event.</summary>
-    private sealed class RunLog(TextWriter? events) : INodeListener
+    /// <summary>Prints membership, sync and deliveries to stderr/stdout and, with --events, one flushed JSON line each.</summary>
+    private sealed class RunLog(TextWriter? events)
     {
-        public void OnSyncComplete(MembRingId ringId)
+        private readonly object _gate = new();
+
+        public void OnRing(RingChange r)
         {
-            Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {ringId}");
+            string kind = r.Regular ? "regular" : "transitional";
+            Console.Error.WriteLine($"fasttotem: {kind} configuration ring {r.RingRep}.{r.RingSeq}: members [{string.Join(' ', r.Members)}] left [{string.Join(' ', r.Left)}] joined [{string.Join(' ', r.Joined)}]");
+            Emit(w =>
+            {
+                w.WriteString("event", "config");
+                w.WriteString("type", kind);
+                WriteRing(w, r.RingRep, r.RingSeq);
+                WriteList(w, "members", r.Members);
+                WriteList(w, "left", r.Left);
+                WriteList(w, "joined", r.Joined);
+            });
+        }
+
+        public void OnSync(uint rep, ulong seq)
+        {
+            Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {rep}.{seq}");
+            Emit(w =>
+            {
+                w.WriteString("event", "sync-complete");
+                WriteRing(w, rep, seq);
+            });
+        }
+
+        public DeliverHandler OnDeliver(string group) => (nodeId, pid, data) =>
+        {
+            string? text = TryUtf8(data);
             if (events == null)
             {
+                Console.WriteLine($"[{group}] {nodeId}:{pid}: {text ?? Convert.ToBase64String(data)}");
                 return;
             }
 
-            events.WriteLine($"{{\"event\":\"sync-complete\",\"ring\":{{\"rep\":{ringId.Rep},\"seq\":{ringId.Seq}}}}}");
-            events.Flush();
+            byte[] copy = data.ToArray();
+            Emit(w =>
+            {
+                w.WriteString("event", "deliver");
+                w.WriteString("group", group);
+                w.WriteNumber("nodeid", nodeId);
+                w.WriteNumber("pid", pid);
+                w.WriteNumber("size", copy.Length);
+                if (text != null)
+                {
+                    w.WriteString("text", text);
+                }
+                else
+                {
+                    w.WriteBase64String("base64", copy);
+                }
+            });
+        };
+
+        public void OnMembership(GroupMembership m)
+        {
+            Console.Error.WriteLine($"fasttotem: group {m.Group}: members [{string.Join(' ', m.Members.Select(x => $"{x.NodeId}:{x.Pid}"))}] left [{string.Join(' ', m.Left.Select(x => $"{x.NodeId}:{x.Pid}:{x.Reason}"))}] joined [{string.Join(' ', m.Joined.Select(x => $"{x.NodeId}:{x.Pid}:{x.Reason}"))}]");
+            Emit(w =>
+            {
+                w.WriteString("event", "cpg-confchg");
+                w.WriteString("group", m.Group);
+                WriteMembers(w, "members", m.Members, withReason: false);
+                WriteMembers(w, "left", m.Left, withReason: true);
+                WriteMembers(w, "joined", m.Joined, withReason: true);
+            });
         }
 
-        public void OnConfigChange(in SrpEvent ev)
+        private void Emit(Action<Utf8JsonWriter> body)
         {
-            string kind = ev.ConfigKind == ConfigChangeKind.Regular ? "regular" : "transitional";
-            Console.Error.WriteLine($"fasttotem: {kind} configuration ring {ev.RingId}: members [{string.Join(' ', ev.Members.ToArray())}] left [{string.Join(' ', ev.Left.ToArray())}] joined [{string.Join(' ', ev.Joined.ToArray())}]");
             if (events == null)
             {
                 return;
@@ -146,28 +251,62 @@ internal static class RunCommand
             using (var w = new Utf8JsonWriter(buffer))
             {
                 w.WriteStartObject();
-                w.WriteString("event", "config");
-                w.WriteString("type", kind);
-                w.WriteStartObject("ring");
-                w.WriteNumber("rep", ev.RingId.Rep);
-                w.WriteNumber("seq", ev.RingId.Seq);
-                w.WriteEndObject();
-                WriteList(w, "members", ev.Members);
-                WriteList(w, "left", ev.Left);
-                WriteList(w, "joined", ev.Joined);
+                body(w);
                 w.WriteEndObject();
             }
 
-            events.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-            events.Flush();
+            lock (_gate)
+            {
+                events.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+                events.Flush();
+            }
         }
 
-        private static void WriteList(Utf8JsonWriter w, string name, ReadOnlySpan<uint> ids)
+        private static string? TryUtf8(ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(data);
+            }
+            catch (DecoderFallbackException)
+            {
+                return null;
+            }
+        }
+
+        private static void WriteRing(Utf8JsonWriter w, uint rep, ulong seq)
+        {
+            w.WriteStartObject("ring");
+            w.WriteNumber("rep", rep);
+            w.WriteNumber("seq", seq);
+            w.WriteEndObject();
+        }
+
+        private static void WriteList(Utf8JsonWriter w, string name, uint[] ids)
         {
             w.WriteStartArray(name);
             foreach (uint id in ids)
             {
                 w.WriteNumberValue(id);
+            }
+
+            w.WriteEndArray();
+        }
+
+        private static void WriteMembers(Utf8JsonWriter w, string name, GroupMember[] members, bool withReason)
+        {
+            w.WriteStartArray(name);
+            foreach (GroupMember m in members)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("nodeid", m.NodeId);
+                w.WriteNumber("pid", m.Pid);
+                if (withReason)
+                {
+                    w.WriteNumber("reason", (uint)m.Reason);
+                }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndArray();

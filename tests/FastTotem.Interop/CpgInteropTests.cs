@@ -103,6 +103,64 @@ public class CpgInteropTests
         Assert.Equal(Receipts(Read(probeOut)), Receipts(Read(ftOut)));
     }
 
+    [SkippableFact]
+    public void AShellChatsWithALibcpgProgramAcrossTheCluster()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+        string cpgchat = Path.Combine(Repo.Root, "out", "native", "cpgchat");
+        Assert.True(File.Exists(cpgchat), "run ./build.sh first");
+
+        // fasttotem run --cpg: stdin lines out, deliveries as JSON events; cpgchat: the same with libcpg.
+        Process ft = lab.StartInNamespace(n[2], "sh", "-c",
+            $"(sleep 4; echo 'hello from FastTotem'; sleep 3) | {Repo.FastTotem} run -c {n[2].ConfigFile} --cpg chat --events {n[2].EventsFile}");
+        Process chat = lab.StartInNamespace(n[0], "sh", "-c", $"(sleep 3; echo 'hello from libcpg'; sleep 9) | {cpgchat} chat");
+        Assert.True(ft.WaitForExit(30_000) && chat.WaitForExit(30_000), "the chat did not end");
+        // (FastTotem's stdin ends first: it leaves the group, then the ring, while cpgchat still listens.)
+
+        string libcpgSide = Read(NetLab.OutputOf(n[0], chat, "sh"));
+        Assert.Matches(@"(?m)^3:\d+: hello from FastTotem$", libcpgSide);
+        Assert.Matches(@"(?m)^1:\d+: hello from libcpg$", libcpgSide);
+        Assert.Matches(@"left 3:\d+ reason 2", libcpgSide); // FastTotem left the group before the ring
+
+        string events = Read(n[2].EventsFile);
+        Assert.Matches(@"\{""event"":""deliver"",""group"":""chat"",""nodeid"":1,""pid"":\d+,""size"":17,""text"":""hello from libcpg""\}", events);
+        Assert.Matches(@"\{""event"":""deliver"",""group"":""chat"",""nodeid"":3,""pid"":\d+,""size"":20,""text"":""hello from FastTotem""\}", events);
+        Assert.Matches(@"\{""event"":""cpg-confchg"",""group"":""chat"",""members"":\[\{""nodeid"":1,""pid"":\d+\},\{""nodeid"":3,""pid"":\d+\}\],""left"":\[\],""joined"":\[\{""nodeid"":[13],""pid"":\d+,""reason"":[14]\}\]\}", events);
+    }
+
+    [SkippableFact(Skip = "Known bug (open, issue 6): after the kill, FastTotem delivered old-ring messages of the dead node that daemon 2 never delivered (virtual synchrony broken across the configuration change; the simulator's seed 177 shows the same symptom). Un-skip once the engine's recovery is fixed.")]
+    public void StreamsSurviveADaemonKillUnderTwoPercentLoss()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+        lab.Loss(n[2], 2);
+        lab.Loss(n[1], 2);
+
+        // Three streaming members; node 1's daemon (and with it its probe) is killed mid-stream.
+        string[] stream = { "-g", "stream", "-n", "600", "-s", "256", "-r", "200", "-m", "3", "-t", "45", "-v" };
+        Process p2 = lab.StartInNamespace(n[1], Repo.CpgProbe, stream);
+        Process ft = lab.StartInNamespace(n[2], Repo.FastTotem, new[] { "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3" }.Concat(stream).ToArray());
+        Process p1 = lab.StartInNamespace(n[0], Repo.CpgProbe, stream);
+        string out1 = NetLab.OutputOf(n[0], p1, Repo.CpgProbe);
+        string out2 = NetLab.OutputOf(n[1], p2, Repo.CpgProbe);
+        string out3 = NetLab.OutputOf(n[2], ft, Repo.FastTotem);
+        Assert.True(WaitFor(() => Receipts(Read(out2)).Length > 300, 30_000), "the streams did not start:\n" + Read(out2));
+        lab.Signal(n[0].Corosync!, 9);
+        Assert.True(p2.WaitForExit(60_000) && ft.WaitForExit(60_000), "the survivors did not finish");
+
+        string s2 = Read(out2);
+        string s3 = Read(out3);
+        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=0 reorders=0", s2);
+        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=0 reorders=0", s3);
+        string[] at2 = Receipts(s2);
+        string[] at3 = Receipts(s3);
+        Assert.Equal(at2.Length, at2.Distinct().Count());
+        Assert.Equal(at2, at3); // the same messages in the same order, across the configuration change
+        Assert.Contains(at2, r => r.StartsWith("recv from=1:", StringComparison.Ordinal)); // some of node 1's before the kill
+        Assert.Equal(600, at2.Count(r => r.StartsWith("recv from=3:", StringComparison.Ordinal)));
+        Assert.Equal(600, at2.Count(r => r.StartsWith("recv from=2:", StringComparison.Ordinal)));
+        Assert.Matches(@"Members\[2\]: 2 3", File.ReadAllText(n[1].LogFile));
+    }
+
     private static NetLab Ring(out LabNode[] n)
     {
         Prerequisites.Require();

@@ -1,5 +1,3 @@
-using FastTotem.Wire;
-
 namespace FastTotem.Sim;
 
 /// <summary>
@@ -21,13 +19,3 @@ public interface ISimEngine
     /// <summary>A short state name for traces (OPERATIONAL, GATHER, ...).</summary>
     string StateName { get; }
 }
-
-/// <summary>Receives a node's deliveries and configuration changes as the simulator drains them.</summary>
-public interface ISimEventSink
-{
-    void OnDeliver(uint senderNodeId, ReadOnlySpan<byte> payload);
-    void OnConfigChange(SimConfigKind kind, MembRingId ringId, ReadOnlySpan<uint> members, ReadOnlySpan<uint> left, ReadOnlySpan<uint> joined);
-}
-
-/// <summary>Builds a node's engine; <paramref name="seqStore"/> is the node's persisted ring seq, kept across restarts.</summary>
-public delegate ISimEngine SimEngineFactory(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options);

@@ -133,14 +133,25 @@ public class UdpTransportTests
             RoundTrip();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2_000; i++)
+        // One of three windows must be exactly zero: stray runtime bytes (tier-up under a loaded run) show in one
+        // window at most, a real per-round-trip allocation in all of them.
+        long allocated = 0;
+        for (int window = 0; window < 3; window++)
         {
-            RoundTrip();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1_000; i++)
+            {
+                RoundTrip();
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0)
+            {
+                break;
+            }
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
-        Assert.True(b.Counters.DatagramsReceived > 10_000, $"received {b.Counters.DatagramsReceived}");
+        Assert.True(b.Counters.DatagramsReceived > 8_000, $"received {b.Counters.DatagramsReceived}");
     }
 }

@@ -1,0 +1,16 @@
+namespace FastTotem.Sim;
+
+/// <summary>What a queued <see cref="SimEvent"/> does when its time comes.</summary>
+internal enum SimEventKind : byte
+{
+    /// <summary>A datagram reaches a node.</summary>
+    Arrival,
+    /// <summary>A node's engine deadline (PollTimeout) is due.</summary>
+    Timer,
+    /// <summary>A node's application multicasts its next message.</summary>
+    AppSend,
+    /// <summary>A step of the random fault schedule.</summary>
+    RandomFault,
+    /// <summary>A scripted action (tests, scenarios).</summary>
+    Action,
+}

@@ -1,0 +1,156 @@
+using FastTotem.Protocol.Pg;
+using FastTotem.Protocol.Srp;
+using FastTotem.Protocol.Sync;
+using FastTotem.Sim;
+using FastTotem.Wire;
+
+namespace FastTotem.Simulation;
+
+/// <summary>
+/// A simulator node running the real stack above SRP: totempg (packer, assembler, groups) and the sync v2 engine
+/// with scripted services that record every call. The simulator's own application messages travel as messages of
+/// totempg group "sim", so the Totem checker still sees them; sync runs on group "sync" underneath, through the
+/// same loss, partitions and crashes.
+/// </summary>
+internal sealed class SyncSimEngine : ISimEngine, ISrpTokenObserver, IPgGroupHandler
+{
+    private static readonly PgGroupSet SimGroup = new("sim"u8);
+    private readonly SrpEngine _engine;
+    private readonly PgPacker _packer;
+    private readonly PgAssembler _assembler = new(32);
+    private readonly PgGroups _groups = new();
+    private readonly SyncEngine _sync = new();
+    private readonly byte[] _scratch = new byte[70_000];
+    private ISimEventSink? _sink;
+
+    public SyncSimEngine(SrpEngine engine, uint nodeId, IReadOnlyList<int> serviceIds, int processCalls, List<string> trace)
+    {
+        _engine = engine;
+        _packer = new PgPacker(engine.MaxPayload);
+        Trace = trace;
+        foreach (int id in serviceIds)
+        {
+            _sync.RegisterService(id, new TraceService(id, processCalls, trace, () => _sync.RingId), $"svc{id}");
+        }
+
+        _groups.Join(_groups.AddInstance(_sync), "sync"u8);
+        _groups.Join(_groups.AddInstance(this), "sim"u8);
+        engine.TokenObserver = this;
+        NodeId = nodeId;
+    }
+
+    public uint NodeId { get; }
+
+    public List<string> Trace { get; }
+
+    public string StateName => _engine.State.ToString().ToUpperInvariant();
+
+    public void Start(long nowNs) => _engine.Start(nowNs);
+
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => _engine.HandleDatagram(datagram, nowNs);
+
+    public void HandleTimeout(long nowNs) => _engine.HandleTimeout(nowNs);
+
+    public bool TryMulticast(ReadOnlySpan<byte> totempgPayload)
+    {
+        bool ok = _packer.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
+        DrainPacker();
+        return ok;
+    }
+
+    public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
+    {
+        bool any = _engine.PollTransmit(buffer, out TransmitInfo info);
+        length = info.Length;
+        destination = info.Destination;
+        return any;
+    }
+
+    public long PollTimeout() => _engine.PollTimeout();
+
+    public void DrainEvents(ISimEventSink sink)
+    {
+        _sink = sink;
+        while (_engine.PollEvent(out SrpEvent ev))
+        {
+            if (ev.Kind == SrpEventKind.Deliver)
+            {
+                _assembler.HandlePacket(ev.SenderNodeId, ev.Payload, ev.ForeignEndian, _groups);
+                continue;
+            }
+
+            bool regular = ev.ConfigKind == ConfigChangeKind.Regular;
+            _assembler.HandleConfigurationChange(ev.Left);
+            _sync.HandleConfigurationChange(regular, ev.Members, ev.RingId);
+            sink.OnConfigChange(regular ? SimConfigKind.Regular : SimConfigKind.Transitional, ev.RingId, ev.Members, ev.Left, ev.Joined);
+        }
+
+        // sync's scheduled work, then its messages into totempg (NodeStack.OnIdle does the same on a live node).
+        for (int round = 0; round < 16; round++)
+        {
+            bool progress = _sync.PollProcess();
+            while (_sync.PendingMessages > 0 && _packer.QueueAvailable > 0 && _sync.TryTakeMessage(_scratch, out int n))
+            {
+                _packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, n));
+                progress = true;
+            }
+
+            while (_sync.TryPollEvent(out SyncEvent done))
+            {
+                Trace.Add($"complete {done.RingId}");
+            }
+
+            if (!progress)
+            {
+                break;
+            }
+        }
+
+        DrainPacker();
+        _sink = null;
+    }
+
+    public void OnTokenReceived()
+    {
+        _packer.HandleTokenReceived();
+        DrainPacker();
+    }
+
+    public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => _sink?.OnDeliver(nodeId, payload);
+
+    private void DrainPacker()
+    {
+        while (true)
+        {
+            ReadOnlySpan<byte> packet = _packer.PeekPacket();
+            if (packet.IsEmpty || _engine.TryMulticast(packet) != MulticastResult.Ok)
+            {
+                return;
+            }
+
+            _packer.TryTakePacket(_scratch, out _);
+        }
+    }
+
+    /// <summary>A service that needs <c>processCalls</c> calls to finish its round and records what sync asks of it.</summary>
+    private sealed class TraceService(int id, int processCalls, List<string> trace, Func<MembRingId> ring) : ISyncService
+    {
+        private int _calls;
+
+        public void SyncInit(ReadOnlySpan<uint> transitionalMembers, ReadOnlySpan<uint> members, MembRingId ringId)
+        {
+            _calls = 0;
+            trace.Add($"init {id} {ringId}");
+        }
+
+        public bool SyncProcess()
+        {
+            trace.Add($"process {id} {ring()}");
+            return ++_calls >= processCalls;
+        }
+
+        public void SyncActivate() => trace.Add($"activate {id} {ring()}");
+
+        public void SyncAbort() => trace.Add($"abort {id}");
+    }
+}
