@@ -30,6 +30,12 @@ install_prereqs() {
 # native/ C programs against the real libcpg (needs libcpg-dev; skipped with a note when it is missing).
 build_native() {
   mkdir -p out/native
+  # libfasttotem.so: the C ABI, published with NativeAOT; then the C programs that use it.
+  dotnet publish src/FastTotem.Native/FastTotem.Native.csproj -c Release -o out/native/lib -v quiet -nologo
+  gcc -O2 -Wall -Wextra -Werror -Inative/include -o out/native/test_api native/tests/test_api.c \
+    -Lout/native/lib -lfasttotem -Wl,-rpath,'$ORIGIN/lib'
+  gcc -O2 -Wall -Wextra -Werror -Inative/include -o out/native/ftecho native/examples/ftecho.c \
+    -Lout/native/lib -lfasttotem -Wl,-rpath,'$ORIGIN/lib'
   if [ -f /usr/include/corosync/cpg.h ]; then
     gcc -O2 -Wall -Wextra -Werror -o out/native/cpgprobe native/cpgprobe.c -lcpg
     gcc -O2 -Wall -Wextra -Werror -o out/native/cpgchat native/cpgchat.c -lcpg
@@ -54,14 +60,29 @@ run_tests() {
   dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
+  # The C API test against libfasttotem.so ends with its own "N passed, N failed" line.
+  set +e
+  ./out/native/test_api 2>&1 | tee -a "$log" | tail -n 3
+  local c_rc=${PIPESTATUS[0]}
+  set -e
+  [ "$c_rc" -eq 0 ] || rc=1
   # Sum the per-project summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12").
   local sums
   sums=$(grep -E '^(Passed|Failed)!' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\1 \2 \3/' \
     | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d %d %d", p, f, s}')
   local projects
   projects=$(grep -cE '^(Passed|Failed)!' "$log" || true)
-  rm -f "$log"
   read -r passed failed skipped <<<"$sums"
+  local c_line
+  c_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
+  if [ -n "$c_line" ]; then
+    passed=$((passed + $(echo "$c_line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$c_line" | cut -d' ' -f3)))
+  else
+    failed=$((failed + 1))
+    echo "build.sh: the C API test printed no summary" >&2
+  fi
+  rm -f "$log"
   # A project that crashed prints no summary: count it as a failure rather than hide it.
   local expected
   expected=$(ls tests/*/*.csproj | wc -l)

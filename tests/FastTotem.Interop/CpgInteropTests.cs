@@ -161,6 +161,25 @@ public class CpgInteropTests
         Assert.Matches(@"Members\[2\]: 2 3", File.ReadAllText(n[1].LogFile));
     }
 
+    [SkippableFact]
+    public void ACProgramOnTheCApiEchoesALibcpgProgram()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+        string ftecho = Path.Combine(Repo.Root, "out", "native", "ftecho");
+        string cpgchat = Path.Combine(Repo.Root, "out", "native", "cpgchat");
+        Assert.True(File.Exists(ftecho) && File.Exists(cpgchat), "run ./build.sh first");
+
+        // ftecho uses only fasttotem.h and libfasttotem.so; cpgchat uses only libcpg on a real daemon.
+        Process echo = lab.StartInNamespace(n[2], ftecho, n[2].ConfigFile, "echo", "12");
+        AwaitLine(n[2], echo, ftecho, "ready nodeid=3");
+        Assert.True(NetLab.WaitForLog(n[0], @"Members\[3\]: 1 2 3", Form), "FastTotem (C host) never joined the daemons' ring");
+        Process chat = lab.StartInNamespace(n[0], "sh", "-c", $"(sleep 2; echo 'ping from libcpg'; sleep 4) | {cpgchat} echo");
+        Assert.True(chat.WaitForExit(30_000), "cpgchat did not end");
+        string libcpgSide = Read(NetLab.OutputOf(n[0], chat, "sh"));
+        Assert.Matches(@"(?m)^1:\d+: ping from libcpg$", libcpgSide);
+        Assert.Matches($@"(?m)^3:{echo.Id}: echo: ping from libcpg$", libcpgSide);
+    }
+
     private static NetLab Ring(out LabNode[] n)
     {
         Prerequisites.Require();
