@@ -128,7 +128,7 @@ public class CpgInteropTests
         Assert.Matches(@"\{""event"":""cpg-confchg"",""group"":""chat"",""members"":\[\{""nodeid"":1,""pid"":\d+\},\{""nodeid"":3,""pid"":\d+\}\],""left"":\[\],""joined"":\[\{""nodeid"":[13],""pid"":\d+,""reason"":[14]\}\]\}", events);
     }
 
-    [SkippableFact(Skip = "Known bug (open, issue 6): after the kill, FastTotem delivered old-ring messages of the dead node that daemon 2 never delivered (virtual synchrony broken across the configuration change; the simulator's seed 177 shows the same symptom). Un-skip once the engine's recovery is fixed.")]
+    [SkippableFact(Skip = "Open bug (issue 6), passes about 2 runs in 3: in one run FastTotem lost 26 of its own CPG messages (seq 228-253 of 600) across the configuration change; both survivors, FastTotem itself included, skipped exactly those, so order and agreement held but FastTotem's stream had a gap. Suspect: totempg fragment continuation broken across the ring change (the CPG downlist is fragmented), putting receivers in throw-away mode.")]
     public void StreamsSurviveADaemonKillUnderTwoPercentLoss()
     {
         using NetLab lab = Ring(out LabNode[] n);
@@ -136,7 +136,7 @@ public class CpgInteropTests
         lab.Loss(n[1], 2);
 
         // Three streaming members; node 1's daemon (and with it its probe) is killed mid-stream.
-        string[] stream = { "-g", "stream", "-n", "600", "-s", "256", "-r", "200", "-m", "3", "-t", "45", "-v" };
+        string[] stream = { "-g", "stream", "-n", "600", "-s", "256", "-r", "200", "-m", "3", "-e", "1000000", "-t", "15", "-v" }; // run the full 15 s: receive everything
         Process p2 = lab.StartInNamespace(n[1], Repo.CpgProbe, stream);
         Process ft = lab.StartInNamespace(n[2], Repo.FastTotem, new[] { "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3" }.Concat(stream).ToArray());
         Process p1 = lab.StartInNamespace(n[0], Repo.CpgProbe, stream);
@@ -149,15 +149,24 @@ public class CpgInteropTests
 
         string s2 = Read(out2);
         string s3 = Read(out3);
-        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=0 reorders=0", s2);
-        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=0 reorders=0", s3);
+        // No reordering or duplicates anywhere. Gaps may appear only in the killed node's stream (messages no
+        // survivor received when it died are skipped, as extended virtual synchrony allows), and they must be the
+        // same at both survivors; the survivors' own streams are complete.
+        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=\d+ reorders=0", s2);
+        Assert.Matches(@"stats sent=600 received=\d+ bytes=\d+ gaps=\d+ reorders=0", s3);
+        Assert.Equal(Regex.Match(s2, @"stats .*").Value.Split(' ')[2..6], Regex.Match(s3, @"stats .*").Value.Split(' ')[2..6]);
         string[] at2 = Receipts(s2);
         string[] at3 = Receipts(s3);
         Assert.Equal(at2.Length, at2.Distinct().Count());
         Assert.Equal(at2, at3); // the same messages in the same order, across the configuration change
         Assert.Contains(at2, r => r.StartsWith("recv from=1:", StringComparison.Ordinal)); // some of node 1's before the kill
-        Assert.Equal(600, at2.Count(r => r.StartsWith("recv from=3:", StringComparison.Ordinal)));
-        Assert.Equal(600, at2.Count(r => r.StartsWith("recv from=2:", StringComparison.Ordinal)));
+        foreach (string survivor in new[] { "recv from=2:", "recv from=3:" })
+        {
+            // Each survivor's stream arrives whole and in order: seq 1..600.
+            int[] seqs = at2.Where(r => r.StartsWith(survivor, StringComparison.Ordinal))
+                .Select(r => int.Parse(Regex.Match(r, @"seq=(\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(Enumerable.Range(1, 600), seqs);
+        }
         Assert.Matches(@"Members\[2\]: 2 3", File.ReadAllText(n[1].LogFile));
     }
 

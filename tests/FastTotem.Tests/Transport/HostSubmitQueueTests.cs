@@ -88,14 +88,26 @@ public class HostSubmitQueueTests
             q.Dequeue();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100_000; i++)
+        // One of three windows must be exactly zero (stray runtime bytes under a loaded parallel run show in one
+        // window at most; a real per-operation allocation shows in all of them).
+        long allocated = 0;
+        for (int window = 0; window < 3; window++)
         {
-            q.TryEnqueue(m);
-            q.TryPeek(out _);
-            q.Dequeue();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100_000; i++)
+            {
+                q.TryEnqueue(m);
+                q.TryPeek(out _);
+                q.Dequeue();
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0)
+            {
+                break;
+            }
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
     }
 }
