@@ -9,7 +9,6 @@ using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
-using System.Runtime.CompilerServices;
 using FastTotem.Wire;
 
 namespace FastTotem.Cli;
@@ -205,8 +204,9 @@ internal static class DemoCommand
         private volatile int _latencyCount;
         private long _delivered;
         private long _deliveredBytes;
-        private ulong _orderHash = 14695981039346656037UL;
+        private long _orderHash = unchecked((long)14695981039346656037UL); // FNV-1a offset basis
         private volatile int _syncedMembers;
+        private int _members;
         private bool _stopped;
 
         public DemoNode(TransportMember[] members, int index, int port, int size, int capacity, ConcurrentQueue<string> events, Stopwatch clock)
@@ -238,15 +238,13 @@ internal static class DemoCommand
 
         public long DeliveredBytes => Interlocked.Read(ref _deliveredBytes);
 
-        public ulong OrderHash => Interlocked.Read(ref Unsafe.As<ulong, long>(ref _orderHash)) is long h ? (ulong)h : 0;
+        public ulong OrderHash => (ulong)Interlocked.Read(ref _orderHash);
 
         public int LatencyCount => _latencyCount;
 
         public int SyncedMembers => _syncedMembers;
 
         public MembRingId SyncedRing { get; private set; }
-
-        private int _members;
 
         public void Start() => _driver.Start($"demo-node-{_id}");
 
@@ -289,10 +287,10 @@ internal static class DemoCommand
             }
 
             // FNV-1a over (sender, seq): equal hashes mean equal delivery order.
-            ulong h = _orderHash;
+            ulong h = (ulong)_orderHash;
             h = (h ^ nodeId) * 1099511628211UL;
             h = (h ^ (ulong)seq) * 1099511628211UL;
-            Interlocked.Exchange(ref Unsafe.As<ulong, long>(ref _orderHash), (long)h);
+            Interlocked.Exchange(ref _orderHash, (long)h);
             Interlocked.Add(ref _deliveredBytes, payload.Length);
             Interlocked.Increment(ref _delivered);
         }

@@ -37,7 +37,8 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
         _groups = new PgGroups();
         _sync = new SyncEngine();
-        _scratch = new byte[Math.Max(PgAssembler.AssemblyCapacity / 16, engine.MaxPayload)];
+        // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.
+        _scratch = new byte[Math.Max(SyncServiceBuildMessage.Size, engine.MaxPayload)];
         Services = new NodeServices(engine.NodeId, quorum, configVersion: configVersion);
         _outbox = Services.Outbox;
         Services.RegisterWith(_sync);
