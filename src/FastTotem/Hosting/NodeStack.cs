@@ -80,6 +80,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         PgSendResult result = _packer.TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {
+            _engine.SignalNewMessage(); // totempg mcast_msg → totemsrp_event_signal
             DrainPacker();
         }
 
@@ -155,6 +156,11 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             moved = true;
         }
 
+        if (moved)
+        {
+            _engine.SignalNewMessage(); // totempg mcast_msg → totemsrp_event_signal
+        }
+
         return moved;
     }
 
@@ -166,6 +172,11 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         {
             _packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
             moved = true;
+        }
+
+        if (moved)
+        {
+            _engine.SignalNewMessage();
         }
 
         return moved;
