@@ -80,7 +80,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         PgSendResult result = _packer.TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {
-            _engine.SignalNewMessage(); // totempg mcast_msg → totemsrp_event_signal
             DrainPacker();
         }
 
@@ -156,11 +155,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             moved = true;
         }
 
-        if (moved)
-        {
-            _engine.SignalNewMessage(); // totempg mcast_msg → totemsrp_event_signal
-        }
-
         return moved;
     }
 
@@ -172,11 +166,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         {
             _packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
             moved = true;
-        }
-
-        if (moved)
-        {
-            _engine.SignalNewMessage();
         }
 
         return moved;

@@ -272,19 +272,6 @@ public sealed partial class SrpEngine
         return MulticastResult.Ok;
     }
 
-    /// <summary>
-    /// totemsrp_event_signal(TOTEM_EVENT_NEW_MSG), which totempg's mcast_msg calls for every message it accepts:
-    /// a layer above that packs messages before handing them over (totempg) tells the engine one is waiting, so a
-    /// token held on an idle ring is released now instead of at the hold timer (hundreds of milliseconds).
-    /// </summary>
-    public void SignalNewMessage()
-    {
-        if (IsRunning)
-        {
-            TokenHoldCancelSend();
-        }
-    }
-
     /// <summary>Graceful shutdown (totemsrp_finalize): multicast a LEAVE and stop.</summary>
     public void Leave(long nowNs)
     {
