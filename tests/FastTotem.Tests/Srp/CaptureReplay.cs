@@ -20,6 +20,9 @@ internal static class CaptureReplay
     {
         public List<Sent> Captured = [];
         public List<Sent> Produced = [];
+
+        /// <summary>Frames the node sent before a seeded replay starts: not compared (the engine did not exist yet).</summary>
+        public List<int> NotCompared = [];
         public SrpEngine Engine = null!;
     }
 
@@ -86,16 +89,18 @@ internal static class CaptureReplay
 
         var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
         SrpSeedState? seed = null;
+        List<int> notCompared = [];
         long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
         if (seeded)
         {
             startAt = Math.Max(0, received[0].TimestampNs - t0 - 1000);
             seed = CaptureSeed.Build(all, node, config, lastTokenAtNs: startAt);
             received = received.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+            notCompared = sent.Where(d => d.TimestampNs - t0 < startAt).Select(d => d.Frame).ToList();
             sent = sent.Where(d => d.TimestampNs - t0 >= startAt).ToList();
         }
 
-        var result = new Result();
+        var result = new Result { NotCompared = notCompared };
         foreach (CapturedDatagram d in sent)
         {
             long at = d.TimestampNs - t0;

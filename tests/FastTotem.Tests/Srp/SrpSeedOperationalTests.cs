@@ -55,4 +55,30 @@ public class SrpSeedOperationalTests
         started.Start(0);
         Assert.Throws<InvalidOperationException>(() => started.SeedOperational(Seed([1, 2, 3]), 0));
     }
+
+    [Fact]
+    public void Without_a_token_the_seeded_last_token_is_retransmitted_after_token_retransmit()
+    {
+        var config = SrpConfig.CorosyncDefaults(2, [1, 2, 3], 1000);
+        var engine = new SrpEngine(config, new MemoryRingSeqStore(0));
+        var last = new OrfToken { Header = new TotemHeader(MessageType.OrfToken, 2), Seq = 21, TokenSeq = 184, Aru = 21, RingId = new MembRingId(1, 9) };
+        byte[] lastBytes = new byte[OrfToken.Size];
+        Assert.Equal(WireError.None, OrfTokenCodec.TryEncode(last, [], lastBytes, out _));
+        SrpSeedState seed = Seed([1, 2, 3]);
+        engine.SeedOperational(
+            new SrpSeedState
+            {
+                RingId = seed.RingId, Members = seed.Members, Aru = 21, HighSeqReceived = 21, HighDelivered = 21, LastReleased = 21,
+                TokenSeq = 183, LastTokenRingSeq = 21, LastTokenAru = 21, LastToken = lastBytes, LastTokenAtNs = 5_000_000,
+            },
+            10_000_000);
+
+        long due = 5_000_000 + config.TokenRetransmitMs * 1_000_000L;
+        Assert.Equal(due, engine.PollTimeout());
+        engine.HandleTimeout(due);
+        byte[] buffer = new byte[engine.TransmitBufferSize];
+        Assert.True(engine.PollTransmit(buffer, out TransmitInfo info));
+        Assert.Equal(3u, info.Destination);
+        Assert.Equal(lastBytes, buffer.AsSpan(0, info.Length).ToArray());
+    }
 }
