@@ -23,6 +23,12 @@ internal static class CaptureReplay
 
         /// <summary>Frames the node sent before a seeded replay starts: not compared (the engine did not exist yet).</summary>
         public List<int> NotCompared = [];
+
+        /// <summary>
+        /// The engine's events in order: "deliver seq from N" for a delivery and "Transitional|Regular R.S [members] left [..]
+        /// joined [..]" for a configuration change.
+        /// </summary>
+        public List<string> Events = [];
         public SrpEngine Engine = null!;
     }
 
@@ -154,8 +160,11 @@ internal static class CaptureReplay
                 }
             }
 
-            while (engine.PollEvent(out _))
+            while (engine.PollEvent(out SrpEvent ev))
             {
+                result.Events.Add(ev.Kind == SrpEventKind.Deliver
+                    ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
+                    : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");
             }
         }
 

@@ -20,6 +20,12 @@ public partial class SrpCaptureReplayTests
     /// <summary>Capture f: SIGKILL of node 1 at t = 5.57 s (INDEX.md); its last datagram is frame 878 at 5.377 s.</summary>
     private const long CaptureFNode1KilledNs = 5_570_000_000;
 
+    private static readonly string[] LeaveConfigChanges =
+        ["Transitional 1.13 [1,2] left [3] joined []", "Regular 1.13 [1,2] left [] joined []"];
+
+    private static readonly string[] KillConfigChanges =
+        ["Transitional 2.13 [2,3] left [1] joined []", "Regular 2.13 [2,3] left [] joined []"];
+
     private static List<CaptureReplay.Sent> OfType(List<CaptureReplay.Sent> sent, MessageType type) =>
         sent.Where(s => WireView.TypeOf(s.Bytes) == type).ToList();
 
@@ -36,6 +42,48 @@ public partial class SrpCaptureReplayTests
         Assert.Equal(WireError.None, OrfTokenCodec.TryDecode(datagram, out OrfToken token, rtr));
         rtr = rtr.AsSpan(0, token.RtrListEntries).ToArray();
         return token;
+    }
+
+    /// <summary>
+    /// Checks the engine's deliveries against the capture's agreed order: every mcast the capture shows of
+    /// <paramref name="oldRing"/> above <paramref name="oldAru"/> and then every regular mcast of
+    /// <paramref name="newRing"/> (if any) is delivered once, in seq order, attributed to the node in its header, with
+    /// the configuration changes <paramref name="configChanges"/> between the two rings.
+    /// </summary>
+    private static void AssertDeliveriesFollowTheCapture(
+        CaptureReplay.Result r, string fixture, MembRingId oldRing, uint oldAru, MembRingId? newRing, string[] configChanges)
+    {
+        var origin = new Dictionary<(MembRingId, uint), uint>();
+        foreach (CapturedDatagram d in CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(fixture)))
+        {
+            if (d.DestinationPort == 5405 && d.Payload.Length >= McastHeader.Size && d.Payload[3] == (byte)MessageType.Mcast
+                && McastCodec.TryDecode(d.Payload, out McastHeader h, out _, out _) == WireError.None && !h.IsEncapsulated)
+            {
+                origin[(h.RingId, h.Seq)] = h.Header.NodeId;
+            }
+        }
+
+        var expected = new List<string>();
+        void AddRing(MembRingId ring, uint after)
+        {
+            uint high = origin.Keys.Where(k => k.Item1 == ring).Select(k => k.Item2).DefaultIfEmpty(after).Max();
+            for (uint seq = after + 1; seq <= high; seq++)
+            {
+                Assert.True(origin.ContainsKey((ring, seq)), $"the capture lacks {ring} seq {seq}");
+                expected.Add($"deliver {seq} from {origin[(ring, seq)]}");
+            }
+        }
+
+        AddRing(oldRing, oldAru);
+        expected.AddRange(configChanges);
+        if (newRing is MembRingId ring)
+        {
+            // Seqs carried by encapsulated recovery messages are not delivered in the new ring.
+            uint firstRegular = origin.Keys.Where(k => k.Item1 == ring).Min(k => k.Item2);
+            AddRing(ring, firstRegular - 1);
+        }
+
+        Assert.Equal(expected, r.Events);
     }
 
     /// <summary>
@@ -88,6 +136,7 @@ public partial class SrpCaptureReplayTests
         Assert.Equal(new MembRingId(1, 13), r.Engine.RingId);
         Assert.Equal([1u, 2u], r.Engine.Members.ToArray());
         Assert.Single(OfType(r.Produced, MessageType.MembJoin));
+        AssertDeliveriesFollowTheCapture(r, CaptureG, new MembRingId(1, 9), 21, new MembRingId(1, 13), LeaveConfigChanges);
     }
 
     /// <summary>
@@ -104,6 +153,7 @@ public partial class SrpCaptureReplayTests
         AssertIdentical(r, 10);
         Assert.Equal(2, OfType(r.Produced, MessageType.MembCommitToken).Count);
         Assert.Equal(new MembRingId(1, 13), r.Engine.RingId);
+        AssertDeliveriesFollowTheCapture(r, CaptureG, new MembRingId(1, 9), 21, new MembRingId(1, 13), LeaveConfigChanges);
     }
 
     /// <summary>
@@ -168,6 +218,7 @@ public partial class SrpCaptureReplayTests
         Assert.Equal(1, TokenOf(initial.Bytes, out _).RetransFlg);
         Assert.Equal(new MembRingId(2, 13), r.Engine.RingId);
         Assert.Equal([2u, 3u], r.Engine.Members.ToArray());
+        AssertDeliveriesFollowTheCapture(r, CaptureF, new MembRingId(1, 9), 21, new MembRingId(2, 13), KillConfigChanges);
     }
 
     /// <summary>
@@ -191,6 +242,7 @@ public partial class SrpCaptureReplayTests
         Assert.NotEmpty(retransmits);
         Assert.All(retransmits, h => Assert.Equal(2u, h.Header.NodeId));
         Assert.Equal([22u, 23u, 24u, 25u, 26u, 27u], retransmits.Select(h => h.Seq).Distinct().Order().ToArray());
+        AssertDeliveriesFollowTheCapture(r, CaptureF, new MembRingId(1, 9), 21, null, []);
     }
 
     /// <summary>
@@ -218,5 +270,9 @@ public partial class SrpCaptureReplayTests
         Assert.Equal(24u, entries[1].Aru);
         Assert.Equal(0u, entries[1].ReceivedFlg);
         Assert.Equal(new MembRingId(2, 13), r.Engine.RingId);
+
+        // Old-ring seqs 25..27 reach node 3 only inside the recovery messages, and are delivered before the
+        // transitional configuration, like every other old-ring message (virtual synchrony).
+        AssertDeliveriesFollowTheCapture(r, CaptureF, new MembRingId(1, 9), 21, new MembRingId(2, 13), KillConfigChanges);
     }
 }
