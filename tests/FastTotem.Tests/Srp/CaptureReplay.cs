@@ -36,7 +36,23 @@ internal static class CaptureReplay
     /// <paramref name="gapNs"/> after the previous one ended, since the quiet time between them was not captured.
     /// </summary>
     public static Result Run(
-        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000, long gapNs = 100_000_000)
+        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000, long gapNs = 100_000_000) =>
+        Run(fixtures, node, nodeList, tokenMs, storedSeq, untilNs, loopbackNs, gapNs, seeded: false, leaveAtNs: long.MaxValue);
+
+    /// <summary>
+    /// Replays a capture whose ring formed before the capture began: the engine is seeded (SrpEngine.SeedOperational)
+    /// as an idle operational member of the ring the first token it receives names (see <see cref="CaptureSeed"/>),
+    /// just before the first datagram it receives. Only what the captured node sent from then on is compared.
+    /// <paramref name="leaveAtNs"/> (capture-relative) calls <see cref="SrpEngine.Leave"/>: a SIGTERM, which the
+    /// capture shows only through the LEAVE it causes.
+    /// </summary>
+    public static Result RunSeeded(
+        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue) =>
+        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs);
+
+    private static Result Run(
+        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs, long gapNs,
+        bool seeded, long leaveAtNs)
     {
         var all = new List<CapturedDatagram>();
         long t0 = 0;
@@ -67,6 +83,17 @@ internal static class CaptureReplay
         var sent = all.Where(d => IsTotem(d) && d.Source.Equals(me)
                 && (d.Payload[3] is 0 or 4 || d.Destination.Equals(copyTarget)))
             .ToList();
+
+        var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
+        SrpSeedState? seed = null;
+        long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
+        if (seeded)
+        {
+            startAt = Math.Max(0, received[0].TimestampNs - t0 - 1000);
+            seed = CaptureSeed.Build(all, node, config, lastTokenAtNs: startAt);
+            received = received.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+            sent = sent.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+        }
 
         var result = new Result();
         foreach (CapturedDatagram d in sent)
@@ -101,10 +128,8 @@ internal static class CaptureReplay
             list.Add(payload.ToArray());
         }
 
-        var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
         var engine = new SrpEngine(config, new MemoryRingSeqStore(storedSeq));
         result.Engine = engine;
-        long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
         var loop = new Queue<(long At, byte[] Bytes)>();
         byte[] buffer = new byte[16 * 1024];
         long now = startAt;
@@ -129,7 +154,15 @@ internal static class CaptureReplay
             }
         }
 
-        engine.Start(now);
+        if (seed is null)
+        {
+            engine.Start(now);
+        }
+        else
+        {
+            engine.SeedOperational(seed, now);
+        }
+
         foreach (byte[] p in injectAtStart)
         {
             engine.TryMulticast(p);
@@ -142,14 +175,19 @@ internal static class CaptureReplay
             long tRx = next < received.Count ? received[next].TimestampNs - t0 : long.MaxValue;
             long tLoop = loop.Count > 0 ? loop.Peek().At : long.MaxValue;
             long tTimer = engine.PollTimeout();
-            long t = Math.Min(tRx, Math.Min(tLoop, tTimer));
+            long tLeave = engine.IsRunning ? leaveAtNs : long.MaxValue;
+            long t = Math.Min(Math.Min(tRx, tLeave), Math.Min(tLoop, tTimer));
             if (t > untilNs)
             {
                 break;
             }
 
             now = Math.Max(now, t);
-            if (t == tLoop)
+            if (t == tLeave)
+            {
+                engine.Leave(now);
+            }
+            else if (t == tLoop)
             {
                 engine.HandleDatagram(loop.Dequeue().Bytes, now);
             }
