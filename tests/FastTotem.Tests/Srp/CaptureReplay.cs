@@ -55,13 +55,18 @@ internal static class CaptureReplay
     /// <paramref name="leaveAtNs"/> (capture-relative) calls <see cref="SrpEngine.Leave"/>: a SIGTERM, which the
     /// capture shows only through the LEAVE it causes.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="handleFrameAtNs"/> hands one received frame to the engine later than it was captured (frame
+    /// number, capture-relative time): to reproduce a captured node's processing delay when a timer raced with it.
+    /// </remarks>
     public static Result RunSeeded(
-        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue) =>
-        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs);
+        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue,
+        (int Frame, long AtNs)? handleFrameAtNs = null) =>
+        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs, handleFrameAtNs);
 
     private static Result Run(
         string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs, long gapNs,
-        bool seeded, long leaveAtNs)
+        bool seeded, long leaveAtNs, (int Frame, long AtNs)? handleFrameAtNs = null)
     {
         var all = new List<CapturedDatagram>();
         long t0 = 0;
@@ -89,6 +94,13 @@ internal static class CaptureReplay
         IPAddress copyTarget = Ip(nodeList.First(n => n != node));
 
         var received = all.Where(d => IsTotem(d) && d.Destination.Equals(me) && !d.Source.Equals(me)).ToList();
+        if (handleFrameAtNs is (int lateFrame, long lateAt))
+        {
+            int i = received.FindIndex(d => d.Frame == lateFrame);
+            received[i] = received[i] with { TimestampNs = t0 + lateAt };
+            received = received.OrderBy(d => d.TimestampNs).ToList();
+        }
+
         var sent = all.Where(d => IsTotem(d) && d.Source.Equals(me)
                 && (d.Payload[3] is 0 or 4 || d.Destination.Equals(copyTarget)))
             .ToList();

@@ -98,7 +98,8 @@ public partial class SrpCaptureReplayTests
     /// where token_hold_retransmit does nothing. We handle frame 20 the moment it arrives, are in RECOVERY when the
     /// timer fires, and there (as corosync would: timer_function_token_hold_retransmit_timeout retransmits in
     /// RECOVERY) re-send our last token, the commit token of frame 21, once more. Node 2, in RECOVERY and not the rep,
-    /// ignores the copy. The test asserts exactly that one extra datagram, then everything else identical.
+    /// ignores the copy. The test asserts exactly that one extra datagram, then everything else identical; the next
+    /// test shows that with corosync's 1 ms delay reproduced the extra datagram disappears.
     /// </para>
     /// </summary>
     [Fact]
@@ -136,6 +137,22 @@ public partial class SrpCaptureReplayTests
         Assert.Equal(new MembRingId(1, 13), r.Engine.RingId);
         Assert.Equal([1u, 2u], r.Engine.Members.ToArray());
         Assert.Single(OfType(r.Produced, MessageType.MembJoin));
+        AssertDeliveriesFollowTheCapture(r, CaptureG, new MembRingId(1, 9), 21, new MembRingId(1, 13), LeaveConfigChanges);
+    }
+
+    /// <summary>
+    /// The race above is the whole difference: hand node 2's commit token (frame 20) to the engine when corosync acted
+    /// on it (0.1 ms before it sent frame 21) instead of when it arrived, so the hold timer fires in COMMIT as it did
+    /// in corosync, and everything node 1 sent is identical with nothing removed.
+    /// </summary>
+    [Fact]
+    public void ReplayCaptureG_Node1_Seeded_WithCorosyncsProcessingDelay_IsIdentical()
+    {
+        IReadOnlyList<CapturedDatagram> all = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath(CaptureG));
+        long frame21 = all.First(d => d.Frame == 21).TimestampNs - all[0].TimestampNs;
+        var r = CaptureReplay.RunSeeded(CaptureG, 1, [1, 2, 3], 1000, long.MaxValue, handleFrameAtNs: (20, frame21 - 100_000));
+        Assert.Equal([1], r.NotCompared);
+        AssertIdentical(r, 10);
         AssertDeliveriesFollowTheCapture(r, CaptureG, new MembRingId(1, 9), 21, new MembRingId(1, 13), LeaveConfigChanges);
     }
 
