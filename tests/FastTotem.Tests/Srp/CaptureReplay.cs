@@ -20,6 +20,15 @@ internal static class CaptureReplay
     {
         public List<Sent> Captured = [];
         public List<Sent> Produced = [];
+
+        /// <summary>Frames the node sent before a seeded replay starts: not compared (the engine did not exist yet).</summary>
+        public List<int> NotCompared = [];
+
+        /// <summary>
+        /// The engine's events in order: "deliver seq from N" for a delivery and "Transitional|Regular R.S [members] left [..]
+        /// joined [..]" for a configuration change.
+        /// </summary>
+        public List<string> Events = [];
         public SrpEngine Engine = null!;
     }
 
@@ -46,13 +55,18 @@ internal static class CaptureReplay
     /// <paramref name="leaveAtNs"/> (capture-relative) calls <see cref="SrpEngine.Leave"/>: a SIGTERM, which the
     /// capture shows only through the LEAVE it causes.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="handleFrameAtNs"/> hands one received frame to the engine later than it was captured (frame
+    /// number, capture-relative time): to reproduce a captured node's processing delay when a timer raced with it.
+    /// </remarks>
     public static Result RunSeeded(
-        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue) =>
-        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs);
+        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue,
+        (int Frame, long AtNs)? handleFrameAtNs = null) =>
+        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs, handleFrameAtNs);
 
     private static Result Run(
         string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs, long gapNs,
-        bool seeded, long leaveAtNs)
+        bool seeded, long leaveAtNs, (int Frame, long AtNs)? handleFrameAtNs = null)
     {
         var all = new List<CapturedDatagram>();
         long t0 = 0;
@@ -80,22 +94,31 @@ internal static class CaptureReplay
         IPAddress copyTarget = Ip(nodeList.First(n => n != node));
 
         var received = all.Where(d => IsTotem(d) && d.Destination.Equals(me) && !d.Source.Equals(me)).ToList();
+        if (handleFrameAtNs is (int lateFrame, long lateAt))
+        {
+            int i = received.FindIndex(d => d.Frame == lateFrame);
+            received[i] = received[i] with { TimestampNs = t0 + lateAt };
+            received = received.OrderBy(d => d.TimestampNs).ToList();
+        }
+
         var sent = all.Where(d => IsTotem(d) && d.Source.Equals(me)
                 && (d.Payload[3] is 0 or 4 || d.Destination.Equals(copyTarget)))
             .ToList();
 
         var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
         SrpSeedState? seed = null;
+        List<int> notCompared = [];
         long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
         if (seeded)
         {
             startAt = Math.Max(0, received[0].TimestampNs - t0 - 1000);
             seed = CaptureSeed.Build(all, node, config, lastTokenAtNs: startAt);
             received = received.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+            notCompared = sent.Where(d => d.TimestampNs - t0 < startAt).Select(d => d.Frame).ToList();
             sent = sent.Where(d => d.TimestampNs - t0 >= startAt).ToList();
         }
 
-        var result = new Result();
+        var result = new Result { NotCompared = notCompared };
         foreach (CapturedDatagram d in sent)
         {
             long at = d.TimestampNs - t0;
@@ -149,8 +172,11 @@ internal static class CaptureReplay
                 }
             }
 
-            while (engine.PollEvent(out _))
+            while (engine.PollEvent(out SrpEvent ev))
             {
+                result.Events.Add(ev.Kind == SrpEventKind.Deliver
+                    ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
+                    : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");
             }
         }
 

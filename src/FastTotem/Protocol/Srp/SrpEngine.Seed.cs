@@ -28,6 +28,18 @@ public sealed partial class SrpEngine
             ThrowHelper.ThrowInvalidSeed("LastToken is longer than any orf_token.");
         }
 
+        // Everything is checked before any state changes, so a refused seed leaves the engine unstarted.
+        for (int i = 0; i < seed.Messages.Length; i++)
+        {
+            byte[] datagram = seed.Messages[i];
+            if (McastCodec.TryDecode(datagram, out McastHeader header, out _, out _) != WireError.None
+                || header.RingId != seed.RingId || datagram.Length > _regular.SlotSize
+                || header.Seq - (seed.LastReleased + 1) >= (uint)_regular.Capacity)
+            {
+                ThrowHelper.ThrowInvalidSeed("Messages must be mcasts of the seeded ring above LastReleased.");
+            }
+        }
+
         _started = true;
         _now = nowNs;
         _ringId = seed.RingId;
@@ -45,14 +57,8 @@ public sealed partial class SrpEngine
         _recovery.Reset(0);
         for (int i = 0; i < seed.Messages.Length; i++)
         {
-            byte[] datagram = seed.Messages[i];
-            if (McastCodec.TryDecode(datagram, out McastHeader header, out _, out _) != WireError.None
-                || header.RingId != seed.RingId || datagram.Length > _regular.SlotSize || !_regular.InRange(header.Seq))
-            {
-                ThrowHelper.ThrowInvalidSeed("Messages must be mcasts of the seeded ring above LastReleased.");
-            }
-
-            _regular.Add(header.Seq, datagram);
+            McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _);
+            _regular.Add(header.Seq, seed.Messages[i]);
         }
 
         _myAru = seed.Aru;
