@@ -133,6 +133,15 @@ internal static class BenchNodeCommand
 
         SleepUntil(windowEnd + 2 * TailNs);
         drain?.Join();
+        if (stats.Trace != null)
+        {
+            using var w = new StreamWriter($"/tmp/ftb-trace-{node.NodeId}.txt");
+            for (int i = 0; i < stats.Traced; i++)
+            {
+                w.WriteLine($"{stats.Trace[i * 3]} {stats.Trace[i * 3 + 1]} {stats.Trace[i * 3 + 2]}");
+            }
+        }
+
         Console.WriteLine(Report(node, pg, o, stats, sample));
         Console.Out.Flush();
         pg.Leave();

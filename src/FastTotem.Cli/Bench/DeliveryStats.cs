@@ -16,6 +16,13 @@ internal sealed class DeliveryStats
 
     public LatencyHistogram Latency { get; } = new();
 
+    /// <summary>With FTB_TRACE set: (seq, sent, delivered) of the first deliveries, for diagnosing stalls.</summary>
+    public long[]? Trace = Environment.GetEnvironmentVariable("FTB_TRACE") != null ? new long[3 * 200_000] : null;
+
+    private int _traced;
+
+    public int Traced => _traced;
+
     public long Delivered;
     public long Bytes;
     public long DeliveredTotal;
@@ -73,6 +80,14 @@ internal sealed class DeliveryStats
             {
                 _senderNext[slot] = seq + 1;
             }
+        }
+
+        if (Trace != null && _traced < Trace.Length / 3)
+        {
+            Trace[_traced * 3] = (long)seq;
+            Trace[_traced * 3 + 1] = sentNs;
+            Trace[_traced * 3 + 2] = nowNs;
+            _traced++;
         }
 
         if (nowNs >= Volatile.Read(ref _windowStartNs) && nowNs < _windowEndNs)

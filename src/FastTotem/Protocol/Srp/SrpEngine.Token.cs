@@ -77,7 +77,9 @@ public sealed partial class SrpEngine
         }
 
         // A valid token: totempg gets its chance to hand over what it packed (token_callbacks_execute).
+        _inTokenCallbacks = true;
         TokenObserver?.OnTokenReceived();
+        _inTokenCallbacks = false;
 
         uint lastAru = _myLastAru;
         _myLastAru = token.Aru;
@@ -439,7 +441,11 @@ public sealed partial class SrpEngine
     /// <summary>token_hold_cancel_send: only when our last token visit marked the token held.</summary>
     private void TokenHoldCancelSend()
     {
-        if (!_myTokenHeld)
+        // Not from inside the token visit (totemsrp_mcast never cancels a hold; only totempg's mcast_msg does, as a
+        // message arrives): what the token callbacks hand over leaves in this very visit, and cancelling here would
+        // re-send the previous token (dropped as a duplicate) while this one stays held with no hold timer armed,
+        // stalling the ring until the token retransmit timeout.
+        if (!_myTokenHeld || _inTokenCallbacks)
         {
             return;
         }
