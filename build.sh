@@ -5,6 +5,7 @@
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
 #   ./build.sh native   build the C programs in native/ into out/native/
 #   ./build.sh fuzz     the long decoder fuzz run (10,000,000 inputs)
+#   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -99,6 +100,7 @@ case "${1:-build}" in
   native) build_native ;;
   test) shift; run_tests "$@" ;;
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
+  bench-compare) shift; install_prereqs; build; ./out/fasttotem bench --compare "$@" ;;
   fuzz) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- fuzz "${1:-10000000}" ;;
-  *) echo "usage: ./build.sh [build|test|bench|fuzz]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz]" >&2; exit 2 ;;
 esac

@@ -12,6 +12,12 @@
  *   sent seq=K                                  (only with -v)
  *   stats sent=A received=B bytes=C gaps=D reorders=E foreign=F duration_ns=T
  *
+ * With -G (the macro benchmark, fasttotem bench) it instead prints "joined" once the group has -m members,
+ * waits for "start T" on stdin (T in CLOCK_MONOTONIC ns, which every network namespace shares), with -F sends
+ * from T as fast as cpg_mcast_joined accepts (retrying on CS_ERR_TRY_AGAIN) or at -r per second, measures the
+ * window [T + WARMUP, T + WARMUP + SECONDS) and prints one JSON line: counts in the window and the one-way
+ * latency histogram (the log-linear buckets of src/FastTotem.Cli/Bench/LatencyHistogram.cs).
+ *
  * "gaps" counts sequence numbers skipped per sender, "reorders" counts messages older than one
  * already seen from that sender. "foreign" counts received messages that are not probe messages.
  * Exit status: 0 ok, 1 a libcpg call failed, 2 bad arguments.
@@ -56,11 +62,34 @@ static uint64_t expect_total;
 static size_t current_members;
 static uint32_t local_nodeid;
 
+/* -G mode: the measured window and what fell into it. */
+#define HIST_LINEAR 64
+#define HIST_SUB 32
+#define HIST_MAG_MAX 41
+#define HIST_BUCKETS (HIST_LINEAR + (HIST_MAG_MAX - 5) * HIST_SUB)
+static uint64_t hist[HIST_BUCKETS];
+static uint64_t window_start = UINT64_MAX, window_end = UINT64_MAX;
+static uint64_t win_received, win_bytes;
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The bucket of a latency in ns: as LatencyHistogram.BucketOf in the C# bench. */
+static int bucket_of(int64_t ns)
+{
+	if (ns < HIST_LINEAR) {
+		return ns < 0 ? 0 : (int)ns;
+	}
+	int magnitude = 63 - __builtin_clzll((uint64_t)ns);
+	if (magnitude > HIST_MAG_MAX) {
+		return HIST_BUCKETS - 1;
+	}
+	int sub = (int)((uint64_t)ns >> (magnitude - 5)) - HIST_SUB;
+	return HIST_LINEAR + (magnitude - 6) * HIST_SUB + sub;
 }
 
 static struct sender_state *sender_for(uint32_t nodeid, uint32_t pid)
@@ -116,6 +145,14 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			s->next_seq = h.seq + 1;
 		}
 	}
+	if (window_start != UINT64_MAX) {
+		uint64_t now = now_ns();
+		if (now >= window_start && now < window_end) {
+			win_received++;
+			win_bytes += msg_len;
+			hist[bucket_of((int64_t)(now - h.sent_ns))]++;
+		}
+	}
 	if (verbose) {
 		printf("recv from=%u:%u seq=%" PRIu64 " size=%zu lat_ns=%" PRId64 "\n", nodeid, pid, h.seq,
 			msg_len, (int64_t)(now_ns() - h.sent_ns));
@@ -160,6 +197,21 @@ static void on_totem(cpg_handle_t handle, struct cpg_ring_id ring_id, uint32_t n
 	fflush(stdout);
 }
 
+static void on_bench_confchg(cpg_handle_t handle, const struct cpg_name *group,
+	const struct cpg_address *members, size_t n_members,
+	const struct cpg_address *left, size_t n_left,
+	const struct cpg_address *joined, size_t n_joined)
+{
+	(void)handle;
+	(void)group;
+	(void)members;
+	(void)left;
+	(void)n_left;
+	(void)joined;
+	(void)n_joined;
+	current_members = n_members;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -177,8 +229,168 @@ static void usage(void)
 		"  -n COUNT   messages to send (default 0: only receive)\n"
 		"  -t SECONDS stop after this long (default: when sent and expected are done, or on SIGINT/SIGTERM)\n"
 		"  -e EXPECT  keep running until this many probe messages were received\n"
-		"  -v         print every sent and received message\n",
+		"  -v         print every sent and received message\n"
+		"  -G         bench mode: \"joined\" at -m members, then \"start T\" on stdin; window -w WARMUP + -t SECONDS\n"
+		"  -F         bench mode: send from T until the window ends (flood, or -r per second)\n"
+		"  -w WARMUP  bench mode: seconds between T and the measured window (default 2)\n",
 		sizeof(struct probe_header));
+}
+
+static void bench_report(uint64_t sent_in_window, double window_s, int sender, uint64_t try_again)
+{
+	printf("{\"system\":\"corosync\",\"node\":%u,\"sender\":%d,\"window_s\":%.6f,\"sent\":%" PRIu64
+		",\"sent_total\":%" PRIu64 ",\"try_again\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"delivered_total\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"reorders\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"hist\":[",
+		local_nodeid, sender, window_s, sent_in_window, stat_sent, try_again, win_received, win_bytes,
+		stat_received, stat_gaps, stat_reorders, stat_foreign);
+	int first = 1;
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		if (hist[i] != 0) {
+			printf("%s[%d,%" PRIu64 "]", first ? "" : ",", i, hist[i]);
+			first = 0;
+		}
+	}
+	printf("]}\n");
+	fflush(stdout);
+}
+
+/* -G: the macro benchmark's member, driven over stdin by fasttotem bench. */
+static int bench_main(const char *group_name, size_t size, size_t wait_members, double rate, double warmup,
+	double seconds, int send)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	cpg_model_v1_data_t model = {
+		.model = CPG_MODEL_V1,
+		.cpg_deliver_fn = on_deliver,
+		.cpg_confchg_fn = on_bench_confchg,
+		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
+	};
+	cpg_handle_t handle;
+	cs_error_t err = cpg_model_initialize(&handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL);
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_model_initialize failed: %d\n", err);
+		return 1;
+	}
+	struct cpg_name group;
+	group.length = (uint32_t)strlen(group_name);
+	memcpy(group.value, group_name, group.length);
+	while ((err = cpg_join(handle, &group)) == CS_ERR_TRY_AGAIN) {
+		usleep(10000);
+	}
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+		return 1;
+	}
+	cpg_local_get(handle, &local_nodeid);
+	int fd;
+	cpg_fd_get(handle, &fd);
+	char *buffer = calloc(1, size);
+	if (buffer == NULL) {
+		return 1;
+	}
+	for (size_t i = sizeof(struct probe_header); i < size; i++) {
+		buffer[i] = (char)('a' + i % 26);
+	}
+	uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+	uint64_t start = 0, send_until = 0, exit_at = 0, next_send = 0;
+	uint64_t sent_at_start = 0, sent_at_end = 0, try_again = 0;
+	int joined = 0, started = 0, begun = 0, ended = 0, rc = 0;
+	char line[128];
+	size_t line_len = 0;
+	while (!stop_requested) {
+		uint64_t now = now_ns();
+		if (!joined && current_members >= wait_members) {
+			joined = 1;
+			printf("joined\n");
+			fflush(stdout);
+		}
+		if (started) {
+			if (!begun && now >= window_start) {
+				begun = 1;
+				sent_at_start = stat_sent;
+			}
+			if (!ended && now >= window_end) {
+				ended = 1;
+				sent_at_end = stat_sent;
+			}
+			if (now >= exit_at) {
+				break;
+			}
+		}
+		int timeout_ms = 100;
+		if (started && send && now >= start && now < send_until) {
+			if (now >= next_send) {
+				struct probe_header h = {
+					.magic = PROBE_MAGIC, .pid = (uint32_t)getpid(), .seq = stat_sent + 1,
+					.sent_ns = now, .size = (uint32_t)size, .nodeid = local_nodeid,
+				};
+				memcpy(buffer, &h, sizeof(h));
+				struct iovec iov = { .iov_base = buffer, .iov_len = size };
+				err = cpg_mcast_joined(handle, CPG_TYPE_AGREED, &iov, 1);
+				if (err == CS_OK) {
+					stat_sent++;
+					next_send = interval ? next_send + interval : now;
+					timeout_ms = 0;
+				} else if (err == CS_ERR_TRY_AGAIN) {
+					try_again++;
+					timeout_ms = 1;
+				} else {
+					fprintf(stderr, "cpgprobe: cpg_mcast_joined failed: %d\n", err);
+					rc = 1;
+					break;
+				}
+			} else {
+				timeout_ms = (int)((next_send - now) / 1000000);
+			}
+		} else if (started) {
+			timeout_ms = 10;
+		}
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+		int ready = poll(p, started ? 1 : 2, timeout_ms);
+		if (ready > 0 && (p[0].revents & POLLIN)) {
+			err = cpg_dispatch(handle, CS_DISPATCH_ALL);
+			if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {
+				fprintf(stderr, "cpgprobe: cpg_dispatch failed: %d\n", err);
+				rc = 1;
+				break;
+			}
+		}
+		if (ready > 0 && !started && (p[1].revents & (POLLIN | POLLHUP))) {
+			ssize_t got = read(0, line + line_len, sizeof(line) - 1 - line_len);
+			if (got <= 0) {
+				break;
+			}
+			line_len += (size_t)got;
+			line[line_len] = '\0';
+			if (strchr(line, '\n') != NULL) {
+				unsigned long long t = 0;
+				if (sscanf(line, "start %llu", &t) != 1) {
+					fprintf(stderr, "cpgprobe: expected 'start T', got '%s'\n", line);
+					rc = 2;
+					break;
+				}
+				start = t;
+				next_send = start;
+				window_start = start + (uint64_t)(warmup * 1e9);
+				window_end = window_start + (uint64_t)(seconds * 1e9);
+				send_until = window_end + 300000000ull;
+				exit_at = send_until + 300000000ull;
+				started = 1;
+			} else if (line_len >= sizeof(line) - 1) {
+				rc = 2;
+				break;
+			}
+		}
+	}
+	cpg_dispatch(handle, CS_DISPATCH_ALL);
+	if (rc == 0 && started) {
+		bench_report(sent_at_end - sent_at_start, seconds, send, try_again);
+	}
+	cpg_leave(handle, &group);
+	cpg_finalize(handle);
+	free(buffer);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -192,8 +404,10 @@ int main(int argc, char **argv)
 	uint64_t count = 0;
 	double seconds = 0;
 	int opt;
+	int go_mode = 0, go_send = 0;
+	double warmup = 2;
 
-	while ((opt = getopt(argc, argv, "g:s:r:n:m:t:e:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "g:s:r:n:m:t:e:w:vhGF")) != -1) {
 		char *end = NULL;
 		errno = 0;
 		switch (opt) {
@@ -218,6 +432,9 @@ int main(int argc, char **argv)
 		case 't': seconds = strtod(optarg, &end); break;
 		case 'e': expect_total = strtoull(optarg, &end, 10); break;
 		case 'v': verbose = 1; break;
+		case 'G': go_mode = 1; break;
+		case 'F': go_send = 1; break;
+		case 'w': warmup = strtod(optarg, &end); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -235,6 +452,9 @@ int main(int argc, char **argv)
 	if (size < sizeof(struct probe_header) || size > 1024 * 1024 * 1024 || strlen(group_name) > CPG_MAX_NAME_LENGTH - 1 || rate < 0) {
 		usage();
 		return 2;
+	}
+	if (go_mode) {
+		return bench_main(group_name, size, (size_t)wait_members, rate, warmup, seconds, go_send);
 	}
 
 	signal(SIGINT, on_signal);

@@ -9,6 +9,7 @@ internal static class Program
           decode FILE [--port N] [--json]   decode the Totem datagrams of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
           run -c corosync.conf [--nodeid N] [--events -|FILE]   run a ring member
+          bench [--compare] [--systems ...] [--sizes ...]   macro benchmark vs corosync and raw UDP
         """;
 
     private static int Main(string[] args)
@@ -32,6 +33,12 @@ internal static class Program
                 return DemoCommand.Run(rest);
             case "cpg":
                 return CpgCommand.Run(rest);
+            case "bench":
+                return Bench.BenchCommand.Run(rest);
+            case "bench-node":
+                return Bench.BenchNodeCommand.Run(rest);
+            case "bench-udp":
+                return Bench.BenchUdpCommand.Run(rest);
             case "-h":
             case "--help":
             case "help":

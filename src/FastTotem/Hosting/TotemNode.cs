@@ -238,6 +238,8 @@ public sealed class TotemNode : IDisposable
 
             if (freed)
             {
+                // totempg's mcast_msg signals every new message: a ring that went idle releases its held token now.
+                _engine.SignalNewMessage();
                 group.SignalSendSpace();
             }
         }

@@ -219,7 +219,14 @@ public sealed unsafe class RingDriver : IDisposable
 
             if (selfLength == 0)
             {
-                return;
+                // What the host work just queued (a token hold cancel, the held token released) leaves now rather
+                // than at the next wake-up, which on an idle ring is the next timer, hundreds of ms away.
+                if (!_engine.HasTransmitPending)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             _engine.HandleDatagram(_selfBuffer.AsSpan(0, selfLength), now);

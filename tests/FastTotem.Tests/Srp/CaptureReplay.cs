@@ -20,6 +20,15 @@ internal static class CaptureReplay
     {
         public List<Sent> Captured = [];
         public List<Sent> Produced = [];
+
+        /// <summary>Frames the node sent before a seeded replay starts: not compared (the engine did not exist yet).</summary>
+        public List<int> NotCompared = [];
+
+        /// <summary>
+        /// The engine's events in order: "deliver seq from N" for a delivery and "Transitional|Regular R.S [members] left [..]
+        /// joined [..]" for a configuration change.
+        /// </summary>
+        public List<string> Events = [];
         public SrpEngine Engine = null!;
     }
 
@@ -36,7 +45,28 @@ internal static class CaptureReplay
     /// <paramref name="gapNs"/> after the previous one ended, since the quiet time between them was not captured.
     /// </summary>
     public static Result Run(
-        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000, long gapNs = 100_000_000)
+        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs = 10_000, long gapNs = 100_000_000) =>
+        Run(fixtures, node, nodeList, tokenMs, storedSeq, untilNs, loopbackNs, gapNs, seeded: false, leaveAtNs: long.MaxValue);
+
+    /// <summary>
+    /// Replays a capture whose ring formed before the capture began: the engine is seeded (SrpEngine.SeedOperational)
+    /// as an idle operational member of the ring the first token it receives names (see <see cref="CaptureSeed"/>),
+    /// just before the first datagram it receives. Only what the captured node sent from then on is compared.
+    /// <paramref name="leaveAtNs"/> (capture-relative) calls <see cref="SrpEngine.Leave"/>: a SIGTERM, which the
+    /// capture shows only through the LEAVE it causes.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="handleFrameAtNs"/> hands one received frame to the engine later than it was captured (frame
+    /// number, capture-relative time): to reproduce a captured node's processing delay when a timer raced with it.
+    /// </remarks>
+    public static Result RunSeeded(
+        string fixture, uint node, uint[] nodeList, int tokenMs, long untilNs, long loopbackNs = 400_000, long leaveAtNs = long.MaxValue,
+        (int Frame, long AtNs)? handleFrameAtNs = null) =>
+        Run([fixture], node, nodeList, tokenMs, 0, untilNs, loopbackNs, 0, seeded: true, leaveAtNs, handleFrameAtNs);
+
+    private static Result Run(
+        string[] fixtures, uint node, uint[] nodeList, int tokenMs, ulong storedSeq, long untilNs, long loopbackNs, long gapNs,
+        bool seeded, long leaveAtNs, (int Frame, long AtNs)? handleFrameAtNs = null)
     {
         var all = new List<CapturedDatagram>();
         long t0 = 0;
@@ -64,11 +94,31 @@ internal static class CaptureReplay
         IPAddress copyTarget = Ip(nodeList.First(n => n != node));
 
         var received = all.Where(d => IsTotem(d) && d.Destination.Equals(me) && !d.Source.Equals(me)).ToList();
+        if (handleFrameAtNs is (int lateFrame, long lateAt))
+        {
+            int i = received.FindIndex(d => d.Frame == lateFrame);
+            received[i] = received[i] with { TimestampNs = t0 + lateAt };
+            received = received.OrderBy(d => d.TimestampNs).ToList();
+        }
+
         var sent = all.Where(d => IsTotem(d) && d.Source.Equals(me)
                 && (d.Payload[3] is 0 or 4 || d.Destination.Equals(copyTarget)))
             .ToList();
 
-        var result = new Result();
+        var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
+        SrpSeedState? seed = null;
+        List<int> notCompared = [];
+        long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
+        if (seeded)
+        {
+            startAt = Math.Max(0, received[0].TimestampNs - t0 - 1000);
+            seed = CaptureSeed.Build(all, node, config, lastTokenAtNs: startAt);
+            received = received.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+            notCompared = sent.Where(d => d.TimestampNs - t0 < startAt).Select(d => d.Frame).ToList();
+            sent = sent.Where(d => d.TimestampNs - t0 >= startAt).ToList();
+        }
+
+        var result = new Result { NotCompared = notCompared };
         foreach (CapturedDatagram d in sent)
         {
             long at = d.TimestampNs - t0;
@@ -101,10 +151,8 @@ internal static class CaptureReplay
             list.Add(payload.ToArray());
         }
 
-        var config = SrpConfig.CorosyncDefaults(node, nodeList, tokenMs);
         var engine = new SrpEngine(config, new MemoryRingSeqStore(storedSeq));
         result.Engine = engine;
-        long startAt = sent.Count > 0 ? Math.Max(0, sent[0].TimestampNs - t0 - 1000) : 0;
         var loop = new Queue<(long At, byte[] Bytes)>();
         byte[] buffer = new byte[16 * 1024];
         long now = startAt;
@@ -124,12 +172,23 @@ internal static class CaptureReplay
                 }
             }
 
-            while (engine.PollEvent(out _))
+            while (engine.PollEvent(out SrpEvent ev))
             {
+                result.Events.Add(ev.Kind == SrpEventKind.Deliver
+                    ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
+                    : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");
             }
         }
 
-        engine.Start(now);
+        if (seed is null)
+        {
+            engine.Start(now);
+        }
+        else
+        {
+            engine.SeedOperational(seed, now);
+        }
+
         foreach (byte[] p in injectAtStart)
         {
             engine.TryMulticast(p);
@@ -142,14 +201,19 @@ internal static class CaptureReplay
             long tRx = next < received.Count ? received[next].TimestampNs - t0 : long.MaxValue;
             long tLoop = loop.Count > 0 ? loop.Peek().At : long.MaxValue;
             long tTimer = engine.PollTimeout();
-            long t = Math.Min(tRx, Math.Min(tLoop, tTimer));
+            long tLeave = engine.IsRunning ? leaveAtNs : long.MaxValue;
+            long t = Math.Min(Math.Min(tRx, tLeave), Math.Min(tLoop, tTimer));
             if (t > untilNs)
             {
                 break;
             }
 
             now = Math.Max(now, t);
-            if (t == tLoop)
+            if (t == tLeave)
+            {
+                engine.Leave(now);
+            }
+            else if (t == tLoop)
             {
                 engine.HandleDatagram(loop.Dequeue().Bytes, now);
             }

@@ -18,4 +18,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowAlreadyStarted() => throw new InvalidOperationException("The engine was already started.");
+
+    [DoesNotReturn]
+    public static void ThrowInvalidSeed(string message) => throw new ArgumentException(message, "seed");
 }

@@ -1,0 +1,203 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace FastTotem.Cli.Bench;
+
+/// <summary>
+/// <c>fasttotem bench</c>: the macro benchmark. N FastTotem node processes in network namespaces (loopback
+/// without root) against a ring of real corosync daemons driven by native/cpgprobe and against raw UDP, every
+/// scenario as <see cref="IBenchMode"/>s plan it; prints a table, and with <c>--json</c>/<c>--results</c> writes
+/// JSON, markdown and an SVG chart.
+/// </summary>
+internal static class BenchCommand
+{
+    public const string Usage = """
+        usage: fasttotem bench [--nodes N] [--sizes 64,1024,8192,65536] [--senders one,all]
+                               [--systems fasttotem,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
+                               [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
+          --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
+        """;
+
+    public static int Run(string[] args)
+    {
+        var settings = new BenchSettings();
+        if (!Parse(args, settings, out string? error))
+        {
+            Console.Error.WriteLine($"fasttotem bench: {error}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        if (settings.Latency)
+        {
+            Console.Error.WriteLine("fasttotem bench: --latency (ping-pong, C API, busy-poll) is not built yet");
+            return 2;
+        }
+
+        bool root = BenchLab.IsRoot();
+        var modes = new List<IBenchMode> { new ThroughputMode(), new RateLatencyMode() };
+        using var lab = new BenchLab(Math.Max(settings.Nodes, 2), root);
+        // Every exit path cleans up: normal return (using), Ctrl-C / SIGTERM (dispose, then exit), process exit.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Abort(lab, c));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Abort(lab, c));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => lab.Dispose();
+        if (!root)
+        {
+            Console.Error.WriteLine("fasttotem bench: not root: FastTotem nodes on loopback addresses, corosync and raw UDP n/a");
+        }
+
+        var systems = new Dictionary<string, IBenchSystem>();
+        var results = new List<BenchResult>();
+        try
+        {
+            var plan = modes.SelectMany(m => m.Plan(settings)).ToList();
+            // One system at a time: corosync's daemons stay up for all its scenarios, then go before the next system.
+            plan = plan.OrderBy(s => settings.Systems.IndexOf(s.System)).ToList();
+            string? current = null;
+            for (int i = 0; i < plan.Count; i++)
+            {
+                BenchScenario scenario = plan[i];
+                if (current != null && current != scenario.System && systems.Remove(current, out IBenchSystem? done))
+                {
+                    done.Dispose();
+                }
+
+                current = scenario.System;
+                if (!systems.TryGetValue(scenario.System, out IBenchSystem? system))
+                {
+                    system = Create(scenario.System, lab, settings);
+                    systems[scenario.System] = system;
+                }
+
+                if (!system.Supports(scenario))
+                {
+                    continue;
+                }
+
+                Progress($"[{i + 1}/{plan.Count}] {scenario} ...");
+                BenchResult result = system.Unavailable is string why ? MemberRun.Failed(scenario, why) : system.Run(scenario);
+                results.Add(result);
+                Progress($"[{i + 1}/{plan.Count}] {scenario}: {(result.Error ?? $"{BenchFormat.Count(result.MsgsPerSec)} msgs/s, p99 {BenchFormat.Fixed(result.P99Ms, 2)} ms, cpu {BenchFormat.Fixed(result.CpuPercentPerNode, 0)} %/node")}");
+                Console.Error.WriteLine();
+            }
+        }
+        finally
+        {
+            foreach (IBenchSystem s in systems.Values)
+            {
+                s.Dispose();
+            }
+        }
+
+        Console.WriteLine(BenchReport.Text(results));
+        string date = DateTime.UtcNow.ToString("yyyy-MM-dd-HHmm", CultureInfo.InvariantCulture);
+        if (settings.JsonPath != null)
+        {
+            File.WriteAllText(settings.JsonPath, BenchReport.Json(settings, results, date));
+        }
+
+        if (settings.ResultsDir != null)
+        {
+            Directory.CreateDirectory(settings.ResultsDir);
+            string md = BenchReport.Markdown(settings, modes, results, date, "latest.svg");
+            File.WriteAllText(Path.Combine(settings.ResultsDir, $"{date}.md"), md.Replace("(latest.svg)", $"({date}.svg)"));
+            File.WriteAllText(Path.Combine(settings.ResultsDir, "latest.md"), md);
+            string svg = BenchChart.Svg(settings, BenchMedian.Of(results), $"{date}, {BenchReport.Machine()}");
+            File.WriteAllText(Path.Combine(settings.ResultsDir, "latest.svg"), svg);
+            File.WriteAllText(Path.Combine(settings.ResultsDir, $"{date}.svg"), svg);
+            File.WriteAllText(Path.Combine(settings.ResultsDir, "latest.json"), BenchReport.Json(settings, results, date));
+            Console.WriteLine(md);
+            Console.Error.WriteLine($"fasttotem bench: wrote {settings.ResultsDir}/{date}.md, latest.md, latest.svg, latest.json");
+        }
+
+        return results.Any(r => r.Error != null && !r.Error.StartsWith("n/a", StringComparison.Ordinal)) ? 1 : 0;
+    }
+
+    private static IBenchSystem Create(string name, BenchLab lab, BenchSettings settings) => name switch
+    {
+        "fasttotem" => new FastTotemSystem(lab, settings),
+        "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
+        "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
+        "udp" => new RawUdpSystem(lab, settings),
+        _ => throw new ArgumentException($"unknown system {name}"),
+    };
+
+    private static void Abort(BenchLab lab, PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Console.Error.WriteLine();
+        Console.Error.WriteLine("fasttotem bench: interrupted, cleaning up");
+        lab.Dispose();
+        Environment.Exit(130);
+    }
+
+    private static void Progress(string line)
+    {
+        string text = line.Length > 110 ? line[..110] : line.PadRight(110);
+        Console.Error.Write("\r" + text);
+    }
+
+    private static bool Parse(string[] args, BenchSettings s, out string? error)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        error = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string? v = i + 1 < args.Length ? args[i + 1] : null;
+            bool takes = a != "--compare" && a != "--latency";
+            if (takes && v == null)
+            {
+                error = $"{a} needs a value";
+                return false;
+            }
+
+            try
+            {
+                switch (a)
+                {
+                    case "--nodes": s.Nodes = int.Parse(v!, inv); break;
+                    case "--sizes": s.Sizes = v!.Split(',').Select(x => int.Parse(x, inv)).ToList(); break;
+                    case "--senders": s.SenderModes = v!.Split(',').Select(x => x == "all" ? true : x == "one" ? false : throw new FormatException(x)).ToList(); break;
+                    case "--systems": s.Systems = v!.Split(',').ToList(); break;
+                    case "--runs": s.Runs = int.Parse(v!, inv); break;
+                    case "--warmup": s.WarmupSeconds = double.Parse(v!, inv); break;
+                    case "--seconds": s.Seconds = double.Parse(v!, inv); break;
+                    case "--rate-latency": s.LatencyRate = double.Parse(v!, inv); break;
+                    case "--delivery": s.Delivery = v == "queue" ? "queue" : v == "callback" ? "callback" : throw new FormatException(v); break;
+                    case "--json": s.JsonPath = v; break;
+                    case "--results": s.ResultsDir = v; break;
+                    case "--cpgprobe": s.CpgProbePath = v!; break;
+                    case "--latency": s.Latency = true; break;
+                    case "--compare":
+                        s.Systems = new List<string> { "fasttotem", "corosync", "corosync-norr", "udp" };
+                        s.Runs = Math.Max(s.Runs, 3);
+                        s.ResultsDir ??= "bench/results";
+                        break;
+                    default:
+                        error = $"unknown option {a}";
+                        return false;
+                }
+            }
+            catch (FormatException)
+            {
+                error = $"bad value '{v}' for {a}";
+                return false;
+            }
+
+            if (takes)
+            {
+                i++;
+            }
+        }
+
+        string[] known = { "fasttotem", "corosync", "corosync-norr", "udp" };
+        if (s.Systems.Any(x => !known.Contains(x)) || s.Nodes < 2 || s.Nodes > 16 || s.Runs < 1 || s.Sizes.Any(z => z < ProbeMessage.HeaderSize || z > 1024 * 1024))
+        {
+            error = "bad --systems, --nodes (2..16), --runs or --sizes (32 B .. 1 MiB)";
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text;
+
+namespace FastTotem.Cli.Bench;
+
+/// <summary>
+/// The corosync.conf of a bench node. FastTotem nodes and corosync daemons get the same totem section (shipped
+/// defaults: token 3000, window_size 50, max_messages 17, no crypto), so the comparison is like for like; only
+/// corosync gets logging, and the "norr" series adds <c>system { sched_rr: no }</c>.
+/// </summary>
+internal static class BenchConfig
+{
+    /// <summary>The totem options the bench uses, printed with the results.</summary>
+    public const string TotemSummary = "udpu, token 3000 ms, window_size 50, max_messages 17 (defaults of both), no crypto";
+
+    public static string Write(BenchLab lab, int self, int nodes, bool corosync, bool schedRr)
+    {
+        string dir = lab.HostDir(self);
+        string state = Path.Combine(dir, corosync ? "state-corosync" : "state-fasttotem");
+        Directory.CreateDirectory(state);
+        var sb = new StringBuilder();
+        sb.Append("totem {\n\tversion: 2\n\tcluster_name: ftbench\n\ttransport: udpu\n");
+        sb.Append("\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 3000\n}\n\n");
+        if (corosync)
+        {
+            sb.Append($"logging {{\n\tto_stderr: no\n\tto_syslog: no\n\tto_logfile: yes\n\tlogfile: {Path.Combine(dir, "corosync.log")}\n\ttimestamp: hires\n\tdebug: off\n}}\n\n");
+            sb.Append("quorum {\n\tprovider: corosync_votequorum\n}\n\n");
+        }
+
+        sb.Append($"system {{\n\tstate_dir: {state}\n");
+        if (corosync && !schedRr)
+        {
+            sb.Append("\tsched_rr: no\n");
+        }
+
+        sb.Append("}\n\nnodelist {\n");
+        for (int n = 1; n <= nodes; n++)
+        {
+            sb.Append($"\tnode {{\n\t\tnodeid: {n}\n\t\tring0_addr: {lab.Address(n)}\n\t}}\n");
+        }
+
+        sb.Append("}\n");
+        string path = Path.Combine(dir, corosync ? (schedRr ? "corosync.conf" : "corosync-norr.conf") : "fasttotem.conf");
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+}

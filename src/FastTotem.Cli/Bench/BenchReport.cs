@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+
+namespace FastTotem.Cli.Bench;
+
+/// <summary>The outputs of a bench run: a human table, markdown, JSON, and the files bench-compare writes.</summary>
+internal static class BenchReport
+{
+    public static string Machine()
+    {
+        string kernel = BenchLab.TryRun("uname", "-r").Output.Trim();
+        string model = "unknown CPU";
+        foreach (string line in BenchLab.TryRun("lscpu").Output.Split('\n'))
+        {
+            if (line.StartsWith("Model name:", StringComparison.Ordinal))
+            {
+                model = line["Model name:".Length..].Trim();
+            }
+        }
+
+        return $"Linux {kernel}, {Environment.ProcessorCount} cores, {model}";
+    }
+
+    public static string Text(IReadOnlyList<BenchResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"{"system",-14} {"size",7} {"send",4} {"msgs/s",12} {"MB/s",8} {"p50 ms",8} {"p99 ms",8} {"p99.9",8} {"cpu %",6} {"B/msg",7} {"GCs",4} {"gaps",5}  note\n");
+        foreach (BenchResult r in BenchMedian.Of(results).Values)
+        {
+            BenchScenario s = r.Scenario;
+            string send = s.Rate > 0 ? $"@{s.Rate:0}" : s.Senders;
+            if (r.Error != null)
+            {
+                sb.Append($"{s.System,-14} {BenchFormat.Size(s.Size),7} {send,4} {r.Error}\n");
+                continue;
+            }
+
+            sb.Append($"{s.System,-14} {BenchFormat.Size(s.Size),7} {send,4} {BenchFormat.Count(r.MsgsPerSec),12} {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1),8} " +
+                $"{BenchFormat.Fixed(r.P50Ms, 3),8} {BenchFormat.Fixed(r.P99Ms, 3),8} {BenchFormat.Fixed(r.P999Ms, 3),8} {BenchFormat.Fixed(r.CpuPercentPerNode, 0),6} " +
+                $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2),7} {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(CultureInfo.InvariantCulture)),4} {r.Gaps,5}  {r.Note}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    public static string Markdown(BenchSettings settings, IReadOnlyList<IBenchMode> modes, IReadOnlyList<BenchResult> results, string date, string chartFile)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"# FastTotem macro benchmark, {date}\n\n");
+        sb.Append($"Machine: {Machine()}. Ring of {settings.Nodes} nodes, each in its own network namespace (veth + bridge), ");
+        sb.Append($"{settings.WarmupSeconds:0.#} s warm-up then {settings.Seconds:0.#} s measured, median of {settings.Runs} run(s).\n\n");
+        sb.Append($"Totem options for FastTotem and corosync alike: {BenchConfig.TotemSummary}. FastTotem deliveries: {settings.Delivery}; ");
+        sb.Append("each FastTotem node is its own process (TotemNode + ProcessGroup); corosync is 3.1.7 with native/cpgprobe (libcpg) per node. ");
+        sb.Append("msgs/s = messages delivered per second at a node (mean over nodes); latency = one-way, send to delivery, all nodes; ");
+        sb.Append("CPU/node = node process, or corosync + cpgprobe; alloc = managed heap bytes per message sent or delivered in the window.\n\n");
+        sb.Append($"![messages/s against size]({chartFile})\n\n");
+        foreach (IBenchMode mode in modes)
+        {
+            sb.Append(mode.Markdown(settings, results)).Append('\n');
+        }
+
+        var ft = results.Where(r => r.Scenario.System == "fasttotem" && r.Error == null).ToList();
+        if (ft.Count > 0)
+        {
+            double worst = ft.Max(r => r.AllocBytesPerMsg);
+            long gcs = ft.Max(r => r.GcCount);
+            sb.Append($"Allocation target (0 B/msg, no GC in the window): worst run {BenchFormat.Fixed(worst, 3)} B/msg, at most {gcs} GC(s) per run: ");
+            sb.Append(worst == 0 && gcs == 0 ? "met\n" : "MISSED\n");
+        }
+
+        return sb.ToString();
+    }
+
+    public static string Json(BenchSettings settings, IReadOnlyList<BenchResult> results, string date)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"{{\"date\":\"{date}\",\"machine\":\"{Machine().Replace("\"", "'")}\",\"nodes\":{settings.Nodes},\"runs\":{settings.Runs},");
+        sb.Append(inv, $"\"warmup_s\":{settings.WarmupSeconds},\"seconds\":{settings.Seconds},\"delivery\":\"{settings.Delivery}\",\"totem\":\"{BenchConfig.TotemSummary}\",\n\"runs_raw\":[\n");
+        AppendResults(sb, results);
+        sb.Append("],\n\"medians\":[\n");
+        AppendResults(sb, BenchMedian.Of(results).Values.ToList());
+        sb.Append("]}\n");
+        return sb.ToString();
+    }
+
+    private static void AppendResults(StringBuilder sb, IReadOnlyList<BenchResult> results)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        for (int i = 0; i < results.Count; i++)
+        {
+            BenchResult r = results[i];
+            BenchScenario s = r.Scenario;
+            sb.Append(inv, $"{{\"system\":\"{s.System}\",\"size\":{s.Size},\"senders\":\"{s.Senders}\",\"rate\":{s.Rate},\"run\":{s.Run},");
+            sb.Append(inv, $"\"error\":{(r.Error == null ? "null" : "\"" + r.Error.Replace("\\", "/").Replace("\"", "'") + "\"")},");
+            sb.Append(inv, $"\"msgs_per_s\":{BenchFormat.Json(r.MsgsPerSec)},\"bytes_per_s\":{BenchFormat.Json(r.BytesPerSec)},\"sent_per_s\":{BenchFormat.Json(r.SentPerSec)},");
+            sb.Append(inv, $"\"p50_ms\":{BenchFormat.Json(r.P50Ms)},\"p99_ms\":{BenchFormat.Json(r.P99Ms)},\"p999_ms\":{BenchFormat.Json(r.P999Ms)},");
+            sb.Append(inv, $"\"cpu_percent_per_node\":{BenchFormat.Json(r.CpuPercentPerNode)},\"alloc_bytes_per_msg\":{BenchFormat.Json(r.AllocBytesPerMsg)},");
+            sb.Append(inv, $"\"sender_thread_alloc_bytes\":{BenchFormat.Json(r.SenderThreadAllocBytes)},\"gc\":{r.GcCount},\"gaps\":{r.Gaps},\"reorders\":{r.Reorders},\"note\":\"{r.Note}\"}}");
+            sb.Append(i + 1 < results.Count ? ",\n" : "\n");
+        }
+    }
+}

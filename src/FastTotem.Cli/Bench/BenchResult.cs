@@ -1,0 +1,42 @@
+namespace FastTotem.Cli.Bench;
+
+/// <summary>What one scenario measured, aggregated over the nodes (NaN where a system has no such figure).</summary>
+internal sealed class BenchResult
+{
+    public required BenchScenario Scenario { get; init; }
+
+    /// <summary>Null when the scenario ran; else why it did not (e.g. "n/a (needs root)").</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Messages delivered per second at a node (mean over nodes; the raw UDP receiver for udp).</summary>
+    public double MsgsPerSec { get; init; } = double.NaN;
+
+    public double BytesPerSec { get; init; } = double.NaN;
+
+    /// <summary>Messages the senders got accepted per second (summed over senders).</summary>
+    public double SentPerSec { get; init; } = double.NaN;
+
+    public double P50Ms { get; init; } = double.NaN;
+
+    public double P99Ms { get; init; } = double.NaN;
+
+    public double P999Ms { get; init; } = double.NaN;
+
+    /// <summary>CPU per node in % of one core (node process, or corosync daemon + cpgprobe).</summary>
+    public double CpuPercentPerNode { get; init; } = double.NaN;
+
+    /// <summary>Bytes the managed heap grew by during the window per message sent or delivered (FastTotem only).</summary>
+    public double AllocBytesPerMsg { get; init; } = double.NaN;
+
+    /// <summary>Bytes the sending threads allocated in the window (FastTotem only).</summary>
+    public double SenderThreadAllocBytes { get; init; } = double.NaN;
+
+    /// <summary>GC collections (all generations, all nodes) in the window; -1 where unknown.</summary>
+    public long GcCount { get; init; } = -1;
+
+    public long Gaps { get; init; }
+
+    public long Reorders { get; init; }
+
+    public string Note { get; init; } = "";
+}

@@ -1,0 +1,39 @@
+namespace FastTotem.Cli.Bench;
+
+/// <summary>The options of <c>fasttotem bench</c>.</summary>
+internal sealed class BenchSettings
+{
+    public int Nodes { get; set; } = 3;
+
+    public List<int> Sizes { get; set; } = new() { 64, 1024, 8192, 65536 };
+
+    public List<bool> SenderModes { get; set; } = new() { false, true };
+
+    public List<string> Systems { get; set; } = new() { "fasttotem" };
+
+    public int Runs { get; set; } = 1;
+
+    public double WarmupSeconds { get; set; } = 2;
+
+    public double Seconds { get; set; } = 5;
+
+    /// <summary>The fixed-rate latency scenario: one sender, this many msgs/s of <see cref="LatencySize"/> (0 = off).</summary>
+    public double LatencyRate { get; set; } = 1000;
+
+    public int LatencySize { get; set; } = 1024;
+
+    /// <summary>"callback" (protocol thread) or "queue" (lock-free delivery queue drained by a host thread).</summary>
+    public string Delivery { get; set; } = "callback";
+
+    public string? JsonPath { get; set; }
+
+    /// <summary>bench-compare: write &lt;date&gt;.md, latest.md, latest.svg and latest.json here.</summary>
+    public string? ResultsDir { get; set; }
+
+    public bool Latency { get; set; }
+
+    public string FastTotemPath { get; set; } = Environment.ProcessPath ?? "fasttotem";
+
+    public string CpgProbePath { get; set; } =
+        Path.Combine(Path.GetDirectoryName(Environment.ProcessPath) ?? ".", "native", "cpgprobe");
+}

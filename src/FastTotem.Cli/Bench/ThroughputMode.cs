@@ -1,0 +1,116 @@
+using System.Text;
+
+namespace FastTotem.Cli.Bench;
+
+/// <summary>
+/// The macro sweep: every system, every size, one sender and all senders, as fast as flow control allows; its
+/// report compares FastTotem with corosync (as shipped and without SCHED_RR) and raw UDP against issue 7's targets.
+/// </summary>
+internal sealed class ThroughputMode : IBenchMode
+{
+    public string Name => "throughput";
+
+    public IEnumerable<BenchScenario> Plan(BenchSettings settings)
+    {
+        foreach (string system in settings.Systems)
+        {
+            for (int run = 1; run <= settings.Runs; run++)
+            {
+                foreach (int size in settings.Sizes)
+                {
+                    foreach (bool all in settings.SenderModes)
+                    {
+                        yield return new BenchScenario(system, size, all, 0, run);
+                    }
+                }
+            }
+        }
+    }
+
+    public string Markdown(BenchSettings settings, IReadOnlyList<BenchResult> results)
+    {
+        Dictionary<string, BenchResult> med = BenchMedian.Of(results.Where(r => r.Scenario.Rate == 0));
+        var sb = new StringBuilder();
+        sb.Append("### Throughput (msgs/s delivered per node, median of ").Append(settings.Runs).Append(" runs)\n\n");
+        sb.Append("| size | senders | FastTotem | corosync | corosync-norr | raw UDP | FastTotem / corosync | target | FastTotem MB/s |\n");
+        sb.Append("|---|---|---:|---:|---:|---:|---:|---|---:|\n");
+        foreach (int size in settings.Sizes)
+        {
+            foreach (bool all in settings.SenderModes)
+            {
+                BenchResult? ft = BenchMedian.Find(med, "fasttotem", size, all);
+                BenchResult? cs = BenchMedian.Find(med, "corosync", size, all);
+                BenchResult? nr = BenchMedian.Find(med, "corosync-norr", size, all);
+                BenchResult? udp = all ? null : BenchMedian.Find(med, "udp", size, false);
+                double ratio = (ft?.MsgsPerSec ?? double.NaN) / (cs?.MsgsPerSec ?? double.NaN);
+                string target = all ? AllTarget(med, size) : OneTarget(size, ratio);
+                sb.Append($"| {BenchFormat.Size(size)} | {(all ? "all" : "one")} | {Cell(ft)} | {Cell(cs)} | {Cell(nr)} | {Cell(udp)} | {BenchFormat.Ratio(ratio)} | {target} | {BenchFormat.Fixed((ft?.BytesPerSec ?? double.NaN) / 1e6, 1)} |\n");
+            }
+        }
+
+        sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
+        sb.Append("### Details per system (medians)\n\n");
+        sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | note |\n");
+        sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        foreach (string system in settings.Systems)
+        {
+            foreach (int size in settings.Sizes)
+            {
+                foreach (bool all in settings.SenderModes)
+                {
+                    BenchResult? r = BenchMedian.Find(med, system, size, all);
+                    if (r != null)
+                    {
+                        sb.Append(DetailRow(r)).Append('\n');
+                    }
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public static string DetailRow(BenchResult r)
+    {
+        BenchScenario s = r.Scenario;
+        if (r.Error != null)
+        {
+            return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders} | {r.Error} | | | | | | | | | |";
+        }
+
+        return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders}{(s.Rate > 0 ? $" @{s.Rate:0}/s" : "")} | {BenchFormat.Count(r.MsgsPerSec)} | {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1)} | " +
+            $"{BenchFormat.Fixed(r.P50Ms, 3)} | {BenchFormat.Fixed(r.P99Ms, 3)} | {BenchFormat.Fixed(r.P999Ms, 3)} | {BenchFormat.Fixed(r.CpuPercentPerNode, 0)} | " +
+            $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | {r.Note} |";
+    }
+
+    private static string Cell(BenchResult? r) => r == null ? "-" : r.Error ?? BenchFormat.Count(r.MsgsPerSec);
+
+    private static string OneTarget(int size, double ratio)
+    {
+        double want = size <= 64 ? 10 : size <= 1024 ? 4 : 2;
+        return double.IsNaN(ratio) ? $">= {want}x: n/a" : $">= {want}x: {(ratio >= want ? "met" : "MISSED")}";
+    }
+
+    private static string AllTarget(Dictionary<string, BenchResult> med, int size)
+    {
+        if (size < 8192)
+        {
+            return "-";
+        }
+
+        double one = BenchMedian.Find(med, "fasttotem", size, false)?.BytesPerSec ?? double.NaN;
+        double all = BenchMedian.Find(med, "fasttotem", size, true)?.BytesPerSec ?? double.NaN;
+        double share = all / one;
+        return double.IsNaN(share) ? ">= 80 % of one: n/a" : $">= 80 % of one: {share * 100:0} % {(share >= 0.8 ? "met" : "MISSED")}";
+    }
+
+    private static string RawTarget(BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        double ft = BenchMedian.Find(med, "fasttotem", 65536, false)?.BytesPerSec ?? double.NaN;
+        double udp = BenchMedian.Find(med, "udp", 65536, false)?.BytesPerSec ?? double.NaN;
+        double bound = udp / Math.Max(1, settings.Nodes - 1) / 2;
+        return double.IsNaN(ft) || double.IsNaN(bound)
+            ? "Target 64 KiB bytes/s >= half of raw UDP / (N-1): n/a"
+            : $"Target 64 KiB bytes/s >= half of raw UDP / (N-1): FastTotem {ft / 1e6:0.0} MB/s vs {bound / 1e6:0.0} MB/s: {(ft >= bound ? "met" : "MISSED")}";
+    }
+}
