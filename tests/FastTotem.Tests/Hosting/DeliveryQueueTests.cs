@@ -81,21 +81,27 @@ public class DeliveryQueueTests
         Console.WriteLine($"DeliveryQueue random test seed {seed}");
         var q = new DeliveryQueue(4096);
         const int count = 200_000;
+        var stop = new CancellationTokenSource();
         var producer = new Thread(() =>
         {
             var random = new Random(seed);
             var buffer = new byte[700];
             for (int i = 0; i < count; i++)
             {
-                int length = 4 + random.Next(0, 600);
+                int length = 5 + random.Next(0, 600); // the last byte must not overlap the 4-byte sequence number
                 BitConverter.TryWriteBytes(buffer, i);
                 buffer[length - 1] = (byte)i;
                 while (q.TryWrite((uint)i, 7, buffer.AsSpan(0, length)) == DeliveryWrite.Full)
                 {
+                    if (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
                     Thread.Yield();
                 }
             }
-        });
+        }) { IsBackground = true };
         producer.Start();
 
         // The consumer holds up to 3 leases and releases them in a shuffled order.
@@ -126,7 +132,12 @@ public class DeliveryQueueTests
                     error = $"lease {h.NodeId} was overwritten while held";
                 }
 
-                Assert.Equal(DeliveryRelease.Ok, q.Release(h.Token));
+                DeliveryRelease released = q.Release(h.Token);
+                if (released != DeliveryRelease.Ok)
+                {
+                    error = $"release of {h.NodeId}: {released}";
+                }
+
                 held.RemoveAt(k);
             }
             else
@@ -135,7 +146,8 @@ public class DeliveryQueueTests
             }
         }
 
-        producer.Join();
+        stop.Cancel();
+        Assert.True(producer.Join(TimeSpan.FromSeconds(30)), "the producer did not finish");
         Assert.Null(error);
         Assert.Equal(count, next);
     }
