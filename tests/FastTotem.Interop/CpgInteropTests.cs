@@ -128,7 +128,7 @@ public class CpgInteropTests
         Assert.Matches(@"\{""event"":""cpg-confchg"",""group"":""chat"",""members"":\[\{""nodeid"":1,""pid"":\d+\},\{""nodeid"":3,""pid"":\d+\}\],""left"":\[\],""joined"":\[\{""nodeid"":[13],""pid"":\d+,""reason"":[14]\}\]\}", events);
     }
 
-    [SkippableFact(Skip = "Open bug (issue 6), passes about 2 runs in 3: in one run FastTotem lost 26 of its own CPG messages (seq 228-253 of 600) across the configuration change; both survivors, FastTotem itself included, skipped exactly those, so order and agreement held but FastTotem's stream had a gap. Suspect: totempg fragment continuation broken across the ring change (the CPG downlist is fragmented), putting receivers in throw-away mode.")]
+    [SkippableFact]
     public void StreamsSurviveADaemonKillUnderTwoPercentLoss()
     {
         using NetLab lab = Ring(out LabNode[] n);

@@ -21,6 +21,8 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
 
     private readonly SrpEngine _engine;
     private readonly PgPacker _packer;
+    private readonly PgPacker _transPacker;
+    private readonly ExecOutbox _held;
     private readonly PgAssembler _assembler;
     private readonly PgGroups _groups;
     private readonly SyncEngine _sync;
@@ -28,12 +30,17 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     private readonly INodeListener _listener;
     private readonly byte[] _scratch;
     private bool _started;
+    private bool _waitingTransAck = true;
 
     public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null)
     {
         _engine = engine;
         _listener = listener;
+        // Two packers, one per engine lane, so a fragment chain never crosses from one lane to the other: receivers
+        // reassemble what arrives during a synchronisation apart from what arrives after it (totempg's
+        // assembly_list_inuse_trans), so a chain begun on one side and continued on the other is thrown away.
         _packer = new PgPacker(engine.MaxPayload);
+        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: 512);
         _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
         _groups = new PgGroups();
         _sync = new SyncEngine();
@@ -41,6 +48,9 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _scratch = new byte[Math.Max(SyncServiceBuildMessage.Size, engine.MaxPayload)];
         Services = new NodeServices(engine.NodeId, quorum, configVersion: configVersion);
         _outbox = Services.Outbox;
+        // Service messages queued before a ring change wait here, in order, until its synchronisation is done;
+        // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
+        _held = new ExecOutbox(2 * ExecOutbox.DefaultCapacityBytes, 2 * ExecOutbox.DefaultMessageCountMax);
         Services.RegisterWith(_sync);
 
         int syncInstance = _groups.AddInstance(_sync);
@@ -63,6 +73,12 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
 
     public PgPacker Packer => _packer;
 
+    /// <summary>The packer of the transitional lane (what is sent while a synchronisation runs).</summary>
+    public PgPacker TransPacker => _transPacker;
+
+    /// <summary>True between a ring change and the end of its synchronisation (the engine's regular lane is held).</summary>
+    public bool WaitingTransAck => _waitingTransAck;
+
     /// <summary>Runs on the loop thread once per iteration, before the stack pumps: hosts drain their queues here.</summary>
     public IHostWork? HostWork { get; set; }
 
@@ -77,7 +93,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
     {
-        PgSendResult result = _packer.TrySend(groups, data);
+        PgSendResult result = (_waitingTransAck ? _transPacker : _packer).TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {
             DrainPacker();
@@ -91,6 +107,10 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         if (ev.Kind == SrpEventKind.Deliver)
         {
             _assembler.HandlePacket(ev.SenderNodeId, ev.Payload, ev.ForeignEndian, _groups);
+            // A barrier may have just finished the synchronisation: switch lanes and assemblies at this very point
+            // of the agreed order (corosync does it inside the delivery), not after the rest of the batch, or the
+            // messages right behind the barrier are reassembled in the wrong buffers.
+            PollSyncCompletion();
             return;
         }
 
@@ -98,6 +118,12 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _assembler.HandleConfigurationChange(ev.Left);
         if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
+            if (!_waitingTransAck)
+            {
+                HoldRegularTraffic();
+            }
+
+            _waitingTransAck = true;
             _assembler.SetWaitingTransAck(true);
         }
 
@@ -121,11 +147,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             progress |= _sync.PollProcess();
             progress |= DrainSync();
             DrainPacker();
-            while (_sync.TryPollEvent(out SyncEvent done))
-            {
-                _assembler.SetWaitingTransAck(false);
-                _listener.OnSyncComplete(done.RingId);
-            }
+            progress |= PollSyncCompletion();
 
             if (!progress)
             {
@@ -134,55 +156,110 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         }
     }
 
+    /// <summary>corosync_sync_completed → totempg_trans_ack: the regular lane and the regular assemblies again.</summary>
+    private bool PollSyncCompletion()
+    {
+        bool any = false;
+        while (_sync.TryPollEvent(out SyncEvent done))
+        {
+            _waitingTransAck = false;
+            _engine.TransAck();
+            _assembler.SetWaitingTransAck(false);
+            _listener.OnSyncComplete(done.RingId);
+            any = true;
+        }
+
+        return any;
+    }
+
     public void OnTokenReceived()
     {
         _packer.HandleTokenReceived();
+        _transPacker.HandleTokenReceived();
         DrainPacker();
     }
 
-    /// <summary>Service messages → totempg group "a", in the order the services queued them.</summary>
+    /// <summary>
+    /// At a ring change, everything the services queued before it is regular traffic: set it aside so the
+    /// synchronisation's own messages (queued from now on) can pass it, and send it on the regular lane, in order.
+    /// </summary>
+    private void HoldRegularTraffic()
+    {
+        while (_outbox.TryPeek(out ReadOnlySpan<byte> message) && _held.TryEnqueue(message))
+        {
+            _outbox.Dequeue();
+        }
+    }
+
+    /// <summary>
+    /// Service messages → totempg group "a", in the order the services queued them: held regular traffic first
+    /// (regular packer, regular lane); then, during a synchronisation, its messages (transitional packer), or after
+    /// it, new regular traffic once nothing is held any more.
+    /// </summary>
     private bool DrainOutbox()
     {
-        bool moved = false;
-        while (_outbox.TryPeek(out ReadOnlySpan<byte> message))
+        bool moved = Drain(_held, _packer);
+        if (_waitingTransAck)
         {
-            if (_packer.TrySend(PgGroupSet.Services, message) != PgSendResult.Queued)
-            {
-                break;
-            }
-
-            _outbox.Dequeue();
-            moved = true;
+            moved |= Drain(_outbox, _transPacker);
+        }
+        else if (_held.Count == 0)
+        {
+            moved |= Drain(_outbox, _packer);
         }
 
         return moved;
+
+        static bool Drain(ExecOutbox from, PgPacker to)
+        {
+            bool any = false;
+            while (from.TryPeek(out ReadOnlySpan<byte> message))
+            {
+                if (to.TrySend(PgGroupSet.Services, message) != PgSendResult.Queued)
+                {
+                    break;
+                }
+
+                from.Dequeue();
+                any = true;
+            }
+
+            return any;
+        }
     }
 
     /// <summary>Sync messages → totempg group "sync".</summary>
     private bool DrainSync()
     {
         bool moved = false;
-        while (_sync.PendingMessages > 0 && _packer.QueueAvailable > 0 && _sync.TryTakeMessage(_scratch, out int length))
+        PgPacker packer = _waitingTransAck ? _transPacker : _packer;
+        while (_sync.PendingMessages > 0 && packer.QueueAvailable > 0 && _sync.TryTakeMessage(_scratch, out int length))
         {
-            _packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
+            packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
             moved = true;
         }
 
         return moved;
     }
 
-    /// <summary>Finished totempg payloads → the engine's send queue, as far as it has room.</summary>
+    /// <summary>Finished totempg payloads → the engine's lane of their packer, as far as it has room.</summary>
     private void DrainPacker()
     {
-        while (true)
-        {
-            ReadOnlySpan<byte> packet = _packer.PeekPacket();
-            if (packet.IsEmpty || _engine.TryMulticast(packet) != MulticastResult.Ok)
-            {
-                return;
-            }
+        Drain(_transPacker, SendLane.Transitional);
+        Drain(_packer, SendLane.Regular);
 
-            _packer.TryTakePacket(_scratch, out _);
+        void Drain(PgPacker packer, SendLane lane)
+        {
+            while (true)
+            {
+                ReadOnlySpan<byte> packet = packer.PeekPacket();
+                if (packet.IsEmpty || _engine.TryMulticast(packet, lane) != MulticastResult.Ok)
+                {
+                    return;
+                }
+
+                packer.TryTakePacket(_scratch, out _);
+            }
         }
     }
 }

@@ -52,6 +52,13 @@ public sealed class SrpSimEngine : ISimEngine
             }
             else
             {
+                if (ev.ConfigKind == ConfigChangeKind.Regular)
+                {
+                    // The plain SRP ring has no synchronisation to wait for: acknowledge at once, so what was queued
+                    // on the regular lane before the change is sent from the next token on.
+                    Engine.TransAck();
+                }
+
                 sink.OnConfigChange(
                     ev.ConfigKind == ConfigChangeKind.Regular ? SimConfigKind.Regular : SimConfigKind.Transitional,
                     ev.RingId, ev.Members, ev.Left, ev.Joined);

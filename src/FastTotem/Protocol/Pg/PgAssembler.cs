@@ -58,6 +58,18 @@ public sealed class PgAssembler
     /// <summary>Payloads dropped because the message outgrew the reassembly buffer.</summary>
     public long OversizeDrops { get; private set; }
 
+    /// <summary>
+    /// Continuation mismatches (the start of throw-away mode) in the transitional assemblies: a sender's chain that
+    /// crossed from one side of a synchronisation to the other. Our own sender never causes one.
+    /// </summary>
+    public long TransitionalMismatches { get; private set; }
+
+    /// <summary>
+    /// Continuation mismatches on a sender's fresh regular assembly: the chain began before we shared a ring with
+    /// the sender (we joined, or it did, while it was halfway through a message). totempg cannot assemble that.
+    /// </summary>
+    public long FreshSlotMismatches { get; private set; }
+
     /// <summary>Payloads dropped because every slot was in use by other senders.</summary>
     public long NoSlotDrops { get; private set; }
 
@@ -221,6 +233,14 @@ public sealed class PgAssembler
             slot.ThrowAway = true;
             result = PgReceiveResult.ThrownAway;
             ThrownAwayPackets++;
+            if (slot.Set == SetTransitional)
+            {
+                TransitionalMismatches++;
+            }
+            else if (slot.LastFragment == 0 && slot.Index == 0)
+            {
+                FreshSlotMismatches++;
+            }
         }
 
         if (fragmented == 0)

@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-/// <summary>Outcome of <see cref="SrpEngine.TryMulticast"/>.</summary>
+/// <summary>Outcome of <see cref="SrpEngine.TryMulticast(ReadOnlySpan{byte})"/>.</summary>
 public enum MulticastResult
 {
     /// <summary>Queued; it is sent on a later token visit (corosync queues in every state).</summary>

@@ -218,7 +218,7 @@ public sealed partial class SrpEngine
     /// <summary>backlog_get: our queue length in the states that send.</summary>
     private uint BacklogGet() => _state switch
     {
-        SrpState.Operational => (uint)_sendQueue.Count,
+        SrpState.Operational => _waitingTransAck ? (uint)_transQueue.Count : (uint)(_transQueue.Count + _sendQueue.Count),
         SrpState.Recovery => (uint)_retransQueue.Count,
         _ => 0,
     };
@@ -320,6 +320,7 @@ public sealed partial class SrpEngine
         }
 
         uint sent = 0;
+        SendQueue queue = _sendQueue;
         while (sent < allowed)
         {
             ReadOnlySpan<byte> payload;
@@ -341,12 +342,13 @@ public sealed partial class SrpEngine
             }
             else
             {
-                if (_sendQueue.IsEmpty)
+                queue = ActiveSendQueue();
+                if (queue.IsEmpty)
                 {
                     break;
                 }
 
-                payload = _sendQueue.Peek();
+                payload = queue.Peek();
                 encapsulated = TotemHeader.NotEncapsulated;
             }
 
@@ -375,7 +377,7 @@ public sealed partial class SrpEngine
             }
             else
             {
-                _sendQueue.Dequeue();
+                queue.Dequeue();
                 _counters.McastTx++;
             }
 
@@ -386,6 +388,13 @@ public sealed partial class SrpEngine
         UpdateAru();
         return sent;
     }
+
+    /// <summary>
+    /// The queue orf_token_mcast sends from: only the transitional lane while waiting for the trans ack; after it,
+    /// what the transitional lane still holds first (it was queued earlier), then the regular lane.
+    /// </summary>
+    private SendQueue ActiveSendQueue() =>
+        _waitingTransAck || !_transQueue.IsEmpty ? _transQueue : _sendQueue;
 
     /// <summary>token_send: our nodeid in the header, keep a copy for retransmission, unicast it unless held.</summary>
     private void TokenSend(bool forward)

@@ -34,6 +34,7 @@ public sealed partial class SrpEngine
     private MessageStore _regular;
     private MessageStore _recovery;
     private readonly SendQueue _sendQueue;
+    private readonly SendQueue _transQueue;
     private readonly SeqFifo _retransQueue;
     private readonly TransmitQueue _tx;
     private readonly EventQueue _events;
@@ -97,6 +98,9 @@ public sealed partial class SrpEngine
     private uint _oldRingStateAru;
     private uint _oldRingStateHighSeqReceived;
 
+    // corosync starts waiting (totemsrp_initialize) and waits again at every ring installation.
+    private bool _waitingTransAck = true;
+
     private bool _orfTokenDiscard;
     private bool _originatedOrfToken;
 
@@ -154,6 +158,10 @@ public sealed partial class SrpEngine
             ? config.SendQueueCapacity
             : 4 * 1024 * 1024 / config.MaxPayload;
         _sendQueue = new SendQueue(sendCapacity, config.MaxPayload);
+        // The transitional lane carries only what a synchronisation sends (service lists, barriers, CPG join and
+        // down lists): a fraction of the regular lane is plenty.
+        // A configured capacity applies to both lanes, as corosync sizes both queues alike.
+        _transQueue = new SendQueue(config.SendQueueCapacity > 0 ? sendCapacity : Math.Max(256, sendCapacity / 8), config.MaxPayload);
         _retransQueue = new SeqFifo(_regular.Capacity);
         _tx = new TransmitQueue(_regular.Capacity + 256, 256 * 1024);
         _events = new EventQueue(2 * _regular.Capacity + 64);
@@ -182,10 +190,16 @@ public sealed partial class SrpEngine
 
     public SrpConfig Config => _config;
 
-    /// <summary>Messages waiting for the token.</summary>
-    public int SendQueueCount => _sendQueue.Count;
+    /// <summary>Messages waiting for the token, in both lanes.</summary>
+    public int SendQueueCount => _sendQueue.Count + _transQueue.Count;
 
-    /// <summary>Largest payload <see cref="TryMulticast"/> accepts (NetMtu − 90).</summary>
+    /// <summary>
+    /// True from the installation of a ring until <see cref="TransAck"/> (corosync's waiting_trans_ack; also true
+    /// before the first ring). While it is set the regular lane is held and only the transitional lane is sent.
+    /// </summary>
+    public bool WaitingTransAck => _waitingTransAck;
+
+    /// <summary>Largest payload <see cref="TryMulticast(ReadOnlySpan{byte})"/> accepts (NetMtu − 90).</summary>
     public int MaxPayload => _config.MaxPayload;
 
     /// <summary>True between <see cref="Start"/> and <see cref="Leave"/>.</summary>
@@ -251,7 +265,14 @@ public sealed partial class SrpEngine
     /// Queues a totempg payload for the next token visit (totemsrp_mcast), in any state, and cancels a held token
     /// (totemsrp_event_signal).
     /// </summary>
-    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload)
+    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
+        TryMulticast(totempgPayload, _waitingTransAck ? SendLane.Transitional : SendLane.Regular);
+
+    /// <summary>
+    /// Queues a totempg payload on an explicit lane. A packer that keeps its regular and transitional traffic apart
+    /// uses this, so a fragment chain never changes lanes halfway (receivers reassemble each lane separately).
+    /// </summary>
+    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload, SendLane lane)
     {
         if (!IsRunning)
         {
@@ -263,7 +284,8 @@ public sealed partial class SrpEngine
             return MulticastResult.TooLarge;
         }
 
-        if (!_sendQueue.TryEnqueue(totempgPayload))
+        SendQueue queue = lane == SendLane.Transitional ? _transQueue : _sendQueue;
+        if (!queue.TryEnqueue(totempgPayload))
         {
             return MulticastResult.QueueFull;
         }
@@ -271,6 +293,15 @@ public sealed partial class SrpEngine
         TokenHoldCancelSend();
         return MulticastResult.Ok;
     }
+
+    /// <summary>Room left in a lane's queue.</summary>
+    public int SendLaneAvailable(SendLane lane) =>
+        lane == SendLane.Transitional ? _transQueue.Capacity - _transQueue.Count : _sendQueue.Capacity - _sendQueue.Count;
+
+    /// <summary>
+    /// totemsrp_trans_ack: the synchronisation after the last ring change finished; the regular lane is sent again.
+    /// </summary>
+    public void TransAck() => _waitingTransAck = false;
 
     /// <summary>Graceful shutdown (totemsrp_finalize): multicast a LEAVE and stop.</summary>
     public void Leave(long nowNs)

@@ -1,0 +1,94 @@
+using FastTotem.Protocol.Srp;
+using FastTotem.Sim;
+using Xunit.Abstractions;
+
+namespace FastTotem.Simulation;
+
+/// <summary>
+/// The whole node stack (SRP + totempg + sync + services, as the live node runs it) in the simulator, streaming
+/// messages large enough that totempg fragments them across SRP messages all the time, through loss, crashes and
+/// partitions.
+/// Before the engine had corosync's two send lanes, what was queued before a ring change went out during the
+/// synchronisation; receivers reassembled it in their transitional buffers, found a continuation with no beginning
+/// and threw whole runs of messages away at every node alike (the sender's own included: seen live against corosync,
+/// 26 of 600 CPG messages). And the switch back to the regular buffers came after the rest of the delivery batch
+/// instead of right at the barrier, so a node could throw away what followed the barrier.
+/// One loss remains that corosync's totempg has too and a sender cannot avoid: a node that joins a ring while another
+/// member is halfway through a fragmented message (its beginning went out in a ring the joiner was not in) throws the
+/// rest away. The checker reports that as a virtual-synchrony difference; the test accepts exactly that case, proven by
+/// the assembler's counters (only fresh-assembly mismatches at the node that lacks the messages), and nothing else.
+/// </summary>
+public class NodeStackInSimulatorTests(ITestOutputHelper output)
+{
+    private void Run(ulong seed, int nodes, double loss, bool partitions, int payloadBytes)
+    {
+        var incarnations = new List<NodeStackSimEngine>[nodes + 1];
+        for (int i = 0; i <= nodes; i++)
+        {
+            incarnations[i] = new List<NodeStackSimEngine>();
+        }
+
+        var options = new SimOptions
+        {
+            NodeCount = nodes, Seed = seed, DurationNs = 40 * SimFormat.NsPerSecond, Loss = loss,
+            Partitions = partitions, Crashes = true, MessagesPerSecond = 150, PayloadDataBytes = payloadBytes,
+            TokenMs = 1000, TokenCoefficientMs = 50,
+            EngineFactory = (nodeId, nodeList, seqStore, o) =>
+            {
+                var engine = new SrpEngine(SrpConfig.CorosyncDefaults(nodeId, nodeList, o.TokenMs, o.TokenCoefficientMs), new SrpRingSeqStore(seqStore));
+                var node = new NodeStackSimEngine(engine, nodeId, nodeList);
+                incarnations[nodeId].Add(node);
+                return node;
+            },
+        };
+        var sim = new Simulator(options);
+        sim.Run();
+        CheckReport report = TotemChecker.Check(sim.History);
+        output.WriteLine($"seed {seed} (replay: this test with the same seed): {sim.Stats.Multicasts} multicasts ({sim.Stats.MulticastsRejected} refused), {sim.Stats.Deliveries} deliveries");
+        output.WriteLine(report.Summary());
+        for (int i = 1; i <= nodes; i++)
+        {
+            output.WriteLine($"n{i}: {incarnations[i].Count} incarnations, thrown away {incarnations[i].Sum(n => n.Assembler.ThrownAwayPackets)}, " +
+                $"transitional mismatches {incarnations[i].Sum(n => n.Assembler.TransitionalMismatches)}, fresh-assembly mismatches {incarnations[i].Sum(n => n.Assembler.FreshSlotMismatches)}");
+        }
+
+        string detail = $"seed {seed}: {report.Summary()}\n{string.Join("\n", report.Violations)}";
+        Assert.True(sim.Stats.Deliveries > 1000, $"seed {seed}: too little traffic to mean anything ({sim.Stats.Deliveries} deliveries)");
+        foreach (Guarantee g in Enum.GetValues<Guarantee>())
+        {
+            if (g != Guarantee.VirtualSynchrony)
+            {
+                Assert.False(report.Has(g), detail);
+            }
+        }
+
+        for (int i = 1; i <= nodes; i++)
+        {
+            Assert.True(incarnations[i].Sum(n => n.Assembler.TransitionalMismatches) == 0, $"n{i} threw away a chain that crossed a synchronisation\n{detail}");
+            Assert.True(incarnations[i].Sum(n => n.Assembler.NoSlotDrops + n.Assembler.MalformedDrops + n.Assembler.OversizeDrops) == 0, $"n{i} dropped packets\n{detail}");
+        }
+
+        foreach (Violation v in report.Violations)
+        {
+            // Which node lacks the messages: the one whose "only" list is empty in the checker's description.
+            uint lacking = v.Nodes.Single(n => v.Description.Contains($"only n{n}: []", StringComparison.Ordinal));
+            Assert.True(incarnations[lacking].Sum(n => n.Assembler.FreshSlotMismatches) > 0,
+                $"a virtual-synchrony difference not explained by a joiner missing a chain's beginning\n{detail}");
+        }
+    }
+
+    [Theory]
+    [InlineData(21UL)]
+    [InlineData(22UL)]
+    [InlineData(23UL)]
+    [InlineData(24UL)]
+    [InlineData(25UL)]
+    [InlineData(26UL)]
+    public void FragmentedStreamsSurviveCrashesAndLoss(ulong seed) => Run(seed, nodes: 3, loss: 0.02, partitions: false, payloadBytes: 600);
+
+    [Theory]
+    [InlineData(31UL)]
+    [InlineData(32UL)]
+    [InlineData(33UL)]
+    public void FragmentedStreamsSurvivePartitionsOnFiveNodes(ulong seed) => Run(seed, nodes: 5, loss: 0.01, partitions: true, payloadBytes: 1000);
+}
