@@ -320,7 +320,8 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 				break;
 			}
 		}
-		int timeout_ms = 100;
+		/* Precise waits (ppoll): a paced sender sleeps until its next slot instead of spinning a core. */
+		int64_t timeout_ns = 100000000;
 		if (started && send && now >= start && now < send_until) {
 			if (now >= next_send) {
 				struct probe_header h = {
@@ -333,23 +334,24 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 				if (err == CS_OK) {
 					stat_sent++;
 					next_send = interval ? next_send + interval : now;
-					timeout_ms = 0;
+					timeout_ns = 0;
 				} else if (err == CS_ERR_TRY_AGAIN) {
 					try_again++;
-					timeout_ms = 1;
+					timeout_ns = 1000000;
 				} else {
 					fprintf(stderr, "cpgprobe: cpg_mcast_joined failed: %d\n", err);
 					rc = 1;
 					break;
 				}
 			} else {
-				timeout_ms = (int)((next_send - now) / 1000000);
+				timeout_ns = (int64_t)(next_send - now);
 			}
 		} else if (started) {
-			timeout_ms = 10;
+			timeout_ns = now < start ? (int64_t)(start - now) : 10000000;
 		}
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
-		int ready = poll(p, started ? 1 : 2, timeout_ms);
+		struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+		int ready = ppoll(p, started ? 1 : 2, &ts, NULL);
 		if (ready > 0 && (p[0].revents & POLLIN)) {
 			err = cpg_dispatch(handle, CS_DISPATCH_ALL);
 			if (err != CS_OK && err != CS_ERR_TRY_AGAIN) {

@@ -190,15 +190,7 @@ internal static class BenchNodeCommand
 
             if (interval > 0 && now < nextSend)
             {
-                if (nextSend - now > 1_500_000)
-                {
-                    Thread.Sleep(1);
-                }
-                else
-                {
-                    Thread.Yield();
-                }
-
+                BenchClock.SleepUntil(nextSend);
                 continue;
             }
 
@@ -211,33 +203,23 @@ internal static class BenchNodeCommand
                 continue;
             }
 
+            // Back-pressure: the send queue is full and drains at the pace of the token. Yield first; then sleep a
+            // little, long enough not to steal the core from the protocol thread, short enough to keep it fed.
             sample.TryAgain++;
-            if (++backoff < 16)
+            if (++backoff < 4)
             {
                 Thread.Yield();
             }
             else
             {
-                Thread.Sleep(1);
+                BenchClock.Sleep(50_000);
             }
         }
 
         sample.SentTotal = (long)seq;
     }
 
-    private static void SleepUntil(long ns)
-    {
-        while (true)
-        {
-            long left = ns - MonotonicClock.NowNs();
-            if (left <= 0)
-            {
-                return;
-            }
-
-            Thread.Sleep(TimeSpan.FromTicks(Math.Max(1, Math.Min(left, 50_000_000) / 100)));
-        }
-    }
+    private static void SleepUntil(long ns) => BenchClock.SleepUntil(ns);
 
     private static string Report(TotemNode node, ProcessGroup pg, NodeArgs o, DeliveryStats s, Sample m)
     {
@@ -311,7 +293,7 @@ internal static class BenchNodeCommand
         public void OnDeliverNow(uint nodeId, uint pid, ReadOnlySpan<byte> data) =>
             _stats.OnDeliver(nodeId, pid, data, MonotonicClock.NowNs());
 
-        /// <summary>Drains the lock-free delivery queue; when it is empty, yields a few times, then sleeps 1 ms.</summary>
+        /// <summary>Drains the lock-free delivery queue; when it is empty, yields a few times, then naps 20 µs.</summary>
         public void Drain(ProcessGroup pg, long untilNs)
         {
             int idle = 0;
@@ -329,7 +311,7 @@ internal static class BenchNodeCommand
                 }
                 else
                 {
-                    Thread.Sleep(1);
+                    BenchClock.Sleep(20_000);
                 }
             }
         }
