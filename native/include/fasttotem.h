@@ -110,6 +110,9 @@ int ft_group_dispatch(ft_group group, ft_deliver_fn deliver, void *user, int max
 /* v2: leases the oldest waiting delivery without copying it: returns 1 (taken, *delivery filled), 0 (none
  * waiting) or an error. One thread takes; leases may be held several at a time and released in any order. */
 int ft_group_take(ft_group group, ft_delivery *delivery);
+/* v2: sleeps until a delivery waits (returns 1) or timeout_us passed (0), instead of spinning on ft_group_take;
+ * the taking thread only. */
+int ft_group_wait(ft_group group, uint32_t timeout_us);
 /* v2: ends a lease: FT_OK, FT_ERR_RELEASED (second release), FT_ERR_INVALID_ARGUMENT (not a lease of this
  * group), FT_ERR_INVALID_HANDLE (the group or its node is gone). Any thread. */
 int ft_group_release(ft_group group, const ft_delivery *delivery);

@@ -101,7 +101,13 @@ int main(int argc, char **argv)
 		usleep(10000);
 	}
 	CHECK(ft_node_loop_info(node, &loop) == FT_OK && loop.tid > 0 && loop.tid != getpid(), "loop info: the loop thread's tid");
+	for (int i = 0; i < 100 && (ft_node_loop_info(node, &loop) != FT_OK || loop.iterations < 3); i++) {
+		usleep(10000);
+	}
 	CHECK(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0 && loop.busy_poll == 0, "loop info: pinned to CPU 0 and runs there");
+	if (!(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0)) {
+		printf("     pin_cpu %d pinned %d cpu %d errno %d iterations %llu\n", loop.pin_cpu, loop.pinned, loop.cpu, loop.pin_errno, (unsigned long long)loop.iterations);
+	}
 	CHECK(ft_group_join(node, "capi", 10000, &group) == FT_OK && group != 0, "join a group");
 	CHECK(ft_group_join(node, NULL, 0, &group) == FT_ERR_INVALID_ARGUMENT, "NULL group name");
 	uint32_t nodeids[4], pids[4];
@@ -112,6 +118,16 @@ int main(int argc, char **argv)
 	CHECK(ft_group_try_mcast(group, NULL, 4) == FT_ERR_INVALID_ARGUMENT, "NULL data");
 
 	CHECK(ft_group_take(group, &lease) == 0, "take: nothing waiting yet");
+	CHECK(ft_group_wait(group, 20000) == 0, "wait: times out when nothing comes");
+	CHECK(ft_group_wait(777, 10) == FT_ERR_INVALID_HANDLE, "wait: forged handle");
+	{
+		int probe = -1;
+		while (ft_group_try_mcast(group, &probe, sizeof probe) == FT_ERR_TRY_AGAIN) {
+			usleep(1000);
+		}
+		CHECK(ft_group_wait(group, 5000000) == 1, "wait: wakes when a delivery arrives");
+		CHECK(ft_group_take(group, &lease) == 1 && lease.length == 4 && ft_group_release(group, &lease) == FT_OK, "take and release it");
+	}
 	int sent = 0;
 	while (sent < 300) {
 		int rc = ft_group_try_mcast(group, &sent, sizeof sent);

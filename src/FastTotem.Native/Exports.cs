@@ -378,6 +378,25 @@ public static unsafe class Exports
         }
     }
 
+    /// <summary>Sleeps until a delivery waits (1) or <paramref name="timeoutUs"/> passed (0); or an error.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_wait")]
+    public static int GroupWait(nint group, uint timeoutUs)
+    {
+        try
+        {
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            return g.Group.WaitForDelivery(timeoutUs * 1000L) ? 1 : 0;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
     /// <summary>Ends a lease from <see cref="GroupTake"/>: FT_OK, FT_ERR_RELEASED for a second release, FT_ERR_INVALID_ARGUMENT for a token no lease has.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_release")]
     public static int GroupRelease(nint group, Delivery* delivery)

@@ -9,8 +9,9 @@ namespace FastTotem.Cli.Bench;
 /// <summary>
 /// <c>fasttotem bench-latency-node</c> (hidden): native/examples/ftlatency.c's twin on the C# API, with the same
 /// options, message header ("FTLP") and JSON summary, plus GC counts and host-thread allocation over the window.
-/// The host thread leases deliveries in place (<see cref="ProcessGroup.TryTakeDelivery"/>) and yields when none
-/// waits, as ftlatency does, so the C# and C API columns differ only by the API.
+/// The host thread leases deliveries in place (<see cref="ProcessGroup.TryTakeDelivery"/>) and sleeps in
+/// <see cref="ProcessGroup.WaitForDelivery"/> when none waits, as ftlatency does, so the C# and C API columns
+/// differ only by the API.
 /// </summary>
 internal static class LatencyNodeCommand
 {
@@ -177,7 +178,17 @@ internal static class LatencyNodeCommand
 
                 if (!Drain())
                 {
-                    Thread.Yield();
+                    // Sleep until a delivery arrives or the next ping is due (ftlatency does the same).
+                    long t = MonotonicClock.NowNs();
+                    long left = _isPing ? nextSend - t : 100_000_000;
+                    if (left > 20_000)
+                    {
+                        _pg.WaitForDelivery(left);
+                    }
+                    else
+                    {
+                        Thread.Yield();
+                    }
                 }
             }
 

@@ -49,6 +49,9 @@ internal sealed class DeliveryQueue
     /// <summary>Leases taken and not yet released (approximate while both sides run; consumer thread for an exact value).</summary>
     public long OutstandingBytes => Volatile.Read(ref _take) - Volatile.Read(ref _head);
 
+    /// <summary>True when a delivery may be waiting to be taken (consumer thread).</summary>
+    public bool HasWaiting => Volatile.Read(ref _tail) > _take;
+
     /// <summary>The slab itself (pinned), for the C API's pointers.</summary>
     internal byte[] Slab => _ring;
 

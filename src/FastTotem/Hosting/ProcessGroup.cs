@@ -23,6 +23,10 @@ public sealed class ProcessGroup : IDisposable
     private readonly TotemNode _node;
     private readonly HostSubmitQueue _sendQueue;
     private readonly DeliveryQueue? _deliveryQueue;
+    private readonly DeliveryDoorbell? _doorbell;
+
+    /// <summary>Made once, so that waiting allocates nothing.</summary>
+    private static readonly Func<DeliveryQueue, bool> HasWaiting = static q => q.HasWaiting;
     private readonly SemaphoreSlim _sendSpace = new(0);
     private volatile bool _closed;
     private volatile bool _stalled;
@@ -40,6 +44,7 @@ public sealed class ProcessGroup : IDisposable
         if (options.Delivery == DeliveryMode.Queue)
         {
             _deliveryQueue = new DeliveryQueue(options.DeliveryQueueBytes);
+            _doorbell = new DeliveryDoorbell();
         }
     }
 
@@ -178,6 +183,17 @@ public sealed class ProcessGroup : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// <see cref="DeliveryMode.Queue"/>: sleeps until a delivery waits or <paramref name="timeoutNs"/> passed (what
+    /// polling libcpg's fd is); true when one waits. The taking thread calls it instead of spinning; no allocation,
+    /// and the loop thread pays a system call only when this thread is actually asleep.
+    /// </summary>
+    public bool WaitForDelivery(long timeoutNs)
+    {
+        DeliveryQueue queue = _deliveryQueue ?? ThrowNotQueueMode();
+        return _doorbell!.Wait(timeoutNs, queue, HasWaiting);
+    }
+
     /// <summary>Ends the lease with <paramref name="token"/> (<see cref="DeliveryLease.Token"/>); see <see cref="DeliveryLease.Release"/>.</summary>
     public DeliveryRelease ReleaseDelivery(long token)
     {
@@ -226,6 +242,7 @@ public sealed class ProcessGroup : IDisposable
         {
             case DeliveryWrite.Ok:
                 _stalled = false;
+                _doorbell!.Ring();
                 return true;
             case DeliveryWrite.Full when !_closed:
                 if (!_stalled)

@@ -37,6 +37,7 @@ public class HostPathReviewTests
         yield return new object[] { Method(typeof(ProcessGroup), nameof(ProcessGroup.ReleaseDelivery), typeof(long)) };
         yield return new object[] { Method(typeof(ProcessGroup), nameof(ProcessGroup.TryReceive), typeof(DeliverHandler)) };
         yield return new object[] { Method(typeof(DeliveryLease), nameof(DeliveryLease.Release)) };
+        yield return new object[] { Method(typeof(ProcessGroup), nameof(ProcessGroup.WaitForDelivery), typeof(long)) };
         yield return new object[] { typeof(DeliveryLease).GetProperty(nameof(DeliveryLease.Data))!.GetMethod! };
         yield return new object[] { Method(typeof(HostSubmitQueue), nameof(HostSubmitQueue.TryEnqueue), typeof(ReadOnlySpan<byte>)) };
         yield return new object[] { Method(typeof(DeliveryQueue), nameof(DeliveryQueue.TryWrite), typeof(uint), typeof(uint), typeof(ReadOnlySpan<byte>)) };
