@@ -32,6 +32,9 @@ internal sealed class BenchSettings
 
     public bool Latency { get; set; }
 
+    /// <summary>Keep the run directory (configs, logs, state) even when nothing failed.</summary>
+    public bool Keep { get; set; }
+
     public string FastTotemPath { get; set; } = Environment.ProcessPath ?? "fasttotem";
 
     public string CpgProbePath { get; set; } =
