@@ -37,6 +37,8 @@ build_native() {
     -Lout/native/lib -lfasttotem -Wl,-rpath,'$ORIGIN/lib'
   gcc -O2 -Wall -Wextra -Werror -Inative/include -o out/native/ftecho native/examples/ftecho.c \
     -Lout/native/lib -lfasttotem -Wl,-rpath,'$ORIGIN/lib'
+  gcc -O2 -Wall -Wextra -Werror -Inative/include -o out/native/ftlatency native/examples/ftlatency.c \
+    -Lout/native/lib -lfasttotem -Wl,-rpath,'$ORIGIN/lib'
   if [ -f /usr/include/corosync/cpg.h ]; then
     gcc -O2 -Wall -Wextra -Werror -o out/native/cpgprobe native/cpgprobe.c -lcpg
     gcc -O2 -Wall -Wextra -Werror -o out/native/cpgchat native/cpgchat.c -lcpg

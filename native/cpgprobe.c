@@ -232,7 +232,9 @@ static void usage(void)
 		"  -v         print every sent and received message\n"
 		"  -G         bench mode: \"joined\" at -m members, then \"start T\" on stdin; window -w WARMUP + -t SECONDS\n"
 		"  -F         bench mode: send from T until the window ends (flood, or -r per second)\n"
-		"  -w WARMUP  bench mode: seconds between T and the measured window (default 2)\n",
+		"  -w WARMUP  bench mode: seconds between T and the measured window (default 2)\n"
+		"  -L ROLE    latency mode (ftlatency's twin): ping (sends -r/s, default 1000) or echo; -w warm-up, -t seconds\n"
+		"  -M MODE    latency mode: pingpong (round trips, measured by ping) or oneway (measured by echo)\n",
 		sizeof(struct probe_header));
 }
 
@@ -395,9 +397,13 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 	return rc;
 }
 
+static int latency_main(const char *group_name, const char *role, const char *mode, size_t size, double rate,
+	double warmup, double seconds);
+
 int main(int argc, char **argv)
 {
 	const char *group_name = "fasttotem";
+	const char *latency_role = NULL, *latency_mode = "pingpong";
 	size_t sizes[16] = { 64 };
 	size_t size_count = 1;
 	size_t size = 64;
@@ -409,7 +415,7 @@ int main(int argc, char **argv)
 	int go_mode = 0, go_send = 0;
 	double warmup = 2;
 
-	while ((opt = getopt(argc, argv, "g:s:r:n:m:t:e:w:vhGF")) != -1) {
+	while ((opt = getopt(argc, argv, "g:s:r:n:m:t:e:w:vhGFL:M:")) != -1) {
 		char *end = NULL;
 		errno = 0;
 		switch (opt) {
@@ -437,6 +443,8 @@ int main(int argc, char **argv)
 		case 'G': go_mode = 1; break;
 		case 'F': go_send = 1; break;
 		case 'w': warmup = strtod(optarg, &end); break;
+		case 'L': latency_role = optarg; break;
+		case 'M': latency_mode = optarg; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -454,6 +462,9 @@ int main(int argc, char **argv)
 	if (size < sizeof(struct probe_header) || size > 1024 * 1024 * 1024 || strlen(group_name) > CPG_MAX_NAME_LENGTH - 1 || rate < 0) {
 		usage();
 		return 2;
+	}
+	if (latency_role != NULL) {
+		return latency_main(group_name, latency_role, latency_mode, size, rate > 0 ? rate : 1000, warmup, seconds > 0 ? seconds : 10);
 	}
 	if (go_mode) {
 		return bench_main(group_name, size, (size_t)wait_members, rate, warmup, seconds, go_send);
@@ -563,4 +574,219 @@ int main(int argc, char **argv)
 	cpg_finalize(handle);
 	free(buffer);
 	return rc;
+}
+
+/*
+ * Latency mode (-L ping|echo, -M pingpong|oneway): the libcpg side of native/examples/ftlatency.c, with the same
+ * message header and the same JSON summary, so corosync + libcpg and FastTotem's C API are measured alike. The
+ * ping side sends at -r msgs/s for -w + -t seconds; the echo side answers (ping-pong, measured by ping) or only
+ * records (one-way, measured by echo). Waits in poll() on the libcpg fd, as a libcpg program does.
+ */
+#define LAT_MAGIC 0x504c5446u /* "FTLP" */
+#define LAT_PING 1u
+#define LAT_PONG 2u
+#define LAT_ECHO 1u
+
+struct lat_header {
+	uint32_t magic;
+	uint32_t kind;
+	uint32_t flags;
+	uint32_t nodeid;
+	uint64_t seq;
+	uint64_t sent_ns;
+} __attribute__((packed));
+
+static struct {
+	int is_ping, oneway, peer_gone;
+	uint32_t self;
+	cpg_handle_t handle;
+	uint64_t measure_from, sent, received;
+	uint64_t *samples;
+	size_t n, capacity;
+	size_t members;
+	char *buffer;
+	size_t size;
+} lat;
+
+static int lat_send(const void *data, size_t length)
+{
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = length };
+	cs_error_t err;
+	while ((err = cpg_mcast_joined(lat.handle, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) {
+		cpg_dispatch(lat.handle, CS_DISPATCH_ALL);
+	}
+	return err == CS_OK ? 0 : -1;
+}
+
+static void lat_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid, uint32_t pid, void *msg, size_t len)
+{
+	(void)handle;
+	(void)group;
+	(void)pid;
+	uint64_t t = now_ns();
+	struct lat_header h;
+	if (len < sizeof h || nodeid == lat.self) {
+		return;
+	}
+	memcpy(&h, msg, sizeof h);
+	if (h.magic != LAT_MAGIC) {
+		return;
+	}
+	if (!lat.is_ping && h.kind == LAT_PING) {
+		lat.received++;
+		if (h.seq == 0) {
+			lat.peer_gone = 1;
+		} else if (h.flags & LAT_ECHO) {
+			h.kind = LAT_PONG;
+			memcpy(lat.buffer, &h, sizeof h);
+			if (lat_send(lat.buffer, len < lat.size ? len : lat.size) == 0) {
+				lat.sent++;
+			}
+		} else if (h.sent_ns >= lat.measure_from && lat.n < lat.capacity) {
+			lat.samples[lat.n++] = t - h.sent_ns;
+		}
+	} else if (lat.is_ping && h.kind == LAT_PONG && h.nodeid == lat.self) {
+		lat.received++;
+		if (h.sent_ns >= lat.measure_from && lat.n < lat.capacity) {
+			lat.samples[lat.n++] = t - h.sent_ns;
+		}
+	}
+}
+
+static void lat_confchg(cpg_handle_t handle, const struct cpg_name *group, const struct cpg_address *members, size_t n_members,
+	const struct cpg_address *left, size_t n_left, const struct cpg_address *joined, size_t n_joined)
+{
+	(void)handle; (void)group; (void)members; (void)left; (void)n_left; (void)joined; (void)n_joined;
+	lat.members = n_members;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double lat_pct_us(double p)
+{
+	return lat.n == 0 ? 0 : (double)lat.samples[(size_t)(p * (double)(lat.n - 1) + 0.5)] / 1000.0;
+}
+
+static int latency_main(const char *group_name, const char *role, const char *mode, size_t size, double rate,
+	double warmup, double seconds)
+{
+	lat.is_ping = strcmp(role, "ping") == 0;
+	lat.oneway = strcmp(mode, "oneway") == 0;
+	if ((!lat.is_ping && strcmp(role, "echo") != 0) || (!lat.oneway && strcmp(mode, "pingpong") != 0) || size < sizeof(struct lat_header)) {
+		usage();
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	cpg_model_v1_data_t model = { .model = CPG_MODEL_V1, .cpg_deliver_fn = lat_deliver, .cpg_confchg_fn = lat_confchg };
+	if (cpg_model_initialize(&lat.handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL) != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_model_initialize failed\n");
+		return 1;
+	}
+	struct cpg_name group;
+	group.length = (uint32_t)strlen(group_name);
+	memcpy(group.value, group_name, group.length);
+	cs_error_t err;
+	while ((err = cpg_join(lat.handle, &group)) == CS_ERR_TRY_AGAIN) {
+		usleep(10000);
+	}
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+		return 1;
+	}
+	cpg_local_get(lat.handle, &lat.self);
+	int fd;
+	cpg_fd_get(lat.handle, &fd);
+	printf("ready nodeid=%u role=%s group=%s\n", lat.self, role, group_name);
+	fflush(stdout);
+	uint64_t deadline = now_ns() + 60000000000ull;
+	while (lat.members < 2 && now_ns() < deadline && !stop_requested) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) > 0) {
+			cpg_dispatch(lat.handle, CS_DISPATCH_ALL);
+		}
+	}
+	if (lat.members < 2) {
+		fprintf(stderr, "cpgprobe: the other member never joined\n");
+		return 1;
+	}
+	lat.size = size;
+	lat.buffer = calloc(1, size);
+	lat.capacity = (size_t)(rate * (seconds + warmup + 5)) + 16;
+	lat.samples = malloc(lat.capacity * sizeof(uint64_t));
+	if (lat.buffer == NULL || lat.samples == NULL) {
+		return 1;
+	}
+	uint64_t interval = (uint64_t)(1e9 / rate);
+	uint64_t start = now_ns();
+	lat.measure_from = start + (uint64_t)(warmup * 1e9);
+	uint64_t end = lat.is_ping ? lat.measure_from + (uint64_t)(seconds * 1e9) : start + (uint64_t)((seconds + warmup + 30) * 1e9);
+	uint64_t next_send = start;
+	while (!stop_requested && !lat.peer_gone) {
+		uint64_t now = now_ns();
+		if (now >= end) {
+			break;
+		}
+		int timeout_ms = 100;
+		if (lat.is_ping) {
+			if (now >= next_send) {
+				struct lat_header h = { .magic = LAT_MAGIC, .kind = LAT_PING, .flags = lat.oneway ? 0 : LAT_ECHO,
+					.nodeid = lat.self, .seq = lat.sent + 1, .sent_ns = now };
+				memcpy(lat.buffer, &h, sizeof h);
+				if (lat_send(lat.buffer, size) != 0) {
+					fprintf(stderr, "cpgprobe: send failed\n");
+					break;
+				}
+				lat.sent++;
+				next_send += interval;
+				if (next_send + 100 * interval < now) {
+					next_send = now;
+				}
+			}
+			now = now_ns();
+			timeout_ms = next_send > now ? (int)((next_send - now) / 1000000) : 0;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms) > 0) {
+			cpg_dispatch(lat.handle, CS_DISPATCH_ALL);
+		}
+	}
+	if (lat.is_ping) {
+		uint64_t drain_until = now_ns() + 200000000ull;
+		while (now_ns() < drain_until) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			if (poll(&p, 1, 10) > 0) {
+				cpg_dispatch(lat.handle, CS_DISPATCH_ALL);
+			}
+		}
+		struct lat_header done = { .magic = LAT_MAGIC, .kind = LAT_PING, .nodeid = lat.self, .seq = 0, .sent_ns = now_ns() };
+		memcpy(lat.buffer, &done, sizeof done);
+		lat_send(lat.buffer, size);
+	}
+	int measured = (lat.is_ping && !lat.oneway) || (!lat.is_ping && lat.oneway);
+	if (measured) {
+		qsort(lat.samples, lat.n, sizeof(uint64_t), cmp_u64);
+		double sum = 0;
+		for (size_t i = 0; i < lat.n; i++) {
+			sum += (double)lat.samples[i];
+		}
+		printf("{\"tool\":\"cpgprobe\",\"mode\":\"%s\",\"rate\":%.0f,\"size\":%zu,\"samples\":%zu,\"sent\":%" PRIu64
+			",\"received\":%" PRIu64 ",\"lost\":%" PRId64 ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f}\n",
+			mode, rate, size, lat.n, lat.sent, lat.received, lat.is_ping ? (int64_t)lat.sent - (int64_t)lat.received : (int64_t)0,
+			lat_pct_us(0.50), lat_pct_us(0.99), lat_pct_us(0.999), lat.n ? (double)lat.samples[lat.n - 1] / 1000.0 : 0,
+			lat.n ? sum / (double)lat.n / 1000.0 : 0);
+	} else {
+		printf("{\"tool\":\"cpgprobe\",\"role\":\"%s\",\"mode\":\"%s\",\"sent\":%" PRIu64 ",\"received\":%" PRIu64 "}\n",
+			role, mode, lat.sent, lat.received);
+	}
+	fflush(stdout);
+	cpg_leave(lat.handle, &group);
+	cpg_finalize(lat.handle);
+	free(lat.samples);
+	free(lat.buffer);
+	return lat.n > 0 || !measured ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 /*
  * fasttotem.h: the C API of libfasttotem.so, a corosync 3.1 compatible Totem ring member (SRP, totempg, sync,
- * CPG) in-process: no daemon, no IPC. API version 1.
+ * CPG) in-process: no daemon, no IPC. API version 2 (version 1's functions are unchanged).
  *
  * Every function returns FT_OK (0) or a negative FT_ERR_* code (ft_group_dispatch and ft_group_members return
  * a count on success). No call ever aborts the host: NULL pointers, unknown or destroyed handles, oversize
@@ -8,7 +8,12 @@
  * calling thread.
  *
  * Threads: the ring runs on its own protocol thread. Any thread may call ft_group_try_mcast (lock-free);
- * deliveries wait in a per-group lock-free queue that one thread drains with ft_group_dispatch.
+ * deliveries wait in a per-group pinned slab that one thread drains, either with ft_group_dispatch (a callback
+ * per delivery) or, without any copy, with ft_group_take / ft_group_release (a lease on the slab memory).
+ * These host paths take no lock and allocate nothing.
+ *
+ * No loss: when a group's slab is full the protocol thread keeps the delivery (and every later event of the
+ * node behind it, so order holds) until the host releases something; ft_group_counters counts these stalls.
  */
 #ifndef FASTTOTEM_H
 #define FASTTOTEM_H
@@ -20,7 +25,7 @@
 extern "C" {
 #endif
 
-#define FT_API_VERSION 1
+#define FT_API_VERSION 2
 
 #define FT_OK 0
 #define FT_ERR_INVALID_ARGUMENT -1
@@ -33,6 +38,7 @@ extern "C" {
 #define FT_ERR_TIMEOUT -8
 #define FT_ERR_INTERNAL -9
 #define FT_ERR_STATE -10      /* not allowed now (e.g. start twice, join before start) */
+#define FT_ERR_RELEASED -11   /* v2: the delivery was already released */
 
 typedef intptr_t ft_node;   /* opaque handles; 0 is never a valid handle */
 typedef intptr_t ft_group;
@@ -40,11 +46,56 @@ typedef intptr_t ft_group;
 /* Called by ft_group_dispatch on the calling thread; data is valid only during the call. */
 typedef void (*ft_deliver_fn)(void *user, uint32_t nodeid, uint32_t pid, const uint8_t *data, size_t length);
 
+/* v2: a delivery leased in place by ft_group_take. */
+typedef struct ft_delivery {
+	const uint8_t *data;  /* in the group's pinned slab; valid until ft_group_release (NULL when length is 0) */
+	size_t length;
+	uint32_t nodeid;      /* the sender */
+	uint32_t pid;
+	uint64_t token;       /* identifies the lease */
+} ft_delivery;
+
+/* v2: loop settings that are not corosync.conf's business. Start from FT_NODE_CONFIG_INIT. */
+#define FT_NODE_BUSY_POLL 1u  /* spin instead of sleeping in epoll: lowest latency, one core fully used */
+typedef struct ft_node_config {
+	uint32_t size;            /* sizeof(ft_node_config) */
+	uint32_t nodeid;          /* 0 = the nodelist entry with a local address */
+	int32_t pin_cpu;          /* pin the protocol loop thread to this CPU; -1 = not pinned */
+	uint32_t flags;           /* FT_NODE_BUSY_POLL */
+	uint32_t delivery_bytes;  /* each group's delivery slab; 0 = 16 MiB (a delivery larger than it is dropped) */
+	uint32_t reserved;
+} ft_node_config;
+#define FT_NODE_CONFIG_INIT { sizeof(ft_node_config), 0, -1, 0, 0, 0 }
+
+/* v2: where the protocol loop thread runs. */
+typedef struct ft_loop_info {
+	int32_t tid;              /* kernel thread id (0 before start) */
+	int32_t cpu;              /* CPU it was last seen on (sampled by the loop with sched_getcpu), -1 before start */
+	int32_t pin_cpu;          /* CPU asked for, -1 none */
+	int32_t pinned;           /* 1 when sched_setaffinity succeeded */
+	int32_t pin_errno;        /* errno of a failed pin */
+	int32_t busy_poll;
+	uint64_t iterations;      /* loop turns */
+	uint64_t cpu_migrations;  /* samples that found it on another CPU than the previous sample */
+} ft_loop_info;
+
+/* v2: delivery counters of a group. */
+typedef struct ft_group_stats {
+	uint64_t delivery_stalls;   /* times the slab was full and the protocol thread held a delivery (nothing lost) */
+	uint64_t delivery_overruns; /* deliveries dropped: larger than the slab, or arrived after leave with a full slab */
+	uint64_t slab_bytes_in_use; /* held by deliveries not yet released */
+	uint64_t slab_bytes;        /* the slab's size */
+} ft_group_stats;
+
 int ft_api_version(void);
 
 /* A node configured by the corosync.conf at config_path; nodeid 0 = the nodelist entry with a local address. */
 int ft_node_create(const char *config_path, uint32_t nodeid, ft_node *node);
+/* v2: ft_node_create with loop settings (pinning, busy-poll, slab size). */
+int ft_node_create_ex(const char *config_path, const ft_node_config *config, ft_node *node);
 int ft_node_start(ft_node node);
+/* v2: the protocol loop thread's tid, CPU and settings. */
+int ft_node_loop_info(ft_node node, ft_loop_info *info);
 int ft_node_id(ft_node node, uint32_t *nodeid);
 /* Leaves the ring (corosync's LEAVE) and frees the node and its groups. */
 int ft_node_destroy(ft_node node);
@@ -56,6 +107,17 @@ int ft_group_leave(ft_group group);
 int ft_group_try_mcast(ft_group group, const void *data, size_t length);
 /* Hands up to max waiting deliveries to deliver; returns how many (0 when none), or an error. */
 int ft_group_dispatch(ft_group group, ft_deliver_fn deliver, void *user, int max);
+/* v2: leases the oldest waiting delivery without copying it: returns 1 (taken, *delivery filled), 0 (none
+ * waiting) or an error. One thread takes; leases may be held several at a time and released in any order. */
+int ft_group_take(ft_group group, ft_delivery *delivery);
+/* v2: sleeps until a delivery waits (returns 1) or timeout_us passed (0), instead of spinning on ft_group_take;
+ * the taking thread only. */
+int ft_group_wait(ft_group group, uint32_t timeout_us);
+/* v2: ends a lease: FT_OK, FT_ERR_RELEASED (second release), FT_ERR_INVALID_ARGUMENT (not a lease of this
+ * group), FT_ERR_INVALID_HANDLE (the group or its node is gone). Any thread. */
+int ft_group_release(ft_group group, const ft_delivery *delivery);
+/* v2: the group's delivery counters. */
+int ft_group_counters(ft_group group, ft_group_stats *stats);
 /* Writes up to capacity members (nodeid, pid) of the group's latest membership; returns the member count. */
 int ft_group_members(ft_group group, uint32_t *nodeids, uint32_t *pids, int capacity);
 

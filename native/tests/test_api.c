@@ -47,6 +47,33 @@ int main(int argc, char **argv)
 	CHECK(ft_group_dispatch(777, on_deliver, NULL, 10) == FT_ERR_INVALID_HANDLE, "dispatch on a forged handle");
 	CHECK(strcmp(ft_strerror(FT_ERR_TRY_AGAIN), "try again: the send queue is full") == 0, "ft_strerror");
 
+	/* v2: leases, loop info and the extended create, on bad input. */
+	ft_delivery lease;
+	ft_loop_info loop;
+	ft_group_stats stats;
+	ft_node_config cfg = FT_NODE_CONFIG_INIT;
+	CHECK(ft_api_version() == 2, "api version 2");
+	CHECK(ft_node_create_ex(NULL, &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: NULL config path");
+	CHECK(ft_node_create_ex("/x", NULL, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: NULL config");
+	cfg.size = 4;
+	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: short size");
+	cfg.size = sizeof cfg;
+	cfg.pin_cpu = 4096;
+	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT && none == 0, "create_ex: CPU out of range");
+	cfg.pin_cpu = -1;
+	cfg.flags = 0x80;
+	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: unknown flag");
+	cfg.flags = 0;
+	CHECK(ft_node_create_ex("/nonexistent/corosync.conf", &cfg, &none) == FT_ERR_CONFIG, "create_ex: missing file");
+	CHECK(ft_node_loop_info(12345, &loop) == FT_ERR_INVALID_HANDLE, "loop info: forged handle");
+	CHECK(ft_node_loop_info(12345, NULL) == FT_ERR_INVALID_ARGUMENT, "loop info: NULL");
+	CHECK(ft_group_take(777, &lease) == FT_ERR_INVALID_HANDLE, "take: forged handle");
+	CHECK(ft_group_take(777, NULL) == FT_ERR_INVALID_ARGUMENT, "take: NULL delivery");
+	CHECK(ft_group_release(777, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
+	CHECK(ft_group_release(777, NULL) == FT_ERR_INVALID_ARGUMENT, "release: NULL delivery");
+	CHECK(ft_group_counters(777, &stats) == FT_ERR_INVALID_HANDLE, "counters: forged handle");
+	CHECK(strcmp(ft_strerror(FT_ERR_RELEASED), "already released") == 0, "ft_strerror(FT_ERR_RELEASED)");
+
 	char dir[] = "/tmp/fasttotem-capi-XXXXXX";
 	if (mkdtemp(dir) == NULL) {
 		return 1;
@@ -60,12 +87,27 @@ int main(int argc, char **argv)
 	fclose(f);
 
 	ft_node node = 0;
-	CHECK(ft_node_create(conf, 1, &node) == FT_OK && node != 0, "create a node from corosync.conf");
+	/* A 4 KiB slab holds 128 four-byte deliveries (24-byte header each, 8-aligned): 300 must stall, not drop. */
+	cfg.nodeid = 1;
+	cfg.pin_cpu = 0;
+	cfg.delivery_bytes = 4096;
+	CHECK(ft_node_create_ex(conf, &cfg, &node) == FT_OK && node != 0, "create a pinned node with a 4 KiB slab");
 	CHECK(ft_group_join(node, "capi", 1000, &group) == FT_ERR_STATE, "join before start is FT_ERR_STATE");
 	CHECK(ft_node_start(node) == FT_OK, "start");
 	CHECK(ft_node_start(node) == FT_ERR_STATE, "second start is FT_ERR_STATE");
 	uint32_t id = 0;
 	CHECK(ft_node_id(node, &id) == FT_OK && id == 1, "node id");
+	for (int i = 0; i < 200 && (ft_node_loop_info(node, &loop) != FT_OK || loop.tid == 0); i++) {
+		usleep(10000);
+	}
+	CHECK(ft_node_loop_info(node, &loop) == FT_OK && loop.tid > 0 && loop.tid != getpid(), "loop info: the loop thread's tid");
+	for (int i = 0; i < 100 && (ft_node_loop_info(node, &loop) != FT_OK || loop.iterations < 3); i++) {
+		usleep(10000);
+	}
+	CHECK(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0 && loop.busy_poll == 0, "loop info: pinned to CPU 0 and runs there");
+	if (!(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0)) {
+		printf("     pin_cpu %d pinned %d cpu %d errno %d iterations %llu\n", loop.pin_cpu, loop.pinned, loop.cpu, loop.pin_errno, (unsigned long long)loop.iterations);
+	}
 	CHECK(ft_group_join(node, "capi", 10000, &group) == FT_OK && group != 0, "join a group");
 	CHECK(ft_group_join(node, NULL, 0, &group) == FT_ERR_INVALID_ARGUMENT, "NULL group name");
 	uint32_t nodeids[4], pids[4];
@@ -75,8 +117,19 @@ int main(int argc, char **argv)
 	CHECK(ft_group_try_mcast(group, big, sizeof big) == FT_ERR_TOO_LARGE, "oversize message is FT_ERR_TOO_LARGE");
 	CHECK(ft_group_try_mcast(group, NULL, 4) == FT_ERR_INVALID_ARGUMENT, "NULL data");
 
+	CHECK(ft_group_take(group, &lease) == 0, "take: nothing waiting yet");
+	CHECK(ft_group_wait(group, 20000) == 0, "wait: times out when nothing comes");
+	CHECK(ft_group_wait(777, 10) == FT_ERR_INVALID_HANDLE, "wait: forged handle");
+	{
+		int probe = -1;
+		while (ft_group_try_mcast(group, &probe, sizeof probe) == FT_ERR_TRY_AGAIN) {
+			usleep(1000);
+		}
+		CHECK(ft_group_wait(group, 5000000) == 1, "wait: wakes when a delivery arrives");
+		CHECK(ft_group_take(group, &lease) == 1 && lease.length == 4 && ft_group_release(group, &lease) == FT_OK, "take and release it");
+	}
 	int sent = 0;
-	while (sent < 100) {
+	while (sent < 300) {
 		int rc = ft_group_try_mcast(group, &sent, sizeof sent);
 		if (rc == FT_OK) {
 			sent++;
@@ -86,17 +139,69 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	CHECK(sent == 100, "100 messages queued");
-	for (int i = 0; i < 5000 && received < 100; i++) {
+	CHECK(sent == 300, "300 messages queued");
+	for (int i = 0; i < 500; i++) {
+		if (ft_group_counters(group, &stats) == FT_OK && stats.delivery_stalls > 0) {
+			break;
+		}
+		usleep(10000);
+	}
+	CHECK(stats.delivery_stalls > 0 && stats.delivery_overruns == 0 && stats.slab_bytes_in_use > 4000, "a full slab stalls the ring's deliveries, drops none");
+
+	/* Lease three deliveries in place, release them out of order, then the rest by take and by dispatch. */
+	ft_delivery held[3];
+	int took = 1;
+	for (int k = 0; k < 3; k++) {
+		took &= ft_group_take(group, &held[k]) == 1 && held[k].length == sizeof(int) && held[k].nodeid == 1 && held[k].data != NULL;
+	}
+	int v0 = -1, v1 = -1, v2 = -1;
+	if (took) {
+		memcpy(&v0, held[0].data, 4);
+		memcpy(&v1, held[1].data, 4);
+		memcpy(&v2, held[2].data, 4);
+	}
+	CHECK(took && v0 == 0 && v1 == 1 && v2 == 2, "take: three leases in order, read in place");
+	CHECK(held[0].data + 32 == held[1].data, "take: consecutive deliveries lie side by side in the slab (no copy)");
+	CHECK(ft_group_release(group, &held[1]) == FT_OK, "release the middle lease first");
+	CHECK(ft_group_release(group, &held[1]) == FT_ERR_RELEASED, "double release is FT_ERR_RELEASED");
+	ft_delivery forged = held[2];
+	forged.token += 8;
+	CHECK(ft_group_release(group, &forged) == FT_ERR_INVALID_ARGUMENT, "a forged token is FT_ERR_INVALID_ARGUMENT");
+	forged.token = UINT64_MAX;
+	CHECK(ft_group_release(group, &forged) == FT_ERR_INVALID_ARGUMENT, "a huge token is FT_ERR_INVALID_ARGUMENT");
+	CHECK(ft_group_release(group, &held[2]) == FT_OK && ft_group_release(group, &held[0]) == FT_OK, "release the others");
+	CHECK(ft_group_release(group, &held[0]) == FT_ERR_RELEASED, "double release after reclaim is FT_ERR_RELEASED");
+	received = 3;
+	for (int i = 0; i < 5000 && received < 150; i++) {
+		int rc = ft_group_take(group, &lease);
+		if (rc == 1) {
+			int seq = -1;
+			memcpy(&seq, lease.data, 4);
+			if (seq != received) {
+				in_order = 0;
+			}
+			received++;
+			ft_group_release(group, &lease);
+		} else {
+			usleep(1000);
+		}
+	}
+	CHECK(received == 150 && in_order, "take/release: the next 147 in order");
+	for (int i = 0; i < 5000 && received < 300; i++) {
 		if (ft_group_dispatch(group, on_deliver, NULL, 64) == 0) {
 			usleep(1000);
 		}
 	}
-	CHECK(received == 100 && in_order, "own messages delivered once each, in order");
+	CHECK(received == 300 && in_order, "dispatch: the rest, each once, in order, none lost");
+	CHECK(ft_group_counters(group, &stats) == FT_OK && stats.delivery_overruns == 0 && stats.slab_bytes == 4096, "no overruns");
+	CHECK(ft_group_take(group, &lease) == 0, "take: drained");
 	CHECK(ft_group_leave(group) == FT_OK, "leave the group");
 	CHECK(ft_node_destroy(node) == FT_OK, "destroy the node");
 	CHECK(ft_group_try_mcast(group, "x", 1) == FT_ERR_INVALID_HANDLE, "a destroyed node's group handle is invalid");
 	CHECK(ft_node_destroy(node) == FT_ERR_INVALID_HANDLE, "double destroy is an error, not a crash");
+	CHECK(ft_group_release(group, &held[0]) == FT_ERR_INVALID_HANDLE, "release after the node is gone is an error");
+	CHECK(ft_group_take(group, &lease) == FT_ERR_INVALID_HANDLE, "take after the node is gone is an error");
+	CHECK(ft_node_loop_info(node, &loop) == FT_ERR_INVALID_HANDLE, "loop info after destroy is an error");
 
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -37,6 +37,8 @@ internal static class Program
                 return Bench.BenchCommand.Run(rest);
             case "bench-node":
                 return Bench.BenchNodeCommand.Run(rest);
+            case "bench-latency-node":
+                return Bench.LatencyNodeCommand.Run(rest);
             case "bench-udp":
                 return Bench.BenchUdpCommand.Run(rest);
             case "-h":

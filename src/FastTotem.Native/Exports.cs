@@ -26,6 +26,8 @@ public static unsafe class Exports
     private const int ErrTimeout = -8;
     private const int ErrInternal = -9;
     private const int ErrState = -10;
+    private const int ErrReleased = -11;
+    private const uint FlagBusyPoll = 1;
 
     private static readonly ConcurrentDictionary<nint, object> Handles = new();
     private static long _nextHandle;
@@ -34,7 +36,7 @@ public static unsafe class Exports
     private static string? _lastError;
 
     [UnmanagedCallersOnly(EntryPoint = "ft_api_version")]
-    public static int ApiVersion() => 1;
+    public static int ApiVersion() => 2;
 
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create")]
     public static int NodeCreate(byte* configPath, uint nodeId, nint* node)
@@ -49,7 +51,7 @@ public static unsafe class Exports
             *node = 0;
             string path = Marshal.PtrToStringUTF8((nint)configPath)!;
             TotemNode created = TotemNode.FromConfigFile(path, nodeId == 0 ? null : nodeId);
-            *node = Register(new NodeState(created));
+            *node = Register(new NodeState(created, 0));
             return Ok;
         }
         catch (CorosyncConfigException e)
@@ -64,6 +66,79 @@ public static unsafe class Exports
         {
             return Fail(ErrInternal, e.Message);
         }
+    }
+
+    /// <summary>ft_node_create with loop settings that are not corosync.conf's business: pinning, busy-poll, slab size.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_create_ex")]
+    public static int NodeCreateEx(byte* configPath, NodeConfig* config, nint* node)
+    {
+        try
+        {
+            if (configPath == null || config == null || node == null)
+            {
+                return Fail(ErrInvalidArgument, "config_path, config and node must not be NULL");
+            }
+
+            *node = 0;
+            if (config->Size < sizeof(NodeConfig))
+            {
+                return Fail(ErrInvalidArgument, "config->size must be sizeof(ft_node_config)");
+            }
+
+            if (config->PinCpu < -1 || config->PinCpu >= Environment.ProcessorCount)
+            {
+                return Fail(ErrInvalidArgument, $"pin_cpu must be -1 or a CPU from 0 to {Environment.ProcessorCount - 1}");
+            }
+
+            if ((config->Flags & ~FlagBusyPoll) != 0 || (config->DeliveryBytes != 0 && config->DeliveryBytes < 4096) || config->DeliveryBytes > int.MaxValue)
+            {
+                return Fail(ErrInvalidArgument, "unknown flags, or delivery_bytes not 0 or 4096 to 2^31-1");
+            }
+
+            string path = Marshal.PtrToStringUTF8((nint)configPath)!;
+            TotemNode created = TotemNode.FromConfigFile(
+                path, config->NodeId == 0 ? null : config->NodeId, (config->Flags & FlagBusyPoll) != 0, config->PinCpu);
+            *node = Register(new NodeState(created, (int)config->DeliveryBytes));
+            return Ok;
+        }
+        catch (CorosyncConfigException e)
+        {
+            return Fail(ErrConfig, e.Message);
+        }
+        catch (TransportException e)
+        {
+            return Fail(ErrTransport, e.Message);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>Where the node's protocol loop thread runs (tid, last CPU, pinning, busy-poll).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_loop_info")]
+    public static int NodeLoopInfo(nint node, LoopInfo* info)
+    {
+        if (info == null)
+        {
+            return Fail(ErrInvalidArgument, "info must not be NULL");
+        }
+
+        if (!TryGet(node, out NodeState? state))
+        {
+            return Fail(ErrInvalidHandle, "not a node handle");
+        }
+
+        LoopThreadInfo li = state.Node.LoopThreadInfo;
+        info->Tid = li.Tid;
+        info->Cpu = li.Cpu;
+        info->PinCpu = li.PinCpu;
+        info->Pinned = li.Pinned ? 1 : 0;
+        info->PinErrno = li.PinErrno;
+        info->BusyPoll = li.BusyPoll ? 1 : 0;
+        info->Iterations = (ulong)li.Iterations;
+        info->CpuMigrations = (ulong)li.CpuMigrations;
+        return Ok;
     }
 
     [UnmanagedCallersOnly(EntryPoint = "ft_node_start")]
@@ -147,7 +222,10 @@ public static unsafe class Exports
                 return Fail(ErrInvalidArgument, "group names hold 1 to 128 bytes");
             }
 
-            Task<ProcessGroup> join = state.Node.JoinGroupAsync(groupName, new ProcessGroupOptions { Delivery = DeliveryMode.Queue });
+            var options = state.DeliveryBytes > 0
+                ? new ProcessGroupOptions { Delivery = DeliveryMode.Queue, DeliveryQueueBytes = state.DeliveryBytes }
+                : new ProcessGroupOptions { Delivery = DeliveryMode.Queue };
+            Task<ProcessGroup> join = state.Node.JoinGroupAsync(groupName, options);
             if (!join.Wait(TimeSpan.FromMilliseconds(timeoutMs == 0 ? 30_000 : timeoutMs)))
             {
                 return Fail(ErrTimeout, "the join was not confirmed in time");
@@ -257,6 +335,123 @@ public static unsafe class Exports
         }
     }
 
+    /// <summary>
+    /// Leases the oldest waiting delivery in place (no copy): 1 when one was taken, 0 when none waits, or an error.
+    /// The data stays valid until <see cref="GroupRelease"/>. Lock-free and allocation-free.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_take")]
+    public static int GroupTake(nint group, Delivery* delivery)
+    {
+        try
+        {
+            if (delivery == null)
+            {
+                return Fail(ErrInvalidArgument, "delivery must not be NULL");
+            }
+
+            *delivery = default;
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            if (!g.Group.TryTakeDelivery(out DeliveryLease lease))
+            {
+                return 0;
+            }
+
+            fixed (byte* data = lease.Data)
+            {
+                // The slab is a pinned array: the address outlives this fixed block, as long as the lease.
+                delivery->Data = data;
+            }
+
+            delivery->Length = (nuint)lease.Length;
+            delivery->NodeId = lease.NodeId;
+            delivery->Pid = lease.Pid;
+            delivery->Token = (ulong)lease.Token;
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>Sleeps until a delivery waits (1) or <paramref name="timeoutUs"/> passed (0); or an error.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_wait")]
+    public static int GroupWait(nint group, uint timeoutUs)
+    {
+        try
+        {
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            return g.Group.WaitForDelivery(timeoutUs * 1000L) ? 1 : 0;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>Ends a lease from <see cref="GroupTake"/>: FT_OK, FT_ERR_RELEASED for a second release, FT_ERR_INVALID_ARGUMENT for a token no lease has.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_release")]
+    public static int GroupRelease(nint group, Delivery* delivery)
+    {
+        try
+        {
+            if (delivery == null)
+            {
+                return Fail(ErrInvalidArgument, "delivery must not be NULL");
+            }
+
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            if (delivery->Token > long.MaxValue)
+            {
+                return Fail(ErrInvalidArgument, "not a delivery of this group");
+            }
+
+            return g.Group.ReleaseDelivery((long)delivery->Token) switch
+            {
+                DeliveryRelease.Ok => Ok,
+                DeliveryRelease.AlreadyReleased => Fail(ErrReleased, "the delivery was already released"),
+                _ => Fail(ErrInvalidArgument, "not a delivery of this group"),
+            };
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>The group's delivery counters: stalls (back-pressure, nothing lost), overruns (dropped), slab bytes in use.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
+    public static int GroupStats(nint group, GroupStatistics* stats)
+    {
+        if (stats == null)
+        {
+            return Fail(ErrInvalidArgument, "stats must not be NULL");
+        }
+
+        if (!TryGet(group, out GroupState? g))
+        {
+            return Fail(ErrInvalidHandle, "not a group handle");
+        }
+
+        stats->DeliveryStalls = (ulong)g.Group.DeliveryStalls;
+        stats->DeliveryOverruns = (ulong)g.Group.DeliveryOverruns;
+        stats->SlabBytesInUse = (ulong)g.Group.DeliveryBytesInUse;
+        stats->SlabBytes = (ulong)g.Group.Options.DeliveryQueueBytes;
+        return Ok;
+    }
+
     /// <summary>The members of the group as of its latest membership change: writes up to <paramref name="capacity"/> (nodeid, pid) pairs.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_members")]
     public static int GroupMembers(nint group, uint* nodeIds, uint* pids, int capacity)
@@ -302,6 +497,7 @@ public static unsafe class Exports
         ErrClosed => Utf8("closed"),
         ErrTimeout => Utf8("timed out"),
         ErrState => Utf8("not allowed in this state"),
+        ErrReleased => Utf8("already released"),
         _ => Utf8("internal error"),
     };
 
@@ -359,9 +555,11 @@ public static unsafe class Exports
             return p;
         });
 
-    private sealed class NodeState(TotemNode node)
+    private sealed class NodeState(TotemNode node, int deliveryBytes)
     {
         public TotemNode Node { get; } = node;
+
+        public int DeliveryBytes { get; } = deliveryBytes;
 
         public List<nint> Groups { get; } = new();
     }
@@ -389,5 +587,52 @@ public static unsafe class Exports
                 Callback(User, nodeId, pid, p, (nuint)data.Length);
             }
         }
+    }
+
+    /// <summary>struct ft_node_config (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NodeConfig
+    {
+        public uint Size;
+        public uint NodeId;
+        public int PinCpu;
+        public uint Flags;
+        public uint DeliveryBytes;
+        public uint Reserved;
+    }
+
+    /// <summary>struct ft_loop_info (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct LoopInfo
+    {
+        public int Tid;
+        public int Cpu;
+        public int PinCpu;
+        public int Pinned;
+        public int PinErrno;
+        public int BusyPoll;
+        public ulong Iterations;
+        public ulong CpuMigrations;
+    }
+
+    /// <summary>struct ft_delivery (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Delivery
+    {
+        public byte* Data;
+        public nuint Length;
+        public uint NodeId;
+        public uint Pid;
+        public ulong Token;
+    }
+
+    /// <summary>struct ft_group_stats (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct GroupStatistics
+    {
+        public ulong DeliveryStalls;
+        public ulong DeliveryOverruns;
+        public ulong SlabBytesInUse;
+        public ulong SlabBytes;
     }
 }

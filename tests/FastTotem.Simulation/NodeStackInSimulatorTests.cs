@@ -64,16 +64,22 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
 
         for (int i = 1; i <= nodes; i++)
         {
-            Assert.True(incarnations[i].Sum(n => n.Assembler.TransitionalMismatches) == 0, $"n{i} threw away a chain that crossed a synchronisation\n{detail}");
             Assert.True(incarnations[i].Sum(n => n.Assembler.NoSlotDrops + n.Assembler.MalformedDrops + n.Assembler.OversizeDrops) == 0, $"n{i} dropped packets\n{detail}");
         }
 
         foreach (Violation v in report.Violations)
         {
-            // Which node lacks the messages: the one whose "only" list is empty in the checker's description.
-            uint lacking = v.Nodes.Single(n => v.Description.Contains($"only n{n}: []", StringComparison.Ordinal));
-            Assert.True(incarnations[lacking].Sum(n => n.Assembler.FreshSlotMismatches) > 0,
-                $"a virtual-synchrony difference not explained by a joiner missing a chain's beginning\n{detail}");
+            // A node lacks messages when the other node's "only nX: [...]" list in the checker's description is not
+            // empty; each such node must have met a chain whose beginning it could not have seen.
+            foreach (uint node in v.Nodes)
+            {
+                uint other = v.Nodes.First(n => n != node);
+                if (!v.Description.Contains($"only n{other}: []", StringComparison.Ordinal))
+                {
+                    Assert.True(incarnations[node].Sum(n => n.Assembler.FreshSlotMismatches + n.Assembler.TransitionalMismatches) > 0,
+                        $"n{node}: a virtual-synchrony difference not explained by a joiner missing a chain's beginning\n{detail}");
+                }
+            }
         }
     }
 
@@ -90,5 +96,6 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
     [InlineData(31UL)]
     [InlineData(32UL)]
     [InlineData(33UL)]
+    [InlineData(1119UL)]
     public void FragmentedStreamsSurvivePartitionsOnFiveNodes(ulong seed) => Run(seed, nodes: 5, loss: 0.01, partitions: true, payloadBytes: 1000);
 }

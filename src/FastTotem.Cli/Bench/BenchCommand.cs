@@ -15,6 +15,8 @@ internal static class BenchCommand
         usage: fasttotem bench [--nodes N] [--sizes 64,1024,8192,65536] [--senders one,all]
                                [--systems fasttotem,fasttotem-rr,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
                                [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
+                               [--latency [--latency-rates 1000,10000] [--latency-size 64]]
+          --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
           --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
           fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
           --keep      keep the run's directory (configs, logs) even when every scenario succeeded
@@ -32,8 +34,7 @@ internal static class BenchCommand
 
         if (settings.Latency)
         {
-            Console.Error.WriteLine("fasttotem bench: --latency (ping-pong, C API, busy-poll) is not built yet");
-            return 2;
+            return LatencyBench.Run(settings);
         }
 
         bool root = BenchLab.IsRoot();
@@ -175,6 +176,8 @@ internal static class BenchCommand
                     case "--cpgprobe": s.CpgProbePath = v!; break;
                     case "--latency": s.Latency = true; break;
                     case "--keep": s.Keep = true; break;
+                    case "--latency-rates": s.LatencyRates = v!.Split(',').Select(x => double.Parse(x, inv)).ToList(); break;
+                    case "--latency-size": s.LatencyPingSize = int.Parse(v!, inv); break;
                     case "--compare":
                         s.Systems = new List<string> { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
                         s.Runs = Math.Max(s.Runs, 3);

@@ -35,6 +35,12 @@ internal sealed class BenchSettings
     /// <summary>Keep the run directory (configs, logs, state) even when nothing failed.</summary>
     public bool Keep { get; set; }
 
+    /// <summary>--latency: the fixed rates (pings per second) of the ping-pong and one-way scenarios.</summary>
+    public List<double> LatencyRates { get; set; } = new() { 1000, 10000 };
+
+    /// <summary>--latency: bytes per ping (the probe header is 32).</summary>
+    public int LatencyPingSize { get; set; } = 64;
+
     public string FastTotemPath { get; set; } = Environment.ProcessPath ?? "fasttotem";
 
     public string CpgProbePath { get; set; } =

@@ -9,7 +9,13 @@ namespace FastTotem.Hosting;
 /// <para>
 /// <see cref="TryMulticast"/> never blocks and never allocates: it copies the message into a preallocated
 /// slot of a lock-free queue the protocol thread drains. Deliveries arrive through <see cref="Delivered"/>
-/// on the protocol thread, or through <see cref="TryReceive"/> on a thread of the host's choosing.
+/// on the protocol thread, or (<see cref="DeliveryMode.Queue"/>) in a pinned slab that one host thread reads in
+/// place: <see cref="TryTakeDelivery"/> leases a delivery without copying it, <see cref="DeliveryLease.Release"/>
+/// gives its memory back; <see cref="TryReceive"/> does both around a callback.
+/// </para>
+/// <para>
+/// No loss: when the slab is full the protocol thread keeps the delivery (first in CPG's event queue, with every
+/// later event behind it) and retries once the host releases something (<see cref="DeliveryStalls"/> counts this).
 /// </para>
 /// </summary>
 public sealed class ProcessGroup : IDisposable
@@ -17,9 +23,15 @@ public sealed class ProcessGroup : IDisposable
     private readonly TotemNode _node;
     private readonly HostSubmitQueue _sendQueue;
     private readonly DeliveryQueue? _deliveryQueue;
+    private readonly DeliveryDoorbell? _doorbell;
+
+    /// <summary>Made once, so that waiting allocates nothing.</summary>
+    private static readonly Func<DeliveryQueue, bool> HasWaiting = static q => q.HasWaiting;
     private readonly SemaphoreSlim _sendSpace = new(0);
     private volatile bool _closed;
+    private volatile bool _stalled;
     private long _deliveryOverruns;
+    private long _deliveryStalls;
 
     internal ProcessGroup(TotemNode node, string name, ProcessGroupOptions options)
     {
@@ -32,6 +44,7 @@ public sealed class ProcessGroup : IDisposable
         if (options.Delivery == DeliveryMode.Queue)
         {
             _deliveryQueue = new DeliveryQueue(options.DeliveryQueueBytes);
+            _doorbell = new DeliveryDoorbell();
         }
     }
 
@@ -62,8 +75,21 @@ public sealed class ProcessGroup : IDisposable
     /// <summary>The latest membership of the group.</summary>
     public GroupMembership? Membership { get; private set; }
 
-    /// <summary>Deliveries that did not fit the delivery queue (the host did not drain it in time).</summary>
+    /// <summary>
+    /// Deliveries dropped because they can never fit the delivery slab (larger than
+    /// <see cref="ProcessGroupOptions.DeliveryQueueBytes"/> minus a record header), or arrived after the group was
+    /// left while its slab was full. A slab that is merely full loses nothing (see <see cref="DeliveryStalls"/>).
+    /// </summary>
     public long DeliveryOverruns => Interlocked.Read(ref _deliveryOverruns);
+
+    /// <summary>
+    /// How often the protocol thread found the delivery slab full and held a delivery back until the host released
+    /// leases (back-pressure, nothing lost).
+    /// </summary>
+    public long DeliveryStalls => Interlocked.Read(ref _deliveryStalls);
+
+    /// <summary>Bytes of the delivery slab held by deliveries not yet released (0 in protocol-thread mode).</summary>
+    public long DeliveryBytesInUse => _deliveryQueue?.BytesInUse ?? 0;
 
     internal byte[] NameBytes { get; }
 
@@ -120,20 +146,75 @@ public sealed class ProcessGroup : IDisposable
     public bool TryReceive(DeliverHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        if (_deliveryQueue == null)
-        {
-            throw new InvalidOperationException("TryReceive needs DeliveryMode.Queue");
-        }
-
-        if (!_deliveryQueue.TryPeek(out uint nodeId, out uint pid, out ReadOnlySpan<byte> data))
+        DeliveryQueue queue = _deliveryQueue ?? ThrowNotQueueMode();
+        if (!queue.TryTake(out DeliveryRecord record))
         {
             return false;
         }
 
-        handler(nodeId, pid, data);
-        _deliveryQueue.Release();
+        try
+        {
+            handler(record.NodeId, record.Pid, queue.Data(record));
+        }
+        finally
+        {
+            ReleaseDelivery(record.Token);
+        }
+
         return true;
     }
+
+    /// <summary>
+    /// <see cref="DeliveryMode.Queue"/>: leases the oldest delivery not yet taken, in agreed order. Its
+    /// <see cref="DeliveryLease.Data"/> is the slab memory the protocol thread wrote (no copy) and stays valid until
+    /// the lease is released; several leases may be held at once and released in any order. One thread takes
+    /// (as one thread dispatches a libcpg handle); any thread may release. Never blocks, never allocates.
+    /// </summary>
+    public bool TryTakeDelivery(out DeliveryLease lease)
+    {
+        DeliveryQueue queue = _deliveryQueue ?? ThrowNotQueueMode();
+        if (!queue.TryTake(out DeliveryRecord record))
+        {
+            lease = default;
+            return false;
+        }
+
+        lease = new DeliveryLease(this, record);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="DeliveryMode.Queue"/>: sleeps until a delivery waits or <paramref name="timeoutNs"/> passed (what
+    /// polling libcpg's fd is); true when one waits. The taking thread calls it instead of spinning; no allocation,
+    /// and the loop thread pays a system call only when this thread is actually asleep.
+    /// </summary>
+    public bool WaitForDelivery(long timeoutNs)
+    {
+        DeliveryQueue queue = _deliveryQueue ?? ThrowNotQueueMode();
+        return _doorbell!.Wait(timeoutNs, queue, HasWaiting);
+    }
+
+    /// <summary>Ends the lease with <paramref name="token"/> (<see cref="DeliveryLease.Token"/>); see <see cref="DeliveryLease.Release"/>.</summary>
+    public DeliveryRelease ReleaseDelivery(long token)
+    {
+        if (_deliveryQueue == null)
+        {
+            return DeliveryRelease.NotALease;
+        }
+
+        DeliveryRelease result = _deliveryQueue.Release(token);
+        if (result == DeliveryRelease.Ok && _stalled)
+        {
+            // The protocol thread holds a delivery for want of room: let it retry now rather than at its next timer.
+            _node.Wake();
+        }
+
+        return result;
+    }
+
+    internal ReadOnlySpan<byte> LeaseData(DeliveryRecord record) => _deliveryQueue!.Data(record);
+
+    internal DeliveryQueue? Slab => _deliveryQueue;
 
     /// <summary>Leaves the group (a procleave with reason LEAVE); members elsewhere see this member leave.</summary>
     public void Leave()
@@ -148,19 +229,36 @@ public sealed class ProcessGroup : IDisposable
     /// <summary>Leaves the group.</summary>
     public void Dispose() => Leave();
 
-    internal void OnDeliver(uint nodeId, uint pid, ReadOnlySpan<byte> data)
+    /// <summary>Loop thread: one delivery. False when the slab is full and the caller must keep it and retry.</summary>
+    internal bool OnDeliver(uint nodeId, uint pid, ReadOnlySpan<byte> data)
     {
-        if (_deliveryQueue != null)
+        if (_deliveryQueue == null)
         {
-            if (!_deliveryQueue.TryWrite(nodeId, pid, data))
-            {
-                Interlocked.Increment(ref _deliveryOverruns);
-            }
-
-            return;
+            Delivered?.Invoke(nodeId, pid, data);
+            return true;
         }
 
-        Delivered?.Invoke(nodeId, pid, data);
+        switch (_deliveryQueue.TryWrite(nodeId, pid, data))
+        {
+            case DeliveryWrite.Ok:
+                _stalled = false;
+                _doorbell!.Ring();
+                return true;
+            case DeliveryWrite.Full when !_closed:
+                if (!_stalled)
+                {
+                    _stalled = true;
+                    Interlocked.Increment(ref _deliveryStalls);
+                }
+
+                return false;
+            default:
+                // Too large for the slab ever, or the group was left and nobody may drain it: waiting would stall
+                // every other group of the node forever.
+                _stalled = false;
+                Interlocked.Increment(ref _deliveryOverruns);
+                return true;
+        }
     }
 
     internal void OnMembership(GroupMembership membership)
@@ -180,4 +278,8 @@ public sealed class ProcessGroup : IDisposable
     }
 
     internal void MarkClosed() => _closed = true;
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static DeliveryQueue ThrowNotQueueMode() =>
+        throw new InvalidOperationException("deliveries are taken only in DeliveryMode.Queue");
 }

@@ -74,3 +74,16 @@ public sealed record GroupMembership(string Group, GroupMember[] Members, GroupM
 /// <param name="Left">Nodes that left.</param>
 /// <param name="Joined">Nodes that joined.</param>
 public sealed record RingChange(bool Regular, uint RingRep, ulong RingSeq, uint[] Members, uint[] Left, uint[] Joined);
+
+/// <summary>Outcome of <see cref="DeliveryLease.Release"/> and <see cref="ProcessGroup.ReleaseDelivery"/>.</summary>
+public enum DeliveryRelease
+{
+    /// <summary>The lease ended; its slab memory may be reused.</summary>
+    Ok,
+
+    /// <summary>The lease was released before (a double release); nothing changed.</summary>
+    AlreadyReleased,
+
+    /// <summary>No lease of this group carries this token (never taken, or forged).</summary>
+    NotALease,
+}

@@ -31,7 +31,7 @@ public sealed class TotemNode : IDisposable
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 created, 1 started, 2 stopped
 
-    private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll)
+    private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu)
     {
         _config = config;
         NodeId = nodeId;
@@ -42,7 +42,7 @@ public sealed class TotemNode : IDisposable
             _bridge = new Bridge(this);
             _stack = new NodeStack(_engine, VotequorumConfig.FromCorosyncConfig(config, nodeId), _bridge) { HostWork = _bridge };
             _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
-            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll };
+            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll, PinCpu = pinCpu };
         }
         catch
         {
@@ -57,6 +57,18 @@ public sealed class TotemNode : IDisposable
     /// <summary>The latest regular configuration, or null before the first one.</summary>
     public RingChange? Ring { get; private set; }
 
+    /// <summary>
+    /// The protocol loop thread: its tid, the CPU it was last seen on (sampled by the loop itself), whether it is
+    /// pinned and busy-polls. Any thread may read it.
+    /// </summary>
+    public LoopThreadInfo LoopThreadInfo => _driver.LoopInfo;
+
+    /// <summary>
+    /// CPG events (deliveries, confchgs) the node could not keep because CPG's event queue was full: the only way
+    /// a delivery can be lost, and only when a queue-mode consumer stalls for longer than that queue holds.
+    /// </summary>
+    public long EventOverflowDrops => _stack.Cpg.Counters.EventOverflowDrops;
+
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;
 
@@ -69,25 +81,34 @@ public sealed class TotemNode : IDisposable
     /// </summary>
     /// <exception cref="CorosyncConfigException">The file is broken or asks for something FastTotem does not speak.</exception>
     /// <exception cref="TransportException">The sockets could not be bound.</exception>
-    public static TotemNode FromConfigFile(string path, uint? nodeId = null, bool busyPoll = false) =>
-        FromConfig(CorosyncConfig.Load(path), nodeId, busyPoll);
+    /// <param name="path">The corosync.conf.</param>
+    /// <param name="nodeId">The local node, when the nodelist cannot tell.</param>
+    /// <param name="busyPoll">Spin on the sockets instead of sleeping in epoll.</param>
+    /// <param name="pinCpu">Pin the protocol loop thread to this CPU; -1 leaves it to the scheduler.</param>
+    public static TotemNode FromConfigFile(string path, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1) =>
+        FromConfig(CorosyncConfig.Load(path), nodeId, busyPoll, pinCpu);
 
     /// <summary>A node configured by corosync.conf text.</summary>
-    public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false) =>
-        FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll);
+    public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1) =>
+        FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll, pinCpu);
 
     /// <summary>A node configured from code: the same settings a corosync.conf would carry.</summary>
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FromConfig(CorosyncConfig.Parse(options.ToCorosyncConf()), options.NodeId, options.BusyPoll);
+        return FromConfig(CorosyncConfig.Parse(options.ToCorosyncConf()), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
     }
 
-    private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll)
+    private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)
     {
+        if (pinCpu < -1 || pinCpu >= Environment.ProcessorCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pinCpu), $"a CPU from 0 to {Environment.ProcessorCount - 1}, or -1");
+        }
+
         uint id = nodeId ?? config.FindLocalNode()?.NodeId
             ?? throw new CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass the nodeid");
-        return new TotemNode(config, id, busyPoll);
+        return new TotemNode(config, id, busyPoll, pinCpu);
     }
 
     /// <summary>Starts the protocol thread: the node forms its singleton ring and merges with the others.</summary>
@@ -231,11 +252,16 @@ public sealed class TotemNode : IDisposable
                 continue;
             }
 
+            if (ev.Kind == CpgEventKind.Deliver && !group.OnDeliver(ev.NodeId, ev.Pid, ev.Data))
+            {
+                // The group's consumer has no room: the delivery stays first in CPG's event queue (and every later
+                // event behind it, so order holds) until a release makes room; the release wakes this loop.
+                _stack.Cpg.RetainEvent();
+                return;
+            }
+
             switch (ev.Kind)
             {
-                case CpgEventKind.Deliver:
-                    group.OnDeliver(ev.NodeId, ev.Pid, ev.Data);
-                    break;
                 case CpgEventKind.ConfigChange:
                     RouteMembership(group, in ev);
                     break;

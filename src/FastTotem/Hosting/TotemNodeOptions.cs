@@ -39,6 +39,9 @@ public sealed class TotemNodeOptions
     /// <summary>Spin on the sockets instead of sleeping in epoll: lowest latency, one core busy.</summary>
     public bool BusyPoll { get; init; }
 
+    /// <summary>Pin the protocol loop thread to this CPU (sched_setaffinity); null leaves it to the scheduler.</summary>
+    public int? PinCpu { get; init; }
+
     internal string ToCorosyncConf()
     {
         var sb = new StringBuilder();

@@ -96,6 +96,12 @@ internal sealed class CpgEventQueue
         return true;
     }
 
+    /// <summary>
+    /// Keeps the event the last <see cref="TryPoll"/> returned at the head: the next poll returns it again, with
+    /// its data untouched. A host whose consumer is full holds a delivery this way instead of dropping it.
+    /// </summary>
+    public void RetainHead() => _headPolled = false;
+
     internal struct Record
     {
         public CpgEventKind Kind;

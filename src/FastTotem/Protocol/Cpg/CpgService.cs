@@ -119,6 +119,13 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     public bool PollEvent(out CpgEvent ev) => _events.TryPoll(out ev);
 
     /// <summary>
+    /// The event the last <see cref="PollEvent"/> returned stays queued: the next PollEvent returns it again (its
+    /// spans stay valid). A host uses this for back-pressure: a delivery its consumer has no room for waits here,
+    /// ahead of every later event, instead of being lost.
+    /// </summary>
+    public void RetainEvent() => _events.RetainHead();
+
+    /// <summary>
     /// Writes the members of <paramref name="groupName"/> (cpg_membership_get) into <paramref name="destination"/>,
     /// in (nodeid, pid) order; returns how many there are (which may exceed the destination's length).
     /// </summary>
