@@ -612,8 +612,10 @@ static int lat_send(const void *data, size_t length)
 {
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = length };
 	cs_error_t err;
-	while ((err = cpg_mcast_joined(lat.handle, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN) {
-		cpg_dispatch(lat.handle, CS_DISPATCH_ALL);
+	/* TRY_AGAIN is the daemon's flow control (or a sync in progress): wait, do not dispatch (this may run inside
+	 * the deliver callback, and cpg_dispatch is not re-entrant); give up after 5 s. */
+	for (int i = 0; (err = cpg_mcast_joined(lat.handle, CPG_TYPE_AGREED, &iov, 1)) == CS_ERR_TRY_AGAIN && i < 50000; i++) {
+		usleep(100);
 	}
 	return err == CS_OK ? 0 : -1;
 }

@@ -189,6 +189,33 @@ public class CpgInteropTests
         Assert.Matches($@"(?m)^3:{echo.Id}: echo: ping from libcpg$", libcpgSide);
     }
 
+    [SkippableFact]
+    public void TheCApiLatencyProbePingPongsWithALibcpgEchoAcrossTheCluster()
+    {
+        using NetLab lab = Ring(out LabNode[] n);
+        string ftlatency = Path.Combine(Repo.Root, "out", "native", "ftlatency");
+        Assert.True(File.Exists(ftlatency), "run ./build.sh first");
+
+        // cpgprobe -L echo on a corosync daemon answers every ping of ftlatency (libfasttotem.so, C API only).
+        Process echo = lab.StartInNamespace(n[0], Repo.CpgProbe, "-L", "echo", "-M", "pingpong", "-g", "lat", "-r", "200", "-w", "1", "-t", "3");
+        AwaitLine(n[0], echo, Repo.CpgProbe, "ready nodeid=1");
+        Process ping = lab.StartInNamespace(n[2], ftlatency, "-c", n[2].ConfigFile, "-R", "ping", "-m", "pingpong", "-g", "lat", "-r", "200", "-w", "1", "-t", "3");
+        Assert.True(ping.WaitForExit(90_000), "ftlatency did not finish");
+        Assert.True(echo.WaitForExit(30_000), "cpgprobe did not see the end marker");
+        string pingOut = Read(NetLab.OutputOf(n[2], ping, ftlatency));
+        string echoOut = Read(NetLab.OutputOf(n[0], echo, Repo.CpgProbe));
+        Match summary = Regex.Match(pingOut, @"""samples"":(\d+),""sent"":(\d+),""received"":(\d+),""lost"":(-?\d+),""p50_us"":([0-9.]+),""p99_us"":([0-9.]+)");
+        Assert.True(summary.Success, pingOut);
+        int sent = int.Parse(summary.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(sent, 700, 900); // 200/s for 1 s warm-up + 3 s
+        Assert.Equal(summary.Groups[2].Value, summary.Groups[3].Value); // every ping came back
+        Assert.InRange(int.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 550, 650); // 3 s of round trips measured
+        Assert.True(double.Parse(summary.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, pingOut);
+        Match echoed = Regex.Match(echoOut, @"""role"":""echo"",""mode"":""pingpong"",""sent"":(\d+)");
+        Assert.True(echoed.Success, echoOut);
+        Assert.Equal(sent, int.Parse(echoed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     private static NetLab Ring(out LabNode[] n)
     {
         Prerequisites.Require();
