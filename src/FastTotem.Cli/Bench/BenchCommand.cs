@@ -15,11 +15,12 @@ internal static class BenchCommand
         usage: fasttotem bench [--nodes N] [--sizes 64,1024,8192,65536] [--senders one,all]
                                [--systems fasttotem,fasttotem-rr,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
                                [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
-                               [--latency [--latency-rates 1000,10000] [--latency-size 64]]
+                               [--latency [--latency-rates 1000,10000] [--latency-size 64]] [--window-size N] [--max-messages M] [--netmtu B]
           --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
           --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
           fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
           --keep      keep the run's directory (configs, logs) even when every scenario succeeded
+          --window-size, --max-messages, --netmtu   totem options for every node of FastTotem and corosync alike (default 50, 17, 1500)
         """;
 
     public static int Run(string[] args)
@@ -163,6 +164,9 @@ internal static class BenchCommand
                 switch (a)
                 {
                     case "--nodes": s.Nodes = int.Parse(v!, inv); break;
+                    case "--window-size": s.WindowSize = int.Parse(v!, inv); break;
+                    case "--max-messages": s.MaxMessages = int.Parse(v!, inv); break;
+                    case "--netmtu": s.NetMtu = int.Parse(v!, inv); break;
                     case "--sizes": s.Sizes = v!.Split(',').Select(x => int.Parse(x, inv)).ToList(); break;
                     case "--senders": s.SenderModes = v!.Split(',').Select(x => x == "all" ? true : x == "one" ? false : throw new FormatException(x)).ToList(); break;
                     case "--systems": s.Systems = v!.Split(',').ToList(); break;
@@ -201,6 +205,12 @@ internal static class BenchCommand
         }
 
         string[] known = { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
+        if (s.WindowSize is < 1 or > 65535 || s.MaxMessages is < 1 or > 65535 || s.MaxMessages > (s.WindowSize ?? 50) || s.NetMtu is < 576 or > 9000)
+        {
+            error = "bad --window-size, --max-messages (1..65535, max_messages at most window_size) or --netmtu (576..9000: corosync's udpu frames end at 10,000 bytes)";
+            return false;
+        }
+
         if (s.Systems.Any(x => !known.Contains(x)) || s.Nodes < 2 || s.Nodes > 16 || s.Runs < 1 || s.Sizes.Any(z => z < ProbeMessage.HeaderSize || z > 1024 * 1024))
         {
             error = "bad --systems, --nodes (2..16), --runs or --sizes (32 B .. 1 MiB)";

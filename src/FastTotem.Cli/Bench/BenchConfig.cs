@@ -10,16 +10,35 @@ namespace FastTotem.Cli.Bench;
 internal static class BenchConfig
 {
     /// <summary>The totem options the bench uses, printed with the results.</summary>
-    public const string TotemSummary = "udpu, token 3000 ms, window_size 50, max_messages 17 (defaults of both), no crypto";
+    public static string TotemSummary(BenchSettings settings) =>
+        settings.WindowSize is null && settings.MaxMessages is null && settings.NetMtu is null
+            ? "udpu, token 3000 ms, window_size 50, max_messages 17, netmtu 1500 (defaults of both), no crypto"
+            : $"udpu, token 3000 ms, window_size {settings.WindowSize ?? 50}, max_messages {settings.MaxMessages ?? 17}, netmtu {settings.NetMtu ?? 1500} (tuned, the same for both), no crypto";
 
-    public static string Write(BenchLab lab, int self, int nodes, bool corosync, bool schedRr)
+    public static string Write(BenchLab lab, int self, int nodes, bool corosync, bool schedRr, BenchSettings? settings = null)
     {
         string dir = lab.HostDir(self);
         string state = Path.Combine(dir, corosync ? "state-corosync" : "state-fasttotem");
         Directory.CreateDirectory(state);
         var sb = new StringBuilder();
         sb.Append("totem {\n\tversion: 2\n\tcluster_name: ftbench\n\ttransport: udpu\n");
-        sb.Append("\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 3000\n}\n\n");
+        sb.Append("\tcrypto_cipher: none\n\tcrypto_hash: none\n\ttoken: 3000\n");
+        if (settings?.WindowSize is int window)
+        {
+            sb.Append($"\twindow_size: {window}\n");
+        }
+
+        if (settings?.NetMtu is int mtu)
+        {
+            sb.Append($"\tnetmtu: {mtu}\n");
+        }
+
+        if (settings?.MaxMessages is int max)
+        {
+            sb.Append($"\tmax_messages: {max}\n");
+        }
+
+        sb.Append("}\n\n");
         if (corosync)
         {
             sb.Append($"logging {{\n\tto_stderr: no\n\tto_syslog: no\n\tto_logfile: yes\n\tlogfile: {Path.Combine(dir, "corosync.log")}\n\ttimestamp: hires\n\tdebug: off\n}}\n\n");

@@ -49,7 +49,7 @@ internal static class BenchReport
         sb.Append($"# FastTotem macro benchmark, {date}\n\n");
         sb.Append($"Machine: {Machine()}. Ring of {settings.Nodes} nodes, each in its own network namespace (veth + bridge), ");
         sb.Append($"{settings.WarmupSeconds:0.#} s warm-up then {settings.Seconds:0.#} s measured, median of {settings.Runs} run(s).\n\n");
-        sb.Append($"Totem options for FastTotem and corosync alike: {BenchConfig.TotemSummary}. FastTotem deliveries: {settings.Delivery}; ");
+        sb.Append($"Totem options for FastTotem and corosync alike: {BenchConfig.TotemSummary(settings)}. FastTotem deliveries: {settings.Delivery}; ");
         sb.Append("each FastTotem node is its own process (TotemNode + ProcessGroup); corosync is 3.1.7 with native/cpgprobe (libcpg) per node. ");
         sb.Append("msgs/s = messages delivered per second at a node (mean over nodes); latency = one-way, send to delivery, all nodes; ");
         sb.Append("CPU/node = node process, or corosync + cpgprobe; alloc = managed heap bytes per message sent or delivered in the window.\n\n");
@@ -76,7 +76,7 @@ internal static class BenchReport
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(inv, $"{{\"date\":\"{date}\",\"machine\":\"{Machine().Replace("\"", "'")}\",\"nodes\":{settings.Nodes},\"runs\":{settings.Runs},");
-        sb.Append(inv, $"\"warmup_s\":{settings.WarmupSeconds},\"seconds\":{settings.Seconds},\"delivery\":\"{settings.Delivery}\",\"totem\":\"{BenchConfig.TotemSummary}\",\n\"runs_raw\":[\n");
+        sb.Append(inv, $"\"warmup_s\":{settings.WarmupSeconds},\"seconds\":{settings.Seconds},\"delivery\":\"{settings.Delivery}\",\"totem\":\"{BenchConfig.TotemSummary(settings)}\",\n\"runs_raw\":[\n");
         AppendResults(sb, results);
         sb.Append("],\n\"medians\":[\n");
         AppendResults(sb, BenchMedian.Of(results).Values.ToList());

@@ -5,6 +5,15 @@ internal sealed class BenchSettings
 {
     public int Nodes { get; set; } = 3;
 
+    /// <summary>totem.window_size for every node of both systems; null = the shipped default (50).</summary>
+    public int? WindowSize { get; set; }
+
+    /// <summary>totem.netmtu for every node of both systems; null = the shipped default (1500).</summary>
+    public int? NetMtu { get; set; }
+
+    /// <summary>totem.max_messages for every node of both systems; null = the shipped default (17).</summary>
+    public int? MaxMessages { get; set; }
+
     public List<int> Sizes { get; set; } = new() { 64, 1024, 8192, 65536 };
 
     public List<bool> SenderModes { get; set; } = new() { false, true };

@@ -71,7 +71,7 @@ internal sealed class CorosyncSystem(BenchLab lab, BenchSettings settings, bool 
         var logs = new List<string>();
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: true, schedRr: schedRr);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: true, schedRr: schedRr, settings);
             string log = Path.Combine(lab.HostDir(n), "corosync.log");
             File.Delete(log);
             logs.Add(log);

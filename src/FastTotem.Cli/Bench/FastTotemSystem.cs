@@ -24,7 +24,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
         var inv = CultureInfo.InvariantCulture;
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings);
             bool send = scenario.AllSenders || n == 1;
             var args = new List<string>();
             if (schedRr)
