@@ -13,11 +13,13 @@ internal static class BenchCommand
 {
     public const string Usage = """
         usage: fasttotem bench [--nodes N] [--sizes 64,1024,8192,65536] [--senders one,all]
-                               [--systems fasttotem,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
+                               [--systems fasttotem,fasttotem-rr,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
                                [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
                                [--latency [--latency-rates 1000,10000] [--latency-size 64]]
           --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
           --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
+          fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
+          --keep      keep the run's directory (configs, logs) even when every scenario succeeded
         """;
 
     public static int Run(string[] args)
@@ -90,6 +92,8 @@ internal static class BenchCommand
             }
         }
 
+        bool failed = results.Any(r => r.Error != null && !r.Error.StartsWith("n/a", StringComparison.Ordinal));
+        lab.KeepFiles = settings.Keep || failed;
         Console.WriteLine(BenchReport.Text(results));
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd-HHmm", CultureInfo.InvariantCulture);
         if (settings.JsonPath != null)
@@ -111,12 +115,13 @@ internal static class BenchCommand
             Console.Error.WriteLine($"fasttotem bench: wrote {settings.ResultsDir}/{date}.md, latest.md, latest.svg, latest.json");
         }
 
-        return results.Any(r => r.Error != null && !r.Error.StartsWith("n/a", StringComparison.Ordinal)) ? 1 : 0;
+        return failed ? 1 : 0;
     }
 
     private static IBenchSystem Create(string name, BenchLab lab, BenchSettings settings) => name switch
     {
         "fasttotem" => new FastTotemSystem(lab, settings),
+        "fasttotem-rr" => new FastTotemSystem(lab, settings, schedRr: true),
         "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
         "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
         "udp" => new RawUdpSystem(lab, settings),
@@ -146,7 +151,7 @@ internal static class BenchCommand
         {
             string a = args[i];
             string? v = i + 1 < args.Length ? args[i + 1] : null;
-            bool takes = a != "--compare" && a != "--latency";
+            bool takes = a != "--compare" && a != "--latency" && a != "--keep";
             if (takes && v == null)
             {
                 error = $"{a} needs a value";
@@ -170,10 +175,11 @@ internal static class BenchCommand
                     case "--results": s.ResultsDir = v; break;
                     case "--cpgprobe": s.CpgProbePath = v!; break;
                     case "--latency": s.Latency = true; break;
+                    case "--keep": s.Keep = true; break;
                     case "--latency-rates": s.LatencyRates = v!.Split(',').Select(x => double.Parse(x, inv)).ToList(); break;
                     case "--latency-size": s.LatencyPingSize = int.Parse(v!, inv); break;
                     case "--compare":
-                        s.Systems = new List<string> { "fasttotem", "corosync", "corosync-norr", "udp" };
+                        s.Systems = new List<string> { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
                         s.Runs = Math.Max(s.Runs, 3);
                         s.ResultsDir ??= "bench/results";
                         break;
@@ -194,7 +200,7 @@ internal static class BenchCommand
             }
         }
 
-        string[] known = { "fasttotem", "corosync", "corosync-norr", "udp" };
+        string[] known = { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
         if (s.Systems.Any(x => !known.Contains(x)) || s.Nodes < 2 || s.Nodes > 16 || s.Runs < 1 || s.Sizes.Any(z => z < ProbeMessage.HeaderSize || z > 1024 * 1024))
         {
             error = "bad --systems, --nodes (2..16), --runs or --sizes (32 B .. 1 MiB)";

@@ -47,6 +47,9 @@ internal sealed class BenchLab : IDisposable
         }
     }
 
+    /// <summary>Keep <see cref="Root"/> on dispose (set when something failed, so its logs can be read).</summary>
+    public bool KeepFiles { get; set; } = true;
+
     /// <summary>Namespaces (root) or loopback addresses (not root).</summary>
     public bool UsesNamespaces { get; }
 
@@ -156,6 +159,18 @@ internal sealed class BenchLab : IDisposable
         for (int i = _namespaces.Count - 1; i >= 0; i--)
         {
             TryRun("ip", "netns", "del", _namespaces[i]);
+        }
+
+        if (!KeepFiles)
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a daemon's file still open: leave the directory, it is only logs
+            }
         }
     }
 

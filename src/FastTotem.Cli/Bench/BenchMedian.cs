@@ -31,11 +31,34 @@ internal static class BenchMedian
                 GcCount = ok.Max(r => r.GcCount),
                 Gaps = ok.Sum(r => r.Gaps),
                 Reorders = ok.Sum(r => r.Reorders),
-                Note = ok.Count < g.Count() ? $"{ok.Count} of {g.Count()} runs ok; {ok[0].Note}".TrimEnd(' ', ';') : ok[0].Note,
+                Note = NoteOf(ok, g.Count()),
             };
         }
 
         return map;
+    }
+
+    private static string NoteOf(List<BenchResult> ok, int runs)
+    {
+        var notes = new List<string>();
+        if (ok.Count < runs)
+        {
+            notes.Add($"{ok.Count} of {runs} runs ok");
+        }
+
+        int reformed = ok.Count(r => r.Note.StartsWith("ring re-formed", StringComparison.Ordinal));
+        if (reformed > 0)
+        {
+            notes.Add($"ring re-formed in {reformed} of {ok.Count} runs");
+        }
+
+        string? other = ok.Select(r => r.Note).FirstOrDefault(n => n.Length > 0 && !n.StartsWith("ring re-formed", StringComparison.Ordinal));
+        if (other != null)
+        {
+            notes.Add(other);
+        }
+
+        return string.Join("; ", notes);
     }
 
     public static double Median(List<BenchResult> list, Func<BenchResult, double> field)

@@ -80,6 +80,8 @@ internal static class BenchNodeCommand
         }
 
         ProcessGroup pg = join.Result;
+        int ringChanges = 0;
+        node.RingChanged += _ => Interlocked.Increment(ref ringChanges); // control plane, counted for the report
         var stats = new DeliveryStats();
         var receiver = new Receiver(stats);
         if (!o.Queue)
@@ -118,6 +120,7 @@ internal static class BenchNodeCommand
             drain.Start();
         }
 
+        int ringChangesAtStart = Volatile.Read(ref ringChanges);
         var sample = new Sample();
         if (o.Send)
         {
@@ -142,6 +145,7 @@ internal static class BenchNodeCommand
             }
         }
 
+        sample.RingChanges = Volatile.Read(ref ringChanges) - ringChangesAtStart;
         Console.WriteLine(Report(node, pg, o, stats, sample));
         Console.Out.Flush();
         pg.Leave();
@@ -230,7 +234,7 @@ internal static class BenchNodeCommand
         sb.Append(inv, $"\"window_s\":{windowS},\"sent\":{m.SentAtEnd - m.SentAtBegin},\"sent_total\":{m.SentTotal},\"try_again\":{m.TryAgain},");
         sb.Append(inv, $"\"delivered\":{s.Delivered},\"bytes\":{s.Bytes},\"delivered_total\":{s.DeliveredTotal},\"gaps\":{s.Gaps},\"reorders\":{s.Reorders},\"foreign\":{s.Foreign},");
         sb.Append(inv, $"\"overruns\":{pg.DeliveryOverruns},\"alloc_bytes\":{m.AllocEnd - m.AllocBegin},\"sender_thread_alloc_bytes\":{m.ThreadAllocEnd - m.ThreadAllocBegin},");
-        sb.Append(inv, $"\"gc0\":{m.Gc0},\"gc1\":{m.Gc1},\"gc2\":{m.Gc2},\"delivery\":\"{(o.Queue ? "queue" : "callback")}\",");
+        sb.Append(inv, $"\"ring_changes\":{m.RingChanges},\"gc0\":{m.Gc0},\"gc1\":{m.Gc1},\"gc2\":{m.Gc2},\"delivery\":\"{(o.Queue ? "queue" : "callback")}\",");
         sb.Append(inv, $"\"p50_ns\":{Num(s.Latency.Percentile(0.5))},\"p99_ns\":{Num(s.Latency.Percentile(0.99))},\"hist\":{s.Latency.ToSparseJson()}}}");
         return sb.ToString();
     }
@@ -255,7 +259,7 @@ internal static class BenchNodeCommand
     private sealed class Sample
     {
         public long AllocBegin, AllocEnd, ThreadAllocBegin, ThreadAllocEnd, Gc0, Gc1, Gc2, EndNs;
-        public long SentAtBegin, SentAtEnd, SentTotal, TryAgain;
+        public long SentAtBegin, SentAtEnd, SentTotal, TryAgain, RingChanges;
         private int _gc0, _gc1, _gc2;
 
         public void Begin()

@@ -32,6 +32,9 @@ internal sealed class BenchSettings
 
     public bool Latency { get; set; }
 
+    /// <summary>Keep the run directory (configs, logs, state) even when nothing failed.</summary>
+    public bool Keep { get; set; }
+
     /// <summary>--latency: the fixed rates (pings per second) of the ping-pong and one-way scenarios.</summary>
     public List<double> LatencyRates { get; set; } = new() { 1000, 10000 };
 

@@ -2,14 +2,17 @@ using System.Globalization;
 
 namespace FastTotem.Cli.Bench;
 
-/// <summary>N FastTotem nodes, each its own <c>fasttotem bench-node</c> process in its own namespace.</summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings) : IBenchSystem
+/// <summary>
+/// N FastTotem nodes, each its own <c>fasttotem bench-node</c> process in its own namespace. "fasttotem-rr" runs
+/// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
+/// </summary>
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false) : IBenchSystem
 {
     private int _group;
 
-    public string Name => "fasttotem";
+    public string Name => schedRr ? "fasttotem-rr" : "fasttotem";
 
-    public string? Unavailable => null;
+    public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
     public bool Supports(BenchScenario scenario) => true;
 
@@ -23,12 +26,21 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings) : IB
         {
             string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false);
             bool send = scenario.AllSenders || n == 1;
-            BenchProcess p = lab.Start(n, "bench-node", settings.FastTotemPath, "bench-node",
-                "--config", conf, "--nodeid", n.ToString(inv), "--group", group,
+            var args = new List<string>();
+            if (schedRr)
+            {
+                args.AddRange(new[] { "-r", "99", settings.FastTotemPath });
+            }
+
+            args.AddRange(new[]
+            {
+                "bench-node", "--config", conf, "--nodeid", n.ToString(inv), "--group", group,
                 "--size", scenario.Size.ToString(inv), "--send", send ? "1" : "0",
                 "--rate", scenario.Rate.ToString(inv), "--members", settings.Nodes.ToString(inv),
                 "--warmup", settings.WarmupSeconds.ToString(inv), "--seconds", settings.Seconds.ToString(inv),
-                "--delivery", settings.Delivery);
+                "--delivery", settings.Delivery,
+            });
+            BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : settings.FastTotemPath, args.ToArray());
             members.Add(p);
             pids.Add(p.Pid);
         }

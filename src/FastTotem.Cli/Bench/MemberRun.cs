@@ -69,7 +69,7 @@ internal static class MemberRun
     {
         var latency = new LatencyHistogram();
         double msgs = 0, bytes = 0, sent = 0;
-        long alloc = 0, senderAlloc = 0, gc = 0, gaps = 0, reorders = 0, counted = 0;
+        long alloc = 0, senderAlloc = 0, gc = 0, gaps = 0, reorders = 0, counted = 0, ringChanges = 0;
         bool managed = true;
         int receivers = 0;
         foreach (NodeReport r in reports)
@@ -84,6 +84,7 @@ internal static class MemberRun
 
             sent += r.Sent / r.WindowSeconds;
             gaps += r.Gaps;
+            ringChanges = Math.Max(ringChanges, r.RingChanges);
             reorders += r.Reorders;
             counted += r.Sent + r.Delivered;
             if (r.AllocBytes < 0)
@@ -113,6 +114,7 @@ internal static class MemberRun
             GcCount = managed ? gc : -1,
             Gaps = gaps,
             Reorders = reorders,
+            Note = ringChanges > 0 ? $"ring re-formed ({ringChanges} config changes)" : "",
         };
     }
 

@@ -16,6 +16,9 @@ internal sealed class NodeReport
     public long GcCount = -1;
     public bool Sender;
 
+    /// <summary>Configuration changes the node saw after the start (a token loss re-forms the ring).</summary>
+    public long RingChanges;
+
     /// <summary>False for the raw UDP sender, which delivers nothing by design.</summary>
     public bool Receives = true;
     public LatencyHistogram Latency { get; } = new();
@@ -35,6 +38,7 @@ internal sealed class NodeReport
                 Gaps = Long(r, "gaps"),
                 Reorders = Long(r, "reorders"),
                 Sender = Long(r, "sender") != 0,
+                RingChanges = Long(r, "ring_changes"),
                 Receives = !r.TryGetProperty("receives", out JsonElement rv) || rv.GetInt64() != 0,
             };
             if (r.TryGetProperty("alloc_bytes", out JsonElement a))

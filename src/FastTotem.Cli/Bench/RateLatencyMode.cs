@@ -60,6 +60,18 @@ internal sealed class RateLatencyMode : IBenchMode
         sb.Append('\n').Append(double.IsNaN(ft) || double.IsNaN(cs)
             ? "Target p99 <= half of corosync's: n/a\n"
             : $"Target p99 <= half of corosync's: {ft:0.000} ms vs {cs / 2:0.000} ms: {(ft <= cs / 2 ? "met" : "MISSED")}\n");
+        double ftRr = BenchMedian.Find(med, "fasttotem-rr", settings.LatencySize, false, settings.LatencyRate)?.P99Ms ?? double.NaN;
+        double csNorr = BenchMedian.Find(med, "corosync-norr", settings.LatencySize, false, settings.LatencyRate)?.P99Ms ?? double.NaN;
+        if (!double.IsNaN(ftRr) && !double.IsNaN(cs))
+        {
+            sb.Append($"\nSame scheduling (both SCHED_RR 99): FastTotem p99 {ftRr:0.000} ms vs corosync {cs:0.000} ms ({(ftRr <= cs / 2 ? "at most half: met" : "more than half")}).\n");
+        }
+
+        if (!double.IsNaN(ft) && !double.IsNaN(csNorr))
+        {
+            sb.Append($"Same scheduling (both SCHED_OTHER): FastTotem p99 {ft:0.000} ms vs corosync-norr {csNorr:0.000} ms ({(ft <= csNorr / 2 ? "at most half: met" : "more than half")}).\n");
+        }
+
         return sb.ToString();
     }
 }
