@@ -88,7 +88,14 @@ internal sealed class BenchProcess
     {
         lock (_lines)
         {
-            File.AppendAllText(LogFile, line + "\n");
+            try
+            {
+                File.AppendAllText(LogFile, line + "\n");
+            }
+            catch (IOException)
+            {
+                // The log directory went away under us: an event handler must not take the whole bench down with it.
+            }
         }
     }
 }

@@ -45,17 +45,18 @@ internal sealed unsafe class DeliveryDoorbell : IDisposable
             return false;
         }
 
+        int fd = Volatile.Read(ref _fd);
         Interlocked.Exchange(ref _sleeping, 1);
         if (!ready(state))
         {
-            LibcPoll.PollFd pfd = new() { Fd = _fd, Events = LibcPoll.POLLIN };
+            LibcPoll.PollFd pfd = new() { Fd = fd, Events = LibcPoll.POLLIN };
             LibcPoll.TimeSpec ts = new() { Seconds = timeoutNs / 1_000_000_000, Nanoseconds = timeoutNs % 1_000_000_000 };
             LibcPoll.ppoll(&pfd, 1, &ts, null);
         }
 
         Volatile.Write(ref _sleeping, 0);
         ulong drained;
-        LibcPoll.read(_fd, &drained, sizeof(ulong));
+        LibcPoll.read(fd, &drained, sizeof(ulong));
         return ready(state);
     }
 

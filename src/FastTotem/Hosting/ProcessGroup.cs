@@ -279,6 +279,9 @@ public sealed class ProcessGroup : IDisposable
 
     internal void MarkClosed() => _closed = true;
 
+    /// <summary>Closes the delivery doorbell's eventfd (the node was disposed; <see cref="WaitForDelivery"/> then only checks).</summary>
+    internal void CloseDoorbell() => _doorbell?.Dispose();
+
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static DeliveryQueue ThrowNotQueueMode() =>
         throw new InvalidOperationException("deliveries are taken only in DeliveryMode.Queue");

@@ -28,6 +28,7 @@ public sealed class TotemNode : IDisposable
     private readonly List<ProcessGroup> _pendingJoins = new();
     private readonly ProcessGroup?[] _byHandle;
     private readonly List<ProcessGroup> _groups = new();
+    private readonly ConcurrentQueue<ProcessGroup> _created = new();
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 created, 1 started, 2 stopped
 
@@ -143,6 +144,7 @@ public sealed class TotemNode : IDisposable
         }
 
         var group = new ProcessGroup(this, name, options ?? new ProcessGroupOptions());
+        _created.Enqueue(group);
         _control.Enqueue(() => _pendingJoins.Add(group));
         Wake();
         using (cancellationToken.Register(() => group.Joined.TrySetCanceled(cancellationToken)))
@@ -175,6 +177,12 @@ public sealed class TotemNode : IDisposable
         Stop(leave: true);
         _driver.Dispose();
         _transport.Dispose();
+
+        // The loop thread is gone: nothing rings the groups' doorbells any more; their eventfds go with the node.
+        while (_created.TryDequeue(out ProcessGroup? group))
+        {
+            group.CloseDoorbell();
+        }
     }
 
     internal void Wake() => _driver.Wake();

@@ -167,6 +167,49 @@ public class EmbeddingTests
     }
 
     [Fact]
+    public async Task WaitForDeliveryWakesOnADeliveryAndTimesOutOtherwise()
+    {
+        string dir = Directory.CreateTempSubdirectory("fasttotem-embed-").FullName;
+        TotemNode node = StartSingle(dir);
+        try
+        {
+            await node.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            ProcessGroup g = await node.JoinGroupAsync("embed-wait", new ProcessGroupOptions { Delivery = DeliveryMode.Queue })
+                .WaitAsync(TimeSpan.FromSeconds(15));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.False(g.WaitForDelivery(50_000_000));
+            Assert.InRange(clock.ElapsedMilliseconds, 40, 5000); // it slept, it did not spin out at once
+
+            // A sender on another thread, 100 ms from now: the sleeper wakes for it well before its 10 s timeout.
+            var sender = Task.Run(() =>
+            {
+                Thread.Sleep(100);
+                return g.TryMulticast(new byte[] { 42 });
+            });
+            clock.Restart();
+            Assert.True(g.WaitForDelivery(10_000_000_000));
+            Assert.True(clock.ElapsedMilliseconds < 5000, $"woke after {clock.ElapsedMilliseconds} ms");
+            Assert.Equal(SendResult.Ok, await sender);
+            Assert.True(g.TryTakeDelivery(out DeliveryLease lease));
+            Assert.Equal(42, lease.Data[0]);
+            Assert.Equal(DeliveryRelease.Ok, lease.Release());
+
+            ProcessGroup callbackGroup = StartSingleGroupInCallbackMode(node);
+            Assert.Throws<InvalidOperationException>(() => callbackGroup.WaitForDelivery(1)); // only queue mode has a slab
+            node.Dispose();
+            Assert.False(g.WaitForDelivery(1_000_000)); // after the node is gone: a result, not a crash
+        }
+        finally
+        {
+            node.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static ProcessGroup StartSingleGroupInCallbackMode(TotemNode node) =>
+        node.JoinGroupAsync("embed-cb").WaitAsync(TimeSpan.FromSeconds(15)).GetAwaiter().GetResult();
+
+    [Fact]
     public async Task SteadyStateHostPathsAllocateNothing()
     {
         string dir = Directory.CreateTempSubdirectory("fasttotem-embed-").FullName;
