@@ -43,7 +43,7 @@ public sealed class TotemNode : IDisposable
             _bridge = new Bridge(this);
             _stack = new NodeStack(_engine, VotequorumConfig.FromCorosyncConfig(config, nodeId), _bridge) { HostWork = _bridge };
             _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
-            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll, PinCpu = pinCpu };
+            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll, PinCpu = pinCpu, SchedRr = config.SchedRr };
         }
         catch
         {

@@ -39,6 +39,13 @@ public sealed class TotemNodeOptions
     /// <summary>Spin on the sockets instead of sleeping in epoll: lowest latency, one core busy.</summary>
     public bool BusyPoll { get; init; }
 
+    /// <summary>
+    /// Run the protocol loop thread under SCHED_RR at the highest priority, as corosync runs its daemon
+    /// (corosync.conf system.sched_rr, which defaults to yes there; off by default for a node built from code).
+    /// Needs CAP_SYS_NICE; without it the node runs with normal scheduling. Ignored with <see cref="BusyPoll"/>.
+    /// </summary>
+    public bool SchedRr { get; init; }
+
     /// <summary>Pin the protocol loop thread to this CPU (sched_setaffinity); null leaves it to the scheduler.</summary>
     public int? PinCpu { get; init; }
 
@@ -58,7 +65,7 @@ public sealed class TotemNodeOptions
             sb.Append($"\t\tmcastaddr: {McastAddress}\n");
         }
 
-        sb.Append($"\t}}\n}}\nsystem {{\n\tstate_dir: {StateDir}\n}}\nnodelist {{\n");
+        sb.Append($"\t}}\n}}\nsystem {{\n\tstate_dir: {StateDir}\n\tsched_rr: {(SchedRr ? "yes" : "no")}\n}}\nnodelist {{\n");
         foreach (TotemMember m in Members)
         {
             sb.Append($"\tnode {{\n\t\tnodeid: {m.NodeId}\n\t\tring0_addr: {m.Address}\n\t\tquorum_votes: {m.QuorumVotes}\n\t}}\n");

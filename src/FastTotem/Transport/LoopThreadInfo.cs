@@ -9,4 +9,5 @@ namespace FastTotem.Transport;
 /// <param name="BusyPoll">True when the loop spins instead of sleeping in epoll.</param>
 /// <param name="Iterations">Turns of the loop so far.</param>
 /// <param name="CpuMigrations">How often a sample found the thread on a different CPU than the previous one.</param>
-public readonly record struct LoopThreadInfo(int Tid, int Cpu, int PinCpu, bool Pinned, int PinErrno, bool BusyPoll, long Iterations, long CpuMigrations);
+/// <param name="RealTime">True when the loop runs under SCHED_RR (corosync.conf system.sched_rr, and the privilege to).</param>
+public readonly record struct LoopThreadInfo(int Tid, int Cpu, int PinCpu, bool Pinned, int PinErrno, bool BusyPoll, long Iterations, long CpuMigrations, bool RealTime = false);

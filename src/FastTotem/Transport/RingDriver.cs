@@ -31,6 +31,8 @@ public sealed unsafe class RingDriver : IDisposable
     private int _cpu = -1;
     private int _pinnedCpu = -1;
     private int _pinErrno;
+    private bool _schedRrApplied;
+    private int _schedRrErrno;
     private long _cpuMigrations;
     private long _iterations;
 
@@ -65,6 +67,16 @@ public sealed unsafe class RingDriver : IDisposable
     /// </summary>
     public int PinCpu { get; init; } = -1;
 
+    /// <summary>
+    /// Run the loop thread under SCHED_RR at the highest priority (corosync.conf system.sched_rr, on by default as
+    /// in corosync). Never together with <see cref="BusyPoll"/>: a real-time thread that never sleeps would take a
+    /// core from everything else.
+    /// </summary>
+    public bool SchedRr { get; init; }
+
+    /// <summary>True once the loop thread runs under SCHED_RR; the errno when asking for it failed.</summary>
+    public (bool Applied, int Errno) SchedRrState => (Volatile.Read(ref _schedRrApplied), Volatile.Read(ref _schedRrErrno));
+
     /// <summary>Iterations of the loop, for diagnostics.</summary>
     public long Iterations => Volatile.Read(ref _iterations);
 
@@ -77,7 +89,8 @@ public sealed unsafe class RingDriver : IDisposable
         Volatile.Read(ref _pinErrno),
         BusyPoll,
         Volatile.Read(ref _iterations),
-        Volatile.Read(ref _cpuMigrations));
+        Volatile.Read(ref _cpuMigrations),
+        Volatile.Read(ref _schedRrApplied));
 
     public void Start(string threadName = "fasttotem-ring")
     {
@@ -237,6 +250,19 @@ public sealed unsafe class RingDriver : IDisposable
     private void PinAndIdentify()
     {
         Volatile.Write(ref _tid, LibcSched.gettid());
+        if (SchedRr && !BusyPoll)
+        {
+            // corosync's main.c: SCHED_RR at sched_get_priority_max; without CAP_SYS_NICE it logs and runs on.
+            int priority = LibcSched.sched_get_priority_max(LibcSched.SchedRr);
+            if (LibcSched.sched_setscheduler(0, LibcSched.SchedRr, &priority) == 0)
+            {
+                Volatile.Write(ref _schedRrApplied, true);
+            }
+            else
+            {
+                Volatile.Write(ref _schedRrErrno, Marshal.GetLastPInvokeError());
+            }
+        }
         if (PinCpu >= 0)
         {
             if (PinCpu >= LibcSched.CpuSetBytes * 8)

@@ -99,6 +99,7 @@ public class CorosyncConfigTests
     [InlineData("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n", 5, "nodeid")]
     [InlineData("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: a\n\t}\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: b\n\t}\n}\n", 10, "used twice")]
     [InlineData("totem {\n\ttransport: udp\n\tinterface {\n\t\tmcastaddr: 10.0.0.1\n\t}\n}\n", 4, "not a multicast")]
+    [InlineData("totem {\n\ttransport: udpu\n}\nsystem {\n\tsched_rr: maybe\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n", 5, "yes or no")]
     public void BrokenOrUnsupportedConfigsNameTheLineAndTheFix(string text, int line, string messagePart)
     {
         CorosyncConfigException e = Assert.Throws<CorosyncConfigException>(() => CorosyncConfig.Parse(text, "test.conf"));
@@ -106,6 +107,14 @@ public class CorosyncConfigTests
         Assert.Contains(messagePart, e.Message);
         Assert.StartsWith($"test.conf:{line}: ", e.Message);
     }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("system {\n\tsched_rr: yes\n}\n", true)]
+    [InlineData("system {\n\tsched_rr: no\n}\n", false)]
+    [InlineData("system {\n\tsched_rr: off\n}\n", false)]
+    public void SchedRrDefaultsToYesAsInCorosync(string system, bool expected) =>
+        Assert.Equal(expected, CorosyncConfig.Parse("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n" + system).SchedRr);
 
     [Fact]
     public void UdpDerivesTheMulticastGroupFromTheClusterName()

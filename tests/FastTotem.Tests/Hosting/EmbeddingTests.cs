@@ -8,7 +8,7 @@ namespace FastTotem.Tests.Hosting;
 /// <summary>Embedding on a live one-node ring over loopback: pinning, loop info, leases, back-pressure, no allocation.</summary>
 public class EmbeddingTests
 {
-    private static TotemNode StartSingle(string dir, int? pinCpu = null, bool busyPoll = false)
+    private static TotemNode StartSingle(string dir, int? pinCpu = null, bool busyPoll = false, bool schedRr = false)
     {
         int port;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -25,6 +25,7 @@ public class EmbeddingTests
             StateDir = dir,
             PinCpu = pinCpu,
             BusyPoll = busyPoll,
+            SchedRr = schedRr,
         });
         node.Start();
         return node;
@@ -67,6 +68,33 @@ public class EmbeddingTests
             string status = File.ReadAllText($"/proc/{Environment.ProcessId}/task/{info.Tid}/status");
             string allowed = status.Split('\n').First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
             Assert.Equal(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture), allowed.Split(':')[1].Trim());
+        }
+        finally
+        {
+            node.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SchedRrPutsTheLoopThreadUnderRealTimeSchedulingWhenPrivileged(bool schedRr)
+    {
+        string dir = Directory.CreateTempSubdirectory("fasttotem-embed-").FullName;
+        using TotemNode node = StartSingle(dir, schedRr: schedRr);
+        try
+        {
+            Assert.True(WaitFor(() => node.LoopThreadInfo.Iterations > 2), "the loop did not turn");
+            LoopThreadInfo info = node.LoopThreadInfo;
+            // /proc/<pid>/task/<tid>/stat field 41 is the policy: 2 = SCHED_RR; field 40 the rt_priority.
+            string stat = File.ReadAllText($"/proc/{Environment.ProcessId}/task/{info.Tid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            int policy = int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture);
+            int priority = int.Parse(fields[40 - 3], System.Globalization.CultureInfo.InvariantCulture);
+            bool privileged = Environment.UserName == "root";
+            Assert.Equal(schedRr && privileged, info.RealTime);
+            Assert.Equal(schedRr && privileged ? (2, 99) : (0, 0), (policy, priority));
         }
         finally
         {

@@ -90,6 +90,13 @@ public sealed class CorosyncConfig
     public string StateDir { get; private set; } = DefaultStateDir;
 
     /// <summary>
+    /// system.sched_rr (default yes, as in corosync): run the protocol loop thread under SCHED_RR at the highest
+    /// priority, as corosync runs its daemon, so a busy host cannot delay the token. Without the privilege the
+    /// node runs on, as corosync does, with normal scheduling.
+    /// </summary>
+    public bool SchedRr { get; private set; } = true;
+
+    /// <summary>
     /// totem.token after corosync adds token_coefficient for every node beyond two
     /// (totemconfig.c totem_volatile_config_read): 3 nodes with defaults give 3650 ms.
     /// </summary>
@@ -156,6 +163,16 @@ public sealed class CorosyncConfig
         if (root.First("system")?.Find("state_dir") is { } sd)
         {
             config.StateDir = sd.Value;
+        }
+
+        if (root.First("system")?.Find("sched_rr") is { } rr)
+        {
+            config.SchedRr = rr.Value switch
+            {
+                "yes" or "on" => true,
+                "no" or "off" => false,
+                _ => throw new CorosyncConfigException($"sched_rr '{rr.Value}' is not yes or no", rr.Line, fileName),
+            };
         }
 
         if (config.Transport == TotemTransport.Udp && config.McastAddress == null)

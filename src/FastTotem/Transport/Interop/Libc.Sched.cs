@@ -25,6 +25,17 @@ internal static unsafe partial class LibcSched
     [LibraryImport(Libc, SetLastError = true)]
     internal static partial int sched_getcpu();
 
+    /// <summary>SCHED_RR from &lt;sched.h&gt;.</summary>
+    internal const int SchedRr = 2;
+
+    /// <summary>sched_setscheduler(2) with struct sched_param (one int, the priority); <paramref name="tid"/> 0 is the calling thread.</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial int sched_setscheduler(int tid, int policy, int* param);
+
+    /// <summary>sched_get_priority_max(2).</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial int sched_get_priority_max(int policy);
+
     /// <summary>gettid(2) (glibc 2.30+): the kernel id of the calling thread.</summary>
     [LibraryImport(Libc)]
     internal static partial int gettid();
