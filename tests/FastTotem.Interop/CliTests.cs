@@ -17,7 +17,7 @@ public class CliTests
         using Process p = Process.Start(psi)!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), "fasttotem did not finish");
+        Assert.True(p.Finished(60_000), "fasttotem did not finish");
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 

@@ -37,9 +37,9 @@ public class CpgInteropTests
         Assert.True(WaitFor(() => Regex.IsMatch(cpgtool = lab.Exec(n[0], "corosync-cpgtool", "-e"), $@"\s{ft.Id}\s+3\s"), 10_000),
             "corosync-cpgtool on daemon 1 never listed FastTotem's member:\n" + cpgtool);
 
-        Assert.True(listener.WaitForExit(60_000), "daemon 2's probe did not receive everything:\n" + Read(listenerOut));
-        Assert.True(ft.WaitForExit(60_000), "FastTotem did not receive everything:\n" + Read(ftOut));
-        Assert.True(sender.WaitForExit(60_000), "daemon 1's probe did not receive everything:\n" + Read(senderOut));
+        Assert.True(listener.Finished(60_000), "daemon 2's probe did not receive everything:\n" + Read(listenerOut));
+        Assert.True(ft.Finished(60_000), "FastTotem did not receive everything:\n" + Read(ftOut));
+        Assert.True(sender.Finished(60_000), "daemon 1's probe did not receive everything:\n" + Read(senderOut));
 
         // The same 3 members everywhere, FastTotem's among them.
         string[] members = Members(FirstConfchgWith(Read(listenerOut), 3));
@@ -91,8 +91,8 @@ public class CpgInteropTests
         Process probe = lab.StartInNamespace(n[0], Repo.CpgProbe, common);
         string ftOut = NetLab.OutputOf(n[2], ft, Repo.FastTotem);
         string probeOut = NetLab.OutputOf(n[0], probe, Repo.CpgProbe);
-        Assert.True(probe.WaitForExit(60_000), "cpgprobe did not receive both messages:\n" + Read(probeOut));
-        Assert.True(ft.WaitForExit(60_000), "FastTotem did not receive both messages:\n" + Read(ftOut));
+        Assert.True(probe.Finished(60_000), "cpgprobe did not receive both messages:\n" + Read(probeOut));
+        Assert.True(ft.Finished(60_000), "FastTotem did not receive both messages:\n" + Read(ftOut));
         foreach (string output in new[] { Read(probeOut), Read(ftOut) })
         {
             Assert.Matches($@"recv from=3:{ft.Id} seq=1 size={size} ", output);
@@ -114,7 +114,7 @@ public class CpgInteropTests
         Process ft = lab.StartInNamespace(n[2], "sh", "-c",
             $"(sleep 4; echo 'hello from FastTotem'; sleep 3) | {Repo.FastTotem} run -c {n[2].ConfigFile} --cpg chat --events {n[2].EventsFile}");
         Process chat = lab.StartInNamespace(n[0], "sh", "-c", $"(sleep 3; echo 'hello from libcpg'; sleep 9) | {cpgchat} chat");
-        Assert.True(ft.WaitForExit(30_000) && chat.WaitForExit(30_000), "the chat did not end");
+        Assert.True(ft.Finished(30_000) && chat.Finished(30_000), "the chat did not end");
         // (FastTotem's stdin ends first: it leaves the group, then the ring, while cpgchat still listens.)
 
         string libcpgSide = Read(NetLab.OutputOf(n[0], chat, "sh"));
@@ -145,7 +145,7 @@ public class CpgInteropTests
         string out3 = NetLab.OutputOf(n[2], ft, Repo.FastTotem);
         Assert.True(WaitFor(() => Receipts(Read(out2)).Length > 300, 30_000), "the streams did not start:\n" + Read(out2));
         lab.Signal(n[0].Corosync!, 9);
-        Assert.True(p2.WaitForExit(60_000) && ft.WaitForExit(60_000), "the survivors did not finish");
+        Assert.True(p2.Finished(60_000) && ft.Finished(60_000), "the survivors did not finish");
 
         string s2 = Read(out2);
         string s3 = Read(out3);
@@ -183,7 +183,7 @@ public class CpgInteropTests
         AwaitLine(n[2], echo, ftecho, "ready nodeid=3");
         Assert.True(NetLab.WaitForLog(n[0], @"Members\[3\]: 1 2 3", Form), "FastTotem (C host) never joined the daemons' ring");
         Process chat = lab.StartInNamespace(n[0], "sh", "-c", $"(sleep 2; echo 'ping from libcpg'; sleep 4) | {cpgchat} echo");
-        Assert.True(chat.WaitForExit(30_000), "cpgchat did not end");
+        Assert.True(chat.Finished(30_000), "cpgchat did not end");
         string libcpgSide = Read(NetLab.OutputOf(n[0], chat, "sh"));
         Assert.Matches(@"(?m)^1:\d+: ping from libcpg$", libcpgSide);
         Assert.Matches($@"(?m)^3:{echo.Id}: echo: ping from libcpg$", libcpgSide);
@@ -200,8 +200,8 @@ public class CpgInteropTests
         Process echo = lab.StartInNamespace(n[0], Repo.CpgProbe, "-L", "echo", "-M", "pingpong", "-g", "lat", "-r", "200", "-w", "1", "-t", "3");
         AwaitLine(n[0], echo, Repo.CpgProbe, "ready nodeid=1");
         Process ping = lab.StartInNamespace(n[2], ftlatency, "-c", n[2].ConfigFile, "-R", "ping", "-m", "pingpong", "-g", "lat", "-r", "200", "-w", "1", "-t", "3");
-        Assert.True(ping.WaitForExit(90_000), "ftlatency did not finish");
-        Assert.True(echo.WaitForExit(30_000), "cpgprobe did not see the end marker");
+        Assert.True(ping.Finished(90_000), "ftlatency did not finish");
+        Assert.True(echo.Finished(30_000), "cpgprobe did not see the end marker");
         string pingOut = Read(NetLab.OutputOf(n[2], ping, ftlatency));
         string echoOut = Read(NetLab.OutputOf(n[0], echo, Repo.CpgProbe));
         Match summary = Regex.Match(pingOut, @"""samples"":(\d+),""sent"":(\d+),""received"":(\d+),""lost"":(-?\d+),""p50_us"":([0-9.]+),""p99_us"":([0-9.]+)");

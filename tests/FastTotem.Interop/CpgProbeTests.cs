@@ -29,8 +29,8 @@ public class CpgProbeTests
         Assert.True(WaitForFile(receiverOut, "ready nodeid=2", TimeSpan.FromSeconds(10)), "receiver never joined");
         Process sender = lab.StartInNamespace(a, Repo.CpgProbe, "-g", "probe", "-n", "300", "-s", "1024", "-r", "1000");
         string senderOut = Path.Combine(a.Directory, $"cpgprobe-{sender.Id}.out");
-        Assert.True(sender.WaitForExit(30_000), "sender did not finish");
-        Assert.True(receiver.WaitForExit(30_000), "receiver did not finish");
+        Assert.True(sender.Finished(30_000), "sender did not finish");
+        Assert.True(receiver.Finished(30_000), "receiver did not finish");
 
         string received = File.ReadAllText(receiverOut);
         Match stats = Regex.Match(received, @"stats sent=0 received=(\d+) bytes=(\d+) gaps=(\d+) reorders=(\d+)");

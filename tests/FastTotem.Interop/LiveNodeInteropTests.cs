@@ -40,7 +40,7 @@ public class LiveNodeInteropTests
         long mark = NetLab.LogLength(n[0]);
         Process ft = n[2].FastTotem!;
         lab.Signal(ft, 15);
-        Assert.True(ft.WaitForExit(10_000), "fasttotem did not exit on SIGTERM");
+        Assert.True(ft.Finished(10_000), "fasttotem did not exit on SIGTERM");
         Assert.Equal(0, ft.ExitCode);
         Assert.True(NetLab.WaitForLog(n[0], @"Members\[2\]: 1 2", TimeSpan.FromSeconds(1.6), mark),
             "the daemons did not reform within the token timeout: the LEAVE was not honoured");
@@ -61,7 +61,7 @@ public class LiveNodeInteropTests
         long mark2 = NetLab.LogLength(n[1]);
         long eventsMark = new FileInfo(n[2].EventsFile).Length;
         lab.Signal(n[0].Corosync!, 9);
-        n[0].Corosync!.WaitForExit(5_000);
+        n[0].Corosync!.Finished(5_000);
         // Token loss (1650 ms) + consensus (1980 ms) + slack.
         Assert.True(NetLab.WaitForLog(n[1], @"Members\[2\]: 2 3", TimeSpan.FromSeconds(8), mark2), "daemon 2 and FastTotem did not re-form");
         Match m = Regex.Match(File.ReadAllText(n[1].LogFile)[(int)mark2..], @"A new membership \(2\.([0-9a-f]+)\) was formed");
@@ -141,7 +141,7 @@ public class LiveNodeInteropTests
 
         // Traffic while lossy: a CPG client on daemon 1 keeps the ring busy, so mcasts are lost and retransmitted.
         Process probe = lab.StartInNamespace(n[0], Repo.CpgProbe, "-g", "loss", "-n", "20000", "-r", "500", "-s", "200", "-t", "30");
-        Assert.True(probe.WaitForExit(40_000));
+        Assert.True(probe.Finished(40_000));
         lab.Heal(n[2]);
         string log = File.ReadAllText(n[0].LogFile)[(int)mark..];
         Assert.DoesNotMatch("A new membership", log);
