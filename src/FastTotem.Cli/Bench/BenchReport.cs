@@ -50,7 +50,8 @@ internal static class BenchReport
         sb.Append($"Machine: {Machine()}. Ring of {settings.Nodes} nodes, each in its own network namespace (veth + bridge), ");
         sb.Append($"{settings.WarmupSeconds:0.#} s warm-up then {settings.Seconds:0.#} s measured, median of {settings.Runs} run(s).\n\n");
         sb.Append($"Totem options for FastTotem and corosync alike: {BenchConfig.TotemSummary(settings)}. FastTotem deliveries: {settings.Delivery}; ");
-        sb.Append("each FastTotem node is its own process (TotemNode + ProcessGroup); corosync is 3.1.7 with native/cpgprobe (libcpg) per node. ");
+        sb.Append("each FastTotem node is its own process (TotemNode + ProcessGroup) with normal scheduling (FastTotem's default, system.sched_rr: no), fasttotem-rr the same under chrt -r 99; ");
+        sb.Append("corosync is 3.1.7 with native/cpgprobe (libcpg) per node, as shipped (SCHED_RR 99), corosync-norr with sched_rr: no. ");
         sb.Append("msgs/s = messages delivered per second at a node (mean over nodes); latency = one-way, send to delivery, all nodes; ");
         sb.Append("CPU/node = node process, or corosync + cpgprobe; alloc = managed heap bytes per message sent or delivered in the window.\n\n");
         sb.Append($"![messages/s against size]({chartFile})\n\n");

@@ -41,7 +41,7 @@ public sealed class TotemNodeOptions
 
     /// <summary>
     /// Run the protocol loop thread under SCHED_RR at the highest priority, as corosync runs its daemon
-    /// (corosync.conf system.sched_rr, which defaults to yes there; off by default for a node built from code).
+    /// (corosync.conf system.sched_rr; corosync defaults to yes, FastTotem to no: it runs inside the application).
     /// Needs CAP_SYS_NICE; without it the node runs with normal scheduling. Ignored with <see cref="BusyPoll"/>.
     /// </summary>
     public bool SchedRr { get; init; }

@@ -68,8 +68,8 @@ public sealed unsafe class RingDriver : IDisposable
     public int PinCpu { get; init; } = -1;
 
     /// <summary>
-    /// Run the loop thread under SCHED_RR at the highest priority (corosync.conf system.sched_rr, on by default as
-    /// in corosync). Never together with <see cref="BusyPoll"/>: a real-time thread that never sleeps would take a
+    /// Run the loop thread under SCHED_RR at the highest priority (corosync.conf system.sched_rr: yes; off unless
+    /// asked, unlike corosync, because the loop shares the CPUs with its host). Never together with <see cref="BusyPoll"/>: a real-time thread that never sleeps would take a
     /// core from everything else.
     /// </summary>
     public bool SchedRr { get; init; }

@@ -109,11 +109,11 @@ public class CorosyncConfigTests
     }
 
     [Theory]
-    [InlineData("", true)]
+    [InlineData("", false)]
     [InlineData("system {\n\tsched_rr: yes\n}\n", true)]
     [InlineData("system {\n\tsched_rr: no\n}\n", false)]
     [InlineData("system {\n\tsched_rr: off\n}\n", false)]
-    public void SchedRrDefaultsToYesAsInCorosync(string system, bool expected) =>
+    public void SchedRrIsOptIn(string system, bool expected) =>
         Assert.Equal(expected, CorosyncConfig.Parse("totem {\n\ttransport: udpu\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n" + system).SchedRr);
 
     [Fact]
