@@ -256,12 +256,44 @@ static void bench_report(uint64_t sent_in_window, double window_s, int sender, u
 	fflush(stdout);
 }
 
+/*
+ * Connects to the local daemon with model, joins group_name (retrying while CPG says TRY_AGAIN) and returns the
+ * poll fd, or -1 after printing why. Every mode starts this way.
+ */
+static int connect_and_join(cpg_model_v1_data_t *model, const char *group_name, struct cpg_name *group,
+	cpg_handle_t *handle, uint32_t *nodeid)
+{
+	size_t length = strlen(group_name);
+	if (length == 0 || length > sizeof(group->value)) {
+		fprintf(stderr, "cpgprobe: group name must be 1 to %zu bytes\n", sizeof(group->value));
+		return -1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	cs_error_t err = cpg_model_initialize(handle, CPG_MODEL_V1, (cpg_model_data_t *)model, NULL);
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_model_initialize failed: %d\n", err);
+		return -1;
+	}
+	group->length = (uint32_t)length;
+	memcpy(group->value, group_name, length);
+	while ((err = cpg_join(*handle, group)) == CS_ERR_TRY_AGAIN) {
+		usleep(10000);
+	}
+	if (err != CS_OK) {
+		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+		return -1;
+	}
+	cpg_local_get(*handle, nodeid);
+	int fd = -1;
+	cpg_fd_get(*handle, &fd);
+	return fd;
+}
+
 /* -G: the macro benchmark's member, driven over stdin by fasttotem bench. */
 static int bench_main(const char *group_name, size_t size, size_t wait_members, double rate, double warmup,
 	double seconds, int send)
 {
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	cpg_model_v1_data_t model = {
 		.model = CPG_MODEL_V1,
 		.cpg_deliver_fn = on_deliver,
@@ -269,24 +301,12 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
 	cpg_handle_t handle;
-	cs_error_t err = cpg_model_initialize(&handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL);
-	if (err != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_model_initialize failed: %d\n", err);
-		return 1;
-	}
 	struct cpg_name group;
-	group.length = (uint32_t)strlen(group_name);
-	memcpy(group.value, group_name, group.length);
-	while ((err = cpg_join(handle, &group)) == CS_ERR_TRY_AGAIN) {
-		usleep(10000);
-	}
-	if (err != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+	cs_error_t err;
+	int fd = connect_and_join(&model, group_name, &group, &handle, &local_nodeid);
+	if (fd < 0) {
 		return 1;
 	}
-	cpg_local_get(handle, &local_nodeid);
-	int fd;
-	cpg_fd_get(handle, &fd);
 	char *buffer = calloc(1, size);
 	if (buffer == NULL) {
 		return 1;
@@ -470,9 +490,6 @@ int main(int argc, char **argv)
 		return bench_main(group_name, size, (size_t)wait_members, rate, warmup, seconds, go_send);
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
 	cpg_model_v1_data_t model = {
 		.model = CPG_MODEL_V1,
 		.cpg_deliver_fn = on_deliver,
@@ -481,24 +498,12 @@ int main(int argc, char **argv)
 		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
 	cpg_handle_t handle;
-	cs_error_t err = cpg_model_initialize(&handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL);
-	if (err != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_model_initialize failed: %d\n", err);
-		return 1;
-	}
 	struct cpg_name group;
-	group.length = (uint32_t)strlen(group_name);
-	memcpy(group.value, group_name, group.length);
-	while ((err = cpg_join(handle, &group)) == CS_ERR_TRY_AGAIN) {
-		usleep(10000);
-	}
-	if (err != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+	cs_error_t err;
+	int fd = connect_and_join(&model, group_name, &group, &handle, &local_nodeid);
+	if (fd < 0) {
 		return 1;
 	}
-	cpg_local_get(handle, &local_nodeid);
-	int fd;
-	cpg_fd_get(handle, &fd);
 	printf("ready nodeid=%u pid=%d group=%s\n", local_nodeid, getpid(), group_name);
 	fflush(stdout);
 
@@ -682,27 +687,12 @@ static int latency_main(const char *group_name, const char *role, const char *mo
 		usage();
 		return 2;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	cpg_model_v1_data_t model = { .model = CPG_MODEL_V1, .cpg_deliver_fn = lat_deliver, .cpg_confchg_fn = lat_confchg };
-	if (cpg_model_initialize(&lat.handle, CPG_MODEL_V1, (cpg_model_data_t *)&model, NULL) != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_model_initialize failed\n");
-		return 1;
-	}
 	struct cpg_name group;
-	group.length = (uint32_t)strlen(group_name);
-	memcpy(group.value, group_name, group.length);
-	cs_error_t err;
-	while ((err = cpg_join(lat.handle, &group)) == CS_ERR_TRY_AGAIN) {
-		usleep(10000);
-	}
-	if (err != CS_OK) {
-		fprintf(stderr, "cpgprobe: cpg_join failed: %d\n", err);
+	int fd = connect_and_join(&model, group_name, &group, &lat.handle, &lat.self);
+	if (fd < 0) {
 		return 1;
 	}
-	cpg_local_get(lat.handle, &lat.self);
-	int fd;
-	cpg_fd_get(lat.handle, &fd);
 	printf("ready nodeid=%u role=%s group=%s\n", lat.self, role, group_name);
 	fflush(stdout);
 	uint64_t deadline = now_ns() + 60000000000ull;
