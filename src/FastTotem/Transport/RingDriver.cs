@@ -32,7 +32,6 @@ public sealed unsafe class RingDriver : IDisposable
     private int _pinnedCpu = -1;
     private int _pinErrno;
     private bool _schedRrApplied;
-    private int _schedRrErrno;
     private long _cpuMigrations;
     private long _iterations;
 
@@ -73,9 +72,6 @@ public sealed unsafe class RingDriver : IDisposable
     /// core from everything else.
     /// </summary>
     public bool SchedRr { get; init; }
-
-    /// <summary>True once the loop thread runs under SCHED_RR; the errno when asking for it failed.</summary>
-    public (bool Applied, int Errno) SchedRrState => (Volatile.Read(ref _schedRrApplied), Volatile.Read(ref _schedRrErrno));
 
     /// <summary>Iterations of the loop, for diagnostics.</summary>
     public long Iterations => Volatile.Read(ref _iterations);
@@ -254,13 +250,10 @@ public sealed unsafe class RingDriver : IDisposable
         {
             // corosync's main.c: SCHED_RR at sched_get_priority_max; without CAP_SYS_NICE it logs and runs on.
             int priority = LibcSched.sched_get_priority_max(LibcSched.SchedRr);
+            // LoopThreadInfo.RealTime tells whether it took.
             if (LibcSched.sched_setscheduler(0, LibcSched.SchedRr, &priority) == 0)
             {
                 Volatile.Write(ref _schedRrApplied, true);
-            }
-            else
-            {
-                Volatile.Write(ref _schedRrErrno, Marshal.GetLastPInvokeError());
             }
         }
         if (PinCpu >= 0)

@@ -113,10 +113,14 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
         // Before its first ring a node waits for the trans ack: the above went to the transitional lane, and the
         // regular lane has its own room.
         Assert.True(engine.WaitingTransAck);
-        Assert.Equal(0, engine.SendLaneAvailable(SendLane.Transitional));
-        Assert.Equal(4, engine.SendLaneAvailable(SendLane.Regular));
-        Assert.Equal(MulticastResult.Ok, engine.TryMulticast([1], SendLane.Regular));
-        Assert.Equal(5, engine.SendQueueCount);
+        Assert.Equal(MulticastResult.QueueFull, engine.TryMulticast([1], SendLane.Transitional));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(MulticastResult.Ok, engine.TryMulticast([1], SendLane.Regular));
+        }
+
+        Assert.Equal(MulticastResult.QueueFull, engine.TryMulticast([1], SendLane.Regular));
+        Assert.Equal(8, engine.SendQueueCount);
     }
 
     [Fact]

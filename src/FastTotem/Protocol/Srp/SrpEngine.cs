@@ -294,10 +294,6 @@ public sealed partial class SrpEngine
         return MulticastResult.Ok;
     }
 
-    /// <summary>Room left in a lane's queue.</summary>
-    public int SendLaneAvailable(SendLane lane) =>
-        lane == SendLane.Transitional ? _transQueue.Capacity - _transQueue.Count : _sendQueue.Capacity - _sendQueue.Count;
-
     /// <summary>
     /// totemsrp_trans_ack: the synchronisation after the last ring change finished; the regular lane is sent again.
     /// </summary>
