@@ -60,7 +60,8 @@ run_tests() {
   local log
   log=$(mktemp)
   set +e
-  dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo "$@" 2>&1 | tee "$log"
+  # "minimal" prints each failure's message and stack under the per-project summary line.
+  dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   set -e
   # The C API test against libfasttotem.so ends with its own "N passed, N failed" line.
@@ -85,6 +86,10 @@ run_tests() {
     failed=$((failed + 1))
     echo "build.sh: the C API test printed no summary" >&2
   fi
+  # CI keeps only the end of the output: repeat each failed test's name and message just above the summary.
+  awk '/^  Failed / { grab = 1; lines = 0; shown++ }
+       /^  Stack Trace:/ { grab = 0 }
+       grab && shown <= 5 && lines++ < 12 { print substr($0, 1, 240) }' "$log"
   rm -f "$log"
   # A project that crashed prints no summary: count it as a failure rather than hide it.
   local expected

@@ -12,7 +12,10 @@ namespace FastTotem.Simulation;
 /// synchronisation; receivers reassembled it in their transitional buffers, found a continuation with no beginning
 /// and threw whole runs of messages away at every node alike (the sender's own included: seen live against corosync,
 /// 26 of 600 CPG messages). And the switch back to the regular buffers came after the rest of the delivery batch
-/// instead of right at the barrier, so a node could throw away what followed the barrier.
+/// instead of right at the barrier, so a node could throw away what followed the barrier. And CPG let local processes
+/// send once its own round activated, while later services still synchronised, so their chains could straddle the last
+/// barrier (seen live: a corosync receiver kept the stale half and hung the next synchronisation); no receiver's
+/// transitional buffers may now see a chain cross.
 /// One loss remains that corosync's totempg has too and a sender cannot avoid: a node that joins a ring while another
 /// member is halfway through a fragmented message (its beginning went out in a ring the joiner was not in) throws the
 /// rest away. The checker reports that as a virtual-synchrony difference; the test accepts exactly that case, proven by
@@ -65,6 +68,9 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
         for (int i = 1; i <= nodes; i++)
         {
             Assert.True(incarnations[i].Sum(n => n.Assembler.NoSlotDrops + n.Assembler.MalformedDrops + n.Assembler.OversizeDrops) == 0, $"n{i} dropped packets\n{detail}");
+            // No sender's chain may straddle a barrier: a corosync receiver would keep its first half in a transitional
+            // buffer and throw away the sender's first sync message of the next ring change (seen live: sync hung).
+            Assert.True(incarnations[i].Sum(n => n.Assembler.TransitionalMismatches) == 0, $"n{i}: a chain crossed a synchronisation's end\n{detail}");
         }
 
         foreach (Violation v in report.Violations)
@@ -76,7 +82,7 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
                 uint other = v.Nodes.First(n => n != node);
                 if (!v.Description.Contains($"only n{other}: []", StringComparison.Ordinal))
                 {
-                    Assert.True(incarnations[node].Sum(n => n.Assembler.FreshSlotMismatches + n.Assembler.TransitionalMismatches) > 0,
+                    Assert.True(incarnations[node].Sum(n => n.Assembler.FreshSlotMismatches) > 0,
                         $"n{node}: a virtual-synchrony difference not explained by a joiner missing a chain's beginning\n{detail}");
                 }
             }

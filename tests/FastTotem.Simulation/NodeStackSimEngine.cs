@@ -10,8 +10,9 @@ namespace FastTotem.Simulation;
 /// <summary>
 /// A simulator node running the whole live stack (<see cref="NodeStack"/>: SRP, totempg with its two lanes, sync v2,
 /// cmap/cpg/quorum/votequorum) exactly as <see cref="TotemNode"/> wires it, minus sockets. The simulator's application
-/// messages travel on totempg group "sim"; like a CPG client, the application may send only while no synchronisation
-/// runs (corosync answers TRY_AGAIN then), so the messages it queued before a ring change wait on the regular lane.
+/// messages travel on totempg group "sim", and the application may send exactly when CPG would take a local process's
+/// mcast (<see cref="Protocol.Cpg.CpgService.AcceptsLocalRequests"/>: not during a synchronisation, where corosync
+/// answers TRY_AGAIN), so the messages it queued before a ring change wait on the regular lane.
 /// </summary>
 internal sealed class NodeStackSimEngine : ISimEngine, INodeListener, IPgGroupHandler
 {
@@ -44,7 +45,7 @@ internal sealed class NodeStackSimEngine : ISimEngine, INodeListener, IPgGroupHa
     public void HandleTimeout(long nowNs) => _engine.HandleTimeout(nowNs);
 
     public bool TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
-        !_stack.WaitingTransAck && _engine.SendQueueCount < 64 && _stack.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
+        _stack.Cpg.AcceptsLocalRequests && _engine.SendQueueCount < 64 && _stack.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
 
     public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
     {

@@ -52,6 +52,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
         _held = new ExecOutbox(2 * ExecOutbox.DefaultCapacityBytes, 2 * ExecOutbox.DefaultMessageCountMax);
         Services.RegisterWith(_sync);
+        Services.Cpg.SetSyncInProgress(true); // corosync starts with sync_in_process = 1: nothing local before the first sync
 
         int syncInstance = _groups.AddInstance(_sync);
         _groups.Join(syncInstance, "sync"u8);
@@ -114,8 +115,10 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             return;
         }
 
-        // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn).
+        // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn, which
+        // also stops local requests, transitional or regular change alike, until the synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);
+        Services.Cpg.SetSyncInProgress(true);
         if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
             if (!_waitingTransAck)
@@ -165,6 +168,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             _waitingTransAck = false;
             _engine.TransAck();
             _assembler.SetWaitingTransAck(false);
+            Services.Cpg.SetSyncInProgress(false);
             _listener.OnSyncComplete(done.RingId);
             any = true;
         }

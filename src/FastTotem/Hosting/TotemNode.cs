@@ -26,6 +26,7 @@ public sealed class TotemNode : IDisposable
     private readonly Bridge _bridge;
     private readonly ConcurrentQueue<Action> _control = new();
     private readonly List<ProcessGroup> _pendingJoins = new();
+    private readonly List<ProcessGroup> _pendingLeaves = new();
     private readonly ProcessGroup?[] _byHandle;
     private readonly List<ProcessGroup> _groups = new();
     private readonly ConcurrentQueue<ProcessGroup> _created = new();
@@ -194,7 +195,7 @@ public sealed class TotemNode : IDisposable
             _pendingJoins.Remove(group);
             if (group.Handle >= 0)
             {
-                _stack.Cpg.Leave(group.Handle);
+                _pendingLeaves.Add(group); // sent by the loop once CPG takes it (not during a synchronisation)
             }
         });
         Wake();
@@ -249,6 +250,22 @@ public sealed class TotemNode : IDisposable
                 // totempg's mcast_msg signals every new message: a ring that went idle releases its held token now.
                 _engine.SignalNewMessage();
                 group.SignalSendSpace();
+            }
+        }
+
+        // A leave goes after everything its group queued before it; one CPG cannot take yet (its join is still on the
+        // way back, or a synchronisation runs) is asked again on the next iteration.
+        for (int i = _pendingLeaves.Count - 1; i >= 0; i--)
+        {
+            if (_pendingLeaves[i].SendQueue.TryPeek(out _))
+            {
+                continue;
+            }
+
+            CpgResult result = _stack.Cpg.Leave(_pendingLeaves[i].Handle);
+            if (result is not (CpgResult.TryAgain or CpgResult.QueueFull or CpgResult.Busy))
+            {
+                _pendingLeaves.RemoveAt(i);
             }
         }
 

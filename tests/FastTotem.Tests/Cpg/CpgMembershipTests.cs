@@ -250,6 +250,51 @@ public class CpgMembershipTests
     }
 
     [Fact]
+    public void NothingOfOursLeavesUntilTheWholeSynchronisationCompleted()
+    {
+        // corosync's sync_in_process: CPG's round may be done while later services (quorum, votequorum) still sync;
+        // library sends stay refused until the last barrier, or they would share the transitional lane with the sync.
+        var outbox = new ExecOutbox(2 * 1024 * 1024, 16);
+        var cpg = new CpgService(1, outbox, SmallLimits);
+        cpg.SetSyncInProgress(true);
+        cpg.SyncInit([], [1], new MembRingId(1, 5));
+        cpg.SyncProcess();
+        outbox.Dequeue();
+        Assert.True(cpg.SyncProcess());
+        cpg.SyncActivate();
+        Assert.True(cpg.IsSynced);
+        Assert.Equal(CpgResult.TryAgain, cpg.Join(GroupA, 1, out _));
+        Assert.Equal(0, outbox.Count);
+
+        cpg.SetSyncInProgress(false);
+        Assert.Equal(CpgResult.Ok, cpg.Join(GroupA, 1, out int handle));
+        Assert.True(outbox.TryPeek(out ReadOnlySpan<byte> procjoin));
+        cpg.HandleExec(1, procjoin, false);
+        outbox.Dequeue();
+        Drain(cpg);
+
+        // The next change: refused from the configuration change on, through CPG's activation, until completion.
+        cpg.SetSyncInProgress(true);
+        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        cpg.SyncInit([1], [1], new MembRingId(1, 9));
+        cpg.SyncProcess();
+        outbox.Dequeue();
+        outbox.Dequeue();
+        Assert.True(cpg.SyncProcess());
+        cpg.SyncActivate();
+        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(CpgResult.TryAgain, cpg.Leave(handle));
+        Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
+        Assert.Equal(0, outbox.Count);          // the exit's PROCDOWN waits too
+
+        cpg.SetSyncInProgress(false);
+        Assert.Equal(1, outbox.Count);
+        Assert.True(outbox.TryPeek(out ReadOnlySpan<byte> procleave));
+        Assert.Equal(WireError.None, CpgProcJoinMessage.TryRead(procleave, false, out CpgProcJoinMessage leave));
+        Assert.Equal((uint)CpgReason.ProcDown, leave.Reason);
+    }
+
+    [Fact]
     public void LocalRequestErrorsFollowCorosync()
     {
         var outbox = new ExecOutbox(2 * 1024 * 1024, 16);

@@ -37,7 +37,7 @@ public sealed partial class CpgService
             }
         }
 
-        if (!_synced)
+        if (!AcceptsLocalRequests)
         {
             return CpgResult.TryAgain;
         }
@@ -81,7 +81,7 @@ public sealed partial class CpgService
                 return CpgResult.NotExist;
         }
 
-        if (!_synced)
+        if (!AcceptsLocalRequests)
         {
             return CpgResult.TryAgain;
         }
@@ -97,7 +97,7 @@ public sealed partial class CpgService
 
     /// <summary>
     /// cpg_lib_exit_fn: the local process is gone (finalize or crash). Unless it was already leaving, a procleave
-    /// with reason PROCDOWN tells the cluster; during sync that procleave waits for CPG's activation. The handle
+    /// with reason PROCDOWN tells the cluster; during a synchronisation that procleave waits for its end. The handle
     /// receives nothing more and is free once the procleave left.
     /// </summary>
     public CpgResult ProcessExit(int handle)
@@ -129,7 +129,7 @@ public sealed partial class CpgService
             return CpgResult.NotExist;
         }
 
-        if (!_synced)
+        if (!AcceptsLocalRequests)
         {
             return CpgResult.TryAgain;
         }
@@ -221,10 +221,10 @@ public sealed partial class CpgService
         return true;
     }
 
-    /// <summary>Sends the PROCDOWN procleaves of processes that exited while CPG was not synced.</summary>
+    /// <summary>Sends the PROCDOWN procleaves of processes that exited while local sending was not allowed.</summary>
     private void SendPendingExits()
     {
-        if (!_synced)
+        if (!AcceptsLocalRequests)
         {
             return;
         }

@@ -48,6 +48,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     private SyncStep _syncStep;
     private long _syncTicket;
     private bool _synced;
+    private bool _syncInProgress;
 
     // Scratch for activation and confchg building, sized for the whole process table.
     private readonly CpgAddress[] _scratchAddresses;
@@ -104,8 +105,34 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
 
     public uint NodeId => _nodeId;
 
-    /// <summary>True once CPG's sync round on the current ring activated; local requests are accepted only then.</summary>
+    /// <summary>True once CPG's sync round on the current ring activated.</summary>
     public bool IsSynced => _synced;
+
+    /// <summary>
+    /// True from a configuration change until the whole synchronisation (every service, not just CPG) completed:
+    /// corosync's sync_in_process, during which it answers a library's join, leave and mcast with TRY_AGAIN.
+    /// Local requests are accepted only when CPG is synced and no synchronisation runs.
+    /// </summary>
+    public bool SyncInProgress => _syncInProgress;
+
+    /// <summary>
+    /// The node's synchronisation started (a configuration change) or completed. While it runs nothing a local
+    /// process asks for goes out: what it would send belongs after the last barrier, on the regular lane. Sent during
+    /// the synchronisation, it would share the transitional lane with the sync messages and could straddle the
+    /// barrier, where receivers switch reassembly buffers; a corosync receiver then throws the chain away and keeps
+    /// the half in its transitional buffer, which breaks the next synchronisation's first message from this node.
+    /// </summary>
+    public void SetSyncInProgress(bool inProgress)
+    {
+        _syncInProgress = inProgress;
+        if (!inProgress)
+        {
+            SendPendingExits();
+        }
+    }
+
+    /// <summary>Local requests (join, leave, mcast, an exit's procleave) may go out now: CPG synced, no synchronisation running.</summary>
+    public bool AcceptsLocalRequests => _synced && !_syncInProgress;
 
     public CpgCounters Counters { get; } = new();
 
