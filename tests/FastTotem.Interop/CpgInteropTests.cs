@@ -156,6 +156,8 @@ public class CpgInteropTests
             Assert.Matches(@"Members\[2\]: 2 3", log2);
             // No chain of anyone's straddled a synchronisation's end: the daemon's totempg never went into throw-away.
             Assert.DoesNotMatch("fragmented continuation", log2);
+            // Because FastTotem, like a daemon, sends nothing a process asked for while a synchronisation runs.
+            AssertNoProcessTrafficDuringSync(log2, 3);
         }
         catch (Xunit.Sdk.XunitException e)
         {
@@ -166,6 +168,31 @@ public class CpgInteropTests
             File.WriteAllText(Path.Combine(keep, "node3-fasttotem.txt"), s3);
             File.Copy(n[1].LogFile, Path.Combine(keep, "node2-corosync.log"), true);
             throw new Xunit.Sdk.XunitException($"{e.Message}\nnode 2: {Summary(s2)}\nnode 3: {Summary(s3)}\noutputs kept in {keep}");
+        }
+    }
+
+    /// <summary>
+    /// corosync's sync_in_process: from a new membership until "Completed service synchronization" no CPG request of a
+    /// local process goes out. The daemon logs each procjoin and procleave it receives; none from
+    /// <paramref name="nodeId"/> may arrive inside that window.
+    /// </summary>
+    private static void AssertNoProcessTrafficDuringSync(string corosyncLog, uint nodeId)
+    {
+        bool syncing = false;
+        foreach (string line in corosyncLog.Split('\n'))
+        {
+            if (line.Contains("A new membership (", StringComparison.Ordinal) || line.Contains("[SYNC  ] enter sync process", StringComparison.Ordinal))
+            {
+                syncing = true;
+            }
+            else if (line.Contains("Completed service synchronization", StringComparison.Ordinal))
+            {
+                syncing = false;
+            }
+            else if (syncing && Regex.IsMatch(line, $@"got proc(join|leave) message from cluster node {nodeId} "))
+            {
+                Assert.Fail($"node {nodeId} sent a process's request during a synchronisation: {line}");
+            }
         }
     }
 

@@ -146,9 +146,16 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         HostWork?.Run(this);
         for (int round = 0; round < PumpRoundsMax; round++)
         {
-            bool progress = DrainOutbox();
-            progress |= _sync.PollProcess();
-            progress |= DrainSync();
+            bool queued = DrainOutbox();
+            bool progress = _sync.PollProcess();
+            queued |= DrainSync();
+            if (queued)
+            {
+                // mcast_msg signals every message, service and sync ones too: a ring held idle lets its token go now.
+                _engine.SignalNewMessage();
+            }
+
+            progress |= queued;
             DrainPacker();
             progress |= PollSyncCompletion();
 

@@ -247,9 +247,7 @@ public sealed class TotemNode : IDisposable
 
             if (freed)
             {
-                // totempg's mcast_msg signals every new message: a ring that went idle releases its held token now.
-                _engine.SignalNewMessage();
-                group.SignalSendSpace();
+                group.SignalSendSpace(); // (the node stack signals the engine when it moves these into totempg)
             }
         }
 
