@@ -251,6 +251,16 @@ public sealed class NetLab : IDisposable
         {
             TryRun("ip", "netns", "del", _namespaces[i]);
         }
+
+        // Configs, logs and state dirs go too (a test that wants evidence copies it out before disposing).
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"NetLab: could not remove {Root}: {e.Message}");
+        }
     }
 
     internal static string Run(string program, params string[] args)
