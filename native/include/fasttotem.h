@@ -12,8 +12,10 @@
  * per delivery) or, without any copy, with ft_group_take / ft_group_release (a lease on the slab memory).
  * These host paths take no lock and allocate nothing.
  *
- * No loss: when a group's slab is full the protocol thread keeps the delivery (and every later event of the
- * node behind it, so order holds) until the host releases something; ft_group_counters counts these stalls.
+ * Back-pressure, not loss: when a group's slab is full the protocol thread keeps the delivery (and every later
+ * event of the node, any group's, behind it, so order holds) until the host releases something;
+ * ft_group_counters counts these stalls. The ring does not wait meanwhile: its deliveries pile up in the node's
+ * CPG event queue (8,192 events, 8.25 MiB), and only a stall longer than that queue holds loses events.
  */
 #ifndef FASTTOTEM_H
 #define FASTTOTEM_H
@@ -81,7 +83,7 @@ typedef struct ft_loop_info {
 
 /* v2: delivery counters of a group. */
 typedef struct ft_group_stats {
-	uint64_t delivery_stalls;   /* times the slab was full and the protocol thread held a delivery (nothing lost) */
+	uint64_t delivery_stalls;   /* times the slab was full and the protocol thread held a delivery back (see above) */
 	uint64_t delivery_overruns; /* deliveries dropped: larger than the slab, or arrived after leave with a full slab */
 	uint64_t slab_bytes_in_use; /* held by deliveries not yet released */
 	uint64_t slab_bytes;        /* the slab's size */

@@ -431,7 +431,7 @@ public static unsafe class Exports
         }
     }
 
-    /// <summary>The group's delivery counters: stalls (back-pressure, nothing lost), overruns (dropped), slab bytes in use.</summary>
+    /// <summary>The group's delivery counters: stalls (back-pressure; see fasttotem.h for its limit), overruns (dropped), slab bytes in use.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
     public static int GroupStats(nint group, GroupStatistics* stats)
     {

@@ -14,8 +14,11 @@ namespace FastTotem.Hosting;
 /// gives its memory back; <see cref="TryReceive"/> does both around a callback.
 /// </para>
 /// <para>
-/// No loss: when the slab is full the protocol thread keeps the delivery (first in CPG's event queue, with every
-/// later event behind it) and retries once the host releases something (<see cref="DeliveryStalls"/> counts this).
+/// Back-pressure, not loss: when the slab is full the protocol thread keeps the delivery (first in CPG's event queue,
+/// with every later event of the node, any group's, behind it) and retries once the host releases something
+/// (<see cref="DeliveryStalls"/> counts this). The ring does not wait meanwhile: what it delivers piles up in CPG's
+/// event queue (8,192 events, 8.25 MiB), and only a stall longer than that queue holds loses events, counted in
+/// <see cref="TotemNode.EventOverflowDrops"/>.
 /// </para>
 /// </summary>
 public sealed class ProcessGroup : IDisposable
@@ -84,7 +87,7 @@ public sealed class ProcessGroup : IDisposable
 
     /// <summary>
     /// How often the protocol thread found the delivery slab full and held a delivery back until the host released
-    /// leases (back-pressure, nothing lost).
+    /// leases (back-pressure: the delivery is kept, see the class remarks for how long).
     /// </summary>
     public long DeliveryStalls => Interlocked.Read(ref _deliveryStalls);
 
