@@ -194,6 +194,65 @@ public class EmbeddingTests
         }
     }
 
+    /// <summary>
+    /// What README and fasttotem.h promise about a stalled consumer, both halves: the node's other groups wait behind
+    /// it (one CPG event queue per node), and a stall longer than that queue holds loses events, counted.
+    /// </summary>
+    [Fact]
+    public async Task AStalledGroupHoldsBackTheNodesOtherGroupsAndPastCpgsQueueLosesCountedEvents()
+    {
+        string dir = Directory.CreateTempSubdirectory("fasttotem-embed-").FullName;
+        using TotemNode node = StartSingle(dir);
+        try
+        {
+            await node.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            ProcessGroup stalled = await node.JoinGroupAsync("embed-stalled", new ProcessGroupOptions { Delivery = DeliveryMode.Queue, DeliveryQueueBytes = 4096 })
+                .WaitAsync(TimeSpan.FromSeconds(15));
+            ProcessGroup other = await node.JoinGroupAsync("embed-other", new ProcessGroupOptions { Delivery = DeliveryMode.Queue, DeliveryQueueBytes = 1 << 20 })
+                .WaitAsync(TimeSpan.FromSeconds(15));
+            var message = new byte[40];
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.Equal(SendResult.Ok, await stalled.MulticastAsync(message));
+            }
+
+            Assert.True(WaitFor(() => stalled.DeliveryStalls > 0), "the small slab never filled");
+            Assert.Equal(SendResult.Ok, await other.MulticastAsync("behind"u8.ToArray()));
+            Thread.Sleep(300);
+            Assert.False(other.TryTakeDelivery(out _), "the other group's delivery passed the stalled one");
+
+            int taken = 0;
+            Assert.True(WaitFor(() =>
+            {
+                while (stalled.TryTakeDelivery(out DeliveryLease lease))
+                {
+                    lease.Release();
+                    taken++;
+                }
+
+                return taken == 100;
+            }), $"took {taken} of 100");
+            DeliveryLease behind = default;
+            Assert.True(WaitFor(() => other.TryTakeDelivery(out behind)), "the other group's delivery never came");
+            Assert.Equal("behind"u8.ToArray(), behind.Data.ToArray());
+            behind.Release();
+            Assert.Equal(0, node.EventOverflowDrops);
+
+            // Now stall for longer than CPG's event queue (8,192 events) holds.
+            for (int i = 0; i < 9_000; i++)
+            {
+                Assert.Equal(SendResult.Ok, await stalled.MulticastAsync(message));
+            }
+
+            Assert.True(WaitFor(() => node.EventOverflowDrops > 0), $"no loss counted after 9,000 deliveries to a stalled group ({stalled.DeliveryStalls} stalls)");
+        }
+        finally
+        {
+            node.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task WaitForDeliveryWakesOnADeliveryAndTimesOutOtherwise()
     {
