@@ -98,6 +98,16 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
     [InlineData(26UL)]
     public void FragmentedStreamsSurviveCrashesAndLoss(ulong seed) => Run(seed, nodes: 3, loss: 0.02, partitions: false, payloadBytes: 600);
 
+    /// <summary>
+    /// Seed 1021: a node's synchronisation completed on an old-ring message that recovery delivered while the next
+    /// ring was being installed; its acknowledgement, read after the installation, opened the new ring's regular
+    /// lane during that ring's synchronisation, and its held stream straddled the barrier at every receiver (before
+    /// <see cref="SrpEngine.TransAck"/> checked the ring).
+    /// </summary>
+    [Theory]
+    [InlineData(1021UL)]
+    public void AnAcknowledgementForAnOlderRingKeepsTheNewRingsLaneHeld(ulong seed) => Run(seed, nodes: 3, loss: 0.03, partitions: false, payloadBytes: 700);
+
     [Theory]
     [InlineData(31UL)]
     [InlineData(32UL)]

@@ -173,7 +173,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         while (_sync.TryPollEvent(out SyncEvent done))
         {
             _waitingTransAck = false;
-            _engine.TransAck();
+            _engine.TransAck(done.RingId);
             _assembler.SetWaitingTransAck(false);
             Services.Cpg.SetSyncInProgress(false);
             _listener.OnSyncComplete(done.RingId);

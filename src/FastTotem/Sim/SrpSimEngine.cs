@@ -56,7 +56,7 @@ public sealed class SrpSimEngine : ISimEngine
                 {
                     // The plain SRP ring has no synchronisation to wait for: acknowledge at once, so what was queued
                     // on the regular lane before the change is sent from the next token on.
-                    Engine.TransAck();
+                    Engine.TransAck(ev.RingId);
                 }
 
                 sink.OnConfigChange(

@@ -124,6 +124,30 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ALateTransAckForAnOlderRingDoesNotOpenTheNewRingsRegularLane()
+    {
+        // A synchronisation can complete on an old-ring message that recovery delivers while the next ring is
+        // installed; the host reads that delivery (and acknowledges) after the installation held the regular lane.
+        RingHarness h = SrpEngineOrderingTests.FormedRing(3);
+        MembRingId first = h.Engines[0].RingId;
+        Assert.True(h.Engines[0].WaitingTransAck);
+        Assert.True(h.Engines[0].TransAck(first));
+        Assert.False(h.Engines[0].WaitingTransAck);
+
+        h.Crash(2);
+        h.RunFor(RingHarness.Ms(10_000));
+        Assert.True(h.AllOperationalWith(0, 1), "the survivors did not form a ring");
+        MembRingId second = h.Engines[0].RingId;
+        Assert.NotEqual(first, second);
+        Assert.True(h.Engines[0].WaitingTransAck);
+
+        Assert.False(h.Engines[0].TransAck(first));
+        Assert.True(h.Engines[0].WaitingTransAck);
+        Assert.True(h.Engines[0].TransAck(second));
+        Assert.False(h.Engines[0].WaitingTransAck);
+    }
+
+    [Fact]
     public void CorosyncDefaultsDeriveTimersLikeTotemconfig()
     {
         // WIRE.md §14 and the runtime-config logs: token 1000 gives 238/180/1200 with 2 nodes and 1650 →

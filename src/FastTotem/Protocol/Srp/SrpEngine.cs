@@ -295,9 +295,23 @@ public sealed partial class SrpEngine
     }
 
     /// <summary>
-    /// totemsrp_trans_ack: the synchronisation after the last ring change finished; the regular lane is sent again.
+    /// totemsrp_trans_ack: the synchronisation of ring <paramref name="syncedRing"/> finished; if that is still the
+    /// installed ring, the regular lane is sent again (returns true). An acknowledgement for an older ring is ignored:
+    /// corosync acknowledges inside the delivery, so a synchronisation completed by an old-ring message delivered
+    /// while the next ring is installed clears waiting_trans_ack just before the installation sets it again. Our
+    /// events are read after the installation, so without the check that late acknowledgement would open the new
+    /// ring's regular lane during its synchronisation.
     /// </summary>
-    public void TransAck() => _waitingTransAck = false;
+    public bool TransAck(MembRingId syncedRing)
+    {
+        if (syncedRing != _ringId)
+        {
+            return false;
+        }
+
+        _waitingTransAck = false;
+        return true;
+    }
 
     /// <summary>Graceful shutdown (totemsrp_finalize): multicast a LEAVE and stop.</summary>
     public void Leave(long nowNs)
