@@ -1,3 +1,5 @@
+using FastTotem.Cli.Bench;
+
 namespace FastTotem.Interop;
 
 /// <summary>
@@ -30,11 +32,11 @@ public class HarnessTests
             Assert.Matches(@"(?m)^\s+2\s+1\s", quorum);
             string members = lab.Exec(b, "corosync-cmapctl", "-g", "runtime.members.1.status");
             Assert.Contains("joined", members);
-            namespacesBefore = NetLab.Run("ip", "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            namespacesBefore = Shell.Run("ip", "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(namespacesBefore, l => l.StartsWith(a.Namespace, StringComparison.Ordinal));
         }
 
-        string after = NetLab.Run("ip", "netns", "list");
+        string after = Shell.Run("ip", "netns", "list");
         foreach (string line in namespacesBefore)
         {
             string name = line.Split(' ')[0];

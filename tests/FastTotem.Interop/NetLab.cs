@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using FastTotem.Cli.Bench;
 
 namespace FastTotem.Interop;
 
@@ -28,10 +29,10 @@ public sealed class NetLab : IDisposable
         Root = Path.Combine(Path.GetTempPath(), $"fasttotem-lab-{Environment.ProcessId}-{n}");
         Directory.CreateDirectory(Root);
         SwitchNamespace = _prefix + "sw";
-        Run("ip", "netns", "add", SwitchNamespace);
+        Shell.Run("ip", "netns", "add", SwitchNamespace);
         _namespaces.Add(SwitchNamespace);
-        Run("ip", "-n", SwitchNamespace, "link", "add", "br0", "type", "bridge");
-        Run("ip", "-n", SwitchNamespace, "link", "set", "br0", "up");
+        Shell.Run("ip", "-n", SwitchNamespace, "link", "add", "br0", "type", "bridge");
+        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", "br0", "up");
     }
 
     /// <summary>Files of this lab: configs, logs, state dirs.</summary>
@@ -45,15 +46,15 @@ public sealed class NetLab : IDisposable
     public LabNode AddHost(int n)
     {
         string ns = $"{_prefix}n{n}";
-        Run("ip", "netns", "add", ns);
+        Shell.Run("ip", "netns", "add", ns);
         _namespaces.Add(ns);
-        Run("ip", "link", "add", $"v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", SwitchNamespace);
-        Run("ip", "-n", SwitchNamespace, "link", "set", $"p{n}", "master", "br0", "up");
-        Run("ip", "-n", ns, "addr", "add", $"10.213.{_subnet}.{n}/24", "dev", $"v{n}");
-        Run("ip", "-n", ns, "addr", "add", $"fd00:213:{_subnet}::{n}/64", "dev", $"v{n}", "nodad");
-        Run("ip", "-n", ns, "link", "set", $"v{n}", "up");
-        Run("ip", "-n", ns, "link", "set", "lo", "up");
-        Run("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", $"v{n}");
+        Shell.Run("ip", "link", "add", $"v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", SwitchNamespace);
+        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", $"p{n}", "master", "br0", "up");
+        Shell.Run("ip", "-n", ns, "addr", "add", $"10.213.{_subnet}.{n}/24", "dev", $"v{n}");
+        Shell.Run("ip", "-n", ns, "addr", "add", $"fd00:213:{_subnet}::{n}/64", "dev", $"v{n}", "nodad");
+        Shell.Run("ip", "-n", ns, "link", "set", $"v{n}", "up");
+        Shell.Run("ip", "-n", ns, "link", "set", "lo", "up");
+        Shell.Run("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", $"v{n}");
         var node = new LabNode(this, n, ns, $"10.213.{_subnet}.{n}", $"fd00:213:{_subnet}::{n}", Path.Combine(Root, $"node{n}"));
         Directory.CreateDirectory(node.Directory);
         Directory.CreateDirectory(node.StateDir);
@@ -121,16 +122,16 @@ public sealed class NetLab : IDisposable
     public void Cut(LabNode node, params LabNode[] peers)
     {
         Heal(node);
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftcut");
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "in", "{ type filter hook input priority 0 ; }");
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "out", "{ type filter hook output priority 0 ; }");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftcut");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "in", "{ type filter hook input priority 0 ; }");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftcut", "out", "{ type filter hook output priority 0 ; }");
         foreach (LabNode peer in peers)
         {
             foreach (string addr in new[] { peer.Ipv4, peer.Ipv6 })
             {
                 string family = addr.Contains(':') ? "ip6" : "ip";
-                Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "in", family, "saddr", addr, "drop");
-                Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "out", family, "daddr", addr, "drop");
+                Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "in", family, "saddr", addr, "drop");
+                Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftcut", "out", family, "daddr", addr, "drop");
             }
         }
     }
@@ -138,20 +139,20 @@ public sealed class NetLab : IDisposable
     /// <summary>Random loss of <paramref name="percent"/> % of UDP in both directions (nftables numgen; no netem here).</summary>
     public void Loss(LabNode node, int percent)
     {
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftloss");
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "in", "{ type filter hook input priority 0 ; }");
-        Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "out", "{ type filter hook output priority 0 ; }");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "table", "inet", "ftloss");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "in", "{ type filter hook input priority 0 ; }");
+        Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "chain", "inet", "ftloss", "out", "{ type filter hook output priority 0 ; }");
         foreach (string chain in new[] { "in", "out" })
         {
-            Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftloss", chain, "meta", "l4proto", "udp", "numgen", "random", "mod", "100", "<", percent.ToString(System.Globalization.CultureInfo.InvariantCulture), "drop");
+            Shell.Run("ip", "netns", "exec", node.Namespace, "nft", "add", "rule", "inet", "ftloss", chain, "meta", "l4proto", "udp", "numgen", "random", "mod", "100", "<", percent.ToString(System.Globalization.CultureInfo.InvariantCulture), "drop");
         }
     }
 
     /// <summary>Removes the rules <see cref="Cut"/> and <see cref="Loss"/> added.</summary>
     public void Heal(LabNode node)
     {
-        TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftcut");
-        TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftloss");
+        Shell.TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftcut");
+        Shell.TryRun("ip", "netns", "exec", node.Namespace, "nft", "delete", "table", "inet", "ftloss");
     }
 
     /// <summary>Output file of a process started with <see cref="StartInNamespace"/>.</summary>
@@ -189,7 +190,7 @@ public sealed class NetLab : IDisposable
     {
         var all = new List<string> { "netns", "exec", node.Namespace, program };
         all.AddRange(args);
-        return Run("ip", all.ToArray());
+        return Shell.Run("ip", all.ToArray());
     }
 
     /// <summary>Waits until the node's corosync log has a line matching <paramref name="pattern"/> after <paramref name="fromOffset"/>.</summary>
@@ -249,7 +250,7 @@ public sealed class NetLab : IDisposable
 
         for (int i = _namespaces.Count - 1; i >= 0; i--)
         {
-            TryRun("ip", "netns", "del", _namespaces[i]);
+            Shell.TryRun("ip", "netns", "del", _namespaces[i]);
         }
 
         // Configs, logs and state dirs go too (a test that wants evidence copies it out before disposing).
@@ -261,37 +262,6 @@ public sealed class NetLab : IDisposable
         {
             Console.Error.WriteLine($"NetLab: could not remove {Root}: {e.Message}");
         }
-    }
-
-    internal static string Run(string program, params string[] args)
-    {
-        (int code, string output, string error) = TryRun(program, args);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({code}): {error.Trim()}");
-        }
-
-        return output;
-    }
-
-    internal static (int Code, string Output, string Error) TryRun(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {program}");
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill();
-            return (-1, stdout.Result, "timed out");
-        }
-
-        return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
     private static string ReadFrom(string path, long offset)

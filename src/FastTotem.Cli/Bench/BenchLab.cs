@@ -29,21 +29,21 @@ internal sealed class BenchLab : IDisposable
         }
 
         string sw = $"ftb{_subnet}sw";
-        Run("ip", "netns", "add", sw);
+        Shell.Run("ip", "netns", "add", sw);
         _namespaces.Add(sw);
-        Run("ip", "-n", sw, "link", "add", "br0", "type", "bridge");
-        Run("ip", "-n", sw, "link", "set", "br0", "up");
+        Shell.Run("ip", "-n", sw, "link", "add", "br0", "type", "bridge");
+        Shell.Run("ip", "-n", sw, "link", "set", "br0", "up");
         for (int n = 1; n <= hosts; n++)
         {
             string ns = Namespace(n);
-            Run("ip", "netns", "add", ns);
+            Shell.Run("ip", "netns", "add", ns);
             _namespaces.Add(ns);
-            Run("ip", "link", "add", $"ftb{_subnet}v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", sw);
-            Run("ip", "-n", sw, "link", "set", $"p{n}", "master", "br0", "up");
-            Run("ip", "-n", ns, "link", "set", $"ftb{_subnet}v{n}", "name", "eth0");
-            Run("ip", "-n", ns, "addr", "add", $"{Address(n)}/24", "dev", "eth0");
-            Run("ip", "-n", ns, "link", "set", "eth0", "up");
-            Run("ip", "-n", ns, "link", "set", "lo", "up");
+            Shell.Run("ip", "link", "add", $"ftb{_subnet}v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", sw);
+            Shell.Run("ip", "-n", sw, "link", "set", $"p{n}", "master", "br0", "up");
+            Shell.Run("ip", "-n", ns, "link", "set", $"ftb{_subnet}v{n}", "name", "eth0");
+            Shell.Run("ip", "-n", ns, "addr", "add", $"{Address(n)}/24", "dev", "eth0");
+            Shell.Run("ip", "-n", ns, "link", "set", "eth0", "up");
+            Shell.Run("ip", "-n", ns, "link", "set", "lo", "up");
         }
     }
 
@@ -158,7 +158,7 @@ internal sealed class BenchLab : IDisposable
 
         for (int i = _namespaces.Count - 1; i >= 0; i--)
         {
-            TryRun("ip", "netns", "del", _namespaces[i]);
+            Shell.TryRun("ip", "netns", "del", _namespaces[i]);
         }
 
         if (!KeepFiles)
@@ -175,37 +175,6 @@ internal sealed class BenchLab : IDisposable
     }
 
     public static bool IsRoot() => geteuid() == 0;
-
-    public static string Run(string program, params string[] args)
-    {
-        (int code, string output, string error) = TryRun(program, args);
-        if (code != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({code}): {error.Trim()}");
-        }
-
-        return output;
-    }
-
-    public static (int Code, string Output, string Error) TryRun(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {program}");
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill();
-            return (-1, stdout.Result, "timed out");
-        }
-
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
 
     private static void Signal(BenchProcess p, int signal)
     {

@@ -8,9 +8,9 @@ internal static class BenchReport
 {
     public static string Machine()
     {
-        string kernel = BenchLab.TryRun("uname", "-r").Output.Trim();
+        string kernel = Shell.TryRun("uname", "-r").Output.Trim();
         string model = "unknown CPU";
-        foreach (string line in BenchLab.TryRun("lscpu").Output.Split('\n'))
+        foreach (string line in Shell.TryRun("lscpu").Output.Split('\n'))
         {
             if (line.StartsWith("Model name:", StringComparison.Ordinal))
             {
