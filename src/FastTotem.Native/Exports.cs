@@ -41,64 +41,51 @@ public static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create")]
     public static int NodeCreate(byte* configPath, uint nodeId, nint* node)
     {
-        try
+        if (configPath == null || node == null)
         {
-            if (configPath == null || node == null)
-            {
-                return Fail(ErrInvalidArgument, "config_path and node must not be NULL");
-            }
+            return Fail(ErrInvalidArgument, "config_path and node must not be NULL");
+        }
 
-            *node = 0;
-            string path = Marshal.PtrToStringUTF8((nint)configPath)!;
-            TotemNode created = TotemNode.FromConfigFile(path, nodeId == 0 ? null : nodeId);
-            *node = Register(new NodeState(created, 0));
-            return Ok;
-        }
-        catch (CorosyncConfigException e)
-        {
-            return Fail(ErrConfig, e.Message);
-        }
-        catch (TransportException e)
-        {
-            return Fail(ErrTransport, e.Message);
-        }
-        catch (Exception e)
-        {
-            return Fail(ErrInternal, e.Message);
-        }
+        return CreateNode(configPath, nodeId, busyPoll: false, pinCpu: -1, deliveryBytes: 0, node);
     }
 
     /// <summary>ft_node_create with loop settings that are not corosync.conf's business: pinning, busy-poll, slab size.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create_ex")]
     public static int NodeCreateEx(byte* configPath, NodeConfig* config, nint* node)
     {
+        if (configPath == null || config == null || node == null)
+        {
+            return Fail(ErrInvalidArgument, "config_path, config and node must not be NULL");
+        }
+
+        *node = 0;
+        if (config->Size < sizeof(NodeConfig))
+        {
+            return Fail(ErrInvalidArgument, "config->size must be sizeof(ft_node_config)");
+        }
+
+        if (config->PinCpu < -1 || config->PinCpu >= Environment.ProcessorCount)
+        {
+            return Fail(ErrInvalidArgument, $"pin_cpu must be -1 or a CPU from 0 to {Environment.ProcessorCount - 1}");
+        }
+
+        if ((config->Flags & ~FlagBusyPoll) != 0 || (config->DeliveryBytes != 0 && config->DeliveryBytes < 4096) || config->DeliveryBytes > int.MaxValue)
+        {
+            return Fail(ErrInvalidArgument, "unknown flags, or delivery_bytes not 0 or 4096 to 2^31-1");
+        }
+
+        return CreateNode(configPath, config->NodeId, (config->Flags & FlagBusyPoll) != 0, config->PinCpu, (int)config->DeliveryBytes, node);
+    }
+
+    /// <summary>Both creates: load corosync.conf, build the node, hand out its handle; every failure is a code.</summary>
+    private static int CreateNode(byte* configPath, uint nodeId, bool busyPoll, int pinCpu, int deliveryBytes, nint* node)
+    {
         try
         {
-            if (configPath == null || config == null || node == null)
-            {
-                return Fail(ErrInvalidArgument, "config_path, config and node must not be NULL");
-            }
-
             *node = 0;
-            if (config->Size < sizeof(NodeConfig))
-            {
-                return Fail(ErrInvalidArgument, "config->size must be sizeof(ft_node_config)");
-            }
-
-            if (config->PinCpu < -1 || config->PinCpu >= Environment.ProcessorCount)
-            {
-                return Fail(ErrInvalidArgument, $"pin_cpu must be -1 or a CPU from 0 to {Environment.ProcessorCount - 1}");
-            }
-
-            if ((config->Flags & ~FlagBusyPoll) != 0 || (config->DeliveryBytes != 0 && config->DeliveryBytes < 4096) || config->DeliveryBytes > int.MaxValue)
-            {
-                return Fail(ErrInvalidArgument, "unknown flags, or delivery_bytes not 0 or 4096 to 2^31-1");
-            }
-
             string path = Marshal.PtrToStringUTF8((nint)configPath)!;
-            TotemNode created = TotemNode.FromConfigFile(
-                path, config->NodeId == 0 ? null : config->NodeId, (config->Flags & FlagBusyPoll) != 0, config->PinCpu);
-            *node = Register(new NodeState(created, (int)config->DeliveryBytes));
+            TotemNode created = TotemNode.FromConfigFile(path, nodeId == 0 ? null : nodeId, busyPoll, pinCpu);
+            *node = Register(new NodeState(created, deliveryBytes));
             return Ok;
         }
         catch (CorosyncConfigException e)
