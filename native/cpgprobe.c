@@ -290,6 +290,18 @@ static int connect_and_join(cpg_model_v1_data_t *model, const char *group_name, 
 	return fd;
 }
 
+/* A message buffer of size bytes: room for the probe header, then a letter pattern. NULL when out of memory. */
+static char *probe_buffer(size_t size)
+{
+	char *buffer = calloc(1, size);
+	if (buffer != NULL) {
+		for (size_t i = sizeof(struct probe_header); i < size; i++) {
+			buffer[i] = (char)('a' + i % 26);
+		}
+	}
+	return buffer;
+}
+
 /* -G: the macro benchmark's member, driven over stdin by fasttotem bench. */
 static int bench_main(const char *group_name, size_t size, size_t wait_members, double rate, double warmup,
 	double seconds, int send)
@@ -307,12 +319,9 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 	if (fd < 0) {
 		return 1;
 	}
-	char *buffer = calloc(1, size);
+	char *buffer = probe_buffer(size);
 	if (buffer == NULL) {
 		return 1;
-	}
-	for (size_t i = sizeof(struct probe_header); i < size; i++) {
-		buffer[i] = (char)('a' + i % 26);
 	}
 	uint64_t interval = rate > 0 ? (uint64_t)(1e9 / rate) : 0;
 	uint64_t start = 0, send_until = 0, exit_at = 0, next_send = 0;
@@ -507,12 +516,9 @@ int main(int argc, char **argv)
 	printf("ready nodeid=%u pid=%d group=%s\n", local_nodeid, getpid(), group_name);
 	fflush(stdout);
 
-	char *buffer = calloc(1, size);
+	char *buffer = probe_buffer(size);
 	if (buffer == NULL) {
 		return 1;
-	}
-	for (size_t i = sizeof(struct probe_header); i < size; i++) {
-		buffer[i] = (char)('a' + i % 26);
 	}
 
 	uint64_t start = now_ns();
