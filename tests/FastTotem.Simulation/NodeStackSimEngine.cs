@@ -14,53 +14,36 @@ namespace FastTotem.Simulation;
 /// mcast (<see cref="Protocol.Cpg.CpgService.AcceptsLocalRequests"/>: not during a synchronisation, where corosync
 /// answers TRY_AGAIN), so the messages it queued before a ring change wait on the regular lane.
 /// </summary>
-internal sealed class NodeStackSimEngine : ISimEngine, INodeListener, IPgGroupHandler
+internal sealed class NodeStackSimEngine : SrpBackedSimEngine, INodeListener, IPgGroupHandler
 {
     private static readonly PgGroupSet SimGroup = new("sim"u8);
-    private readonly SrpEngine _engine;
     private readonly NodeStack _stack;
     private ISimEventSink? _sink;
 
     public NodeStackSimEngine(SrpEngine engine, uint nodeId, uint[] nodeList)
+        : base(engine)
     {
-        _engine = engine;
         _stack = new NodeStack(engine, VotequorumConfig.FromNodelist(nodeId, nodeList, nodeList.Select(_ => 1u).ToArray()), this);
         _stack.JoinGroup("sim"u8, this);
     }
-
-    public string StateName => _engine.State.ToString().ToUpperInvariant();
 
     public int SyncsCompleted { get; private set; }
 
     public PgAssembler Assembler => _stack.Assembler;
 
-    public void Start(long nowNs)
+    public override void Start(long nowNs)
     {
-        _engine.Start(nowNs);
-        _stack.OnIdle(_engine, nowNs);
+        Engine.Start(nowNs);
+        _stack.OnIdle(Engine, nowNs);
     }
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => _engine.HandleDatagram(datagram, nowNs);
+    public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
+        _stack.Cpg.AcceptsLocalRequests && Engine.SendQueueCount < 64 && _stack.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
 
-    public void HandleTimeout(long nowNs) => _engine.HandleTimeout(nowNs);
-
-    public bool TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
-        _stack.Cpg.AcceptsLocalRequests && _engine.SendQueueCount < 64 && _stack.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
-
-    public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
-    {
-        bool any = _engine.PollTransmit(buffer, out TransmitInfo info);
-        length = info.Length;
-        destination = info.Destination;
-        return any;
-    }
-
-    public long PollTimeout() => _engine.PollTimeout();
-
-    public void DrainEvents(ISimEventSink sink)
+    public override void DrainEvents(ISimEventSink sink)
     {
         _sink = sink;
-        while (_engine.PollEvent(out SrpEvent ev))
+        while (Engine.PollEvent(out SrpEvent ev))
         {
             _stack.OnEvent(in ev);
             if (ev.Kind != SrpEventKind.Deliver)
@@ -71,7 +54,7 @@ internal sealed class NodeStackSimEngine : ISimEngine, INodeListener, IPgGroupHa
         }
 
         // The loop's idle work: services, sync, the outbox and the packers (RingDriver calls it after every input).
-        _stack.OnIdle(_engine, 0);
+        _stack.OnIdle(Engine, 0);
         _sink = null;
     }
 

@@ -12,10 +12,9 @@ namespace FastTotem.Simulation;
 /// totempg group "sim", so the Totem checker still sees them; sync runs on group "sync" underneath, through the
 /// same loss, partitions and crashes.
 /// </summary>
-internal sealed class SyncSimEngine : ISimEngine, ISrpTokenObserver, IPgGroupHandler
+internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPgGroupHandler
 {
     private static readonly PgGroupSet SimGroup = new("sim"u8);
-    private readonly SrpEngine _engine;
     private readonly PgPacker _packer;
     private readonly PgAssembler _assembler = new(32);
     private readonly PgGroups _groups = new();
@@ -24,8 +23,8 @@ internal sealed class SyncSimEngine : ISimEngine, ISrpTokenObserver, IPgGroupHan
     private ISimEventSink? _sink;
 
     public SyncSimEngine(SrpEngine engine, uint nodeId, IReadOnlyList<int> serviceIds, int processCalls, List<string> trace)
+        : base(engine)
     {
-        _engine = engine;
         _packer = new PgPacker(engine.MaxPayload);
         Trace = trace;
         foreach (int id in serviceIds)
@@ -43,35 +42,17 @@ internal sealed class SyncSimEngine : ISimEngine, ISrpTokenObserver, IPgGroupHan
 
     public List<string> Trace { get; }
 
-    public string StateName => _engine.State.ToString().ToUpperInvariant();
-
-    public void Start(long nowNs) => _engine.Start(nowNs);
-
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => _engine.HandleDatagram(datagram, nowNs);
-
-    public void HandleTimeout(long nowNs) => _engine.HandleTimeout(nowNs);
-
-    public bool TryMulticast(ReadOnlySpan<byte> totempgPayload)
+    public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload)
     {
         bool ok = _packer.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
         DrainPacker();
         return ok;
     }
 
-    public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
-    {
-        bool any = _engine.PollTransmit(buffer, out TransmitInfo info);
-        length = info.Length;
-        destination = info.Destination;
-        return any;
-    }
-
-    public long PollTimeout() => _engine.PollTimeout();
-
-    public void DrainEvents(ISimEventSink sink)
+    public override void DrainEvents(ISimEventSink sink)
     {
         _sink = sink;
-        while (_engine.PollEvent(out SrpEvent ev))
+        while (Engine.PollEvent(out SrpEvent ev))
         {
             if (ev.Kind == SrpEventKind.Deliver)
             {
@@ -123,7 +104,7 @@ internal sealed class SyncSimEngine : ISimEngine, ISrpTokenObserver, IPgGroupHan
         while (true)
         {
             ReadOnlySpan<byte> packet = _packer.PeekPacket();
-            if (packet.IsEmpty || _engine.TryMulticast(packet) != MulticastResult.Ok)
+            if (packet.IsEmpty || Engine.TryMulticast(packet) != MulticastResult.Ok)
             {
                 return;
             }

@@ -3,11 +3,12 @@ using FastTotem.Protocol.Srp;
 namespace FastTotem.Sim;
 
 /// <summary>Runs the real <see cref="SrpEngine"/> inside the simulator.</summary>
-public sealed class SrpSimEngine : ISimEngine
+public sealed class SrpSimEngine : SrpBackedSimEngine
 {
-    public SrpSimEngine(SrpEngine engine) => Engine = engine;
-
-    public SrpEngine Engine { get; }
+    public SrpSimEngine(SrpEngine engine)
+        : base(engine)
+    {
+    }
 
     /// <summary>The default factory: corosync's timer derivation from the options' token and coefficient.</summary>
     public static ISimEngine Create(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options)
@@ -16,33 +17,9 @@ public sealed class SrpSimEngine : ISimEngine
         return new SrpSimEngine(new SrpEngine(config, new SrpRingSeqStore(seqStore)));
     }
 
-    public string StateName => Engine.State switch
-    {
-        SrpState.Operational => "OPERATIONAL",
-        SrpState.Gather => "GATHER",
-        SrpState.Commit => "COMMIT",
-        _ => "RECOVERY",
-    };
+    public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload) => Engine.TryMulticast(totempgPayload) == MulticastResult.Ok;
 
-    public void Start(long nowNs) => Engine.Start(nowNs);
-
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => Engine.HandleDatagram(datagram, nowNs);
-
-    public void HandleTimeout(long nowNs) => Engine.HandleTimeout(nowNs);
-
-    public bool TryMulticast(ReadOnlySpan<byte> totempgPayload) => Engine.TryMulticast(totempgPayload) == MulticastResult.Ok;
-
-    public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
-    {
-        bool any = Engine.PollTransmit(buffer, out TransmitInfo info);
-        length = info.Length;
-        destination = info.Destination;
-        return any;
-    }
-
-    public long PollTimeout() => Engine.PollTimeout();
-
-    public void DrainEvents(ISimEventSink sink)
+    public override void DrainEvents(ISimEventSink sink)
     {
         while (Engine.PollEvent(out SrpEvent ev))
         {
