@@ -46,9 +46,6 @@ internal sealed class DeliveryQueue
     /// <summary>Bytes held by deliveries not yet released (approximate while both sides run).</summary>
     public long BytesInUse => Volatile.Read(ref _tail) - Volatile.Read(ref _head);
 
-    /// <summary>Leases taken and not yet released (approximate while both sides run; consumer thread for an exact value).</summary>
-    public long OutstandingBytes => Volatile.Read(ref _take) - Volatile.Read(ref _head);
-
     /// <summary>True when a delivery may be waiting to be taken (consumer thread).</summary>
     public bool HasWaiting => Volatile.Read(ref _tail) > _take;
 

@@ -68,17 +68,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
 
     public VotequorumService Votequorum => Services.Votequorum;
 
-    public SyncEngine Sync => _sync;
-
     public PgAssembler Assembler => _assembler;
-
-    public PgPacker Packer => _packer;
-
-    /// <summary>The packer of the transitional lane (what is sent while a synchronisation runs).</summary>
-    public PgPacker TransPacker => _transPacker;
-
-    /// <summary>True between a ring change and the end of its synchronisation (the engine's regular lane is held).</summary>
-    public bool WaitingTransAck => _waitingTransAck;
 
     /// <summary>Runs on the loop thread once per iteration, before the stack pumps: hosts drain their queues here.</summary>
     public IHostWork? HostWork { get; set; }
