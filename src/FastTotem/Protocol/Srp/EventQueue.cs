@@ -53,7 +53,7 @@ internal sealed class EventQueue
     {
         if (Count == _items.Length)
         {
-            ThrowHelper.ThrowEventsNotDrained();
+            Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
         }
 
         ref Item item = ref _items[(_head + Count) % _items.Length];
@@ -68,7 +68,7 @@ internal sealed class EventQueue
     {
         if (Count == _items.Length || _pendingConfigs == ConfigSlotCount)
         {
-            ThrowHelper.ThrowEventsNotDrained();
+            Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
         }
 
         int slotIndex = _nextConfig;
@@ -110,7 +110,7 @@ internal sealed class EventQueue
             if (McastCodec.TryDecode(frame, out McastHeader header, out ReadOnlySpan<byte> payload, out bool foreign)
                 != WireError.None)
             {
-                ThrowHelper.ThrowEventsNotDrained();
+                Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
             }
 
             ev.SenderNodeId = header.Header.NodeId;

@@ -14,18 +14,18 @@ public sealed partial class SrpEngine
         ArgumentNullException.ThrowIfNull(seed);
         if (_started)
         {
-            ThrowHelper.ThrowAlreadyStarted();
+            Invariant.ThrowInvalidOperation("The engine was already started.");
         }
 
         int index = Array.IndexOf(seed.Members, _myId);
         if (index < 0 || seed.Members.Length > WireLimits.ProcessorCountMax)
         {
-            ThrowHelper.ThrowInvalidSeed("Members must hold at most 384 nodeids, this node among them.");
+            Invariant.ThrowArgument("seed", "Members must hold at most 384 nodeids, this node among them.");
         }
 
         if (seed.LastToken.Length > _lastToken.Length)
         {
-            ThrowHelper.ThrowInvalidSeed("LastToken is longer than any orf_token.");
+            Invariant.ThrowArgument("seed", "LastToken is longer than any orf_token.");
         }
 
         // Everything is checked before any state changes, so a refused seed leaves the engine unstarted.
@@ -36,7 +36,7 @@ public sealed partial class SrpEngine
                 || header.RingId != seed.RingId || datagram.Length > _regular.SlotSize
                 || header.Seq - (seed.LastReleased + 1) >= (uint)_regular.Capacity)
             {
-                ThrowHelper.ThrowInvalidSeed("Messages must be mcasts of the seeded ring above LastReleased.");
+                Invariant.ThrowArgument("seed", "Messages must be mcasts of the seeded ring above LastReleased.");
             }
         }
 

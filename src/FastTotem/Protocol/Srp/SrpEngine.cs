@@ -118,17 +118,17 @@ public sealed partial class SrpEngine
         ArgumentNullException.ThrowIfNull(store);
         if (config.NodeId == 0)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeId must not be 0 (0 marks a LEAVE).");
+            Invariant.ThrowArgument("config", "NodeId must not be 0 (0 marks a LEAVE).");
         }
 
         if (config.NodeList is null || config.NodeList.Length > WireLimits.ProcessorCountMax)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeList must hold at most 384 nodeids.");
+            Invariant.ThrowArgument("config", "NodeList must hold at most 384 nodeids.");
         }
 
         if (config.NetMtu < 200 || config.NetMtu > WireLimits.FrameSizeMax || config.WindowSize < 1 || config.MaxMessages < 1)
         {
-            ThrowHelper.ThrowInvalidConfig("NetMtu, WindowSize or MaxMessages out of range.");
+            Invariant.ThrowArgument("config", "NetMtu, WindowSize or MaxMessages out of range.");
         }
 
         _config = config;
@@ -213,7 +213,7 @@ public sealed partial class SrpEngine
     {
         if (_started)
         {
-            ThrowHelper.ThrowAlreadyStarted();
+            Invariant.ThrowInvalidOperation("The engine was already started.");
         }
 
         _started = true;
