@@ -105,6 +105,12 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             return;
         }
 
+        if (ev.Kind == SrpEventKind.GatherEntered)
+        {
+            _listener.OnGather(ev.GatherReason, ev.RingId);
+            return;
+        }
+
         // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn, which
         // also stops local requests, transitional or regular change alike, until the synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);

@@ -15,6 +15,8 @@ internal sealed class EventQueue
         public MessageStore? Store;
         public uint Seq;
         public int ConfigSlot;
+        public GatherReason GatherReason;
+        public MembRingId RingId;
     }
 
     private sealed class ConfigSlot
@@ -60,6 +62,22 @@ internal sealed class EventQueue
         item.Kind = SrpEventKind.Deliver;
         item.Store = store;
         item.Seq = seq;
+        Count++;
+    }
+
+    /// <summary>Queues a GATHER entry; dropped when the queue is full, as it only informs.</summary>
+    public void EnqueueGather(GatherReason reason, MembRingId ringId)
+    {
+        if (Count == _items.Length)
+        {
+            return;
+        }
+
+        ref Item item = ref _items[(_head + Count) % _items.Length];
+        item.Kind = SrpEventKind.GatherEntered;
+        item.Store = null;
+        item.GatherReason = reason;
+        item.RingId = ringId;
         Count++;
     }
 
@@ -117,6 +135,13 @@ internal sealed class EventQueue
             ev.Seq = item.Seq;
             ev.ForeignEndian = foreign;
             ev.Payload = payload;
+            return true;
+        }
+
+        if (item.Kind == SrpEventKind.GatherEntered)
+        {
+            ev.GatherReason = item.GatherReason;
+            ev.RingId = item.RingId;
             return true;
         }
 

@@ -33,7 +33,7 @@ public sealed partial class SrpEngine
         {
             byte[] datagram = seed.Messages[i];
             if (McastCodec.TryDecode(datagram, out McastHeader header, out _, out _) != WireError.None
-                || header.RingId != seed.RingId || datagram.Length > _regular.SlotSize
+                || header.RingId != seed.RingId || datagram.Length > _regular.FrameSizeMax
                 || header.Seq - (seed.LastReleased + 1) >= (uint)_regular.Capacity)
             {
                 Invariant.ThrowArgument("seed", "Messages must be mcasts of the seeded ring above LastReleased.");
@@ -58,7 +58,12 @@ public sealed partial class SrpEngine
         for (int i = 0; i < seed.Messages.Length; i++)
         {
             McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _);
-            _regular.Add(header.Seq, seed.Messages[i]);
+            if (_regular.Contains(header.Seq))
+            {
+                continue;
+            }
+
+            Invariant.That(_regular.TryAdd(header.Seq, seed.Messages[i], keepReserve: false), "a seed's messages fit the store");
         }
 
         _myAru = seed.Aru;

@@ -111,7 +111,7 @@ public sealed partial class SrpEngine
             _counters.FailedToReceive++;
             _failedToRecv = true;
             _failedList.Add(_myId);
-            GatherEnter();
+            GatherEnter(GatherReason.FailedToReceive);
             return;
         }
 
@@ -334,7 +334,7 @@ public sealed partial class SrpEngine
 
                 payload = _regular.Get(_retransQueue.Peek());
                 encapsulated = TotemHeader.Encapsulated;
-                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.SlotSize)
+                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.FrameSizeMax)
                 {
                     _retransQueue.Dequeue();
                     continue;
@@ -353,7 +353,8 @@ public sealed partial class SrpEngine
             }
 
             uint seq = token.Seq + 1;
-            if (!store.InRange(seq))
+            int length = McastHeader.Size + payload.Length;
+            if (!store.InRange(seq) || !store.TryAllocate(seq, length, keepReserve: true, out Span<byte> frame))
             {
                 break;
             }
@@ -367,8 +368,8 @@ public sealed partial class SrpEngine
                 ThisSeqno = (int)_globalSeqno++,
                 RingId = _ringId,
             };
-            McastCodec.TryEncode(header, payload, store.SlotFor(seq), out int written);
-            store.Commit(seq, written);
+            Invariant.That(McastCodec.TryEncode(header, payload, frame, out int written) == WireError.None && written == length,
+                "an mcast encodes into its store entry");
             _tx.EnqueueStored(store, seq);
             if (recovery)
             {
