@@ -27,6 +27,19 @@ internal static class Invariant
         }
     }
 
+    /// <summary>
+    /// An encoder that cannot fail (its destination was sized for it) succeeded: its result is checked, never
+    /// discarded, so a bug stops the node instead of sending a zero-length or stale frame.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Encoded(Wire.WireError result, string message)
+    {
+        if (result != Wire.WireError.None)
+        {
+            Fail(message);
+        }
+    }
+
     /// <summary>An invariant does not hold: a bug in FastTotem.</summary>
     [DoesNotReturn]
     [StackTraceHidden]

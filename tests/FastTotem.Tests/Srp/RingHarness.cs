@@ -44,6 +44,9 @@ internal sealed class RingHarness
 
     public readonly List<(int Node, ConfigChangeKind Kind, string RingId, uint[] Members, uint[] Left, uint[] Joined)> ConfigChanges = [];
 
+    /// <summary>Every GATHER entry, by node and reason.</summary>
+    public readonly List<(int Node, GatherReason Reason)> Gathers = [];
+
     /// <summary>Delivered (sender, payload) per node, when recording deliveries.</summary>
     public readonly List<(uint Sender, byte[] Payload)>[] Delivered;
 
@@ -143,6 +146,12 @@ internal sealed class RingHarness
 
         while (engine.PollEvent(out SrpEvent ev))
         {
+            if (ev.Kind == SrpEventKind.GatherEntered)
+            {
+                Gathers.Add((index, ev.GatherReason));
+                continue;
+            }
+
             OnDeliver?.Invoke(index, ev);
             if (ev.Kind == SrpEventKind.ConfigChange)
             {

@@ -377,7 +377,7 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
             return false;
         }
 
-        message.TryWrite(destination);
+        Invariant.Encoded(message.TryWrite(destination), "a nodeinfo fits its outbox entry");
         return true;
     }
 

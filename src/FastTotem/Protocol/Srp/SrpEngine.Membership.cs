@@ -63,7 +63,7 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingSeq = _ringId.Seq,
         };
-        MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written);
+        Invariant.Encoded(MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written), "a join fits the frame buffer");
         return written;
     }
 
@@ -76,7 +76,7 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingId = _ringId,
         };
-        MembMergeDetectCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(MembMergeDetectCodec.TryEncode(message, _frame, out int written), "a merge detect fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.MergeDetectTx++;
     }

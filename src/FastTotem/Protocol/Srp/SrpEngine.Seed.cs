@@ -57,7 +57,7 @@ public sealed partial class SrpEngine
         _recovery.Reset(0);
         for (int i = 0; i < seed.Messages.Length; i++)
         {
-            McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _);
+            Invariant.Encoded(McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _), "a seed message decodes");
             if (_regular.Contains(header.Seq))
             {
                 continue;

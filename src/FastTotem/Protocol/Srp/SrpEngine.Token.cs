@@ -453,7 +453,7 @@ public sealed partial class SrpEngine
 
         _myTokenHeld = false;
         var message = new TokenHoldCancel { Header = new TotemHeader(MessageType.TokenHoldCancel, _myId), RingId = _ringId };
-        TokenHoldCancelCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(TokenHoldCancelCodec.TryEncode(message, _frame, out int written), "a token hold cancel fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.TokenHoldCancelTx++;
 

@@ -10,6 +10,12 @@ namespace FastTotem.Protocol.Srp;
 /// </summary>
 public sealed class SrpLimits
 {
+    /// <summary>
+    /// The largest <see cref="TransmitBufferSize"/> of any configuration the engine accepts (netmtu 65,536 beats the
+    /// 10,793-byte commit token): a driver that sizes its buffers once, before it knows the configuration, uses this.
+    /// </summary>
+    public const int TransmitBufferMax = NetMtuMax;
+
     /// <summary>Smallest netmtu the engine runs with: a 200-byte frame still carries 110 bytes of totempg payload.</summary>
     public const int NetMtuMin = 200;
 

@@ -159,7 +159,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
         _processPending = false;
         State = SyncState.Barrier;
         SyncBarrierMessage barrier = SyncBarrierMessage.Create(_ringId);
-        barrier.TryWrite(Enqueue(SyncBarrierMessage.Size));
+        Invariant.Encoded(barrier.TryWrite(Enqueue(SyncBarrierMessage.Size)), "a barrier fits its queue slot");
         return false;
     }
 
@@ -218,7 +218,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
         }
 
         SyncServiceBuildMessage build = SyncServiceBuildMessage.Create(ringId, _serviceIds.AsSpan(0, _serviceCount));
-        build.TryWrite(Enqueue(SyncServiceBuildMessage.Size));
+        Invariant.Encoded(build.TryWrite(Enqueue(SyncServiceBuildMessage.Size)), "a service_build fits its queue slot");
 
         CallInit();
     }
