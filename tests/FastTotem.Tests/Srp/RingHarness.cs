@@ -9,7 +9,8 @@ namespace FastTotem.Tests.Srp;
 /// </summary>
 internal sealed class RingHarness
 {
-    public const int SlotSize = 2048;
+    /// <summary>Bytes per packet in flight: 2 KiB, or the engines' netmtu when it is larger.</summary>
+    public readonly int SlotSize = 2048;
     private const int PacketCapacity = 4096;
 
     private readonly byte[][] _packets = new byte[PacketCapacity][];
@@ -19,7 +20,7 @@ internal sealed class RingHarness
     private readonly long[] _at = new long[PacketCapacity];
     private int _head;
     private int _count;
-    private readonly byte[] _txBuffer = new byte[16 * 1024];
+    private readonly byte[] _txBuffer;
 
     public readonly SrpEngine[] Engines;
     public readonly MemoryRingSeqStore[] Stores;
@@ -74,7 +75,16 @@ internal sealed class RingHarness
             Stores[i] = new MemoryRingSeqStore();
             Engines[i] = new SrpEngine(config, Stores[i]);
             Delivered[i] = [];
+            SlotSize = Math.Max(SlotSize, config.NetMtu);
         }
+
+        int transmitMax = 0;
+        foreach (SrpEngine engine in Engines)
+        {
+            transmitMax = Math.Max(transmitMax, engine.TransmitBufferSize);
+        }
+
+        _txBuffer = new byte[transmitMax];
 
         for (int i = 0; i < PacketCapacity; i++)
         {

@@ -19,8 +19,11 @@ public sealed partial class SrpEngine
         switch (_state)
         {
             case SrpState.Gather:
-                Invariant.That(_timers.IsArmed(SrpTimer.Join) && _timers.IsArmed(SrpTimer.Consensus),
-                    "GATHER runs the join and consensus timers");
+                // After a consensus timeout with everyone agreed, GATHER waits on the token timeout instead
+                // (memb_state_consensus_timeout_expired).
+                Invariant.That(_timers.IsArmed(SrpTimer.Join), "GATHER runs the join timer");
+                Invariant.That(_timers.IsArmed(SrpTimer.Consensus) || _timers.IsArmed(SrpTimer.TokenTimeout),
+                    "GATHER runs the consensus timer or, once everyone agreed, the token timeout");
                 Invariant.That(_procList.Contains(_myId), "a gathering node is in its own proc list");
                 break;
             case SrpState.Commit:

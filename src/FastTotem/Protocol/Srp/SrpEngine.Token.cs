@@ -223,10 +223,14 @@ public sealed partial class SrpEngine
         _ => 0,
     };
 
-    /// <summary>fcc_rtr_limit: never let the ring's seq run past what our message store can hold.</summary>
+    /// <summary>
+    /// fcc_rtr_limit: never let the ring's seq run past what our message store can hold; in OPERATIONAL that is
+    /// also what its byte arena holds (SrpLimits.StoreSeqRunMax). RECOVERY releases nothing, so its arena is an
+    /// append log and only the slots bound it.
+    /// </summary>
     private void FccRtrLimit(OrfTokenBuffer token, ref uint allowed)
     {
-        uint capacity = (uint)_regular.Capacity;
+        uint capacity = (uint)(_state == SrpState.Operational ? _limits.StoreSeqRunMax : _regular.Capacity);
         if (SeqMath.Lt(_lastReleased + capacity - allowed - (uint)_config.WindowSize, token.Seq))
         {
             allowed = 0;

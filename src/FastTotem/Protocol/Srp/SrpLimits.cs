@@ -38,9 +38,9 @@ public sealed class SrpLimits
     public const int WindowPlusMessagesMax = StoreCapacityMax / StoreWindowFactor;
 
     /// <summary>
-    /// Bytes of each message store's arena above which the store no longer holds a full capacity of maximum frames.
-    /// Up to netmtu 8,192 (4,096 slots × 8,192 B) every slot can hold a largest frame; above it the arena stays at
-    /// this size and the ring's seq runs only as far as the bytes allow (flow control stops sending first).
+    /// The cap on each message store's arena. Below it (netmtu up to about 4 KiB with 4,096 slots) the arena holds
+    /// the ring's worst case for every seq in range; above it the arena stays at this size and flow control runs the
+    /// ring's seqs only as far past the last release as the bytes allow (<see cref="StoreSeqRunMax"/>).
     /// </summary>
     public const int StoreArenaBytesMax = 32 * 1024 * 1024;
 
@@ -66,7 +66,7 @@ public sealed class SrpLimits
     public SrpLimits(SrpConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (Validate(config.NetMtu, config.WindowSize, config.MaxMessages) is { } error)
+        if (Validate(config.NetMtu, config.WindowSize, config.MaxMessages, config.StoreCapacity) is { } error)
         {
             Invariant.ThrowArgument("config", error);
         }
@@ -80,12 +80,8 @@ public sealed class SrpLimits
         TransmitBufferSize = Math.Max(FrameSizeMax, ControlFrameMax);
         ControlArenaBytes = ControlFramesPerCall * ControlFrameMax;
 
-        int requested = config.StoreCapacity > 0
-            ? config.StoreCapacity
-            : Math.Max(StoreCapacityMin, StoreWindowFactor * (config.WindowSize + config.MaxMessages));
-        StoreCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(requested, 16, StoreCapacityMax));
-        long fullArena = (long)StoreCapacity * (FrameSizeMax + StoreEntryPrefix);
-        StoreArenaBytes = (int)Math.Min(fullArena, StoreArenaBytesMax);
+        (StoreCapacity, StoreArenaBytes, StoreSeqRunMax) =
+            StoreSizes(NetMtu, config.WindowSize, config.MaxMessages, config.StoreCapacity);
         StoreReserveBytes = 2 * (FrameSizeMax + StoreEntryPrefix);
 
         SendQueueCapacity = config.SendQueueCapacity > 0 ? config.SendQueueCapacity : Math.Max(1, SendQueueBytes / MaxPayload);
@@ -116,8 +112,19 @@ public sealed class SrpLimits
     /// <summary>Slots (seqs in range) of each message store, a power of two.</summary>
     public int StoreCapacity { get; }
 
-    /// <summary>Bytes of each message store's arena: frames kept at their real length, each behind an 8-byte prefix.</summary>
+    /// <summary>
+    /// Bytes of each message store's arena: frames kept at their real length, each behind an 8-byte prefix. The ring
+    /// reclaims from its oldest entry only, so while one entry waits for release, up to 2 × run − 1 seqs can be
+    /// added behind it (the seqs below it that arrived later and those above it): <see cref="ArenaEntriesFor"/>
+    /// largest entries never refuse a frame. docs/limits.md has the argument.
+    /// </summary>
     public int StoreArenaBytes { get; }
+
+    /// <summary>
+    /// How far past the last released seq an OPERATIONAL ring may run (fcc_rtr_limit's capacity): the store's
+    /// capacity, or fewer when the arena is capped, so that (2 × run + 3) largest entries fit the arena.
+    /// </summary>
+    public int StoreSeqRunMax { get; }
 
     /// <summary>
     /// Bytes a store keeps free for the next seq the node is missing (its aru + 1), so a full arena can never stop
@@ -141,11 +148,15 @@ public sealed class SrpLimits
     public long EngineBytes =>
         2L * StoreArenaBytes + (long)(SendQueueCapacity + TransQueueCapacity) * MaxPayload + ControlArenaBytes;
 
+    /// <summary>Largest entries an arena needs for a ring of <paramref name="seqRun"/> seqs: 2 × run, one entry
+    /// lost to the wrap, and the two of the reserve.</summary>
+    public static long ArenaEntriesFor(int seqRun) => 2L * seqRun + 3;
+
     /// <summary>
     /// Null when the three values can run, else a sentence for the operator. The config reader puts the line in
     /// front of it.
     /// </summary>
-    public static string? Validate(int netMtu, int windowSize, int maxMessages)
+    public static string? Validate(int netMtu, int windowSize, int maxMessages, int storeCapacity = 0)
     {
         if (netMtu < NetMtuMin || netMtu > NetMtuMax)
         {
@@ -164,6 +175,27 @@ public sealed class SrpLimits
                 + "(corosync's sort queue)";
         }
 
+        (_, _, int run) = StoreSizes(netMtu, windowSize, maxMessages, storeCapacity);
+        if (windowSize + maxMessages >= run)
+        {
+            return $"window_size + max_messages is {windowSize + maxMessages}, but at netmtu {netMtu} the message "
+                + $"store's {StoreArenaBytesMax / (1024 * 1024)} MiB arena lets the ring run only {run} messages past "
+                + "the last release: lower window_size or max_messages, or netmtu";
+        }
+
         return null;
+    }
+
+    /// <summary>Slots, arena bytes and the operational seq run of one message store (inputs already in range).</summary>
+    private static (int Capacity, int ArenaBytes, int SeqRun) StoreSizes(int netMtu, int windowSize, int maxMessages, int storeCapacity)
+    {
+        int requested = storeCapacity > 0
+            ? storeCapacity
+            : Math.Max(StoreCapacityMin, StoreWindowFactor * (windowSize + maxMessages));
+        int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(requested, 16, StoreCapacityMax));
+        int entryMax = netMtu + StoreEntryPrefix;
+        int arena = (int)Math.Min(ArenaEntriesFor(capacity) * entryMax, StoreArenaBytesMax);
+        int run = Math.Min(capacity, (arena / entryMax - 3) / 2);
+        return (capacity, arena, run);
     }
 }
