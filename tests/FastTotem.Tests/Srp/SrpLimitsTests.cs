@@ -49,14 +49,16 @@ public class SrpLimitsTests
         // byte cap; at the cap, the operational run shrinks until it fits, and still exceeds what flow control sends
         // in one visit plus the window.
         int entryMax = limits.FrameSizeMax + SrpLimits.StoreEntryPrefix;
-        long full = SrpLimits.ArenaEntriesFor(limits.StoreCapacity) * entryMax;
+        long full = SrpLimits.ArenaEntriesFor(limits.StoreCapacity / 2) * entryMax;
         Assert.Equal(Math.Min(full, SrpLimits.StoreArenaBytesMax), limits.StoreArenaBytes);
         Assert.True(SrpLimits.ArenaEntriesFor(limits.StoreSeqRunMax) * entryMax <= limits.StoreArenaBytes);
         Assert.True(limits.StoreSeqRunMax > window + maxMessages);
-        Assert.True(limits.StoreSeqRunMax <= limits.StoreCapacity);
+        Assert.True(limits.StoreSeqRunMax <= limits.StoreCapacity / 2);
         if (full <= SrpLimits.StoreArenaBytesMax)
         {
-            Assert.Equal(limits.StoreCapacity, limits.StoreSeqRunMax);
+            // A RECOVERY fills every slot and releases nothing: the arena holds that and the reserve.
+            Assert.Equal(limits.StoreCapacity / 2, limits.StoreSeqRunMax);
+            Assert.True((long)limits.StoreCapacity * entryMax + limits.StoreReserveBytes <= limits.StoreArenaBytes);
         }
 
         Assert.True(limits.StoreArenaBytes >= 4 * entryMax);

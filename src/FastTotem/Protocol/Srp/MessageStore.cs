@@ -222,36 +222,19 @@ internal sealed class MessageStore
         _arenaTail = 0;
     }
 
-    /// <summary>A contiguous run of <paramref name="need"/> bytes at the tail, wrapping to the start when it must.</summary>
+    /// <summary>A contiguous run of <paramref name="need"/> bytes; a wrap leaves a marker for <see cref="Reclaim"/>.</summary>
     private bool TryReserve(int need, out int offset)
     {
-        if (_entries == 0 || _arenaTail >= _arenaHead)
+        if (!ByteRing.TryPlace(_arenaHead, _arenaTail, _arena.Length, need, out offset))
         {
-            if (_arenaTail + need <= _arena.Length)
-            {
-                offset = _arenaTail;
-                return true;
-            }
-
-            // Wrap: only when the run at the start stays short of the oldest entry, so the tail never meets the head.
-            if (_entries > 0 && need < _arenaHead)
-            {
-                if (_arena.Length - _arenaTail >= SrpLimits.StoreEntryPrefix)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(_arenaTail + 4, 4), WrapMarker);
-                }
-
-                offset = 0;
-                return true;
-            }
-        }
-        else if (_arenaTail + need < _arenaHead)
-        {
-            offset = _arenaTail;
-            return true;
+            return false;
         }
 
-        offset = 0;
-        return false;
+        if (offset == 0 && _arenaTail != 0 && _arena.Length - _arenaTail >= SrpLimits.StoreEntryPrefix)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(_arena.AsSpan(_arenaTail + 4, 4), WrapMarker);
+        }
+
+        return true;
     }
 }

@@ -38,7 +38,7 @@ public sealed class SrpLimits
     public const int WindowPlusMessagesMax = StoreCapacityMax / StoreWindowFactor;
 
     /// <summary>
-    /// The cap on each message store's arena. Below it (netmtu up to about 4 KiB with 4,096 slots) the arena holds
+    /// The cap on each message store's arena. Below it (netmtu up to about 8 KiB with 4,096 slots) the arena holds
     /// the ring's worst case for every seq in range; above it the arena stays at this size and flow control runs the
     /// ring's seqs only as far past the last release as the bytes allow (<see cref="StoreSeqRunMax"/>).
     /// </summary>
@@ -116,13 +116,14 @@ public sealed class SrpLimits
     /// Bytes of each message store's arena: frames kept at their real length, each behind an 8-byte prefix. The ring
     /// reclaims from its oldest entry only, so while one entry waits for release, up to 2 × run − 1 seqs can be
     /// added behind it (the seqs below it that arrived later and those above it): <see cref="ArenaEntriesFor"/>
-    /// largest entries never refuse a frame. docs/limits.md has the argument.
+    /// largest entries never refuse a frame. With run = capacity / 2 that is capacity + 3 entries, which also holds
+    /// a RECOVERY's worst case (every slot, nothing released, plus the reserve). docs/limits.md has the argument.
     /// </summary>
     public int StoreArenaBytes { get; }
 
     /// <summary>
-    /// How far past the last released seq an OPERATIONAL ring may run (fcc_rtr_limit's capacity): the store's
-    /// capacity, or fewer when the arena is capped, so that (2 × run + 3) largest entries fit the arena.
+    /// How far past the last released seq an OPERATIONAL ring may run (fcc_rtr_limit's capacity): half the store's
+    /// slots, or fewer when the arena is capped, so that (2 × run + 3) largest entries fit the arena.
     /// </summary>
     public int StoreSeqRunMax { get; }
 
@@ -194,8 +195,8 @@ public sealed class SrpLimits
             : Math.Max(StoreCapacityMin, StoreWindowFactor * (windowSize + maxMessages));
         int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Clamp(requested, 16, StoreCapacityMax));
         int entryMax = netMtu + StoreEntryPrefix;
-        int arena = (int)Math.Min(ArenaEntriesFor(capacity) * entryMax, StoreArenaBytesMax);
-        int run = Math.Min(capacity, (arena / entryMax - 3) / 2);
+        int arena = (int)Math.Min(ArenaEntriesFor(capacity / 2) * entryMax, StoreArenaBytesMax);
+        int run = Math.Min(capacity / 2, (arena / entryMax - 3) / 2);
         return (capacity, arena, run);
     }
 }

@@ -81,28 +81,7 @@ internal sealed class TransmitQueue
             _arenaTail = 0;
         }
 
-        if (_arenaTail >= _arenaHead)
-        {
-            if (_arenaTail + length <= _arena.Length)
-            {
-                offset = _arenaTail;
-                return true;
-            }
-
-            if (length < _arenaHead)
-            {
-                offset = 0;
-                return true;
-            }
-        }
-        else if (_arenaTail + length < _arenaHead)
-        {
-            offset = _arenaTail;
-            return true;
-        }
-
-        offset = 0;
-        return false;
+        return ByteRing.TryPlace(_arenaHead, _arenaTail, _arena.Length, length, out offset);
     }
 
     /// <summary>
