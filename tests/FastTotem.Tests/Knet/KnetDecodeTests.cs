@@ -5,10 +5,12 @@ using FastTotem.Tests.Decode;
 using FastTotem.Tests.Wire;
 using FastTotem.Wire.Knet;
 
+using Xunit.Abstractions;
+
 namespace FastTotem.Tests.Knet;
 
 /// <summary><c>fasttotem decode</c> on the corosync 3.1.7 knet captures, compared with INDEX.md's tables and crypto-sweep/summary.txt.</summary>
-public sealed class KnetDecodeTests
+public sealed class KnetDecodeTests(ITestOutputHelper output)
 {
     private static readonly string[] TotemTypes = ["orf_token", "mcast", "join", "commit_token", "merge_detect", "token_hold_cancel"];
 
@@ -226,8 +228,7 @@ public sealed class KnetDecodeTests
     [Fact]
     public void Random_and_mutated_knet_datagrams_never_throw()
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Random_and_mutated_knet_datagrams_never_throw)} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Random_and_mutated_knet_datagrams_never_throw)}");
         var random = new Random(seed);
         var samples = new List<byte[]>();
         samples.AddRange(KnetFixtures.Datagrams(KnetFixtures.Plain).Select(d => d.Payload));
