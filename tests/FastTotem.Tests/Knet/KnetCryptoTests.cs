@@ -4,9 +4,11 @@ using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
 
+using Xunit.Abstractions;
+
 namespace FastTotem.Tests.Knet;
 
-public sealed class KnetCryptoTests
+public sealed class KnetCryptoTests(ITestOutputHelper output)
 {
     private static readonly (KnetCipher Cipher, KnetHash Hash)[] Configurations = BuildConfigurations();
 
@@ -89,8 +91,7 @@ public sealed class KnetCryptoTests
     [MemberData(nameof(AllConfigurations))]
     public void Seal_then_open_round_trips_and_any_flipped_byte_is_rejected(KnetCipher cipher, KnetHash hash)
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Seal_then_open_round_trips_and_any_flipped_byte_is_rejected)} {cipher}/{hash} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Seal_then_open_round_trips_and_any_flipped_byte_is_rejected)} {cipher}/{hash}");
         var random = new Random(seed);
         byte[] key = RandomKey(random, 256);
         using var crypto = new KnetCrypto(cipher, hash, key);
@@ -129,8 +130,7 @@ public sealed class KnetCryptoTests
     [InlineData(KnetCipher.Aes256)]
     public void Hardware_aes_matches_the_managed_fallback_and_dotnet_aes(KnetCipher cipher)
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Hardware_aes_matches_the_managed_fallback_and_dotnet_aes)} {cipher} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Hardware_aes_matches_the_managed_fallback_and_dotnet_aes)} {cipher}");
         var random = new Random(seed);
         byte[] key = RandomKey(random, 300);
         using var hardware = new KnetCrypto(cipher, KnetHash.Sha1, key, useHardwareAes: true);
