@@ -213,7 +213,8 @@ public sealed unsafe class RingDriver : IDisposable
                 if (!_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination))
                 {
                     _transport.Flush();
-                    _transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination);
+                    Invariant.That(_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination),
+                        "an empty transport takes any datagram the engine produces");
                 }
             }
 

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport.Interop;
 using System.Runtime.CompilerServices;
 using Tmds.Linux;
@@ -29,10 +30,11 @@ internal sealed unsafe class UdpTransport : IDisposable
     public const int SendSlots = 64;
 
     /// <summary>
-    /// A send slot holds the largest datagram totemsrp builds: a commit token for 384 members is
-    /// 41 + 28·384 = 10,793 bytes; an encapsulated mcast at most 65,536 but 1,500 with netmtu 1500.
+    /// A send slot holds the largest datagram the engine builds for any accepted configuration
+    /// (<see cref="SrpLimits.TransmitBufferMax"/>: an encapsulated mcast at netmtu 65,536); a commit token for 384
+    /// members is 10,793 bytes. Only the slots one flush uses are ever touched.
     /// </summary>
-    public const int SendSlotSize = 16384;
+    public const int SendSlotSize = SrpLimits.TransmitBufferMax;
 
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Hosting.Config;
 
@@ -357,7 +358,17 @@ public sealed class CorosyncConfig
         MaxMessages = r.OptionalInt(totem, "max_messages", 1);
         if (totem.Find("netmtu") is { } mtu)
         {
-            NetMtu = r.Int(mtu, 576, 65536);
+            NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
+        }
+
+        // What the engine's buffers and stores are sized from (SrpLimits): refuse here, naming the line, rather
+        // than fail in the engine's constructor or allocate gigabytes.
+        int window = WindowSize ?? new SrpConfig().WindowSize;
+        int messages = MaxMessages ?? new SrpConfig().MaxMessages;
+        if (SrpLimits.Validate(NetMtu, window, messages) is { } limitError)
+        {
+            ConfigItem at = totem.Find("window_size") ?? totem.Find("max_messages") ?? totem.Find("netmtu")!;
+            throw r.Error(at, limitError);
         }
 
         foreach (ConfigSection iface in totem.All("interface"))

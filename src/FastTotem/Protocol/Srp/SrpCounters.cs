@@ -35,12 +35,24 @@ public sealed class SrpCounters
     public long DropNotRunning;
     public long TransmitQueueOverflow;
 
+    /// <summary>mcasts in range but refused because the store's byte arena was full (requested again later).</summary>
+    public long DropStoreFull;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 
     // Protocol events.
     public long Delivered;
     public long GatherEntered;
+
+    /// <summary>GATHER entries by <see cref="GatherReason"/> (indexed by its value); they sum to GatherEntered.</summary>
+    public readonly long[] GatherByReason = new long[GatherReasonCount];
+
+    /// <summary>The reason of the last GATHER entry.</summary>
+    public GatherReason LastGatherReason;
+
+    /// <summary>Number of <see cref="GatherReason"/> values.</summary>
+    public static readonly int GatherReasonCount = Enum.GetValues<GatherReason>().Length;
     public long CommitEntered;
     public long RecoveryEntered;
     public long OperationalEntered;

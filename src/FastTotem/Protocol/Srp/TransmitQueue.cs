@@ -127,7 +127,7 @@ internal sealed class TransmitQueue
 
                 if (stored.Length > buffer.Length)
                 {
-                    ThrowHelper.ThrowBufferTooSmall(stored.Length);
+                    Invariant.ThrowArgument("buffer", $"The transmit buffer must hold at least {stored.Length} bytes (SrpEngine.TransmitBufferSize).");
                 }
 
                 stored.CopyTo(buffer);
@@ -139,7 +139,7 @@ internal sealed class TransmitQueue
             _arenaHead = item.Offset + item.Length;
             if (item.Length > buffer.Length)
             {
-                ThrowHelper.ThrowBufferTooSmall(item.Length);
+                Invariant.ThrowArgument("buffer", $"The transmit buffer must hold at least {item.Length} bytes (SrpEngine.TransmitBufferSize).");
             }
 
             _arena.AsSpan(item.Offset, item.Length).CopyTo(buffer);
