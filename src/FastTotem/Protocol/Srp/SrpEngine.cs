@@ -66,6 +66,9 @@ public sealed partial class SrpEngine
     private int _ownJoinLength;
     private bool _ownJoinPending;
 
+    /// <summary>The transmitter of the datagram being dispatched (<see cref="Transmitter"/>).</summary>
+    private uint _transmitter;
+
     private SrpState _state = SrpState.Gather;
     private bool _started;
     private bool _left;
@@ -226,8 +229,17 @@ public sealed partial class SrpEngine
         ProcessLoopback();
     }
 
-    /// <summary>Handles any Totem datagram. Malformed ones are counted and dropped.</summary>
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    /// <summary>Handles any Totem datagram whose transmitter is not known (a capture replay). Malformed ones are
+    /// counted and dropped.</summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) =>
+        HandleDatagram(datagram, Transmitter.Unknown, nowNs);
+
+    /// <summary>
+    /// Handles any Totem datagram. <paramref name="transmitter"/> is the nodeid the transport mapped the source
+    /// address to (<see cref="Transmitter.Unlisted"/> for an address outside the nodelist, <see cref="Transmitter.Unknown"/>
+    /// when the caller cannot say). Malformed, impossible and misattributed datagrams are counted and dropped.
+    /// </summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
     {
         if (!IsRunning)
         {
@@ -236,7 +248,9 @@ public sealed partial class SrpEngine
         }
 
         _now = nowNs;
+        _transmitter = transmitter;
         Dispatch(datagram);
+        _transmitter = Transmitter.Unknown;
         ProcessLoopback();
     }
 
