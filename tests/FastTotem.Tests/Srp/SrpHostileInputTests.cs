@@ -1,0 +1,65 @@
+using FastTotem.Protocol.Srp;
+using FastTotem.Wire;
+using static FastTotem.Tests.Srp.RingHarness;
+
+namespace FastTotem.Tests.Srp;
+
+/// <summary>
+/// Forged datagrams built from a live in-memory ring's state (docs/robustness.md). Node 4 of a four-node nodelist
+/// never runs: its address is where the attacker sits, so what it sends in its own name passes identity binding.
+/// Every attack ends with the three real members operational together again and nothing thrown.
+/// </summary>
+public class SrpHostileInputTests
+{
+    private const uint Attacker = 4;
+
+    private static RingHarness FormedRing()
+    {
+        var h = new RingHarness(4);
+        for (int i = 0; i < 3; i++)
+        {
+            h.Start(i);
+        }
+
+        h.RunFor(Ms(8000));
+        Assert.True(h.AllOperationalWith(0, 1, 2), "the three real members formed no ring");
+        return h;
+    }
+
+    private static void AssertReforms(RingHarness h, string what)
+    {
+        h.RunFor(Ms(15000));
+        Assert.True(h.AllOperationalWith(0, 1, 2), $"{what}: the ring of 1, 2 and 3 did not re-form");
+    }
+
+    /// <summary>
+    /// reliability.md C1: a victim in COMMIT takes a second-lap commit token whose addr list is not the one it accepted
+    /// (384 members where it accepted 4); RecoveryEnter indexed the shorter list and threw.
+    /// </summary>
+    [Fact]
+    public void ForgedSecondLapCommitTokenWithMoreMembersIsDropped()
+    {
+        RingHarness h = FormedRing();
+        ulong seq = h.Engines[1].RingId.Seq;
+
+        // The attacker announces itself; the victim (node 2) gathers with proc {1,2,3,4}.
+        h.Inject(1, Forge.MergeDetect(Attacker, Attacker, new MembRingId(Attacker, 1)), Attacker);
+        Assert.Equal(SrpState.Gather, h.Engines[1].State);
+
+        // A first-lap commit token for {1,4,2,3} reaching node 2 from node 4: the victim enters COMMIT.
+        h.Inject(1, Forge.Commit(Attacker, 1, new MembRingId(1, seq + 100), 2, [1, 4, 2, 3]), Attacker);
+        Assert.Equal(SrpState.Commit, h.Engines[1].State);
+
+        // The second lap with 384 members.
+        uint[] addr = Enumerable.Range(1, 384).Select(i => (uint)i).ToArray();
+        var entries = new MembCommitTokenMembEntry[384];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i].ReceivedFlg = 1;
+        }
+
+        h.Inject(1, Forge.Commit(Attacker, 2, new MembRingId(1, seq + 100), 384, addr, entries), Attacker);
+        Assert.NotEqual(SrpState.Recovery, h.Engines[1].State);
+        AssertReforms(h, "forged second-lap commit token");
+    }
+}
