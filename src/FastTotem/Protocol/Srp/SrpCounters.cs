@@ -35,6 +35,10 @@ public sealed class SrpCounters
     public long DropNotRunning;
     public long TransmitQueueOverflow;
 
+    // Hostile or impossible input (docs/robustness.md), dropped and counted.
+    /// <summary>A commit token that does not fit the membership this node accepted.</summary>
+    public long DropBadCommitToken;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 

@@ -407,7 +407,7 @@ public sealed partial class SrpEngine
             case SrpState.Gather:
                 _scratchSet.SetDifference(_procList.Span, _failedList.Span);
                 if (NodeSet.SetEqual(rx.AddrSpan, _scratchSet.Span) && rx.RingId.Seq > _ringId.Seq
-                    && rx.MembIndex < rx.AddrEntries)
+                    && rx.MembIndex < rx.AddrEntries && rx.Addr[rx.MembIndex] == _myId)
                 {
                     _commitToken.CopyFrom(rx);
                     CommitEnter();
@@ -415,8 +415,16 @@ public sealed partial class SrpEngine
 
                 break;
             case SrpState.Commit:
+                // The second lap must carry the very membership we accepted on the first: RecoveryEnter reads the
+                // token's entries by our new-member list's positions.
                 if (rx.RingId.Seq == _ringId.Seq && rx.MembIndex == rx.AddrEntries)
                 {
+                    if (rx.RingId != _ringId || !rx.AddrSpan.SequenceEqual(_newMembList.Span))
+                    {
+                        _counters.DropBadCommitToken++;
+                        break;
+                    }
+
                     RecoveryEnter(rx);
                 }
 
