@@ -62,4 +62,37 @@ public class SrpHostileInputTests
         Assert.NotEqual(SrpState.Recovery, h.Engines[1].State);
         AssertReforms(h, "forged second-lap commit token");
     }
+
+    /// <summary>
+    /// A token for our ring, fresh, in the name of the victim's predecessor (source address spoofed), whose seq is
+    /// 100,000 ahead of anything the ring can have sent. Forwarded, it makes the next corosync daemon abort
+    /// (orf_token_rtr's range assert): it must be dropped and counted, never relayed.
+    /// </summary>
+    [Fact]
+    public void TokenWithImpossibleSeqIsDroppedNotForwarded()
+    {
+        RingHarness h = FormedRing();
+        h.Wire = [];
+        h.Multicast(0, Forge.EmptyPg);
+        h.RunFor(Ms(20));
+        byte[] last = h.Wire.Last(w => w.To == 2 && WireView.TypeOf(w.Bytes) == MessageType.OrfToken).Bytes;
+        var rtr = new RtrItem[30];
+        Assert.Equal(WireError.None, OrfTokenCodec.TryDecode(last, out OrfToken seen, rtr));
+
+        uint poison = seen.Seq + 100_000;
+        h.Wire.Clear();
+        h.Inject(1, Forge.Token(1, seen.RingId, poison, seen.TokenSeq + 1, seen.Aru, 0), 1);
+        h.RunFor(Ms(500));
+        foreach ((long _, uint from, uint _, byte[] bytes) in h.Wire)
+        {
+            if (WireView.TypeOf(bytes) == MessageType.OrfToken)
+            {
+                Assert.Equal(WireError.None, OrfTokenCodec.TryDecode(bytes, out OrfToken t, rtr));
+                Assert.True(SeqMath.Lt(t.Seq, poison - 50_000), $"node {from} relayed a token with seq {t.Seq}");
+            }
+        }
+
+        Assert.True(h.Engines[1].Counters.DropImpossibleToken > 0);
+        AssertReforms(h, "token 100,000 ahead");
+    }
 }

@@ -39,6 +39,13 @@ public sealed class SrpCounters
     /// <summary>A commit token that does not fit the membership this node accepted.</summary>
     public long DropBadCommitToken;
 
+    /// <summary>A fresh token of our ring whose seq or aru this ring cannot have produced; never forwarded.</summary>
+    public long DropImpossibleToken;
+
+    /// <summary>A join ring_seq (or stored seq) so far above any seq this node persisted or saw in a commit token
+    /// that only a forger sends it; ignored for ring-seq arithmetic.</summary>
+    public long RingSeqPoisonIgnored;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 
