@@ -95,4 +95,53 @@ public class SrpHostileInputTests
         Assert.True(h.Engines[1].Counters.DropImpossibleToken > 0);
         AssertReforms(h, "token 100,000 ahead");
     }
+
+    /// <summary>
+    /// reliability.md D1: a join whose ring_seq is 3 below 2^64 made the next ring's seq wrap, it was persisted, and no
+    /// ring formed again. The join's seq is ignored for ring-seq arithmetic (counted); the ring re-forms with a sane
+    /// seq.
+    /// </summary>
+    [Fact]
+    public void JoinNearTwoToTheSixtyFourDoesNotPoisonTheRingSeq()
+    {
+        RingHarness h = FormedRing();
+        ulong before = h.Engines[0].RingId.Seq;
+        for (int i = 0; i < 3; i++)
+        {
+            h.Inject(i, Forge.Join(Attacker, Attacker, ulong.MaxValue - 2, [Attacker], []), Attacker);
+        }
+
+        AssertReforms(h, "ring-seq poisoning join");
+        for (int i = 0; i < 3; i++)
+        {
+            ulong seq = h.Engines[i].RingId.Seq;
+            Assert.True(seq > before && seq < before + (1UL << 32), $"node {i + 1}: ring seq {seq}");
+            Assert.True(h.Stores[i].Seq < before + (1UL << 32), $"node {i + 1} persisted {h.Stores[i].Seq}");
+        }
+
+        Assert.True(h.Engines.Take(3).Sum(e => e.Counters.RingSeqPoisonIgnored) > 0);
+    }
+
+    /// <summary>
+    /// A node whose state file already holds a seq about to wrap (a poisoning before this fix) rejoins, and no member's
+    /// seq goes backwards. (This passed before the fix too: the restarted node's singleton ring wrapped to a small seq.)
+    /// </summary>
+    [Fact]
+    public void NodeRestartedWithPoisonedStoredSeqRejoins()
+    {
+        RingHarness h = FormedRing();
+        h.Crash(2);
+        h.RunFor(Ms(8000));
+        Assert.True(h.AllOperationalWith(0, 1));
+        h.Stores[2] = new MemoryRingSeqStore(ulong.MaxValue - 1);
+        h.Engines[2] = new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]);
+        ulong before = h.Engines[0].RingId.Seq;
+        h.Start(2);
+        AssertReforms(h, "restart with a poisoned state file");
+        for (int i = 0; i < 3; i++)
+        {
+            ulong seq = h.Engines[i].RingId.Seq;
+            Assert.True(seq > before && seq < before + (1UL << 32), $"node {i + 1}: ring seq {seq} (was {before})");
+        }
+    }
 }
