@@ -76,6 +76,12 @@ public sealed partial class SrpEngine
         _counters.MergeDetectTx++;
     }
 
+    /// <summary>How far a join's ring_seq may lie above <see cref="_ringSeqHighKnown"/> and still count.</summary>
+    private const ulong RingSeqJumpMax = 1UL << 32;
+
+    /// <summary>A stored seq at or above this is taken for a poisoning, not history.</summary>
+    private const ulong RingSeqPoisonedFrom = 1UL << 63;
+
     /// <summary>message_handler_memb_join: validate, raise the highest ring seq seen, then act by state.</summary>
     private void HandleJoin(ReadOnlySpan<byte> datagram)
     {
@@ -98,7 +104,12 @@ public sealed partial class SrpEngine
             return;
         }
 
-        if (_tokenRingIdSeq < ringSeq)
+        if (ringSeq > _ringSeqHighKnown && ringSeq - _ringSeqHighKnown > RingSeqJumpMax)
+        {
+            // Only a forger jumps this far: following it would make the next ring's seq wrap (and be persisted).
+            _counters.RingSeqPoisonIgnored++;
+        }
+        else if (_tokenRingIdSeq < ringSeq)
         {
             _tokenRingIdSeq = ringSeq;
         }
@@ -174,14 +185,16 @@ public sealed partial class SrpEngine
                 _procList.Clear();
                 _procList.Add(_myId);
                 _failedList.Clear();
-                CommitTokenCreate();
-                CommitEnter();
+                if (CommitTokenCreate())
+                {
+                    CommitEnter();
+                }
+
                 return;
             }
 
-            if (ConsensusAgreed() && LowestInConfig())
+            if (ConsensusAgreed() && LowestInConfig() && CommitTokenCreate())
             {
-                CommitTokenCreate();
                 CommitEnter();
             }
         }
@@ -298,8 +311,16 @@ public sealed partial class SrpEngine
     /// memb_state_commit_token_create: the rep builds the commit token for proc − failed, sorted by nodeid, with
     /// ring seq = highest seq seen + 4.
     /// </summary>
-    private void CommitTokenCreate()
+    private bool CommitTokenCreate()
     {
+        if (_tokenRingIdSeq > ulong.MaxValue - 4)
+        {
+            // The seq would wrap: every member would reject the ring. The joins that raised it this far were
+            // accepted within RingSeqJumpMax, so only a cluster that agreed on such a seq gets here.
+            _counters.RingSeqPoisonIgnored++;
+            return false;
+        }
+
         _scratchSet.SetDifference(_procList.Span, _failedList.Span);
         ReadOnlySpan<uint> members = _scratchSet.Span;
         members.CopyTo(_commitToken.Addr);
@@ -310,6 +331,7 @@ public sealed partial class SrpEngine
         _commitToken.TokenSeq = 0;
         _commitToken.RetransFlg = 0;
         _commitToken.RingId = new MembRingId(_myId, _tokenRingIdSeq + 4);
+        return true;
     }
 
     /// <summary>
@@ -326,6 +348,11 @@ public sealed partial class SrpEngine
         _ringId = _commitToken.RingId;
         _seqStore.Store(_myId, _ringId.Seq);
         _tokenRingIdSeq = _ringId.Seq;
+        if (_ringSeqHighKnown < _ringId.Seq)
+        {
+            _ringSeqHighKnown = _ringId.Seq;
+        }
+
         _state = SrpState.Commit;
         _counters.CommitEntered++;
         _timers.Arm(SrpTimer.TokenRetransmit, _now + _tokenRetransmitNs);

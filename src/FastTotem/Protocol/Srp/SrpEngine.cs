@@ -77,6 +77,10 @@ public sealed partial class SrpEngine
     private MembRingId _ringId;
     private MembRingId _oldRingId;
     private ulong _tokenRingIdSeq;
+
+    /// <summary>The highest ring seq this node persisted, installed or took from an accepted commit token: joins may
+    /// raise the next ring's seq to at most <see cref="RingSeqJumpMax"/> above it (docs/robustness.md).</summary>
+    private ulong _ringSeqHighKnown;
     private uint _tokenTarget;
 
     private uint _myAru;
@@ -221,7 +225,16 @@ public sealed partial class SrpEngine
 
         _started = true;
         _now = nowNs;
-        _ringId = new MembRingId(_myId, _seqStore.Load(_myId) + 1);
+        ulong stored = _seqStore.Load(_myId);
+        if (stored >= RingSeqPoisonedFrom)
+        {
+            // No cluster lives through 2^63 membership changes: a poisoning stored this; start again from 0.
+            _counters.RingSeqPoisonIgnored++;
+            stored = 0;
+        }
+
+        _ringSeqHighKnown = stored;
+        _ringId = new MembRingId(_myId, stored + 1);
         _tokenRingIdSeq = _ringId.Seq;
         _regular.Reset(0);
         _recovery.Reset(0);
