@@ -144,4 +144,109 @@ public class SrpHostileInputTests
             Assert.True(seq > before && seq < before + (1UL << 32), $"node {i + 1}: ring seq {seq} (was {before})");
         }
     }
+
+    /// <summary>The last token node 2 received from node 1, decoded; the ring is kept busy for it.</summary>
+    private static OrfToken LastTokenTo2(RingHarness h)
+    {
+        h.Wire = [];
+        h.Multicast(0, Forge.EmptyPg);
+        h.RunFor(Ms(20));
+        byte[] last = h.Wire.Last(w => w.To == 2 && WireView.TypeOf(w.Bytes) == MessageType.OrfToken).Bytes;
+        h.Wire = null;
+        Assert.Equal(WireError.None, OrfTokenCodec.TryDecode(last, out OrfToken seen, new RtrItem[30]));
+        return seen;
+    }
+
+    /// <summary>
+    /// reliability.md S1, D5: from the attacker's own (listed) address, a token, join, merge_detect, token_hold_cancel,
+    /// commit token and LEAVE in the names of real members. Identity binding drops each one (counted); the ring does not
+    /// even gather.
+    /// </summary>
+    [Fact]
+    public void ControlMessagesInAnotherNodesNameAreDropped()
+    {
+        RingHarness h = FormedRing();
+        OrfToken seen = LastTokenTo2(h);
+        MembRingId ring = h.Engines[1].RingId;
+        long gathers = h.Engines[1].Counters.GatherEntered;
+        byte[][] forged =
+        [
+            Forge.Token(1, ring, seen.Seq, seen.TokenSeq + 1, seen.Aru, 0),
+            Forge.Join(1, 1, ring.Seq, [1, 2, 3, Attacker], []),
+            Forge.MergeDetect(1, 1, new MembRingId(1, ring.Seq + 8)),
+            Forge.HoldCancel(1, ring),
+            Forge.Commit(1, 1, new MembRingId(1, ring.Seq + 4), 1, [1, 2, 3]),
+            Forge.Join(0, 3, ring.Seq, [1, 2], [3]),
+        ];
+        foreach (byte[] d in forged)
+        {
+            h.Inject(1, d, Attacker);
+        }
+
+        Assert.Equal(forged.Length, h.Engines[1].Counters.DropMisattributed);
+        h.RunFor(Ms(5000));
+        Assert.Equal(gathers, h.Engines[1].Counters.GatherEntered);
+        Assert.True(h.AllOperationalWith(0, 1, 2));
+        Assert.Equal(ring, h.Engines[1].RingId);
+    }
+
+    /// <summary>
+    /// reliability.md S2: nodeids outside the nodelist (0 included) in a join's lists, a merge_detect or a commit token,
+    /// and anything from an address outside the nodelist, are dropped and counted; none of it starts a gather.
+    /// </summary>
+    [Fact]
+    public void UnlistedNodeIdsAndAddressesAreDropped()
+    {
+        RingHarness h = FormedRing();
+        MembRingId ring = h.Engines[1].RingId;
+        long gathers = h.Engines[1].Counters.GatherEntered;
+        h.Inject(1, Forge.Join(Attacker, Attacker, ring.Seq, [1, 2, 3, Attacker, 99], []), Attacker);
+        h.Inject(1, Forge.Join(Attacker, Attacker, ring.Seq, [1, 2, 3, Attacker], [0]), Attacker);
+        h.Inject(1, Forge.MergeDetect(99, 99, new MembRingId(99, 1)), Transmitter.Unknown);
+        h.Inject(1, Forge.Commit(Attacker, 1, new MembRingId(Attacker, ring.Seq + 4), 1, [Attacker, 2, 0]), Attacker);
+        Assert.Equal(4, h.Engines[1].Counters.DropUnlistedNode);
+        h.Inject(1, Forge.MergeDetect(Attacker, Attacker, new MembRingId(Attacker, 1)), Transmitter.Unlisted);
+        Assert.Equal(1, h.Engines[1].Counters.DropUnlistedTransmitter);
+        h.RunFor(Ms(5000));
+        Assert.Equal(gathers, h.Engines[1].Counters.GatherEntered);
+        Assert.Equal(ring, h.Engines[1].RingId);
+    }
+
+    /// <summary>
+    /// reliability.md D3: a merge_detect with a fresh system_from every two seconds kept the ring in GATHER (each new id
+    /// re-armed consensus). From the attacker's address only its own nodeid is believed, so after a minute of it the
+    /// ring is operational.
+    /// </summary>
+    [Fact]
+    public void MergeDetectWithFreshIdsDoesNotLivelockConsensus()
+    {
+        RingHarness h = FormedRing();
+        for (uint i = 0; i < 30; i++)
+        {
+            for (int n = 0; n < 3; n++)
+            {
+                h.Inject(n, Forge.MergeDetect(100 + i, 100 + i, new MembRingId(100 + i, 1)), Attacker);
+            }
+
+            h.RunFor(Ms(2000));
+        }
+
+        Assert.True(h.AllOperationalWith(0, 1, 2), "still gathering under the merge_detect flood");
+    }
+
+    /// <summary>
+    /// An mcast of our ring transmitted from a listed address that is not a ring member, in a member's name, is not
+    /// stored or delivered (a member may retransmit anyone's mcast; a stranger may not).
+    /// </summary>
+    [Fact]
+    public void McastTransmittedByANonMemberIsNotDelivered()
+    {
+        RingHarness h = FormedRing();
+        OrfToken seen = LastTokenTo2(h);
+        byte[] payload = [0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0];
+        h.Inject(1, Forge.Mcast(1, 1, seen.RingId, seen.Seq + 1, payload), Attacker);
+        h.RunFor(Ms(3000));
+        Assert.DoesNotContain(h.Delivered[1], d => d.Payload.AsSpan().SequenceEqual(payload));
+        Assert.Equal(1, h.Engines[1].Counters.DropMisattributed);
+    }
 }

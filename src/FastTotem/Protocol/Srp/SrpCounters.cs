@@ -46,6 +46,16 @@ public sealed class SrpCounters
     /// that only a forger sends it; ignored for ring-seq arithmetic.</summary>
     public long RingSeqPoisonIgnored;
 
+    /// <summary>A message whose claimed sender is not the node at the address it came from (identity binding), or an
+    /// mcast transmitted by a node outside its ring.</summary>
+    public long DropMisattributed;
+
+    /// <summary>A message naming a nodeid outside the nodelist (0 included) as a sender or member.</summary>
+    public long DropUnlistedNode;
+
+    /// <summary>A datagram from an address outside the nodelist (block_unlisted_ips off), with identity binding on.</summary>
+    public long DropUnlistedTransmitter;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 
