@@ -183,7 +183,9 @@ public class SrpHostileInputTests
             h.Inject(1, d, Attacker);
         }
 
-        Assert.Equal(forged.Length, h.Engines[1].Counters.DropMisattributed);
+        // And a token of the ring in the attacker's own name: it is no member, so it holds no token.
+        h.Inject(1, Forge.Token(Attacker, ring, seen.Seq, seen.TokenSeq + 1, seen.Aru, 0), Attacker);
+        Assert.Equal(forged.Length + 1, h.Engines[1].Counters.DropMisattributed);
         h.RunFor(Ms(5000));
         Assert.Equal(gathers, h.Engines[1].Counters.GatherEntered);
         Assert.True(h.AllOperationalWith(0, 1, 2));

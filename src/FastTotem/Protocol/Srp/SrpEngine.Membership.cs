@@ -427,6 +427,19 @@ public sealed partial class SrpEngine
         }
 
         CommitTokenBuffer rx = _rxCommitToken;
+        if (!AllListed(rx.AddrSpan))
+        {
+            _counters.DropUnlistedNode++;
+            return;
+        }
+
+        if (!rx.AddrSpan.Contains(rx.Fixed.Header.NodeId))
+        {
+            // Only a member of the proposed ring passes its commit token on.
+            _counters.DropBadCommitToken++;
+            return;
+        }
+
         switch (_state)
         {
             case SrpState.Operational:

@@ -67,6 +67,14 @@ public sealed partial class SrpEngine
             return;
         }
 
+        uint holder = token.Fixed.Header.NodeId;
+        if (!_membList.Contains(holder) && !_newMembList.Contains(holder))
+        {
+            // Only a member of the ring holds its token.
+            _counters.DropMisattributed++;
+            return;
+        }
+
         if (!TokenIsPossible(token))
         {
             _counters.DropImpossibleToken++;

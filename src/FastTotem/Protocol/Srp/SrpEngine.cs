@@ -17,6 +17,9 @@ public sealed partial class SrpEngine
     private const long NsPerMs = 1_000_000;
 
     private readonly SrpConfig _config;
+
+    /// <summary>The nodelist, sorted, for IsListed.</summary>
+    private readonly uint[] _listedSorted;
     private readonly IRingSeqStore _seqStore;
     private readonly uint _myId;
     private readonly SrpCounters _counters = new();
@@ -139,6 +142,8 @@ public sealed partial class SrpEngine
         }
 
         _config = config;
+        _listedSorted = (uint[])config.NodeList.Clone();
+        Array.Sort(_listedSorted);
         _seqStore = store;
         _myId = config.NodeId;
         _tokenTimeoutNs = config.TokenMs * NsPerMs;
