@@ -183,3 +183,21 @@ public class SrpConfigFactoryTests
         Assert.Equal(60, srp.JoinMs);
     }
 }
+
+public class ConfigHardeningTests
+{
+    private static string Conf(string totemExtra, string transport = "udpu") =>
+        $"totem {{\n\ttransport: {transport}\n\tcluster_name: c\n{totemExtra}}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n\tnode {{\n\t\tnodeid: 2\n\t\tring0_addr: 127.0.0.2\n\t}}\n}}\n";
+
+    /// <summary>reliability.md M1: block_unlisted_ips was never read (always on). corosync applies it to udpu only.</summary>
+    [Theory]
+    [InlineData("", "udpu", true)]
+    [InlineData("\tblock_unlisted_ips: yes\n", "udpu", true)]
+    [InlineData("\tblock_unlisted_ips: no\n", "udpu", false)]
+    [InlineData("", "udp", false)]
+    public void BlockUnlistedIpsIsReadAsCorosyncDocumentsIt(string extra, string transport, bool expected)
+    {
+        var c = CorosyncConfig.Parse(Conf(extra, transport));
+        Assert.Equal(expected, FastTotem.Transport.TransportOptions.FromConfig(c, 1).BlockUnlistedIps);
+    }
+}
