@@ -200,4 +200,11 @@ public class ConfigHardeningTests
         var c = CorosyncConfig.Parse(Conf(extra, transport));
         Assert.Equal(expected, FastTotem.Transport.TransportOptions.FromConfig(c, 1).BlockUnlistedIps);
     }
+
+    /// <summary>The identity-binding switch (docs/robustness.md) reaches the engine; on unless set to no.</summary>
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("\tfasttotem_bind_identity: no\n", false)]
+    public void BindIdentityIsOnByDefault(string extra, bool expected) =>
+        Assert.Equal(expected, SrpConfigFactory.Create(CorosyncConfig.Parse(Conf(extra)), 1).BindIdentity);
 }

@@ -30,6 +30,7 @@ public static class SrpConfigFactory
         srp.WindowSize = config.WindowSize ?? srp.WindowSize;
         srp.MaxMessages = config.MaxMessages ?? srp.MaxMessages;
         srp.NetMtu = config.NetMtu;
+        srp.BindIdentity = config.BindIdentity;
         return srp;
     }
 }
