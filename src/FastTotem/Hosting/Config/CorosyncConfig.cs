@@ -353,7 +353,7 @@ public sealed class CorosyncConfig
             TokenCoefficientMs = r.Int(coefficient, 0, int.MaxValue / 1024);
         }
 
-        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 30);
+        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 1);
         HoldMs = r.OptionalInt(totem, "hold", 1);
         TokenRetransmitsBeforeLossConst = r.OptionalInt(totem, "token_retransmits_before_loss_const", 1);
         ConsensusMs = r.OptionalInt(totem, "consensus", 1);

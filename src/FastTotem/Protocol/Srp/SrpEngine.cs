@@ -141,6 +141,13 @@ public sealed partial class SrpEngine
             ThrowHelper.ThrowInvalidConfig("NetMtu, WindowSize or MaxMessages out of range.");
         }
 
+        if (config.TokenMs < 1 || config.TokenRetransmitMs < 1 || config.HoldMs < 1 || config.JoinMs < 1
+            || config.ConsensusMs < 1 || config.MergeMs < 1)
+        {
+            // A zero or negative period re-arms its timer at once: a busy loop and a token flood.
+            ThrowHelper.ThrowInvalidConfig("Every timer period must be at least 1 ms.");
+        }
+
         _config = config;
         _listedSorted = (uint[])config.NodeList.Clone();
         Array.Sort(_listedSorted);
