@@ -154,7 +154,7 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
         int seed = TestSeed.Pick(output, $"{nameof(Random_and_mutated_bytes_never_throw)}");
         var random = new Random(seed);
         List<CapturedDatagram> samples = KnetFixtures.Datagrams(KnetFixtures.Plain);
-        var output = new byte[70000];
+        var scratch = new byte[70000];
         for (int i = 0; i < 20000; i++)
         {
             byte[] bytes;
@@ -188,8 +188,8 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
 
             KnetCodec.TryDecodePing(bytes, out _);
             KnetCodec.TryDecodePmtud(bytes, out _, out _);
-            KnetCodec.TryWritePong(bytes, 7, output, out _);
-            KnetCodec.TryWritePmtudReply(bytes, 7, output, out _);
+            KnetCodec.TryWritePong(bytes, 7, scratch, out _);
+            KnetCodec.TryWritePmtudReply(bytes, 7, scratch, out _);
         }
     }
 
