@@ -191,7 +191,7 @@ internal sealed unsafe class UdpTransport : IDisposable
                 _counters.DroppedTruncated++;
                 _rxMsgs[i].msg_len = 0;
             }
-            else if (_options.BlockUnlistedIps && !IsListed(in _rxSources[i]))
+            else if (_options.BlockUnlistedIps && !IsListed(i))
             {
                 _counters.DroppedUnlistedSource++;
                 _rxMsgs[i].msg_len = 0;
@@ -206,6 +206,21 @@ internal sealed unsafe class UdpTransport : IDisposable
         new(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
 
     public ref readonly SocketAddress Source(int i) => ref _rxSources[i];
+
+    /// <summary>The nodeid whose nodelist address sent the i-th datagram, or <see cref="Transmitter.Unlisted"/>: the
+    /// engine binds the identity a message claims to it.</summary>
+    public uint SourceNodeId(int i)
+    {
+        for (int m = 0; m < _memberAddresses.Length; m++)
+        {
+            if (_memberAddresses[m].SameAddress(_rxSources[i]))
+            {
+                return _memberNodeIds[m];
+            }
+        }
+
+        return Transmitter.Unlisted;
+    }
 
     /// <summary>
     /// Queues one datagram: to <paramref name="destinationNodeId"/> (a token or commit token), or with
@@ -340,18 +355,7 @@ internal sealed unsafe class UdpTransport : IDisposable
         return -1;
     }
 
-    private bool IsListed(in SocketAddress source)
-    {
-        for (int i = 0; i < _memberAddresses.Length; i++)
-        {
-            if (_memberAddresses[i].SameAddress(source))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsListed(int i) => SourceNodeId(i) != Transmitter.Unlisted;
 
     private void OpenSockets()
     {

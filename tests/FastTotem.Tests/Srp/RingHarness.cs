@@ -212,6 +212,14 @@ internal sealed class RingHarness
         _count++;
     }
 
+    /// <summary>Hands a forged datagram to node <paramref name="index"/> as if <paramref name="transmitter"/> sent it,
+    /// then drains that node.</summary>
+    public void Inject(int index, ReadOnlySpan<byte> datagram, uint transmitter)
+    {
+        Engines[index].HandleDatagram(datagram, transmitter, Now);
+        Drain(index);
+    }
+
     /// <summary>Runs the network and the timers until <paramref name="untilNs"/>.</summary>
     public void RunUntil(long untilNs)
     {
@@ -246,7 +254,7 @@ internal sealed class RingHarness
                 int to = _to[slot] - 1;
                 if (to >= 0 && to < Engines.Length && Running[to])
                 {
-                    Engines[to].HandleDatagram(_packets[slot].AsSpan(0, _length[slot]), Now);
+                    Engines[to].HandleDatagram(_packets[slot].AsSpan(0, _length[slot]), (uint)_from[slot], Now);
                     Drain(to);
                 }
 

@@ -75,6 +75,16 @@ public sealed class CorosyncConfig
 
     public string? BindNetAddress { get; private set; }
 
+    /// <summary>totem.block_unlisted_ips (default yes): drop datagrams from addresses outside the nodelist. corosync
+    /// applies it to udpu only; so does FastTotem's transport.</summary>
+    public bool BlockUnlistedIps { get; private set; } = true;
+
+    /// <summary>
+    /// totem.fasttotem_bind_identity (default yes; corosync ignores the key): believe a message only from the address
+    /// of the node it speaks for (docs/robustness.md). Set it to no where NAT rewrites source addresses.
+    /// </summary>
+    public bool BindIdentity { get; private set; } = true;
+
     /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>; derived from the cluster name when unset, as corosync does.</summary>
     public IPAddress? McastAddress { get; private set; }
 
@@ -344,7 +354,7 @@ public sealed class CorosyncConfig
             TokenCoefficientMs = r.Int(coefficient, 0, int.MaxValue / 1024);
         }
 
-        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 30);
+        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 1);
         HoldMs = r.OptionalInt(totem, "hold", 1);
         TokenRetransmitsBeforeLossConst = r.OptionalInt(totem, "token_retransmits_before_loss_const", 1);
         ConsensusMs = r.OptionalInt(totem, "consensus", 1);
@@ -356,6 +366,16 @@ public sealed class CorosyncConfig
         MissCountConst = r.OptionalInt(totem, "miss_count_const", 1);
         WindowSize = r.OptionalInt(totem, "window_size", 1);
         MaxMessages = r.OptionalInt(totem, "max_messages", 1);
+        if (totem.Find("block_unlisted_ips") is { } block)
+        {
+            BlockUnlistedIps = r.YesNo(block);
+        }
+
+        if (totem.Find("fasttotem_bind_identity") is { } bind)
+        {
+            BindIdentity = r.YesNo(bind);
+        }
+
         if (totem.Find("netmtu") is { } mtu)
         {
             NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
@@ -454,6 +474,13 @@ public sealed class CorosyncConfig
             uint.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v >= min && v <= max
                 ? v
                 : throw Error(item, $"{item.Key} must be a whole number from {min} to {max}, not '{item.Value}'");
+
+        public bool YesNo(ConfigItem item) => item.Value switch
+        {
+            "yes" or "on" => true,
+            "no" or "off" => false,
+            _ => throw Error(item, $"{item.Key} must be yes or no, not '{item.Value}'"),
+        };
 
         public int? OptionalInt(ConfigSection s, string key, int min) =>
             s.Find(key) is { } item ? Int(item, min, int.MaxValue / 4) : null;

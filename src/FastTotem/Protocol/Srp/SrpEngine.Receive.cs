@@ -45,6 +45,11 @@ public sealed partial class SrpEngine
             return;
         }
 
+        if (!IdentityAdmits(header, datagram))
+        {
+            return;
+        }
+
         switch (type)
         {
             case MessageType.OrfToken:

@@ -45,6 +45,7 @@ public sealed partial class SrpEngine
         _ringId = seed.RingId;
         _oldRingId = seed.RingId;
         _tokenRingIdSeq = seed.RingId.Seq;
+        _ringSeqHighKnown = seed.RingId.Seq;
         _seqStore.Store(_myId, seed.RingId.Seq);
 
         _membList.CopyFrom(seed.Members);

@@ -67,6 +67,20 @@ public sealed partial class SrpEngine
             return;
         }
 
+        uint holder = token.Fixed.Header.NodeId;
+        if (!_membList.Contains(holder) && !_newMembList.Contains(holder))
+        {
+            // Only a member of the ring holds its token.
+            _counters.DropMisattributed++;
+            return;
+        }
+
+        if (!TokenIsPossible(token))
+        {
+            _counters.DropImpossibleToken++;
+            return;
+        }
+
         // Deliberate difference from corosync: messages_free runs only for a fresh token of our ring. corosync
         // also runs it for retransmitted and foreign tokens; a retransmitted copy of a token whose aru was raised
         // by its sender (aru_addr 0) then releases messages another member still lacks, and recovery can no longer
@@ -137,6 +151,25 @@ public sealed partial class SrpEngine
             _timers.Arm(SrpTimer.TokenHoldRetransmit, _now + _holdNs);
         }
     }
+
+    /// <summary>
+    /// A fresh token of our ring must describe what this ring can have sent (docs/robustness.md): its seq is not below
+    /// a message we already hold from it, nor further above our last released seq than any member's flow control
+    /// lets the ring run (corosync's own bound is its 16384-entry sort queue; ours may be larger); its aru is not above
+    /// its seq, nor further below it than that bound. Forwarding anything else relays poison: corosync asserts on it.
+    /// </summary>
+    private bool TokenIsPossible(OrfTokenBuffer token)
+    {
+        uint span = (uint)Math.Max(_regular.Capacity, QueueRtrItemsSizeMax) + (uint)_config.WindowSize;
+        uint released = _state == SrpState.Recovery ? 0 : _lastReleased;
+        return SeqMath.Lte(_myHighSeqReceived, token.Seq)
+            && token.Seq - released <= span
+            && SeqMath.Lte(token.Aru, token.Seq)
+            && token.Seq - token.Aru <= span;
+    }
+
+    /// <summary>QUEUE_RTR_ITEMS_SIZE_MAX (totemsrp.c): the sort-queue size every corosync member limits the ring by.</summary>
+    private const int QueueRtrItemsSizeMax = 16384;
 
     /// <summary>
     /// The RECOVERY part of the token handler (WIRE.md §6.2): retrans_flg stays set while anyone still has old-ring

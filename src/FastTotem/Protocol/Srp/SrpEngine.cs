@@ -18,6 +18,9 @@ public sealed partial class SrpEngine
 
     private readonly SrpConfig _config;
     private readonly SrpLimits _limits;
+
+    /// <summary>The nodelist, sorted, for IsListed.</summary>
+    private readonly uint[] _listedSorted;
     private readonly IRingSeqStore _seqStore;
     private readonly uint _myId;
     private readonly SrpCounters _counters = new();
@@ -67,6 +70,9 @@ public sealed partial class SrpEngine
     private int _ownJoinLength;
     private bool _ownJoinPending;
 
+    /// <summary>The transmitter of the datagram being dispatched (<see cref="Transmitter"/>).</summary>
+    private uint _transmitter;
+
     private SrpState _state = SrpState.Gather;
     private bool _started;
     private bool _left;
@@ -75,6 +81,10 @@ public sealed partial class SrpEngine
     private MembRingId _ringId;
     private MembRingId _oldRingId;
     private ulong _tokenRingIdSeq;
+
+    /// <summary>The highest ring seq this node persisted, installed or took from an accepted commit token: joins may
+    /// raise the next ring's seq to at most <see cref="RingSeqJumpMax"/> above it (docs/robustness.md).</summary>
+    private ulong _ringSeqHighKnown;
     private uint _tokenTarget;
 
     private uint _myAru;
@@ -132,7 +142,16 @@ public sealed partial class SrpEngine
             Invariant.ThrowArgument("config", limitError);
         }
 
+        if (config.TokenMs < 1 || config.TokenRetransmitMs < 1 || config.HoldMs < 1 || config.JoinMs < 1
+            || config.ConsensusMs < 1 || config.MergeMs < 1)
+        {
+            // A zero or negative period re-arms its timer at once: a busy loop and a token flood.
+            Invariant.ThrowArgument("config", "Every timer period must be at least 1 ms.");
+        }
+
         _config = config;
+        _listedSorted = (uint[])config.NodeList.Clone();
+        Array.Sort(_listedSorted);
         _seqStore = store;
         _myId = config.NodeId;
         _tokenTimeoutNs = config.TokenMs * NsPerMs;
@@ -211,7 +230,16 @@ public sealed partial class SrpEngine
 
         _started = true;
         _now = nowNs;
-        _ringId = new MembRingId(_myId, _seqStore.Load(_myId) + 1);
+        ulong stored = _seqStore.Load(_myId);
+        if (stored >= RingSeqPoisonedFrom)
+        {
+            // No cluster lives through 2^63 membership changes: a poisoning stored this; start again from 0.
+            _counters.RingSeqPoisonIgnored++;
+            stored = 0;
+        }
+
+        _ringSeqHighKnown = stored;
+        _ringId = new MembRingId(_myId, stored + 1);
         _tokenRingIdSeq = _ringId.Seq;
         _regular.Reset(0);
         _recovery.Reset(0);
@@ -219,8 +247,17 @@ public sealed partial class SrpEngine
         ProcessLoopback();
     }
 
-    /// <summary>Handles any Totem datagram. Malformed ones are counted and dropped.</summary>
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    /// <summary>Handles any Totem datagram whose transmitter is not known (a capture replay). Malformed ones are
+    /// counted and dropped.</summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) =>
+        HandleDatagram(datagram, Transmitter.Unknown, nowNs);
+
+    /// <summary>
+    /// Handles any Totem datagram. <paramref name="transmitter"/> is the nodeid the transport mapped the source
+    /// address to (<see cref="Transmitter.Unlisted"/> for an address outside the nodelist, <see cref="Transmitter.Unknown"/>
+    /// when the caller cannot say). Malformed, impossible and misattributed datagrams are counted and dropped.
+    /// </summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
     {
         if (!IsRunning)
         {
@@ -229,7 +266,9 @@ public sealed partial class SrpEngine
         }
 
         AdvanceTime(nowNs);
+        _transmitter = transmitter;
         Dispatch(datagram);
+        _transmitter = Transmitter.Unknown;
         ProcessLoopback();
     }
 
