@@ -93,6 +93,11 @@ internal static class RunCommand
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
             node.GatherEntered += log.OnGather;
+            foreach (string warning in node.ConfigWarnings)
+            {
+                Console.Error.WriteLine($"fasttotem: warning: {warning}");
+            }
+
             Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath}");
             node.Start();
             ProcessGroup? leaveGroup = null;

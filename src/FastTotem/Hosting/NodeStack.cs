@@ -117,6 +117,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         Services.Cpg.SetSyncInProgress(true);
         if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
+            _assembler.HandleRegularConfiguration(ev.Members);
             if (!_waitingTransAck)
             {
                 HoldRegularTraffic();

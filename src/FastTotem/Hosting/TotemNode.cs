@@ -56,6 +56,9 @@ public sealed class TotemNode : IDisposable
     /// <summary>This node's id.</summary>
     public uint NodeId { get; }
 
+    /// <summary>What the corosync.conf reader warned about (keys read and deliberately not used).</summary>
+    public IReadOnlyList<string> ConfigWarnings => _config.Warnings;
+
     /// <summary>The latest regular configuration, or null before the first one.</summary>
     public RingChange? Ring { get; private set; }
 

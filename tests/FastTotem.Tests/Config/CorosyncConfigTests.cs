@@ -238,4 +238,13 @@ public class ConfigHardeningTests
         srp.HoldMs = -4;
         Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
     }
+
+    /// <summary>reliability.md M1: bindnetaddr was read and silently unused; like corosync, the nodelist wins, with a warning.</summary>
+    [Fact]
+    public void BindNetAddressWithANodelistWarns()
+    {
+        string text = Conf("\tinterface {\n\t\tbindnetaddr: 10.9.9.0\n\t}\n");
+        Assert.Contains(CorosyncConfig.Parse(text).Warnings, w => w.Contains("bindnetaddr '10.9.9.0' is ignored"));
+        Assert.Empty(CorosyncConfig.Parse(Conf("")).Warnings);
+    }
 }

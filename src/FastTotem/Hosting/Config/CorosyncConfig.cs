@@ -75,6 +75,11 @@ public sealed class CorosyncConfig
 
     public string? BindNetAddress { get; private set; }
 
+    /// <summary>Keys read and deliberately not used, in words for the operator.</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    private readonly List<string> _warnings = [];
+
     /// <summary>totem.block_unlisted_ips (default yes): drop datagrams from addresses outside the nodelist. corosync
     /// applies it to udpu only; so does FastTotem's transport.</summary>
     public bool BlockUnlistedIps { get; private set; } = true;
@@ -186,6 +191,12 @@ public sealed class CorosyncConfig
                 "no" or "off" => false,
                 _ => throw new CorosyncConfigException($"sched_rr '{rr.Value}' is not yes or no", rr.Line, fileName),
             };
+        }
+
+        if (config.BindNetAddress != null && config.Nodes.Count > 0)
+        {
+            // corosync does the same (TOTEM_CONFIG_BINDNETADDR_NODELIST_SET): the nodelist wins.
+            config._warnings.Add($"interface.bindnetaddr '{config.BindNetAddress}' is ignored: the nodelist is used (the local ring0_addr is bound), as corosync does when both are set");
         }
 
         if (config.Transport == TotemTransport.Udp && config.McastAddress == null)
