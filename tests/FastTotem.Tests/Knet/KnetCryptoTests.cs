@@ -158,6 +158,20 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Every_seal_uses_a_new_salt_across_pool_refills()
+    {
+        using var crypto = new KnetCrypto(KnetCipher.Aes128, KnetHash.Md5, RandomKey(new Random(9), 128));
+        var salts = new HashSet<string>();
+        var packet = new byte[26];
+        var sealedBuffer = new byte[26 + KnetCrypto.OverheadMax];
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(KnetCryptoStatus.Ok, crypto.Seal(packet, sealedBuffer, out _));
+            Assert.True(salts.Add(Convert.ToHexString(sealedBuffer, 0, KnetCrypto.SaltLength)), $"salt repeated at packet {i}");
+        }
+    }
+
+    [Fact]
     public void Bad_padding_under_a_valid_hmac_is_rejected()
     {
         // A forger who knows the key could only produce this; it proves the padding check runs after the HMAC.
