@@ -3,18 +3,17 @@ namespace FastTotem.Protocol.Node;
 /// <summary>
 /// The one loop every driver runs: the epoll driver, the simulator, the in-memory rings of the benchmarks and tests.
 /// A step feeds the machine the received datagrams one at a time, then its due timers, then the host's commands, and
-/// after every single input drains what the machine produced: its datagrams go to the driver (those addressed to the
-/// node itself go straight back in, as the kernel would loop them), its events to the driver's sink. So no input ever
-/// finds an earlier input's events undrained, however many datagrams a batch holds.
+/// after every single input drains what the machine produced: its datagrams go to the driver, its events to the
+/// driver's sink. So no input ever finds an earlier input's events undrained, however many datagrams a batch holds.
+/// A datagram the node addresses to itself (a singleton ring's token) travels like any other: the kernel loops it
+/// back on a live node, as it does for corosync, so datagrams that arrived meanwhile are read first; the simulator and
+/// the in-memory rings carry it over their wire the same way.
 /// <para>Fault policy: an exception out of the machine is a bug. It is caught here, the machine leaves the ring
 /// (<see cref="NodeMachine.Fault"/>), and the driver hears of it through <see cref="INodeIo.OnFault"/>. An exception
 /// out of the driver's own sink (user code) is the driver's to catch; one that reaches here is treated the same way.</para>
 /// </summary>
 public static class NodeLoop
 {
-    /// <summary>Rounds of self-addressed datagrams one drain follows before it stops (a bug could loop for ever).</summary>
-    public const int DrainRoundsMax = 64;
-
     /// <summary>What a step does besides the received datagrams.</summary>
     [Flags]
     public enum Input : byte
@@ -94,47 +93,20 @@ public static class NodeLoop
         return machine.PollTimeout();
     }
 
-    /// <summary>Everything the last input produced: datagrams out (self-addressed ones back in), then events.</summary>
+    /// <summary>Everything the last input produced: datagrams out, then events.</summary>
     private static void Drain<TIo>(NodeMachine machine, ref TIo io, long nowNs)
         where TIo : struct, INodeIo
     {
         byte[] tx = machine.TransmitBuffer;
-        uint self = machine.NodeId;
-        for (int round = 0; round < DrainRoundsMax; round++)
+        while (machine.PollTransmit(tx, out Srp.TransmitInfo info))
         {
-            int selfLength = 0;
-            while (machine.PollTransmit(tx, out Srp.TransmitInfo info))
-            {
-                if (info.Destination == self)
-                {
-                    if (selfLength != 0)
-                    {
-                        machine.Counters.SelfDatagramsOverwritten++;
-                    }
-
-                    tx.AsSpan(0, info.Length).CopyTo(machine.SelfBuffer);
-                    selfLength = info.Length;
-                    continue;
-                }
-
-                io.Transmit(tx.AsSpan(0, info.Length), info.Destination);
-            }
-
-            io.Flush();
-            while (machine.PollEvent(out NodeEvent ev))
-            {
-                io.OnEvent(in ev);
-            }
-
-            if (selfLength == 0)
-            {
-                return;
-            }
-
-            machine.Counters.SelfDatagrams++;
-            machine.HandleDatagram(nowNs, new NodeSource(self), machine.SelfBuffer.AsSpan(0, selfLength));
+            io.Transmit(tx.AsSpan(0, info.Length), info.Destination);
         }
 
-        machine.Counters.DrainRoundsExhausted++;
+        io.Flush();
+        while (machine.PollEvent(out NodeEvent ev))
+        {
+            io.OnEvent(in ev);
+        }
     }
 }

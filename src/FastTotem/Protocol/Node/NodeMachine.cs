@@ -22,7 +22,6 @@ public sealed class NodeMachine : INodeListener
     private readonly NodeStack? _stack;
     private readonly NodeEventQueue _events;
     private readonly byte[] _transmitBuffer;
-    private readonly byte[] _selfBuffer;
 
     /// <summary>An SRP-only machine: deliveries and configuration changes come out of <see cref="PollEvent"/> as the engine makes them.</summary>
     public NodeMachine(SrpEngine engine)
@@ -48,7 +47,6 @@ public sealed class NodeMachine : INodeListener
 
         // The one size every driver asks for: its transmit slots must hold the largest frame the engine can produce.
         _transmitBuffer = GC.AllocateArray<byte>(TransmitBufferSize, pinned: true);
-        _selfBuffer = new byte[TransmitBufferSize];
     }
 
     public SrpEngine Engine => _engine;
@@ -83,9 +81,6 @@ public sealed class NodeMachine : INodeListener
 
     /// <summary>The loop's scratch for one outgoing frame (<see cref="TransmitBufferSize"/> bytes).</summary>
     internal byte[] TransmitBuffer => _transmitBuffer;
-
-    /// <summary>The loop's copy of a datagram the node addressed to itself, handed straight back after the drain.</summary>
-    internal byte[] SelfBuffer => _selfBuffer;
 
     /// <summary>True while the engine runs (between Start and Leave, and not faulted).</summary>
     public bool IsRunning => _engine.IsRunning && !Faulted;
