@@ -215,6 +215,13 @@ public sealed class TotemNode : IDisposable
 
     internal void Wake() => _driver.Wake();
 
+    /// <summary>Tests: a bug stand-in, thrown on the protocol thread inside the node machine's next input.</summary>
+    internal void InjectFaultForTesting(Exception exception)
+    {
+        _control.Enqueue(() => throw exception);
+        Wake();
+    }
+
     private void ThrowIfLoopThread()
     {
         if (_driver.IsLoopThread)
