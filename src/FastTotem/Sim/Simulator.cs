@@ -42,7 +42,7 @@ public sealed partial class Simulator
         }
 
         Options = options;
-        _factory = options.EngineFactory ?? SrpSimEngine.Create;
+        _factory = options.EngineFactory ?? NodeSimEngine.Create;
         History = new SimHistory(options.NodeCount);
         _nodes = new SimNode[options.NodeCount];
         _nodeList = new uint[options.NodeCount];
