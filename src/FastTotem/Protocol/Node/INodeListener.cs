@@ -1,9 +1,9 @@
 using FastTotem.Protocol.Srp;
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting;
+namespace FastTotem.Protocol.Node;
 
-/// <summary>What a node tells its host, on the loop thread. Must not block.</summary>
+/// <summary>What the node stack tells its <see cref="NodeMachine"/> while it settles, on the loop thread.</summary>
 internal interface INodeListener
 {
     /// <summary>A transitional or regular configuration change (spans valid during the call).</summary>

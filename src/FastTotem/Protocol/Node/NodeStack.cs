@@ -3,19 +3,19 @@ using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Protocol.Sync;
-using FastTotem.Transport;
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting;
+namespace FastTotem.Protocol.Node;
 
 /// <summary>
 /// Everything above the SRP engine that a corosync daemon runs, wired the way corosync's main.c wires it:
 /// SRP deliveries go through totempg reassembly to the local group instances ("sync" → the sync engine,
 /// "a" → the services); configuration changes go to totempg, then to sync; service and sync messages go
 /// through the totempg packer, which hands its payloads to the engine when the token arrives.
-/// Sans-I/O: the driver calls <see cref="OnEvent"/> and <see cref="OnIdle"/> on its loop thread.
+/// Sans-I/O and internal to <see cref="NodeMachine"/>, which hands it every engine event (<see cref="OnEvent"/>) and
+/// lets it settle (<see cref="Pump"/>) after every input.
 /// </summary>
-internal sealed class NodeStack : IRingListener, ISrpTokenObserver
+internal sealed class NodeStack : ISrpTokenObserver
 {
     private const int PumpRoundsMax = 64;
 
@@ -69,9 +69,6 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     public VotequorumService Votequorum => Services.Votequorum;
 
     public PgAssembler Assembler => _assembler;
-
-    /// <summary>Runs on the loop thread once per iteration, before the stack pumps: hosts drain their queues here.</summary>
-    public IHostWork? HostWork { get; set; }
 
     /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (loop thread or before start).</summary>
     public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler)
@@ -131,16 +128,19 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
         _listener.OnConfigChange(in ev);
     }
 
-    public void OnIdle(SrpEngine engine, long nowNs)
+    /// <summary>
+    /// Lets the services, sync, the outbox and the packers move until nothing moves (bounded): what the last input
+    /// (or host command) made them queue reaches the engine.
+    /// </summary>
+    public void Pump()
     {
-        if (!_started && engine.IsRunning)
+        if (!_started && _engine.IsRunning)
         {
             // votequorum_exec_init_fn: one nodeinfo when the service starts (a#3).
             _started = true;
             Votequorum.Start();
         }
 
-        HostWork?.Run(this);
         for (int round = 0; round < PumpRoundsMax; round++)
         {
             bool queued = DrainOutbox();
