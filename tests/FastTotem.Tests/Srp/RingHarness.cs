@@ -96,6 +96,14 @@ internal sealed class RingHarness
         Step(index, -1, NodeLoop.Input.Start);
     }
 
+    /// <summary>Replaces a crashed node by a fresh engine (an SRP-only machine around it) and starts it.</summary>
+    public void Restart(int index, SrpEngine engine)
+    {
+        Engines[index] = engine;
+        Machines[index] = new NodeMachine(engine);
+        Start(index);
+    }
+
     public void StartAll()
     {
         for (int i = 0; i < Engines.Length; i++)
