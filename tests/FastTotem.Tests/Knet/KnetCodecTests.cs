@@ -22,11 +22,7 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
     public void Plain_capture_a_decodes_and_reencodes_byte_identical()
     {
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(KnetFixtures.Datagrams(KnetFixtures.Plain).Select(d => d.Payload));
-        Assert.Equal(104, counts[KnetPacketType.Ping]);
-        Assert.Equal(93, counts[KnetPacketType.Pong]);
-        Assert.Equal(4, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(4, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(821, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 104, pong: 93, pmtud: 4, pmtudReply: 4, data: 821);
     }
 
     [Fact]
@@ -42,11 +38,7 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
         }
 
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(packets);
-        Assert.Equal(164, counts[KnetPacketType.Ping]);
-        Assert.Equal(130, counts[KnetPacketType.Pong]);
-        Assert.Equal(7, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(7, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(1217, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 164, pong: 130, pmtud: 7, pmtudReply: 7, data: 1217);
     }
 
     [Fact]
@@ -192,6 +184,12 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
             KnetCodec.TryWritePmtudReply(bytes, 7, scratch, out _);
         }
     }
+
+    /// <summary>Packets per type, as INDEX.md's "Frames per type" table gives them.</summary>
+    private static void AssertIndexCounts(Dictionary<KnetPacketType, int> counts, int ping, int pong, int pmtud, int pmtudReply, int data) =>
+        Assert.Equal(
+            (ping, pong, pmtud, pmtudReply, data),
+            (counts[KnetPacketType.Ping], counts[KnetPacketType.Pong], counts[KnetPacketType.Pmtud], counts[KnetPacketType.PmtudReply], counts[KnetPacketType.Data]));
 
     /// <summary>Decodes each cleartext packet by type, encodes it back and requires the same bytes; returns counts per type.</summary>
     private static Dictionary<KnetPacketType, int> DecodeAndReencode(IEnumerable<byte[]> packets)
