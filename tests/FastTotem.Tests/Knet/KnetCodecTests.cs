@@ -1,8 +1,8 @@
 using FastTotem.Capture;
 using FastTotem.Protocol.Knet.Crypto;
+using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
-
 using Xunit.Abstractions;
 
 namespace FastTotem.Tests.Knet;
@@ -22,11 +22,7 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
     public void Plain_capture_a_decodes_and_reencodes_byte_identical()
     {
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(KnetFixtures.Datagrams(KnetFixtures.Plain).Select(d => d.Payload));
-        Assert.Equal(104, counts[KnetPacketType.Ping]);
-        Assert.Equal(93, counts[KnetPacketType.Pong]);
-        Assert.Equal(4, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(4, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(821, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 104, pong: 93, pmtud: 4, pmtudReply: 4, data: 821);
     }
 
     [Fact]
@@ -42,11 +38,7 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
         }
 
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(packets);
-        Assert.Equal(164, counts[KnetPacketType.Ping]);
-        Assert.Equal(130, counts[KnetPacketType.Pong]);
-        Assert.Equal(7, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(7, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(1217, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 164, pong: 130, pmtud: 7, pmtudReply: 7, data: 1217);
     }
 
     [Fact]
@@ -149,6 +141,27 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Codec_allocates_nothing()
+    {
+        Dictionary<int, byte[]> byFrame = KnetFixtures.Datagrams(KnetFixtures.Plain).ToDictionary(d => d.Frame, d => d.Payload);
+        var state = (Data: byFrame[408], Ping: byFrame[1], Probe: byFrame[21], Output: new byte[1500]);
+        ZeroAllocation.Assert(state, static s =>
+        {
+            if (KnetCodec.TryDecodeData(s.Data, out KnetDataHeader data, out ReadOnlySpan<byte> user) != WireError.None
+                || KnetCodec.TryEncodeData(data, user, s.Output, out _) != WireError.None
+                || KnetCodec.TryDecodePing(s.Ping, out KnetPing ping) != WireError.None
+                || KnetCodec.TryEncodePing(ping, s.Output, out _) != WireError.None
+                || KnetCodec.TryWritePong(s.Ping, 2, s.Output, out _) != WireError.None
+                || KnetCodec.TryDecodePmtud(s.Probe, out KnetPmtud probe, out int padding) != WireError.None
+                || KnetCodec.TryEncodePmtud(probe, KnetPmtud.HeaderSize + padding, s.Output, out _) != WireError.None
+                || KnetCodec.TryWritePmtudReply(s.Probe, 1, s.Output, out _) != WireError.None)
+            {
+                throw new InvalidOperationException("codec round trip failed");
+            }
+        });
+    }
+
+    [Fact]
     public void Random_and_mutated_bytes_never_throw()
     {
         int seed = TestSeed.Pick(output, $"{nameof(Random_and_mutated_bytes_never_throw)}");
@@ -192,6 +205,12 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
             KnetCodec.TryWritePmtudReply(bytes, 7, scratch, out _);
         }
     }
+
+    /// <summary>Packets per type, as INDEX.md's "Frames per type" table gives them.</summary>
+    private static void AssertIndexCounts(Dictionary<KnetPacketType, int> counts, int ping, int pong, int pmtud, int pmtudReply, int data) =>
+        Assert.Equal(
+            (ping, pong, pmtud, pmtudReply, data),
+            (counts[KnetPacketType.Ping], counts[KnetPacketType.Pong], counts[KnetPacketType.Pmtud], counts[KnetPacketType.PmtudReply], counts[KnetPacketType.Data]));
 
     /// <summary>Decodes each cleartext packet by type, encodes it back and requires the same bytes; returns counts per type.</summary>
     private static Dictionary<KnetPacketType, int> DecodeAndReencode(IEnumerable<byte[]> packets)

@@ -3,7 +3,6 @@ using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
-
 using Xunit.Abstractions;
 
 namespace FastTotem.Tests.Knet;
