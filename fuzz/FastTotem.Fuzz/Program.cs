@@ -6,6 +6,12 @@ using SharpFuzz;
 //   FastTotem.Fuzz replay TARGET PATH...        every file (or every file in each folder) once; exit 1 on a failure
 //   FastTotem.Fuzz seed TARGET DIR [FIXTURES]   writes the starting corpus
 //   FastTotem.Fuzz time TARGET DIR [ROUNDS]     mean time per input over the folder, uninstrumented
+if (args.Length >= 1 && args[0] is "replay" or "seed" or "time")
+{
+    // The assemblies in out/fuzz/bin are instrumented: outside afl-fuzz their branches need a map to write into.
+    UseScratchTraceMap();
+}
+
 if (args.Length >= 1 && args[0] == "replay" && args.Length >= 3)
 {
     return Replay(args[1], args[2..]);
@@ -92,4 +98,12 @@ static int Time(string name, string directory, int rounds)
     double perInput = watch.Elapsed.TotalMilliseconds / Math.Max(1, rounds * inputs.Length);
     Console.WriteLine($"{name}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s");
     return 0;
+}
+
+static unsafe void UseScratchTraceMap()
+{
+    if (SharpFuzz.Common.Trace.SharedMem == null)
+    {
+        SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+    }
 }
