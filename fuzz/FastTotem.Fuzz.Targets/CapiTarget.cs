@@ -44,6 +44,9 @@ public sealed unsafe class CapiTarget : IFuzzTarget
     public void Run(ReadOnlySpan<byte> input)
     {
         var reader = new FuzzInput(input);
+        // ft_last_error's message is per thread and outlives a call: start every input from the same one, or an
+        // input's outcome would depend on the inputs before it in the same process.
+        _ = ((delegate* unmanaged<nint, uint*, int>)(&Exports.NodeId))(0, null);
         for (int op = 0; op < OpsMax && !reader.IsEmpty; op++)
         {
             switch (reader.Byte() % 6)
