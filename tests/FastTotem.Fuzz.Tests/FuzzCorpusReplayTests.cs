@@ -2,11 +2,11 @@ using System.Diagnostics;
 using FastTotem.Fuzz;
 using Xunit.Abstractions;
 
-namespace FastTotem.Tests.Fuzz;
+namespace FastTotem.Fuzz.Tests;
 
 /// <summary>
 /// Every file of the kept fuzz corpus (fuzz/corpus/TARGET, grown by <c>./build.sh fuzz</c>) and every crash input
-/// kept as a regression (tests/FastTotem.Tests/Fuzz/crashes/TARGET) runs through its target's in-process entry point,
+/// kept as a regression (tests/FastTotem.Fuzz.Tests/crashes/TARGET) runs through its target's in-process entry point,
 /// uninstrumented: no exception escapes and the target's invariants hold (docs/fuzzing.md).
 /// </summary>
 public class FuzzCorpusReplayTests(ITestOutputHelper output)
@@ -23,7 +23,7 @@ public class FuzzCorpusReplayTests(ITestOutputHelper output)
         IFuzzTarget target = FuzzTargets.Create(name)!;
         List<string> files = Inputs(Path.Combine(RepoRoot(), "fuzz", "corpus", name));
         Assert.True(files.Count > 0, $"fuzz/corpus/{name} is empty");
-        files.AddRange(Inputs(Path.Combine(RepoRoot(), "tests", "FastTotem.Tests", "Fuzz", "crashes", name)));
+        files.AddRange(Inputs(Path.Combine(RepoRoot(), "tests", "FastTotem.Fuzz.Tests", "crashes", name)));
 
         var failures = new List<string>();
         var watch = Stopwatch.StartNew();
