@@ -4,7 +4,8 @@ namespace FastTotem.Fuzz;
 
 /// <summary>
 /// <c>datagram</c>: one datagram through the whole receive path of node 1 (SrpEngine, totempg, sync, the services)
-/// in a prepared state. The first byte picks the state, the rest is the datagram:
+/// in a prepared state. The first byte picks the state (its low two bits) and the transmitter (the bits above: a
+/// member, node 1 itself, an address outside the nodelist, node 99), the rest is the datagram:
 /// 0 OPERATIONAL in a 3-node ring after a few messages, 1 GATHER (node 3 cut off, the token lost),
 /// 2 COMMIT and 3 RECOVERY on the way from there to the 2-node ring. Each state is built from nothing by the same
 /// deterministic run, so an input always meets the same state. After the datagram the ring runs on for a few
@@ -14,14 +15,17 @@ public sealed class DatagramTarget : IFuzzTarget
 {
     public const int StateCount = 4;
 
+    /// <summary>Who the datagram comes from: node 2, node 3, node 1 itself, no nodelist address, a stranger.</summary>
+    private static readonly uint[] Sources = [2, 3, 1, 0, 99];
+
     public string Name => "datagram";
 
     public void Run(ReadOnlySpan<byte> input)
     {
         var reader = new FuzzInput(input);
-        int state = reader.Byte() % StateCount;
-        FuzzRing ring = Prepare(state);
-        ring.Inject(0, reader.Rest());
+        byte first = reader.Byte();
+        FuzzRing ring = Prepare(first % StateCount);
+        ring.Inject(0, Sources[(first / StateCount) % Sources.Length], reader.Rest());
         ring.RunFor(20 * FuzzRing.LatencyNs);
         ring.CheckInvariants();
     }

@@ -9,7 +9,7 @@ namespace FastTotem.Fuzz;
 /// <item>5 run the network and timers for 1–256 ms (byte), 6 jump up to 2.55 s (byte × 10 ms)</item>
 /// <item>7 cut or heal the links of a node (byte), 8 send an application message of up to 4 KiB (node byte,
 /// 2 length bytes; longer than one frame means totempg fragments)</item>
-/// <item>9 hand a node a datagram from the script (node byte, 2 length bytes, the bytes)</item>
+/// <item>9 hand a node a datagram from the script (node byte, transmitter byte: a member or none, 2 length bytes, the bytes)</item>
 /// </list>
 /// Invariants are checked after every step. A script that only lost, duplicated, reordered or delayed datagrams,
 /// cut links and sent messages (nothing forged or corrupted) must end in one operational 3-node ring once the
@@ -80,8 +80,9 @@ public sealed class EngineTarget : IFuzzTarget
                     break;
                 default:
                     int target = reader.Byte() % FuzzRing.NodeCount;
+                    uint source = (uint)(reader.Byte() % (FuzzRing.NodeCount + 1));
                     ReadOnlySpan<byte> datagram = reader.Bytes(reader.UInt16() % 2048);
-                    ring.Inject(target, datagram);
+                    ring.Inject(target, source, datagram);
                     forged = true;
                     break;
             }

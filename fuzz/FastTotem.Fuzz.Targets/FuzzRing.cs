@@ -1,5 +1,5 @@
-using FastTotem.Hosting;
 using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
@@ -8,11 +8,13 @@ using FastTotem.Wire;
 namespace FastTotem.Fuzz;
 
 /// <summary>
-/// Three whole nodes (SrpEngine with the NodeStack above it: totempg, sync v2, cmap/cpg/quorum/votequorum, as
-/// TotemNode wires them) on a deterministic network: a virtual clock, a fixed one-way latency, FIFO delivery, links
-/// that can be cut. Built from nothing for every fuzz input, so the same input always meets the same state.
+/// Three whole nodes (<see cref="NodeMachine"/>: the SRP engine and everything above it, totempg, sync v2,
+/// cmap/cpg/quorum/votequorum, as every driver runs them) on a deterministic network: a virtual clock, a fixed one-way
+/// latency, FIFO delivery, links that can be cut. Built from nothing for every fuzz input, so the same input always
+/// meets the same state. The machines are called directly, not through NodeLoop, so an exception inside one escapes
+/// to the fuzzer instead of becoming a fault.
 /// </summary>
-internal sealed class FuzzRing : INodeListener, IPgGroupHandler
+internal sealed class FuzzRing : IPgGroupHandler
 {
     public const int NodeCount = 3;
     public const long LatencyNs = 1_000_000;
@@ -35,7 +37,7 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
     };
 
     public readonly SrpEngine[] Engines = new SrpEngine[NodeCount];
-    public readonly NodeStack[] Stacks = new NodeStack[NodeCount];
+    public readonly NodeMachine[] Machines = new NodeMachine[NodeCount];
     public readonly uint[] NodeIds = [1, 2, 3];
 
     /// <summary>Links[from, to]: false drops the datagrams from one node to the other.</summary>
@@ -53,9 +55,8 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
             config.StoreCapacity = 256;
             config.SendQueueCapacity = 128;
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
-            Stacks[i] = new NodeStack(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), this,
-                cpgLimits: CpgLimits, outboxBytes: 1152 * 1024);
-            Stacks[i].JoinGroup("fuzz"u8, this);
+            Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, 1152 * 1024);
+            Machines[i].JoinGroup("fuzz"u8, this);
             for (int k = 0; k < NodeCount; k++)
             {
                 _links[i, k] = true;
@@ -80,7 +81,7 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
     {
         for (int i = 0; i < NodeCount; i++)
         {
-            Engines[i].Start(Now);
+            Machines[i].Start(Now);
             Pump(i);
         }
     }
@@ -106,55 +107,46 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
         }
     }
 
-    /// <summary>Hands <paramref name="datagram"/> to node <paramref name="index"/> as if it came off the wire.</summary>
-    public void Inject(int index, ReadOnlySpan<byte> datagram)
+    /// <summary>Hands <paramref name="datagram"/> to node <paramref name="index"/> as if it came off the wire from
+    /// <paramref name="source"/> (0: an address not in the nodelist).</summary>
+    public void Inject(int index, uint source, ReadOnlySpan<byte> datagram)
     {
-        Engines[index].HandleDatagram(datagram, Now);
+        Machines[index].HandleDatagram(Now, new NodeSource(source), datagram);
         Pump(index);
     }
 
     /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
     public bool Send(int index, ReadOnlySpan<byte> payload)
     {
-        bool queued = Stacks[index].TrySend(AppGroup, payload) == PgSendResult.Queued;
+        bool queued = Machines[index].TrySend(AppGroup, payload) == PgSendResult.Queued;
         Pump(index);
         return queued;
     }
 
-    /// <summary>Moves a node's transmits to the network and its events to its stack until it is quiet.</summary>
+    /// <summary>Moves a node's transmits to the network and drains its events (the machine settled itself).</summary>
     public void Pump(int index)
     {
-        SrpEngine engine = Engines[index];
-        NodeStack stack = Stacks[index];
-        for (int round = 0; round < PumpRoundsMax; round++)
+        NodeMachine machine = Machines[index];
+        while (machine.PollEvent(out NodeEvent ev))
         {
-            bool any = false;
-            while (engine.PollEvent(out SrpEvent ev))
+            if (ev.Kind == NodeEventKind.SyncComplete)
             {
-                stack.OnEvent(in ev);
-                any = true;
+                SyncsCompleted++;
             }
+        }
 
-            stack.OnIdle(engine, Now);
-            while (engine.PollTransmit(_tx, out TransmitInfo info))
+        while (machine.PollTransmit(_tx, out TransmitInfo info))
+        {
+            if (info.Destination == 0)
             {
-                any = true;
-                if (info.Destination == 0)
+                for (int k = 0; k < NodeCount; k++)
                 {
-                    for (int k = 0; k < NodeCount; k++)
-                    {
-                        Enqueue(index, k, info.Length);
-                    }
-                }
-                else if (info.Destination >= 1 && info.Destination <= NodeCount)
-                {
-                    Enqueue(index, (int)info.Destination - 1, info.Length);
+                    Enqueue(index, k, info.Length);
                 }
             }
-
-            if (!any)
+            else if (info.Destination >= 1 && info.Destination <= NodeCount)
             {
-                return;
+                Enqueue(index, (int)info.Destination - 1, info.Length);
             }
         }
     }
@@ -178,7 +170,7 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
         long next = _packets.Count > 0 ? _packets.Peek().AtNs : long.MaxValue;
         for (int i = 0; i < NodeCount; i++)
         {
-            next = Math.Min(next, Engines[i].PollTimeout());
+            next = Math.Min(next, Machines[i].PollTimeout());
         }
 
         if (next > untilNs)
@@ -195,9 +187,9 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
 
         for (int i = 0; i < NodeCount; i++)
         {
-            if (Engines[i].PollTimeout() <= Now)
+            if (Machines[i].PollTimeout() <= Now)
             {
-                Engines[i].HandleTimeout(Now);
+                Machines[i].HandleTimeout(Now);
                 Pump(i);
             }
         }
@@ -211,7 +203,7 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
         Packet p = _packets.Dequeue();
         if (_links[p.From, p.To])
         {
-            Engines[p.To].HandleDatagram(p.Bytes, Now);
+            Machines[p.To].HandleDatagram(Now, new NodeSource(NodeIds[p.From]), p.Bytes);
             Pump(p.To);
         }
     }
@@ -334,6 +326,11 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
         for (int i = 0; i < NodeCount; i++)
         {
             SrpEngine e = Engines[i];
+            if (Machines[i].Faulted)
+            {
+                throw new FuzzInvariantException($"node {e.NodeId} faulted: {Machines[i].FaultException}");
+            }
+
             ReadOnlySpan<uint> members = e.Members;
             if (members.Length > WireLimits.ProcessorCountMax)
             {
@@ -369,12 +366,6 @@ internal sealed class FuzzRing : INodeListener, IPgGroupHandler
             }
         }
     }
-
-    public void OnConfigChange(in SrpEvent ev)
-    {
-    }
-
-    public void OnSyncComplete(MembRingId ringId) => SyncsCompleted++;
 
     public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Deliveries++;
 

@@ -56,7 +56,7 @@ static int Replay(string name, string[] paths)
     var files = new List<string>();
     foreach (string path in paths)
     {
-        files.AddRange(Directory.Exists(path) ? Directory.GetFiles(path).Order() : [path]);
+        files.AddRange(Directory.Exists(path) ? Directory.GetFiles(path).Order() : File.Exists(path) ? [path] : []);
     }
 
     int failures = 0;

@@ -309,7 +309,7 @@ public class CpgInteropTests
     private static string[] Members(string confchg) =>
         Regex.Match(confchg, @"members=(\S*)").Groups[1].Value.Split(',').Order().ToArray();
 
-    private static string Read(string path)
+    internal static string Read(string path)
     {
         if (!File.Exists(path))
         {
@@ -320,7 +320,7 @@ public class CpgInteropTests
         return new StreamReader(fs).ReadToEnd();
     }
 
-    private static bool WaitFor(Func<bool> condition, int ms = 20_000)
+    internal static bool WaitFor(Func<bool> condition, int ms = 20_000)
     {
         var sw = Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < ms)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport.Interop;
 using System.Runtime.CompilerServices;
 using Tmds.Linux;
@@ -29,10 +30,11 @@ internal sealed unsafe class UdpTransport : IDisposable
     public const int SendSlots = 64;
 
     /// <summary>
-    /// A send slot holds the largest datagram totemsrp builds: a commit token for 384 members is
-    /// 41 + 28·384 = 10,793 bytes; an encapsulated mcast at most 65,536 but 1,500 with netmtu 1500.
+    /// The send slot size when the caller does not say: a commit token for 384 members is 41 + 28·384 = 10,793 bytes,
+    /// an encapsulated mcast netmtu bytes (1,500 by default). A node passes its machine's
+    /// <c>NodeMachine.TransmitBufferSize</c> instead, which follows netmtu up to 65,536.
     /// </summary>
-    public const int SendSlotSize = 16384;
+    public const int DefaultSendSlotSize = 16384;
 
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;
@@ -63,8 +65,14 @@ internal sealed unsafe class UdpTransport : IDisposable
     private int _mcastRecvFd = -1;
     private TransportCounters _counters;
 
-    public UdpTransport(TransportOptions options)
+    public UdpTransport(TransportOptions options, int sendSlotSize = DefaultSendSlotSize)
     {
+        if (sendSlotSize < 1 || sendSlotSize > ReceiveSlotSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sendSlotSize), $"from 1 to {ReceiveSlotSize} bytes");
+        }
+
+        SendSlotSize = sendSlotSize;
         _options = options;
         int n = options.Members.Length;
         _memberAddresses = GC.AllocateArray<SocketAddress>(n, pinned: true);
@@ -136,6 +144,9 @@ internal sealed unsafe class UdpTransport : IDisposable
 
     public ref readonly TransportCounters Counters => ref _counters;
 
+    /// <summary>The largest datagram <see cref="TryQueue"/> takes: one send slot.</summary>
+    public int SendSlotSize { get; }
+
     /// <summary>The local port "mcast" traffic leaves from (ephemeral for udpu, port − 1 for udp).</summary>
     public int McastSourcePort { get; private set; }
 
@@ -189,7 +200,7 @@ internal sealed unsafe class UdpTransport : IDisposable
                 _counters.DroppedTruncated++;
                 _rxMsgs[i].msg_len = 0;
             }
-            else if (_options.BlockUnlistedIps && !IsListed(in _rxSources[i]))
+            else if (_options.BlockUnlistedIps && !IsListed(i))
             {
                 _counters.DroppedUnlistedSource++;
                 _rxMsgs[i].msg_len = 0;
@@ -204,6 +215,21 @@ internal sealed unsafe class UdpTransport : IDisposable
         new(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
 
     public ref readonly SocketAddress Source(int i) => ref _rxSources[i];
+
+    /// <summary>The nodeid whose nodelist address sent the i-th datagram, or <see cref="Transmitter.Unlisted"/>: the
+    /// engine binds the identity a message claims to it.</summary>
+    public uint SourceNodeId(int i)
+    {
+        for (int m = 0; m < _memberAddresses.Length; m++)
+        {
+            if (_memberAddresses[m].SameAddress(_rxSources[i]))
+            {
+                return _memberNodeIds[m];
+            }
+        }
+
+        return Transmitter.Unlisted;
+    }
 
     /// <summary>
     /// Queues one datagram: to <paramref name="destinationNodeId"/> (a token or commit token), or with
@@ -338,18 +364,7 @@ internal sealed unsafe class UdpTransport : IDisposable
         return -1;
     }
 
-    private bool IsListed(in SocketAddress source)
-    {
-        for (int i = 0; i < _memberAddresses.Length; i++)
-        {
-            if (_memberAddresses[i].SameAddress(source))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsListed(int i) => SourceNodeId(i) != Transmitter.Unlisted;
 
     private void OpenSockets()
     {
