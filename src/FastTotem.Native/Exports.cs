@@ -538,8 +538,10 @@ public static unsafe class Exports
             }
 
             var destination = new Span<byte>(buffer, (int)Math.Min(size, int.MaxValue));
-            int written = Encoding.UTF8.GetBytes(message.AsSpan(0, Math.Min(message.Length, destination.Length - 1)), destination);
-            destination[Math.Min(written, destination.Length - 1)] = 0;
+            // Truncate by UTF-8 bytes, at a character boundary, leaving room for the NUL: a message with non-ASCII
+            // characters (a path, say) can need more bytes than it has chars (found by the capi fuzz target).
+            System.Text.Unicode.Utf8.FromUtf16(message, destination[..^1], out _, out int written);
+            destination[written] = 0;
             return written;
         }
         catch

@@ -35,14 +35,24 @@ public sealed class NodeMachine : INodeListener
     {
     }
 
-    private NodeMachine(SrpEngine engine, VotequorumConfig? quorum, ulong? configVersion, bool servicesWanted)
+    /// <summary>
+    /// A machine with services whose CPG tables and outbox are sized smaller than a daemon's: for harnesses that build
+    /// many machines (the fuzz targets build three per input). See <see cref="NodeStack"/>'s parameters.
+    /// </summary>
+    internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes)
+        : this(engine, quorum, null, servicesWanted: true, cpgLimits, outboxBytes)
+    {
+    }
+
+    private NodeMachine(SrpEngine engine, VotequorumConfig? quorum, ulong? configVersion, bool servicesWanted,
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
     {
         ArgumentNullException.ThrowIfNull(engine);
         _engine = engine;
         _events = new NodeEventQueue(Counters);
         if (servicesWanted && quorum != null)
         {
-            _stack = new NodeStack(engine, quorum, this, configVersion);
+            _stack = new NodeStack(engine, quorum, this, configVersion, cpgLimits, outboxBytes);
         }
 
         // The one size every driver asks for: its transmit slots must hold the largest frame the engine can produce.

@@ -32,7 +32,15 @@ internal sealed class NodeStack : ISrpTokenObserver
     private bool _started;
     private bool _waitingTransAck = true;
 
-    public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null)
+    /// <param name="engine">The SRP engine below.</param>
+    /// <param name="quorum">votequorum's settings.</param>
+    /// <param name="listener">Told of configuration changes and finished synchronisations.</param>
+    /// <param name="configVersion">cmap's totem.config_version, when the file sets one.</param>
+    /// <param name="cpgLimits">CPG's table and queue sizes; null for the defaults.</param>
+    /// <param name="outboxBytes">Bytes the service outbox holds (the held-traffic queue holds twice as many).
+    /// Smaller sizes only serve harnesses that build many stacks (the fuzz targets build three per input).</param>
+    public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null,
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
     {
         _engine = engine;
         _listener = listener;
@@ -46,11 +54,11 @@ internal sealed class NodeStack : ISrpTokenObserver
         _sync = new SyncEngine();
         // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.
         _scratch = new byte[Math.Max(SyncServiceBuildMessage.Size, engine.MaxPayload)];
-        Services = new NodeServices(engine.NodeId, quorum, configVersion: configVersion);
+        Services = new NodeServices(engine.NodeId, quorum, cpgLimits, configVersion, new ExecOutbox(outboxBytes));
         _outbox = Services.Outbox;
         // Service messages queued before a ring change wait here, in order, until its synchronisation is done;
         // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
-        _held = new ExecOutbox(2 * ExecOutbox.DefaultCapacityBytes, 2 * ExecOutbox.DefaultMessageCountMax);
+        _held = new ExecOutbox(2 * outboxBytes, 2 * ExecOutbox.DefaultMessageCountMax);
         Services.RegisterWith(_sync);
         Services.Cpg.SetSyncInProgress(true); // corosync starts with sync_in_process = 1: nothing local before the first sync
 
