@@ -1,0 +1,91 @@
+using FastTotem.Capture;
+using FastTotem.Protocol.Knet.Crypto;
+
+namespace FastTotem.Tests.Knet;
+
+/// <summary>Locates the corosync 3.1.7 knet captures copied into tests/fixtures/corosync-3.1.7-knet and their keys.</summary>
+internal static class KnetFixtures
+{
+    public const string Plain = "a-knet-2node-plain.pcap";
+    public const string Aes256Sha256 = "b-knet-3node-aes256-sha256.pcap";
+    public const string Aes256Sha256Key = "b-knet-3node-aes256-sha256.authkey";
+    public const string SweepKey = "crypto-sweep/authkey";
+    public const string PeerCheckKey = "peer-check/p1-aes256-sha256-peer-answers.authkey";
+
+    /// <summary>Every crypto-sweep capture with its cipher and hash (from the file name).</summary>
+    public static readonly (string File, KnetCipher Cipher, KnetHash Hash)[] Sweep = BuildSweep();
+
+    private static string? _directory;
+
+    public static string Directory => _directory ??= Locate();
+
+    public static string PathOf(string relative) => System.IO.Path.Combine(Directory, relative);
+
+    public static byte[] Key(string relative)
+    {
+        byte[] file = File.ReadAllBytes(PathOf(relative));
+        Assert.Equal(KnetAuthKeyStatus.Ok, KnetAuthKey.Select(file, out ReadOnlySpan<byte> key));
+        return key.ToArray();
+    }
+
+    /// <summary>The knet UDP datagrams of a capture (port 5405; ICMP-quoted packets are not datagrams).</summary>
+    public static List<CapturedDatagram> Datagrams(string relative)
+    {
+        CaptureContents contents = CaptureFile.Read(PathOf(relative));
+        var list = new List<CapturedDatagram>();
+        foreach (CapturedDatagram d in contents.Datagrams)
+        {
+            if (d.DestinationPort == 5405)
+            {
+                list.Add(d);
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>The per-file line of crypto-sweep/summary.txt: "UDP packets: N (knet DATA a, PING b, ...; crypto verified v, ...)".</summary>
+    public static Dictionary<string, int> SweepSummary(string pcapName)
+    {
+        string marker = "---- summary: " + pcapName;
+        string[] lines = File.ReadAllLines(PathOf("crypto-sweep/summary.txt"));
+        int at = Array.IndexOf(lines, marker);
+        Assert.True(at >= 0, pcapName);
+        string line = lines[at + 1];
+        var counts = new Dictionary<string, int>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(line, @"(UDP packets|knet DATA|PING|PONG|PMTUD_REPLY|PMTUD|crypto verified|crypto failed|clear):? (\d+)"))
+        {
+            counts[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return counts;
+    }
+
+    private static (string, KnetCipher, KnetHash)[] BuildSweep()
+    {
+        var list = new List<(string, KnetCipher, KnetHash)>();
+        foreach ((string name, KnetCipher cipher) in new[] { ("aes128", KnetCipher.Aes128), ("aes192", KnetCipher.Aes192), ("aes256", KnetCipher.Aes256) })
+        {
+            foreach ((string hashName, KnetHash hash) in new[] { ("md5", KnetHash.Md5), ("sha1", KnetHash.Sha1), ("sha256", KnetHash.Sha256), ("sha384", KnetHash.Sha384), ("sha512", KnetHash.Sha512) })
+            {
+                list.Add(($"crypto-sweep/{name}-{hashName}.pcap", cipher, hash));
+            }
+        }
+
+        list.Add(("crypto-sweep/none-sha256.pcap", KnetCipher.None, KnetHash.Sha256));
+        return list.ToArray();
+    }
+
+    private static string Locate()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "FastTotem.sln")))
+            {
+                return System.IO.Path.Combine(dir.FullName, "tests", "fixtures", "corosync-3.1.7-knet");
+            }
+        }
+
+        throw new InvalidOperationException("FastTotem.sln not found above " + AppContext.BaseDirectory);
+    }
+}
