@@ -44,18 +44,45 @@ internal static class KnetFixtures
         return list;
     }
 
-    /// <summary>The per-file line of crypto-sweep/summary.txt: "UDP packets: N (knet DATA a, PING b, ...; crypto verified v, ...)".</summary>
+    /// <summary>
+    /// The counts of one file's block in crypto-sweep/summary.txt (the independent decoder's summary): "UDP packets",
+    /// "knet DATA", "PING", "PONG", "PMTUD", "PMTUD_REPLY", "crypto verified", "fragment packets", "complete payloads",
+    /// "compressed", "ICMP", and the Totem types ("orf_token", "mcast", "memb_join", …).
+    /// </summary>
     public static Dictionary<string, int> SweepSummary(string pcapName)
     {
         string marker = "---- summary: " + pcapName;
         string[] lines = File.ReadAllLines(PathOf("crypto-sweep/summary.txt"));
         int at = Array.IndexOf(lines, marker);
         Assert.True(at >= 0, pcapName);
-        string line = lines[at + 1];
         var counts = new Dictionary<string, int>();
-        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(line, @"(UDP packets|knet DATA|PING|PONG|PMTUD_REPLY|PMTUD|crypto verified|crypto failed|clear):? (\d+)"))
+        for (int i = at + 1; i < lines.Length && !lines[i].StartsWith("----", StringComparison.Ordinal); i++)
         {
-            counts[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            string line = lines[i];
+            string pattern = line.StartsWith("Totem types:", StringComparison.Ordinal)
+                ? @"(\w+) (\d+)"
+                : @"(UDP packets|knet DATA|PING|PONG|PMTUD_REPLY|PMTUD|crypto verified|crypto failed|clear|fragment packets|complete payloads|compressed|ICMP):? \(?(\d+)";
+            if (!line.StartsWith("UDP packets", StringComparison.Ordinal) && !line.StartsWith("DATA:", StringComparison.Ordinal)
+                && !line.StartsWith("Totem types:", StringComparison.Ordinal) && !line.StartsWith("ICMP:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (line.StartsWith("DATA:", StringComparison.Ordinal))
+            {
+                // "DATA: 7 fragment packets; 340 complete payloads (0 compressed); …": the number comes first.
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(line, @"(\d+) (fragment packets|complete payloads|compressed)"))
+                {
+                    counts.TryAdd(m.Groups[2].Value, int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                continue;
+            }
+
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(line, pattern))
+            {
+                counts.TryAdd(m.Groups[1].Value, int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
 
         return counts;
