@@ -1,3 +1,4 @@
+using FastTotem.Protocol.Knet.Crypto;
 using System.Net;
 using FastTotem.Hosting.Config;
 

@@ -1,3 +1,5 @@
+using FastTotem.Protocol.Knet.Crypto;
+
 namespace FastTotem.Hosting.Config;
 
 /// <summary>totem.link_mode: how knet picks the links a packet to one host goes out on (docs/knet.md, "Links").</summary>
@@ -11,26 +13,6 @@ public enum KnetLinkMode
 
     /// <summary>The usable links in turn, one per packet.</summary>
     RoundRobin,
-}
-
-/// <summary>totem.crypto_cipher.</summary>
-public enum KnetCipher
-{
-    None,
-    Aes128,
-    Aes192,
-    Aes256,
-}
-
-/// <summary>totem.crypto_hash.</summary>
-public enum KnetHash
-{
-    None,
-    Md5,
-    Sha1,
-    Sha256,
-    Sha384,
-    Sha512,
 }
 
 /// <summary>totem.crypto_model: which library libknet loads. Both put the same bytes on the wire.</summary>
@@ -76,8 +58,8 @@ public sealed class KnetConfig
     public const int DefaultPingPrecision = 2048;
     public const int DefaultPongCount = 2;
     public const int DefaultPmtudIntervalS = 30;
-    public const int KeyLengthMin = 128;
-    public const int KeyLengthMax = 4096;
+    public const int KeyLengthMin = KnetAuthKey.LengthMin;
+    public const int KeyLengthMax = KnetAuthKey.LengthMax;
     public const string DefaultKeyFile = "/etc/corosync/authkey";
 
     /// <summary>totem.netmtu for knet when unset: knet's largest packet (KNET_MAX_PACKET_SIZE).</summary>
@@ -175,11 +157,11 @@ public sealed class KnetConfig
             throw new CorosyncConfigException($"cannot read the authkey {path}: {e.Message}");
         }
 
-        if (read < KeyLengthMin)
+        if (KnetAuthKey.Select(buffer.AsSpan(0, read), out ReadOnlySpan<byte> key) != KnetAuthKeyStatus.Ok)
         {
             throw new CorosyncConfigException($"the authkey {path} has {read} bytes; knet needs at least {KeyLengthMin} (corosync-keygen writes 256)");
         }
 
-        return buffer.AsSpan(0, read).ToArray();
+        return key.ToArray();
     }
 }

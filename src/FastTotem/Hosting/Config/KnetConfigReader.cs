@@ -1,3 +1,4 @@
+using FastTotem.Protocol.Knet.Crypto;
 using System.Text;
 
 namespace FastTotem.Hosting.Config;

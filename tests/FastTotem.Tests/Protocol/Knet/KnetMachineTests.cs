@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using FastTotem.Hosting.Config;
 using FastTotem.Protocol.Knet;
+using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Wire.Knet;
 using Xunit.Abstractions;
 
@@ -12,6 +13,14 @@ public class KnetMachineTests
     private readonly ITestOutputHelper _out;
 
     public KnetMachineTests(ITestOutputHelper output) => _out = output;
+
+    /// <summary>The real knet crypto (aes256 + sha256, as pcs configures it) with a 256-byte key made from <paramref name="keySeed"/>.</summary>
+    private static IKnetCrypto Aes256Sha256(byte keySeed)
+    {
+        var key = new byte[256];
+        new Random(keySeed).NextBytes(key);
+        return new KnetCryptoSealer(new KnetCrypto(KnetCipher.Aes256, KnetHash.Sha256, key));
+    }
 
     private static int Seed()
     {
@@ -67,7 +76,7 @@ public class KnetMachineTests
     [Fact]
     public void CryptoMtuIsTheAes256Sha256One()
     {
-        var net = new KnetTestNet(2, crypto: _ => new TestKnetCrypto(5));
+        var net = new KnetTestNet(2, crypto: _ => Aes256Sha256(5));
         Assert.Equal(421, net.Machines[0].DataMtu); // minimum before PMTUd
         net.Run(3_000 * Ms);
         Assert.Equal(1397, net.Machines[0].DataMtu);
@@ -79,7 +88,7 @@ public class KnetMachineTests
     [Fact]
     public void MismatchedKeysNeverBringALinkUpAndAreCountedAsCryptoFailures()
     {
-        var net = new KnetTestNet(2, crypto: h => new TestKnetCrypto((byte)(h == 0 ? 5 : 6)));
+        var net = new KnetTestNet(2, crypto: h => Aes256Sha256((byte)(h == 0 ? 5 : 6)));
         net.Run(5_000 * Ms);
         Assert.False(net.Machines[0].IsReachable(1));
         Assert.False(net.Machines[1].IsReachable(0));
@@ -407,7 +416,7 @@ public class KnetMachineTests
     [Fact]
     public void SteadyStateAllocatesNothingWithCrypto()
     {
-        var net = new KnetTestNet(2, crypto: _ => new TestKnetCrypto(1));
+        var net = new KnetTestNet(2, crypto: _ => Aes256Sha256(1));
         net.Run(3_000 * Ms);
         KnetMachine a = net.Machines[0];
         KnetMachine b = net.Machines[1];
