@@ -91,7 +91,8 @@ internal static class RunCommand
         {
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
-            Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath}");
+            node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
+            Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})");
             node.Start();
             ProcessGroup? leaveGroup = null;
             if (group != null)

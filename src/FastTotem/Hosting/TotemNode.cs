@@ -19,7 +19,7 @@ namespace FastTotem.Hosting;
 public sealed class TotemNode : IDisposable
 {
     private readonly CorosyncConfig _config;
-    private readonly UdpTransport _transport;
+    private readonly IDatagramTransport _transport;
     private readonly SrpEngine _engine;
     private readonly NodeStack _stack;
     private readonly RingDriver _driver;
@@ -37,14 +37,17 @@ public sealed class TotemNode : IDisposable
     {
         _config = config;
         NodeId = nodeId;
-        _transport = new UdpTransport(TransportOptions.FromConfig(config, nodeId));
+        _transport = config.Transport == TotemTransport.Knet
+            ? new KnetTransport(config, nodeId, config.Knet!.LoadKey()) { Log = line => TransportLog?.Invoke(line) }
+            : new UdpTransport(TransportOptions.FromConfig(config, nodeId));
         try
         {
-            _engine = new SrpEngine(SrpConfigFactory.Create(config, nodeId), new FileRingSeqStore(config.StateDir));
+            SrpConfig srp = SrpConfigFactory.Create(config, nodeId);
+            _engine = new SrpEngine(srp, new FileRingSeqStore(config.StateDir));
             _bridge = new Bridge(this);
             _stack = new NodeStack(_engine, VotequorumConfig.FromCorosyncConfig(config, nodeId), _bridge) { HostWork = _bridge };
             _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
-            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll, PinCpu = pinCpu, SchedRr = config.SchedRr };
+            _driver = new RingDriver(_engine, _transport, _stack, nodeId, srp.NetMtu) { BusyPoll = busyPoll, PinCpu = pinCpu, SchedRr = config.SchedRr };
         }
         catch
         {
@@ -70,6 +73,15 @@ public sealed class TotemNode : IDisposable
     /// a delivery can be lost, and only when a queue-mode consumer stalls for longer than that queue holds.
     /// </summary>
     public long EventOverflowDrops => _stack.Cpg.Counters.EventOverflowDrops;
+
+    /// <summary>
+    /// What the transport has to say, as text, on the protocol thread: over knet, links going up and down, hosts
+    /// becoming reachable, PMTUd results and summaries of dropped packets (for instance failed authentication).
+    /// </summary>
+    public event Action<string>? TransportLog;
+
+    /// <summary>The transport in one line (e.g. "knet, 1 link(s), link_mode passive, crypto aes256/sha256").</summary>
+    public string TransportDescription => _transport is KnetTransport k ? k.Describe : _config.Transport.ToString().ToLowerInvariant();
 
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;

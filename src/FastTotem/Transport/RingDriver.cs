@@ -16,11 +16,11 @@ public sealed unsafe class RingDriver : IDisposable
     private const int MaxEvents = 8;
 
     private readonly SrpEngine _engine;
-    private readonly UdpTransport _transport;
+    private readonly IDatagramTransport _transport;
     private readonly IRingListener _listener;
     private readonly uint _localNodeId;
-    private readonly byte[] _txBuffer = GC.AllocateArray<byte>(UdpTransport.SendSlotSize, pinned: true);
-    private readonly byte[] _selfBuffer = new byte[UdpTransport.SendSlotSize];
+    private readonly byte[] _txBuffer;
+    private readonly byte[] _selfBuffer;
     private readonly epoll_event[] _events = GC.AllocateArray<epoll_event>(MaxEvents, pinned: true);
     private int _epollFd = -1;
     private int _wakeFd = -1;
@@ -35,8 +35,11 @@ public sealed unsafe class RingDriver : IDisposable
     private long _cpuMigrations;
     private long _iterations;
 
-    internal RingDriver(SrpEngine engine, UdpTransport transport, IRingListener listener, uint localNodeId)
+    internal RingDriver(SrpEngine engine, IDatagramTransport transport, IRingListener listener, uint localNodeId, int frameSizeMax = UdpTransport.SendSlotSize)
     {
+        // Over knet the engine may retransmit a corosync frame of up to 64 KiB, so the buffers follow its frame size.
+        _txBuffer = GC.AllocateArray<byte>(Math.Max(UdpTransport.SendSlotSize, frameSizeMax), pinned: true);
+        _selfBuffer = new byte[_txBuffer.Length];
         _engine = engine;
         _transport = transport;
         _listener = listener;
@@ -48,10 +51,9 @@ public sealed unsafe class RingDriver : IDisposable
             throw new TransportException("cannot create epoll/eventfd", Marshal.GetLastPInvokeError());
         }
 
-        Watch(transport.TokenFd);
-        if (transport.McastReceiveFd >= 0)
+        for (int i = 0; i < transport.FdCount; i++)
         {
-            Watch(transport.McastReceiveFd);
+            Watch(transport.Fd(i));
         }
 
         Watch(_wakeFd);
@@ -147,7 +149,7 @@ public sealed unsafe class RingDriver : IDisposable
             {
                 SampleCpu();
             }
-            long deadline = _engine.PollTimeout();
+            long deadline = Math.Min(_engine.PollTimeout(), _transport.PollTimeout());
             int waitMs = BusyPoll ? 0 : TimeoutMs(deadline, MonotonicClock.NowNs());
             int ready;
             fixed (epoll_event* events = _events)
@@ -180,6 +182,11 @@ public sealed unsafe class RingDriver : IDisposable
             if (_engine.PollTimeout() <= now)
             {
                 _engine.HandleTimeout(now);
+            }
+
+            if (_transport.PollTimeout() <= now)
+            {
+                _transport.HandleTimeout(now);
             }
 
             Pump(now);

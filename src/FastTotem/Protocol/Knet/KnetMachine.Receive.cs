@@ -11,7 +11,7 @@ public sealed partial class KnetMachine
     /// next call into the machine. Replies (PONG, PMTUD_REPLY) are queued for <see cref="PollTransmit"/>.
     /// Anything malformed, unauthenticated or from the wrong place is counted in <see cref="Drops"/> and dropped.
     /// </summary>
-    public bool HandleDatagram(int socketLink, in KnetAddress source, ReadOnlySpan<byte> datagram, long nowNs, out ReadOnlySpan<byte> payload)
+    public bool HandleDatagram(int socketLink, KnetAddress source, ReadOnlySpan<byte> datagram, long nowNs, out ReadOnlySpan<byte> payload)
     {
         payload = default;
         _nowNs = nowNs;
@@ -97,7 +97,7 @@ public sealed partial class KnetMachine
         return link;
     }
 
-    private bool ReceiveData(int host, in KnetAddress source, ReadOnlySpan<byte> packet, out ReadOnlySpan<byte> payload)
+    private bool ReceiveData(int host, scoped in KnetAddress source, ReadOnlySpan<byte> packet, out ReadOnlySpan<byte> payload)
     {
         payload = default;
         WireError error = KnetCodec.TryDecodeData(packet, out KnetDataHeader data, out ReadOnlySpan<byte> user);
