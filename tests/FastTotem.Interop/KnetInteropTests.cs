@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace FastTotem.Interop;
@@ -10,6 +11,9 @@ namespace FastTotem.Interop;
 public class KnetInteropTests
 {
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(30);
+    private readonly Xunit.Abstractions.ITestOutputHelper _out;
+
+    public KnetInteropTests(Xunit.Abstractions.ITestOutputHelper output) => _out = output;
 
     [SkippableFact]
     public void JoinsTwoPcsShapedDaemonsWithAes256Sha256()
@@ -61,8 +65,61 @@ public class KnetInteropTests
         Assert.DoesNotContain("is up", output);
     }
 
+    [SkippableFact]
+    public void PassiveLinkFailsOverAndBackUnderCpgTrafficWithoutAMembershipChange()
+    {
+        // Two links, link 0 preferred (priority 2). FastTotem on node 3 receives a CPG stream from daemon 1's
+        // libcpg program while its link 0 interface goes down for 10 s, 15 s after the links came up.
+        const int messages = 1000; // 50 s at 20/s: the stream outlasts the whole fail-over and fail-back
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { LinkPriorities = new[] { 2, 1 } }, twoLinks: true,
+            fastTotemArgs: new[] { "cpg", "-c", "/etc/corosync/corosync.conf", "--wait-ring", "3", "-g", "failover", "-e", $"{messages}", "-t", "150" });
+        DateTime started = DateTime.UtcNow;
+        LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        long mark = NetLab.LogLength(n[0]);
+        Process sender = lab.StartInNamespace(n[0], Repo.CpgProbe, "-g", "failover", "-n", $"{messages}", "-s", "1024", "-r", "20", "-m", "2", "-t", "150");
+        Thread.Sleep(TimeSpan.FromSeconds(18) - (DateTime.UtcNow - started));
+        (long l0, long l1) s0 = RxData(lab, n[0]);
+        Thread.Sleep(3000);
+        (long l0, long l1) s1 = RxData(lab, n[0]);
+        lab.SetLink0(n[2], up: false);
+        Thread.Sleep(10_000);
+        (long l0, long l1) s2 = RxData(lab, n[0]);
+        lab.SetLink0(n[2], up: true);
+        WaitFor(() => lab.Exec(n[0], "corosync-cfgtool", "-n"), @"nodeid: 3 reachable\s+LINK: 0 udp \([^)]*\) enabled connected", TimeSpan.FromSeconds(15));
+        Thread.Sleep(3000);
+        (long l0, long l1) s3 = RxData(lab, n[0]);
+        Thread.Sleep(4000);
+        (long l0, long l1) s4 = RxData(lab, n[0]);
+        Assert.False(n[2].FastTotem!.HasExited, "FastTotem finished before the fail-back was measured");
+        string since = File.ReadAllText(n[0].LogFile)[(int)mark..];
+        Assert.False(since.Contains("A new membership", StringComparison.Ordinal),
+            "the ring re-formed:\n" + string.Join('\n', since.Split('\n').Where(l => Regex.IsMatch(l, "link: [01]|is down|is up|membership|lost|Retransmit|entering|FAILED|failed")).Take(60))
+            + "\n--- FastTotem:\n" + NetLab.FastTotemOutput(n[2]));
+        Assert.True(n[2].FastTotem!.Finished(60_000), "FastTotem did not receive every message:\n" + NetLab.FastTotemOutput(n[2]));
+        Assert.Matches($@"stats sent=0 received={messages} bytes=\d+ gaps=0 reorders=0", NetLab.FastTotemOutput(n[2]));
+        _out.WriteLine($"DATA from FastTotem at daemon 1 (link 0, link 1): before {s1.l0 - s0.l0}, {s1.l1 - s0.l1}; during {s2.l0 - s1.l0}, {s2.l1 - s1.l1}; after {s4.l0 - s3.l0}, {s4.l1 - s3.l1}");
+        AssertMostlyOn(0, s0, s1, "before");
+        AssertMostlyOn(1, s1, s2, "during");
+        AssertMostlyOn(0, s3, s4, "after");
+        Assert.True(sender.Finished(30_000));
+    }
+
+    /// <summary>DATA packets daemon 1 received from node 3 on link 0 and link 1 (its knet statistics).</summary>
+    private static (long, long) RxData(NetLab lab, LabNode daemon) =>
+        (lab.KnetStat(daemon, 3, 0, "rx_data_packets"), lab.KnetStat(daemon, 3, 1, "rx_data_packets"));
+
+    private static void AssertMostlyOn(int link, (long l0, long l1) from, (long l0, long l1) to, string when)
+    {
+        long on0 = to.l0 - from.l0;
+        long on1 = to.l1 - from.l1;
+        long total = on0 + on1;
+        Assert.True(total > 20, $"{when}: only {total} DATA packets from FastTotem");
+        long mine = link == 0 ? on0 : on1;
+        Assert.True(mine * 100 >= total * 95, $"{when}: {mine} of {total} DATA packets on link {link} (link 0: {on0}, link 1: {on1})");
+    }
+
     /// <summary>Hosts 1..3; daemons on 1 and 2 (started first, their ring awaited), FastTotem on 3.</summary>
-    private static NetLab Lab(out LabNode[] nodes, KnetLabOptions options, string? fastTotemKey = null, bool twoLinks = false)
+    private static NetLab Lab(out LabNode[] nodes, KnetLabOptions options, string? fastTotemKey = null, bool twoLinks = false, string[]? fastTotemArgs = null)
     {
         Prerequisites.Require();
         Assert.True(File.Exists(Repo.FastTotem), $"{Repo.FastTotem} is missing: run ./build.sh");
@@ -95,7 +152,15 @@ public class KnetInteropTests
             lab.StartKnetCorosync(nodes[0]);
             lab.StartKnetCorosync(nodes[1]);
             Assert.True(NetLab.WaitForLog(nodes[0], @"Members\[2\]: 1 2", FormTimeout), "daemons did not form their ring");
-            lab.StartKnetFastTotem(nodes[2], otherKey);
+            if (fastTotemArgs != null)
+            {
+                lab.StartKnetFastTotemVerb(nodes[2], otherKey, fastTotemArgs);
+            }
+            else
+            {
+                lab.StartKnetFastTotem(nodes[2], otherKey);
+            }
+
             return lab;
         }
         catch

@@ -151,13 +151,23 @@ public sealed partial class NetLab
     }
 
     /// <summary>Starts <c>fasttotem run -c /etc/corosync/corosync.conf</c> with the same files.</summary>
-    public Process StartKnetFastTotem(LabNode node, string? authKey = null, params string[] extraArgs)
+    public Process StartKnetFastTotem(LabNode node, string? authKey = null, params string[] extraArgs) =>
+        StartKnetFastTotemVerb(node, authKey, new[] { "run", "-c", "/etc/corosync/corosync.conf", "--events", node.EventsFile }.Concat(extraArgs).ToArray());
+
+    /// <summary>Starts <c>fasttotem ARGS</c> (e.g. <c>cpg -c /etc/corosync/corosync.conf ...</c>) with the same files.</summary>
+    public Process StartKnetFastTotemVerb(LabNode node, string? authKey, params string[] args)
     {
-        string args = string.Join(' ', extraArgs);
-        Process p = StartInNamespace(node, "unshare", "-m", "sh", "-c",
-            KnetMounts(node, authKey) + $"exec {Repo.FastTotem} run -c /etc/corosync/corosync.conf --events {node.EventsFile} {args}");
+        Process p = StartInNamespace(node, "unshare", "-m", "sh", "-c", KnetMounts(node, authKey) + $"exec {Repo.FastTotem} {string.Join(' ', args)}");
         node.FastTotem = p;
         return p;
+    }
+
+    /// <summary>One counter of the daemon's knet statistics for a host link (corosync-cmapctl -m stats stats.knet).</summary>
+    public long KnetStat(LabNode daemon, int hostId, int link, string counter)
+    {
+        string text = Exec(daemon, "corosync-cmapctl", "-m", "stats", $"stats.knet.node{hostId}.link{link}.{counter}");
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(text, @"=\s*(\d+)");
+        return m.Success ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
     /// <summary>The fasttotem process's stderr and stdout so far.</summary>
