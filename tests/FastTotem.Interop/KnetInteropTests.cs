@@ -104,6 +104,39 @@ public class KnetInteropTests
         Assert.True(sender.Finished(30_000));
     }
 
+    [SkippableFact]
+    public void CpgOverKnetHasOneTotalOrderForSmallFragmentedAndOneMebibyteMessages()
+    {
+        // 64 B fits one knet packet; 3,000 B is one Totem mcast in 3 knet fragments; 1 MiB is 17 Totem mcasts of up
+        // to 65,491 bytes (46 knet fragments each) from the daemon, and 1,397-byte frames from FastTotem.
+        const int total = 30;
+        string[] common = { "-g", "order", "-e", $"{total}", "-t", "120", "-v" };
+        string[] send = { "-n", "15", "-s", "64,3000,1048576", "-r", "20", "-m", "3" };
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { TokenMs = 1000 });
+        LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        Process listener = lab.StartInNamespace(n[1], Repo.CpgProbe, common);
+        CpgInteropTests.AwaitLine(n[1], listener, Repo.CpgProbe, "ready nodeid=2");
+        lab.Signal(n[2].FastTotem!, 15);
+        Assert.True(n[2].FastTotem!.Finished(10_000));
+        Process ft = lab.StartKnetFastTotemVerb(n[2], null, new[] { "cpg", "-c", "/etc/corosync/corosync.conf", "--wait-ring", "3" }.Concat(common).Concat(send).ToArray());
+        CpgInteropTests.AwaitLine(n[2], ft, "unshare", "ready nodeid=3");
+        Process sender = lab.StartInNamespace(n[0], Repo.CpgProbe, common.Concat(send).ToArray());
+
+        string ftOut = NetLab.OutputOf(n[2], ft, "unshare");
+        string listenerOut = NetLab.OutputOf(n[1], listener, Repo.CpgProbe);
+        string senderOut = NetLab.OutputOf(n[0], sender, Repo.CpgProbe);
+        Assert.True(listener.Finished(120_000), "daemon 2's probe did not receive everything:\n" + CpgInteropTests.Read(listenerOut));
+        Assert.True(ft.Finished(60_000), "FastTotem did not receive everything:\n" + CpgInteropTests.Read(ftOut));
+        Assert.True(sender.Finished(60_000), "daemon 1's probe did not receive everything:\n" + CpgInteropTests.Read(senderOut));
+        string[] order = CpgInteropTests.Receipts(CpgInteropTests.Read(listenerOut));
+        Assert.Equal(total, order.Length);
+        Assert.Equal(order, CpgInteropTests.Receipts(CpgInteropTests.Read(ftOut)));
+        Assert.Equal(order, CpgInteropTests.Receipts(CpgInteropTests.Read(senderOut)));
+        Assert.Contains(order, r => r.StartsWith("recv from=3:", StringComparison.Ordinal) && r.EndsWith("size=1048576", StringComparison.Ordinal));
+        Assert.Contains(order, r => r.StartsWith("recv from=1:", StringComparison.Ordinal) && r.EndsWith("size=1048576", StringComparison.Ordinal));
+        Assert.Matches(@"stats sent=15 received=30 bytes=\d+ gaps=0 reorders=0", CpgInteropTests.Read(ftOut));
+    }
+
     /// <summary>DATA packets daemon 1 received from node 3 on link 0 and link 1 (its knet statistics).</summary>
     private static (long, long) RxData(NetLab lab, LabNode daemon) =>
         (lab.KnetStat(daemon, 3, 0, "rx_data_packets"), lab.KnetStat(daemon, 3, 1, "rx_data_packets"));
