@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FastTotem.Hosting;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 
 namespace FastTotem.Cli;
@@ -91,7 +92,13 @@ internal static class RunCommand
         {
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
+            node.GatherEntered += log.OnGather;
             node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
+            foreach (string warning in node.ConfigWarnings)
+            {
+                Console.Error.WriteLine($"fasttotem: warning: {warning}");
+            }
+
             Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})");
             node.Start();
             ProcessGroup? leaveGroup = null;
@@ -196,6 +203,19 @@ internal static class RunCommand
             Emit(w =>
             {
                 w.WriteString("event", "sync-complete");
+                WriteRing(w, rep, seq);
+            });
+        }
+
+        public void OnGather(GatherReason reason, uint rep, ulong seq)
+        {
+            string name = GatherReasonNames.Name(reason);
+            Console.Error.WriteLine($"fasttotem: ring {rep}.{seq} re-forming: gather ({name})");
+            Emit(w =>
+            {
+                w.WriteString("event", "gather");
+                w.WriteString("reason", name);
+                w.WriteNumber("code", (int)reason);
                 WriteRing(w, rep, seq);
             });
         }

@@ -320,7 +320,7 @@ public class CpgInteropTests
         return new StreamReader(fs).ReadToEnd();
     }
 
-    private static bool WaitFor(Func<bool> condition, int ms = 20_000)
+    internal static bool WaitFor(Func<bool> condition, int ms = 20_000)
     {
         var sw = Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < ms)

@@ -46,7 +46,7 @@ internal sealed class NodeStackSimEngine : SrpBackedSimEngine, INodeListener, IP
         while (Engine.PollEvent(out SrpEvent ev))
         {
             _stack.OnEvent(in ev);
-            if (ev.Kind != SrpEventKind.Deliver)
+            if (ev.Kind == SrpEventKind.ConfigChange)
             {
                 sink.OnConfigChange(ev.ConfigKind == ConfigChangeKind.Regular ? SimConfigKind.Regular : SimConfigKind.Transitional,
                     ev.RingId, ev.Members, ev.Left, ev.Joined);

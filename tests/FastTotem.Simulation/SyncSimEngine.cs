@@ -60,6 +60,11 @@ internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPg
                 continue;
             }
 
+            if (ev.Kind != SrpEventKind.ConfigChange)
+            {
+                continue;
+            }
+
             bool regular = ev.ConfigKind == ConfigChangeKind.Regular;
             _assembler.HandleConfigurationChange(ev.Left);
             _sync.HandleConfigurationChange(regular, ev.Members, ev.RingId);

@@ -360,6 +360,11 @@ public sealed partial class TotemCaptureDecoder
         {
             return null;
         }
+        catch (IOException)
+        {
+            // zlib's own error codes (ZLibException) for a stream that is not deflate data.
+            return null;
+        }
     }
 
     /// <summary>Tries each authkey and cipher × hash; the cleartext lands in <see cref="_knetScratch"/>.</summary>

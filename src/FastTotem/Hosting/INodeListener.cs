@@ -11,4 +11,9 @@ internal interface INodeListener
 
     /// <summary>Every service finished synchronising on <paramref name="ringId"/>.</summary>
     void OnSyncComplete(MembRingId ringId);
+
+    /// <summary>The ring is re-forming: the engine entered GATHER on <paramref name="ringId"/> for <paramref name="reason"/>.</summary>
+    void OnGather(GatherReason reason, MembRingId ringId)
+    {
+    }
 }

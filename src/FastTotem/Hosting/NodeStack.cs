@@ -105,12 +105,19 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
             return;
         }
 
+        if (ev.Kind == SrpEventKind.GatherEntered)
+        {
+            _listener.OnGather(ev.GatherReason, ev.RingId);
+            return;
+        }
+
         // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn, which
         // also stops local requests, transitional or regular change alike, until the synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);
         Services.Cpg.SetSyncInProgress(true);
         if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
+            _assembler.HandleRegularConfiguration(ev.Members);
             if (!_waitingTransAck)
             {
                 HoldRegularTraffic();
@@ -234,9 +241,13 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     {
         bool moved = false;
         PgPacker packer = _waitingTransAck ? _transPacker : _packer;
-        while (_sync.PendingMessages > 0 && packer.QueueAvailable > 0 && _sync.TryTakeMessage(_scratch, out int length))
+        // Room for the largest sync message however it is fragmented (a service_build needs two payloads at a small
+        // netmtu), so the packer cannot refuse a message already taken from sync.
+        int packetsMax = _scratch.Length / packer.PacketSizeMax + 2;
+        while (_sync.PendingMessages > 0 && packer.QueueAvailable >= packetsMax && _sync.TryTakeMessage(_scratch, out int length))
         {
-            packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
+            Invariant.That(packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length)) == PgSendResult.Queued,
+                "totempg takes a sync message when its queue has room for it");
             moved = true;
         }
 
@@ -259,7 +270,7 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
                     return;
                 }
 
-                packer.TryTakePacket(_scratch, out _);
+                Invariant.That(packer.TryTakePacket(_scratch, out _), "a peeked totempg payload can be taken");
             }
         }
     }

@@ -59,6 +59,9 @@ public sealed class TotemNode : IDisposable
     /// <summary>This node's id.</summary>
     public uint NodeId { get; }
 
+    /// <summary>What the corosync.conf reader warned about (keys read and deliberately not used).</summary>
+    public IReadOnlyList<string> ConfigWarnings => _config.Warnings;
+
     /// <summary>The latest regular configuration, or null before the first one.</summary>
     public RingChange? Ring { get; private set; }
 
@@ -87,6 +90,12 @@ public sealed class TotemNode : IDisposable
     public event Action<RingChange>? RingChanged;
 
     /// <summary>Every service finished synchronising on the ring with this (rep, seq), on the protocol thread.</summary>
+    /// <summary>
+    /// The ring is re-forming: the protocol entered GATHER, for the reason given (corosync's gather_state_from),
+    /// leaving the ring (rep, seq). Raised on the protocol thread.
+    /// </summary>
+    public event Action<GatherReason, uint, ulong>? GatherEntered;
+
     public event Action<uint, ulong>? SyncCompleted;
 
     /// <summary>
@@ -360,6 +369,8 @@ public sealed class TotemNode : IDisposable
             node._firstSync.TrySetResult(true);
             node.SyncCompleted?.Invoke(ringId.Rep, ringId.Seq);
         }
+
+        public void OnGather(GatherReason reason, MembRingId ringId) => node.GatherEntered?.Invoke(reason, ringId.Rep, ringId.Seq);
 
         public void Run(NodeStack stack) => node.RunOnLoop();
     }

@@ -37,7 +37,7 @@ public sealed partial class Simulator
     {
         if (options.Validate() is { } error)
         {
-            SimThrow.Argument(error);
+            Invariant.ThrowArgument("options", error);
         }
 
         Options = options;

@@ -23,9 +23,17 @@ public abstract class SrpBackedSimEngine : ISimEngine
 
     public virtual void Start(long nowNs) => Engine.Start(nowNs);
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => Engine.HandleDatagram(datagram, nowNs);
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    {
+        Engine.HandleDatagram(datagram, nowNs);
+        Engine.CheckInvariants();
+    }
 
-    public void HandleTimeout(long nowNs) => Engine.HandleTimeout(nowNs);
+    public void HandleTimeout(long nowNs)
+    {
+        Engine.HandleTimeout(nowNs);
+        Engine.CheckInvariants();
+    }
 
     public bool PollTransmit(Span<byte> buffer, out int length, out uint destination)
     {

@@ -27,7 +27,7 @@ public sealed class SrpSimEngine : SrpBackedSimEngine
             {
                 sink.OnDeliver(ev.SenderNodeId, ev.Payload);
             }
-            else
+            else if (ev.Kind == SrpEventKind.ConfigChange)
             {
                 if (ev.ConfigKind == ConfigChangeKind.Regular)
                 {

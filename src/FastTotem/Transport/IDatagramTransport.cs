@@ -17,6 +17,9 @@ internal interface IDatagramTransport : IDisposable
     /// <summary>The i-th Totem datagram of the last batch; empty when it was dropped or was not a Totem datagram.</summary>
     ReadOnlySpan<byte> Datagram(int i);
 
+    /// <summary>The nodeid that sent the i-th datagram (for the engine's identity binding), or Transmitter.Unlisted.</summary>
+    uint SourceNodeId(int i);
+
     /// <summary>Queues one Totem datagram for <paramref name="destinationNodeId"/>, or with 0 for every other member.</summary>
     bool TryQueue(ReadOnlySpan<byte> datagram, uint destinationNodeId);
 

@@ -38,6 +38,7 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     private readonly byte[] _frame = new byte[KnetMachine.TransmitBufferMin];
     private readonly KnetCryptoSealer? _sealer;
     private readonly KnetCrypto? _crypto;
+    private readonly uint[] _rxHost = new uint[ReceiveBatch];
     private int _rxLink;
     private long _rxNowNs;
     private long _nextReportNs;
@@ -185,10 +186,14 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     {
         var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
         KnetAddress source = ToKnetAddress(in _rxSources[i]);
+        _rxHost[i] = FastTotem.Protocol.Srp.Transmitter.Unlisted;
         if (!_machine.HandleDatagram(_rxLink, source, bytes, _rxNowNs, out ReadOnlySpan<byte> totem))
         {
             return default;
         }
+
+        // The knet host id of a delivered packet was checked against its link address (and sealed with the key).
+        _rxHost[i] = _machine.LastSourceHostId;
 
         if (!TotemKnetRouting.IsForUs(totem, _localNodeId))
         {
@@ -198,6 +203,9 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
         return totem;
     }
+
+    /// <summary>The knet host id of the i-th datagram's sender, once <see cref="Datagram"/> delivered it.</summary>
+    public uint SourceNodeId(int i) => _rxHost[i];
 
     public bool TryQueue(ReadOnlySpan<byte> datagram, uint destinationNodeId)
     {

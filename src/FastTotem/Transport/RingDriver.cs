@@ -174,7 +174,7 @@ public sealed unsafe class RingDriver : IDisposable
                     ReadOnlySpan<byte> datagram = _transport.Datagram(d);
                     if (!datagram.IsEmpty)
                     {
-                        _engine.HandleDatagram(datagram, now);
+                        _engine.HandleDatagram(datagram, _transport.SourceNodeId(d), now);
                     }
                 }
             }
@@ -220,7 +220,8 @@ public sealed unsafe class RingDriver : IDisposable
                 if (!_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination))
                 {
                     _transport.Flush();
-                    _transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination);
+                    Invariant.That(_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination),
+                        "an empty transport takes any datagram the engine produces");
                 }
             }
 
@@ -245,7 +246,7 @@ public sealed unsafe class RingDriver : IDisposable
                 continue;
             }
 
-            _engine.HandleDatagram(_selfBuffer.AsSpan(0, selfLength), now);
+            _engine.HandleDatagram(_selfBuffer.AsSpan(0, selfLength), _localNodeId, now);
         }
     }
 

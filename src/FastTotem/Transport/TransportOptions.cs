@@ -27,7 +27,8 @@ public sealed class TransportOptions
     /// <summary>Every nodelist member, this node included (udpu unicasts "mcast" traffic to each).</summary>
     public required TransportMember[] Members { get; init; }
 
-    /// <summary>Drop datagrams whose source IP is not a nodelist address (corosync's block_unlisted_ips, default yes).</summary>
+    /// <summary>Drop datagrams whose source IP is not a nodelist address (corosync's block_unlisted_ips, default yes;
+    /// corosync applies it to udpu, not to udp).</summary>
     public bool BlockUnlistedIps { get; init; } = true;
 
     public static TransportOptions FromConfig(CorosyncConfig config, uint localNodeId)
@@ -64,6 +65,7 @@ public sealed class TransportOptions
             McastAddress = config.McastAddress,
             Ttl = config.Ttl,
             Members = members,
+            BlockUnlistedIps = config.BlockUnlistedIps && config.Transport == TotemTransport.Udpu,
         };
     }
 }

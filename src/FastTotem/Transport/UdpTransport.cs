@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport.Interop;
 using System.Runtime.CompilerServices;
 using Tmds.Linux;
@@ -29,10 +30,11 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     public const int SendSlots = 64;
 
     /// <summary>
-    /// A send slot holds the largest datagram totemsrp builds: a commit token for 384 members is
-    /// 41 + 28·384 = 10,793 bytes; an encapsulated mcast at most 65,536 but 1,500 with netmtu 1500.
+    /// A send slot holds the largest datagram the engine builds for any accepted configuration
+    /// (<see cref="SrpLimits.TransmitBufferMax"/>: an encapsulated mcast at netmtu 65,536); a commit token for 384
+    /// members is 10,793 bytes. Only the slots one flush uses are ever touched.
     /// </summary>
-    public const int SendSlotSize = 16384;
+    public const int SendSlotSize = SrpLimits.TransmitBufferMax;
 
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;
@@ -200,7 +202,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
                 _counters.DroppedTruncated++;
                 _rxMsgs[i].msg_len = 0;
             }
-            else if (_options.BlockUnlistedIps && !IsListed(in _rxSources[i]))
+            else if (_options.BlockUnlistedIps && !IsListed(i))
             {
                 _counters.DroppedUnlistedSource++;
                 _rxMsgs[i].msg_len = 0;
@@ -215,6 +217,21 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         new(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
 
     public ref readonly SocketAddress Source(int i) => ref _rxSources[i];
+
+    /// <summary>The nodeid whose nodelist address sent the i-th datagram, or <see cref="Transmitter.Unlisted"/>: the
+    /// engine binds the identity a message claims to it.</summary>
+    public uint SourceNodeId(int i)
+    {
+        for (int m = 0; m < _memberAddresses.Length; m++)
+        {
+            if (_memberAddresses[m].SameAddress(_rxSources[i]))
+            {
+                return _memberNodeIds[m];
+            }
+        }
+
+        return Transmitter.Unlisted;
+    }
 
     /// <summary>
     /// Queues one datagram: to <paramref name="destinationNodeId"/> (a token or commit token), or with
@@ -349,18 +366,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         return -1;
     }
 
-    private bool IsListed(in SocketAddress source)
-    {
-        for (int i = 0; i < _memberAddresses.Length; i++)
-        {
-            if (_memberAddresses[i].SameAddress(source))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private bool IsListed(int i) => SourceNodeId(i) != Transmitter.Unlisted;
 
     private void OpenSockets()
     {

@@ -183,3 +183,68 @@ public class SrpConfigFactoryTests
         Assert.Equal(60, srp.JoinMs);
     }
 }
+
+public class ConfigHardeningTests
+{
+    private static string Conf(string totemExtra, string transport = "udpu") =>
+        $"totem {{\n\ttransport: {transport}\n\tcluster_name: c\n{totemExtra}}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n\tnode {{\n\t\tnodeid: 2\n\t\tring0_addr: 127.0.0.2\n\t}}\n}}\n";
+
+    /// <summary>reliability.md M1: block_unlisted_ips was never read (always on). corosync applies it to udpu only.</summary>
+    [Theory]
+    [InlineData("", "udpu", true)]
+    [InlineData("\tblock_unlisted_ips: yes\n", "udpu", true)]
+    [InlineData("\tblock_unlisted_ips: no\n", "udpu", false)]
+    [InlineData("", "udp", false)]
+    public void BlockUnlistedIpsIsReadAsCorosyncDocumentsIt(string extra, string transport, bool expected)
+    {
+        var c = CorosyncConfig.Parse(Conf(extra, transport));
+        Assert.Equal(expected, FastTotem.Transport.TransportOptions.FromConfig(c, 1).BlockUnlistedIps);
+    }
+
+    /// <summary>The identity-binding switch (docs/robustness.md) reaches the engine; on unless set to no.</summary>
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("\tfasttotem_bind_identity: no\n", false)]
+    public void BindIdentityIsOnByDefault(string extra, bool expected) =>
+        Assert.Equal(expected, SrpConfigFactory.Create(CorosyncConfig.Parse(Conf(extra)), 1).BindIdentity);
+
+    /// <summary>
+    /// reliability.md M2: timers are validated as corosync's totem_volatile_config_validate does (30 ms minimum, hold
+    /// 14 ms, consensus not below join): a derived token_retransmit of 0 or a negative hold gave a busy timer loop.
+    /// </summary>
+    [Theory]
+    [InlineData("\ttoken_retransmits_before_loss_const: 1000000\n", "Not appropriate token or token_retransmits_before_loss_const")]
+    [InlineData("\ttoken_retransmit: 20\n", "token retransmit timeout")]
+    [InlineData("\thold: 5\n", "token hold timeout")]
+    [InlineData("\tjoin: 10\n", "join timeout")]
+    [InlineData("\tconsensus: 20\n", "consensus timeout")]
+    [InlineData("\tjoin: 100\n\tconsensus: 60\n", "may not be less than join timeout")]
+    [InlineData("\tmerge: 1\n", "merge timeout")]
+    [InlineData("\tdowncheck: 1\n", "downcheck timeout")]
+    public void TimersAreValidatedAsCorosyncDoes(string extra, string messagePart)
+    {
+        var e = Assert.Throws<CorosyncConfigException>(() => SrpConfigFactory.Create(CorosyncConfig.Parse(Conf(extra)), 1));
+        Assert.Contains(messagePart, e.Message);
+    }
+
+    /// <summary>The engine refuses timers that would spin its loop, whoever built the SrpConfig.</summary>
+    [Fact]
+    public void EngineRefusesZeroTimers()
+    {
+        var srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]);
+        srp.TokenRetransmitMs = 0;
+        Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
+        srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]);
+        srp.HoldMs = -4;
+        Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
+    }
+
+    /// <summary>reliability.md M1: bindnetaddr was read and silently unused; like corosync, the nodelist wins, with a warning.</summary>
+    [Fact]
+    public void BindNetAddressWithANodelistWarns()
+    {
+        string text = Conf("\tinterface {\n\t\tbindnetaddr: 10.9.9.0\n\t}\n");
+        Assert.Contains(CorosyncConfig.Parse(text).Warnings, w => w.Contains("bindnetaddr '10.9.9.0' is ignored"));
+        Assert.Empty(CorosyncConfig.Parse(Conf("")).Warnings);
+    }
+}

@@ -3,9 +3,11 @@ using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
 
+using Xunit.Abstractions;
+
 namespace FastTotem.Tests.Knet;
 
-public sealed class KnetCodecTests
+public sealed class KnetCodecTests(ITestOutputHelper output)
 {
     [Fact]
     public void Struct_sizes_match_the_wire()
@@ -20,11 +22,7 @@ public sealed class KnetCodecTests
     public void Plain_capture_a_decodes_and_reencodes_byte_identical()
     {
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(KnetFixtures.Datagrams(KnetFixtures.Plain).Select(d => d.Payload));
-        Assert.Equal(104, counts[KnetPacketType.Ping]);
-        Assert.Equal(93, counts[KnetPacketType.Pong]);
-        Assert.Equal(4, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(4, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(821, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 104, pong: 93, pmtud: 4, pmtudReply: 4, data: 821);
     }
 
     [Fact]
@@ -40,11 +38,7 @@ public sealed class KnetCodecTests
         }
 
         Dictionary<KnetPacketType, int> counts = DecodeAndReencode(packets);
-        Assert.Equal(164, counts[KnetPacketType.Ping]);
-        Assert.Equal(130, counts[KnetPacketType.Pong]);
-        Assert.Equal(7, counts[KnetPacketType.Pmtud]);
-        Assert.Equal(7, counts[KnetPacketType.PmtudReply]);
-        Assert.Equal(1217, counts[KnetPacketType.Data]);
+        AssertIndexCounts(counts, ping: 164, pong: 130, pmtud: 7, pmtudReply: 7, data: 1217);
     }
 
     [Fact]
@@ -149,11 +143,10 @@ public sealed class KnetCodecTests
     [Fact]
     public void Random_and_mutated_bytes_never_throw()
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Random_and_mutated_bytes_never_throw)} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Random_and_mutated_bytes_never_throw)}");
         var random = new Random(seed);
         List<CapturedDatagram> samples = KnetFixtures.Datagrams(KnetFixtures.Plain);
-        var output = new byte[70000];
+        var scratch = new byte[70000];
         for (int i = 0; i < 20000; i++)
         {
             byte[] bytes;
@@ -187,10 +180,16 @@ public sealed class KnetCodecTests
 
             KnetCodec.TryDecodePing(bytes, out _);
             KnetCodec.TryDecodePmtud(bytes, out _, out _);
-            KnetCodec.TryWritePong(bytes, 7, output, out _);
-            KnetCodec.TryWritePmtudReply(bytes, 7, output, out _);
+            KnetCodec.TryWritePong(bytes, 7, scratch, out _);
+            KnetCodec.TryWritePmtudReply(bytes, 7, scratch, out _);
         }
     }
+
+    /// <summary>Packets per type, as INDEX.md's "Frames per type" table gives them.</summary>
+    private static void AssertIndexCounts(Dictionary<KnetPacketType, int> counts, int ping, int pong, int pmtud, int pmtudReply, int data) =>
+        Assert.Equal(
+            (ping, pong, pmtud, pmtudReply, data),
+            (counts[KnetPacketType.Ping], counts[KnetPacketType.Pong], counts[KnetPacketType.Pmtud], counts[KnetPacketType.PmtudReply], counts[KnetPacketType.Data]));
 
     /// <summary>Decodes each cleartext packet by type, encodes it back and requires the same bytes; returns counts per type.</summary>
     private static Dictionary<KnetPacketType, int> DecodeAndReencode(IEnumerable<byte[]> packets)

@@ -4,9 +4,11 @@ using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
 
+using Xunit.Abstractions;
+
 namespace FastTotem.Tests.Knet;
 
-public sealed class KnetCryptoTests
+public sealed class KnetCryptoTests(ITestOutputHelper output)
 {
     private static readonly (KnetCipher Cipher, KnetHash Hash)[] Configurations = BuildConfigurations();
 
@@ -89,8 +91,7 @@ public sealed class KnetCryptoTests
     [MemberData(nameof(AllConfigurations))]
     public void Seal_then_open_round_trips_and_any_flipped_byte_is_rejected(KnetCipher cipher, KnetHash hash)
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Seal_then_open_round_trips_and_any_flipped_byte_is_rejected)} {cipher}/{hash} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Seal_then_open_round_trips_and_any_flipped_byte_is_rejected)} {cipher}/{hash}");
         var random = new Random(seed);
         byte[] key = RandomKey(random, 256);
         using var crypto = new KnetCrypto(cipher, hash, key);
@@ -129,8 +130,7 @@ public sealed class KnetCryptoTests
     [InlineData(KnetCipher.Aes256)]
     public void Hardware_aes_matches_the_managed_fallback_and_dotnet_aes(KnetCipher cipher)
     {
-        int seed = Environment.TickCount;
-        Console.WriteLine($"{nameof(Hardware_aes_matches_the_managed_fallback_and_dotnet_aes)} {cipher} seed {seed}");
+        int seed = TestSeed.Pick(output, $"{nameof(Hardware_aes_matches_the_managed_fallback_and_dotnet_aes)} {cipher}");
         var random = new Random(seed);
         byte[] key = RandomKey(random, 300);
         using var hardware = new KnetCrypto(cipher, KnetHash.Sha1, key, useHardwareAes: true);
@@ -154,6 +154,20 @@ public sealed class KnetCryptoTests
             Assert.Equal(expected, a.AsSpan(16, expected.Length).ToArray());
             Assert.Equal(KnetCryptoStatus.Ok, managed.Open(a.AsSpan(0, lengthA), plain, out int opened));
             Assert.Equal(packet, plain.AsSpan(0, opened).ToArray());
+        }
+    }
+
+    [Fact]
+    public void Every_seal_uses_a_new_salt_across_pool_refills()
+    {
+        using var crypto = new KnetCrypto(KnetCipher.Aes128, KnetHash.Md5, RandomKey(new Random(9), 128));
+        var salts = new HashSet<string>();
+        var packet = new byte[26];
+        var sealedBuffer = new byte[26 + KnetCrypto.OverheadMax];
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(KnetCryptoStatus.Ok, crypto.Seal(packet, sealedBuffer, out _));
+            Assert.True(salts.Add(Convert.ToHexString(sealedBuffer, 0, KnetCrypto.SaltLength)), $"salt repeated at packet {i}");
         }
     }
 

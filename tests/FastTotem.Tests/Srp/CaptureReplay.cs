@@ -174,6 +174,11 @@ internal static class CaptureReplay
 
             while (engine.PollEvent(out SrpEvent ev))
             {
+                if (ev.Kind == SrpEventKind.GatherEntered)
+                {
+                    continue;
+                }
+
                 result.Events.Add(ev.Kind == SrpEventKind.Deliver
                     ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
                     : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");

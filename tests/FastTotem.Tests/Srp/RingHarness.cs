@@ -9,7 +9,8 @@ namespace FastTotem.Tests.Srp;
 /// </summary>
 internal sealed class RingHarness
 {
-    public const int SlotSize = 2048;
+    /// <summary>Bytes per packet in flight: 2 KiB, or the engines' netmtu when it is larger.</summary>
+    public readonly int SlotSize = 2048;
     private const int PacketCapacity = 4096;
 
     private readonly byte[][] _packets = new byte[PacketCapacity][];
@@ -19,7 +20,7 @@ internal sealed class RingHarness
     private readonly long[] _at = new long[PacketCapacity];
     private int _head;
     private int _count;
-    private readonly byte[] _txBuffer = new byte[16 * 1024];
+    private readonly byte[] _txBuffer;
 
     public readonly SrpEngine[] Engines;
     public readonly MemoryRingSeqStore[] Stores;
@@ -43,6 +44,9 @@ internal sealed class RingHarness
     public List<(long At, uint From, uint To, byte[] Bytes)>? Wire;
 
     public readonly List<(int Node, ConfigChangeKind Kind, string RingId, uint[] Members, uint[] Left, uint[] Joined)> ConfigChanges = [];
+
+    /// <summary>Every GATHER entry, by node and reason.</summary>
+    public readonly List<(int Node, GatherReason Reason)> Gathers = [];
 
     /// <summary>Delivered (sender, payload) per node, when recording deliveries.</summary>
     public readonly List<(uint Sender, byte[] Payload)>[] Delivered;
@@ -71,7 +75,16 @@ internal sealed class RingHarness
             Stores[i] = new MemoryRingSeqStore();
             Engines[i] = new SrpEngine(config, Stores[i]);
             Delivered[i] = [];
+            SlotSize = Math.Max(SlotSize, config.NetMtu);
         }
+
+        int transmitMax = 0;
+        foreach (SrpEngine engine in Engines)
+        {
+            transmitMax = Math.Max(transmitMax, engine.TransmitBufferSize);
+        }
+
+        _txBuffer = new byte[transmitMax];
 
         for (int i = 0; i < PacketCapacity; i++)
         {
@@ -143,6 +156,12 @@ internal sealed class RingHarness
 
         while (engine.PollEvent(out SrpEvent ev))
         {
+            if (ev.Kind == SrpEventKind.GatherEntered)
+            {
+                Gathers.Add((index, ev.GatherReason));
+                continue;
+            }
+
             OnDeliver?.Invoke(index, ev);
             if (ev.Kind == SrpEventKind.ConfigChange)
             {
@@ -193,6 +212,14 @@ internal sealed class RingHarness
         _count++;
     }
 
+    /// <summary>Hands a forged datagram to node <paramref name="index"/> as if <paramref name="transmitter"/> sent it,
+    /// then drains that node.</summary>
+    public void Inject(int index, ReadOnlySpan<byte> datagram, uint transmitter)
+    {
+        Engines[index].HandleDatagram(datagram, transmitter, Now);
+        Drain(index);
+    }
+
     /// <summary>Runs the network and the timers until <paramref name="untilNs"/>.</summary>
     public void RunUntil(long untilNs)
     {
@@ -227,7 +254,7 @@ internal sealed class RingHarness
                 int to = _to[slot] - 1;
                 if (to >= 0 && to < Engines.Length && Running[to])
                 {
-                    Engines[to].HandleDatagram(_packets[slot].AsSpan(0, _length[slot]), Now);
+                    Engines[to].HandleDatagram(_packets[slot].AsSpan(0, _length[slot]), (uint)_from[slot], Now);
                     Drain(to);
                 }
 

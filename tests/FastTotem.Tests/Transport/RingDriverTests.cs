@@ -24,7 +24,7 @@ public class RingDriverTests
                 {
                     Delivered.Add($"{ev.SenderNodeId}:{System.Text.Encoding.ASCII.GetString(ev.Payload)}");
                 }
-                else if (ev.ConfigKind == ConfigChangeKind.Regular)
+                else if (ev.Kind == SrpEventKind.ConfigChange && ev.ConfigKind == ConfigChangeKind.Regular)
                 {
                     Regular.Add((new MembRingIdText(ev.RingId.ToString()), ev.Members.ToArray()));
                 }

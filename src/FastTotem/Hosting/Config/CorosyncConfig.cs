@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Hosting.Config;
 
@@ -82,6 +83,21 @@ public sealed class CorosyncConfig
     public KnetConfig? Knet { get; private set; }
 
     public string? BindNetAddress { get; private set; }
+
+    /// <summary>Keys read and deliberately not used, in words for the operator.</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    private readonly List<string> _warnings = [];
+
+    /// <summary>totem.block_unlisted_ips (default yes): drop datagrams from addresses outside the nodelist. corosync
+    /// applies it to udpu only; so does FastTotem's transport.</summary>
+    public bool BlockUnlistedIps { get; private set; } = true;
+
+    /// <summary>
+    /// totem.fasttotem_bind_identity (default yes; corosync ignores the key): believe a message only from the address
+    /// of the node it speaks for (docs/robustness.md). Set it to no where NAT rewrites source addresses.
+    /// </summary>
+    public bool BindIdentity { get; private set; } = true;
 
     /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>; derived from the cluster name when unset, as corosync does.</summary>
     public IPAddress? McastAddress { get; private set; }
@@ -190,6 +206,12 @@ public sealed class CorosyncConfig
                 "no" or "off" => false,
                 _ => throw new CorosyncConfigException($"sched_rr '{rr.Value}' is not yes or no", rr.Line, fileName),
             };
+        }
+
+        if (config.BindNetAddress != null && config.Nodes.Count > 0)
+        {
+            // corosync does the same (TOTEM_CONFIG_BINDNETADDR_NODELIST_SET): the nodelist wins.
+            config._warnings.Add($"interface.bindnetaddr '{config.BindNetAddress}' is ignored: the nodelist is used (the local ring0_addr is bound), as corosync does when both are set");
         }
 
         if (config.Transport == TotemTransport.Udp && config.McastAddress == null)
@@ -374,7 +396,7 @@ public sealed class CorosyncConfig
             TokenCoefficientMs = r.Int(coefficient, 0, int.MaxValue / 1024);
         }
 
-        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 30);
+        TokenRetransmitMs = r.OptionalInt(totem, "token_retransmit", 1);
         HoldMs = r.OptionalInt(totem, "hold", 1);
         TokenRetransmitsBeforeLossConst = r.OptionalInt(totem, "token_retransmits_before_loss_const", 1);
         ConsensusMs = r.OptionalInt(totem, "consensus", 1);
@@ -386,9 +408,29 @@ public sealed class CorosyncConfig
         MissCountConst = r.OptionalInt(totem, "miss_count_const", 1);
         WindowSize = r.OptionalInt(totem, "window_size", 1);
         MaxMessages = r.OptionalInt(totem, "max_messages", 1);
+        if (totem.Find("block_unlisted_ips") is { } block)
+        {
+            BlockUnlistedIps = r.YesNo(block);
+        }
+
+        if (totem.Find("fasttotem_bind_identity") is { } bind)
+        {
+            BindIdentity = r.YesNo(bind);
+        }
+
         if (totem.Find("netmtu") is { } mtu)
         {
-            NetMtu = r.Int(mtu, 576, 65536);
+            NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
+        }
+
+        // What the engine's buffers and stores are sized from (SrpLimits): refuse here, naming the line, rather
+        // than fail in the engine's constructor or allocate gigabytes.
+        int window = WindowSize ?? new SrpConfig().WindowSize;
+        int messages = MaxMessages ?? new SrpConfig().MaxMessages;
+        if (SrpLimits.Validate(NetMtu, window, messages) is { } limitError)
+        {
+            ConfigItem at = totem.Find("window_size") ?? totem.Find("max_messages") ?? totem.Find("netmtu")!;
+            throw r.Error(at, limitError);
         }
         else if (Transport == TotemTransport.Knet)
         {
@@ -505,6 +547,13 @@ public sealed class CorosyncConfig
             uint.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v >= 1 && v < 65536
                 ? v
                 : throw Error(item, $"nodeid must be from 1 to 65535 for knet (its host id is 16 bits), not '{item.Value}'");
+
+        public bool YesNo(ConfigItem item) => item.Value switch
+        {
+            "yes" or "on" => true,
+            "no" or "off" => false,
+            _ => throw Error(item, $"{item.Key} must be yes or no, not '{item.Value}'"),
+        };
 
         public int? OptionalInt(ConfigSection s, string key, int min) =>
             s.Find(key) is { } item ? Int(item, min, int.MaxValue / 4) : null;

@@ -50,6 +50,38 @@ public static class SrpConfigFactory
             srp.StoreCapacity = config.NetMtu > 16384 ? KnetStoreCapacity : 0;
         }
 
+        srp.BindIdentity = config.BindIdentity;
+        Validate(srp, config.TokenRetransmitMs is not null);
         return srp;
+    }
+
+    /// <summary>corosync's MINIMUM_TIMEOUT (3 ticks of HZ 100) and MINIMUM_TIMEOUT_HOLD.</summary>
+    private const int MinimumTimeoutMs = 30;
+    private const int MinimumHoldMs = (int)(MinimumTimeoutMs * 0.8 - 10);
+
+    /// <summary>
+    /// totem_volatile_config_validate (totemconfig.c), its timer rules and messages: a retransmit or hold below the
+    /// minimum would make the token timers fire in a busy loop.
+    /// </summary>
+    private static void Validate(SrpConfig srp, bool retransmitSet)
+    {
+        static void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new CorosyncConfigException(message, 0);
+            }
+        }
+
+        Check(srp.TokenMs >= MinimumTimeoutMs, $"The token timeout parameter ({srp.TokenMs} ms) may not be less than ({MinimumTimeoutMs} ms).");
+        Check(srp.TokenRetransmitMs >= MinimumTimeoutMs, retransmitSet
+            ? $"The token retransmit timeout parameter ({srp.TokenRetransmitMs} ms) may not be less than ({MinimumTimeoutMs} ms)."
+            : "Not appropriate token or token_retransmits_before_loss_const value set");
+        Check(srp.HoldMs >= MinimumHoldMs, $"The token hold timeout parameter ({srp.HoldMs} ms) may not be less than ({MinimumHoldMs} ms).");
+        Check(srp.JoinMs >= MinimumTimeoutMs, $"The join timeout parameter ({srp.JoinMs} ms) may not be less than ({MinimumTimeoutMs} ms).");
+        Check(srp.ConsensusMs >= MinimumTimeoutMs, $"The consensus timeout parameter ({srp.ConsensusMs} ms) may not be less than ({MinimumTimeoutMs} ms).");
+        Check(srp.ConsensusMs >= srp.JoinMs, $"The consensus timeout parameter ({srp.ConsensusMs} ms) may not be less than join timeout ({srp.JoinMs} ms).");
+        Check(srp.MergeMs >= MinimumTimeoutMs, $"The merge timeout parameter ({srp.MergeMs} ms) may not be less than ({MinimumTimeoutMs} ms).");
+        Check(srp.DowncheckMs >= MinimumTimeoutMs, $"The downcheck timeout parameter ({srp.DowncheckMs} ms) may not be less than ({MinimumTimeoutMs} ms).");
     }
 }

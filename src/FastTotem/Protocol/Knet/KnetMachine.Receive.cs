@@ -5,6 +5,9 @@ namespace FastTotem.Protocol.Knet;
 
 public sealed partial class KnetMachine
 {
+    /// <summary>The host id of the last datagram <see cref="HandleDatagram"/> looked at (valid when it delivered one).</summary>
+    public ushort LastSourceHostId { get; private set; }
+
     /// <summary>
     /// One UDP datagram from the socket of link <paramref name="socketLink"/>, sent from <paramref name="source"/>.
     /// Returns true when it completed a user datagram (a Totem frame): <paramref name="payload"/> is valid until the
@@ -41,6 +44,8 @@ public sealed partial class KnetMachine
             _drops.UnknownHost++;
             return false;
         }
+
+        LastSourceHostId = header.HostId;
 
         switch (header.Type)
         {

@@ -28,13 +28,17 @@ public sealed class PgAssembler
     private readonly bool _preallocate;
     private bool _waitingTransAck;
 
+    // The current regular configuration; before the first one every sender is taken.
+    private readonly uint[] _members = new uint[WireLimits.ProcessorCountMax];
+    private int _memberCount = -1;
+
     /// <param name="senderCountMax">Most distinct senders at once (the member count; at most 384).</param>
     /// <param name="preallocate">Allocate every slot's buffer now instead of at its first fragment.</param>
     public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false)
     {
         if (senderCountMax < 1 || senderCountMax > WireLimits.ProcessorCountMax)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
+            Invariant.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
         }
 
         _preallocate = preallocate;
@@ -72,6 +76,9 @@ public sealed class PgAssembler
 
     /// <summary>Payloads dropped because every slot was in use by other senders.</summary>
     public long NoSlotDrops { get; private set; }
+
+    /// <summary>Payloads dropped because their sender is not a member of the current regular configuration.</summary>
+    public long NotMemberDrops { get; private set; }
 
     /// <summary>Slots currently holding a sender's state.</summary>
     public int SlotsInUse
@@ -112,6 +119,27 @@ public sealed class PgAssembler
         }
     }
 
+    /// <summary>
+    /// A regular configuration was installed: from now on only its members get slots (a forger's fake nodeids cannot
+    /// pin the pool), and the chains of every node outside it are expired in both sets, whether or not it was listed
+    /// as having left (a sender may die halfway through a message before we ever shared a ring with it).
+    /// </summary>
+    public void HandleRegularConfiguration(ReadOnlySpan<uint> members)
+    {
+        int n = Math.Min(members.Length, _members.Length);
+        members[..n].CopyTo(_members);
+        _memberCount = n;
+        foreach (Slot slot in _slots)
+        {
+            if (slot.Set != SetFree && !IsMember(slot.NodeId))
+            {
+                Release(slot);
+            }
+        }
+    }
+
+    private bool IsMember(uint nodeId) => _memberCount < 0 || _members.AsSpan(0, _memberCount).Contains(nodeId);
+
     /// <summary>Bytes held for <paramref name="nodeId"/> in the active set (0 when none).</summary>
     public int BufferedBytes(uint nodeId)
     {
@@ -130,6 +158,12 @@ public sealed class PgAssembler
         {
             MalformedDrops++;
             return PgReceiveResult.Malformed;
+        }
+
+        if (!IsMember(nodeId))
+        {
+            NotMemberDrops++;
+            return PgReceiveResult.NotMember;
         }
 
         Slot? slot = Reference(nodeId);

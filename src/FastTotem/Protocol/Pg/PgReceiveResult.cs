@@ -17,4 +17,7 @@ public enum PgReceiveResult : byte
 
     /// <summary>More distinct senders than the assembler was sized for; dropped and counted.</summary>
     NoSlot,
+
+    /// <summary>The sender is not a member of the current regular configuration (a forger); dropped and counted.</summary>
+    NotMember,
 }

@@ -14,6 +14,13 @@ public sealed class SrpConfig
     /// <summary>Every configured nodeid. "mcast"-path datagrams go to each of them (udpu).</summary>
     public uint[] NodeList = [];
 
+    /// <summary>
+    /// Identity binding (docs/robustness.md): a message is believed only from the address of the node it speaks for.
+    /// On by default; off gives corosync's unbound behaviour (for NAT'd setups whose source addresses are rewritten).
+    /// Nodeids outside <see cref="NodeList"/> are refused either way.
+    /// </summary>
+    public bool BindIdentity = true;
+
     public int TokenMs = 3000;
     public int TokenRetransmitMs = 714;
     public int HoldMs = 561;

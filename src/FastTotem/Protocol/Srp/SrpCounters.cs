@@ -35,12 +35,45 @@ public sealed class SrpCounters
     public long DropNotRunning;
     public long TransmitQueueOverflow;
 
+    /// <summary>mcasts in range but refused because the store's byte arena was full (requested again later).</summary>
+    public long DropStoreFull;
+
+    // Hostile or impossible input (docs/robustness.md), dropped and counted.
+    /// <summary>A commit token that does not fit the membership this node accepted.</summary>
+    public long DropBadCommitToken;
+
+    /// <summary>A fresh token of our ring whose seq or aru this ring cannot have produced; never forwarded.</summary>
+    public long DropImpossibleToken;
+
+    /// <summary>A join ring_seq (or stored seq) so far above any seq this node persisted or saw in a commit token
+    /// that only a forger sends it; ignored for ring-seq arithmetic.</summary>
+    public long RingSeqPoisonIgnored;
+
+    /// <summary>A message whose claimed sender is not the node at the address it came from (identity binding), or an
+    /// mcast transmitted by a node outside its ring.</summary>
+    public long DropMisattributed;
+
+    /// <summary>A message naming a nodeid outside the nodelist (0 included) as a sender or member.</summary>
+    public long DropUnlistedNode;
+
+    /// <summary>A datagram from an address outside the nodelist (block_unlisted_ips off), with identity binding on.</summary>
+    public long DropUnlistedTransmitter;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 
     // Protocol events.
     public long Delivered;
     public long GatherEntered;
+
+    /// <summary>GATHER entries by <see cref="GatherReason"/> (indexed by its value); they sum to GatherEntered.</summary>
+    public readonly long[] GatherByReason = new long[GatherReasonCount];
+
+    /// <summary>The reason of the last GATHER entry.</summary>
+    public GatherReason LastGatherReason;
+
+    /// <summary>Number of <see cref="GatherReason"/> values.</summary>
+    public static readonly int GatherReasonCount = Enum.GetValues<GatherReason>().Length;
     public long CommitEntered;
     public long RecoveryEntered;
     public long OperationalEntered;

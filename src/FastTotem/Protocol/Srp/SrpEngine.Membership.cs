@@ -7,8 +7,9 @@ public sealed partial class SrpEngine
     /// <summary>
     /// memb_state_gather_enter: discard tokens, make sure we are in our proc list, multicast a join, (re)start the
     /// join and consensus timers, stop the token timers and start a new consensus round with only ourselves.
+    /// The reason is counted and reported as an event, as corosync logs it.
     /// </summary>
-    private void GatherEnter()
+    private void GatherEnter(GatherReason reason)
     {
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
@@ -23,6 +24,10 @@ public sealed partial class SrpEngine
         _consensusSet.Add(_myId);
         _state = SrpState.Gather;
         _counters.GatherEntered++;
+        _counters.GatherByReason[(int)reason]++;
+        _counters.LastGatherReason = reason;
+        _events.EnqueueGather(reason, _ringId);
+        CheckInvariants();
     }
 
     /// <summary>memb_join_message_send: our proc and failed lists and current ring seq, to every node.</summary>
@@ -58,7 +63,7 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingSeq = _ringId.Seq,
         };
-        MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written);
+        Invariant.Encoded(MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written), "a join fits the frame buffer");
         return written;
     }
 
@@ -71,10 +76,16 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingId = _ringId,
         };
-        MembMergeDetectCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(MembMergeDetectCodec.TryEncode(message, _frame, out int written), "a merge detect fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.MergeDetectTx++;
     }
+
+    /// <summary>How far a join's ring_seq may lie above <see cref="_ringSeqHighKnown"/> and still count.</summary>
+    private const ulong RingSeqJumpMax = 1UL << 32;
+
+    /// <summary>A stored seq at or above this is taken for a poisoning, not history.</summary>
+    private const ulong RingSeqPoisonedFrom = 1UL << 63;
 
     /// <summary>message_handler_memb_join: validate, raise the highest ring seq seen, then act by state.</summary>
     private void HandleJoin(ReadOnlySpan<byte> datagram)
@@ -98,7 +109,12 @@ public sealed partial class SrpEngine
             return;
         }
 
-        if (_tokenRingIdSeq < ringSeq)
+        if (ringSeq > _ringSeqHighKnown && ringSeq - _ringSeqHighKnown > RingSeqJumpMax)
+        {
+            // Only a forger jumps this far: following it would make the next ring's seq wrap (and be persisted).
+            _counters.RingSeqPoisonIgnored++;
+        }
+        else if (_tokenRingIdSeq < ringSeq)
         {
             _tokenRingIdSeq = ringSeq;
         }
@@ -119,7 +135,7 @@ public sealed partial class SrpEngine
                 if (_newMembList.Contains(from) && ringSeq >= _ringId.Seq)
                 {
                     JoinProcess(headerNodeId, from, proc, failed);
-                    GatherEnter();
+                    GatherEnter(GatherReason.JoinCommit);
                 }
 
                 break;
@@ -128,7 +144,7 @@ public sealed partial class SrpEngine
                 {
                     JoinProcess(headerNodeId, from, proc, failed);
                     RecoveryTokenLoss();
-                    GatherEnter();
+                    GatherEnter(GatherReason.JoinRecovery);
                 }
 
                 break;
@@ -174,14 +190,16 @@ public sealed partial class SrpEngine
                 _procList.Clear();
                 _procList.Add(_myId);
                 _failedList.Clear();
-                CommitTokenCreate();
-                CommitEnter();
+                if (CommitTokenCreate())
+                {
+                    CommitEnter();
+                }
+
                 return;
             }
 
-            if (ConsensusAgreed() && LowestInConfig())
+            if (ConsensusAgreed() && LowestInConfig() && CommitTokenCreate())
             {
-                CommitTokenCreate();
                 CommitEnter();
             }
         }
@@ -222,14 +240,14 @@ public sealed partial class SrpEngine
             // (simulator seeds 56 and 71). Our join timer still repeats the join every join period.
             if (_state != SrpState.Gather || _procList.Count != procBefore || _failedList.Count != failedBefore)
             {
-                GatherEnter();
+                GatherEnter(GatherReason.MergeDuringJoin);
                 gatherEntered = true;
             }
         }
 
         if (!gatherEntered && _state == SrpState.Operational)
         {
-            GatherEnter();
+            GatherEnter(GatherReason.JoinOperational);
         }
     }
 
@@ -290,7 +308,7 @@ public sealed partial class SrpEngine
                 }
             }
 
-            GatherEnter();
+            GatherEnter(GatherReason.ConsensusTimeout);
         }
     }
 
@@ -298,8 +316,16 @@ public sealed partial class SrpEngine
     /// memb_state_commit_token_create: the rep builds the commit token for proc − failed, sorted by nodeid, with
     /// ring seq = highest seq seen + 4.
     /// </summary>
-    private void CommitTokenCreate()
+    private bool CommitTokenCreate()
     {
+        if (_tokenRingIdSeq > ulong.MaxValue - 4)
+        {
+            // The seq would wrap: every member would reject the ring. The joins that raised it this far were
+            // accepted within RingSeqJumpMax, so only a cluster that agreed on such a seq gets here.
+            _counters.RingSeqPoisonIgnored++;
+            return false;
+        }
+
         _scratchSet.SetDifference(_procList.Span, _failedList.Span);
         ReadOnlySpan<uint> members = _scratchSet.Span;
         members.CopyTo(_commitToken.Addr);
@@ -310,6 +336,7 @@ public sealed partial class SrpEngine
         _commitToken.TokenSeq = 0;
         _commitToken.RetransFlg = 0;
         _commitToken.RingId = new MembRingId(_myId, _tokenRingIdSeq + 4);
+        return true;
     }
 
     /// <summary>
@@ -326,6 +353,11 @@ public sealed partial class SrpEngine
         _ringId = _commitToken.RingId;
         _seqStore.Store(_myId, _ringId.Seq);
         _tokenRingIdSeq = _ringId.Seq;
+        if (_ringSeqHighKnown < _ringId.Seq)
+        {
+            _ringSeqHighKnown = _ringId.Seq;
+        }
+
         _state = SrpState.Commit;
         _counters.CommitEntered++;
         _timers.Arm(SrpTimer.TokenRetransmit, _now + _tokenRetransmitNs);
@@ -334,6 +366,7 @@ public sealed partial class SrpEngine
         _myPbl = 0;
         _myCbl = 0;
         CommitTokenSend(_commitToken);
+        CheckInvariants();
     }
 
     /// <summary>
@@ -400,6 +433,19 @@ public sealed partial class SrpEngine
         }
 
         CommitTokenBuffer rx = _rxCommitToken;
+        if (!AllListed(rx.AddrSpan))
+        {
+            _counters.DropUnlistedNode++;
+            return;
+        }
+
+        if (!rx.AddrSpan.Contains(rx.Fixed.Header.NodeId))
+        {
+            // Only a member of the proposed ring passes its commit token on.
+            _counters.DropBadCommitToken++;
+            return;
+        }
+
         switch (_state)
         {
             case SrpState.Operational:
@@ -407,7 +453,7 @@ public sealed partial class SrpEngine
             case SrpState.Gather:
                 _scratchSet.SetDifference(_procList.Span, _failedList.Span);
                 if (NodeSet.SetEqual(rx.AddrSpan, _scratchSet.Span) && rx.RingId.Seq > _ringId.Seq
-                    && rx.MembIndex < rx.AddrEntries)
+                    && rx.MembIndex < rx.AddrEntries && rx.Addr[rx.MembIndex] == _myId)
                 {
                     _commitToken.CopyFrom(rx);
                     CommitEnter();
@@ -415,8 +461,16 @@ public sealed partial class SrpEngine
 
                 break;
             case SrpState.Commit:
+                // The second lap must carry the very membership we accepted on the first: RecoveryEnter reads the
+                // token's entries by our new-member list's positions.
                 if (rx.RingId.Seq == _ringId.Seq && rx.MembIndex == rx.AddrEntries)
                 {
+                    if (rx.RingId != _ringId || !rx.AddrSpan.SequenceEqual(_newMembList.Span))
+                    {
+                        _counters.DropBadCommitToken++;
+                        break;
+                    }
+
                     RecoveryEnter(rx);
                 }
 

@@ -67,6 +67,20 @@ public sealed partial class SrpEngine
             return;
         }
 
+        uint holder = token.Fixed.Header.NodeId;
+        if (!_membList.Contains(holder) && !_newMembList.Contains(holder))
+        {
+            // Only a member of the ring holds its token.
+            _counters.DropMisattributed++;
+            return;
+        }
+
+        if (!TokenIsPossible(token))
+        {
+            _counters.DropImpossibleToken++;
+            return;
+        }
+
         // Deliberate difference from corosync: messages_free runs only for a fresh token of our ring. corosync
         // also runs it for retransmitted and foreign tokens; a retransmitted copy of a token whose aru was raised
         // by its sender (aru_addr 0) then releases messages another member still lacks, and recovery can no longer
@@ -111,7 +125,7 @@ public sealed partial class SrpEngine
             _counters.FailedToReceive++;
             _failedToRecv = true;
             _failedList.Add(_myId);
-            GatherEnter();
+            GatherEnter(GatherReason.FailedToReceive);
             return;
         }
 
@@ -137,6 +151,25 @@ public sealed partial class SrpEngine
             _timers.Arm(SrpTimer.TokenHoldRetransmit, _now + _holdNs);
         }
     }
+
+    /// <summary>
+    /// A fresh token of our ring must describe what this ring can have sent (docs/robustness.md): its seq is not below
+    /// a message we already hold from it, nor further above our last released seq than any member's flow control
+    /// lets the ring run (corosync's own bound is its 16384-entry sort queue; ours may be larger); its aru is not above
+    /// its seq, nor further below it than that bound. Forwarding anything else relays poison: corosync asserts on it.
+    /// </summary>
+    private bool TokenIsPossible(OrfTokenBuffer token)
+    {
+        uint span = (uint)Math.Max(_regular.Capacity, QueueRtrItemsSizeMax) + (uint)_config.WindowSize;
+        uint released = _state == SrpState.Recovery ? 0 : _lastReleased;
+        return SeqMath.Lte(_myHighSeqReceived, token.Seq)
+            && token.Seq - released <= span
+            && SeqMath.Lte(token.Aru, token.Seq)
+            && token.Seq - token.Aru <= span;
+    }
+
+    /// <summary>QUEUE_RTR_ITEMS_SIZE_MAX (totemsrp.c): the sort-queue size every corosync member limits the ring by.</summary>
+    private const int QueueRtrItemsSizeMax = 16384;
 
     /// <summary>
     /// The RECOVERY part of the token handler (WIRE.md §6.2): retrans_flg stays set while anyone still has old-ring
@@ -223,10 +256,14 @@ public sealed partial class SrpEngine
         _ => 0,
     };
 
-    /// <summary>fcc_rtr_limit: never let the ring's seq run past what our message store can hold.</summary>
+    /// <summary>
+    /// fcc_rtr_limit: never let the ring's seq run past what our message store can hold; in OPERATIONAL that is
+    /// also what its byte arena holds (SrpLimits.StoreSeqRunMax). RECOVERY releases nothing, so its arena is an
+    /// append log and only the slots bound it.
+    /// </summary>
     private void FccRtrLimit(OrfTokenBuffer token, ref uint allowed)
     {
-        uint capacity = (uint)_regular.Capacity;
+        uint capacity = (uint)(_state == SrpState.Operational ? _limits.StoreSeqRunMax : _regular.Capacity);
         if (SeqMath.Lt(_lastReleased + capacity - allowed - (uint)_config.WindowSize, token.Seq))
         {
             allowed = 0;
@@ -334,7 +371,7 @@ public sealed partial class SrpEngine
 
                 payload = _regular.Get(_retransQueue.Peek());
                 encapsulated = TotemHeader.Encapsulated;
-                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.SlotSize)
+                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.FrameSizeMax)
                 {
                     _retransQueue.Dequeue();
                     continue;
@@ -353,7 +390,8 @@ public sealed partial class SrpEngine
             }
 
             uint seq = token.Seq + 1;
-            if (!store.InRange(seq))
+            int length = McastHeader.Size + payload.Length;
+            if (!store.InRange(seq) || !store.TryAllocate(seq, length, keepReserve: true, out Span<byte> frame))
             {
                 break;
             }
@@ -367,8 +405,8 @@ public sealed partial class SrpEngine
                 ThisSeqno = (int)_globalSeqno++,
                 RingId = _ringId,
             };
-            McastCodec.TryEncode(header, payload, store.SlotFor(seq), out int written);
-            store.Commit(seq, written);
+            Invariant.That(McastCodec.TryEncode(header, payload, frame, out int written) == WireError.None && written == length,
+                "an mcast encodes into its store entry");
             _tx.EnqueueStored(store, seq);
             if (recovery)
             {
@@ -452,7 +490,7 @@ public sealed partial class SrpEngine
 
         _myTokenHeld = false;
         var message = new TokenHoldCancel { Header = new TotemHeader(MessageType.TokenHoldCancel, _myId), RingId = _ringId };
-        TokenHoldCancelCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(TokenHoldCancelCodec.TryEncode(message, _frame, out int written), "a token hold cancel fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.TokenHoldCancelTx++;
 

@@ -17,6 +17,10 @@ public sealed partial class SrpEngine
     private const long NsPerMs = 1_000_000;
 
     private readonly SrpConfig _config;
+    private readonly SrpLimits _limits;
+
+    /// <summary>The nodelist, sorted, for IsListed.</summary>
+    private readonly uint[] _listedSorted;
     private readonly IRingSeqStore _seqStore;
     private readonly uint _myId;
     private readonly SrpCounters _counters = new();
@@ -66,6 +70,9 @@ public sealed partial class SrpEngine
     private int _ownJoinLength;
     private bool _ownJoinPending;
 
+    /// <summary>The transmitter of the datagram being dispatched (<see cref="Transmitter"/>).</summary>
+    private uint _transmitter;
+
     private SrpState _state = SrpState.Gather;
     private bool _started;
     private bool _left;
@@ -74,6 +81,10 @@ public sealed partial class SrpEngine
     private MembRingId _ringId;
     private MembRingId _oldRingId;
     private ulong _tokenRingIdSeq;
+
+    /// <summary>The highest ring seq this node persisted, installed or took from an accepted commit token: joins may
+    /// raise the next ring's seq to at most <see cref="RingSeqJumpMax"/> above it (docs/robustness.md).</summary>
+    private ulong _ringSeqHighKnown;
     private uint _tokenTarget;
 
     private uint _myAru;
@@ -118,20 +129,29 @@ public sealed partial class SrpEngine
         ArgumentNullException.ThrowIfNull(store);
         if (config.NodeId == 0)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeId must not be 0 (0 marks a LEAVE).");
+            Invariant.ThrowArgument("config", "NodeId must not be 0 (0 marks a LEAVE).");
         }
 
         if (config.NodeList is null || config.NodeList.Length > WireLimits.ProcessorCountMax)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeList must hold at most 384 nodeids.");
+            Invariant.ThrowArgument("config", "NodeList must hold at most 384 nodeids.");
         }
 
-        if (config.NetMtu < 200 || config.NetMtu > WireLimits.FrameSizeMax || config.WindowSize < 1 || config.MaxMessages < 1)
+        if (SrpLimits.Validate(config.NetMtu, config.WindowSize, config.MaxMessages) is { } limitError)
         {
-            ThrowHelper.ThrowInvalidConfig("NetMtu, WindowSize or MaxMessages out of range.");
+            Invariant.ThrowArgument("config", limitError);
+        }
+
+        if (config.TokenMs < 1 || config.TokenRetransmitMs < 1 || config.HoldMs < 1 || config.JoinMs < 1
+            || config.ConsensusMs < 1 || config.MergeMs < 1)
+        {
+            // A zero or negative period re-arms its timer at once: a busy loop and a token flood.
+            Invariant.ThrowArgument("config", "Every timer period must be at least 1 ms.");
         }
 
         _config = config;
+        _listedSorted = (uint[])config.NodeList.Clone();
+        Array.Sort(_listedSorted);
         _seqStore = store;
         _myId = config.NodeId;
         _tokenTimeoutNs = config.TokenMs * NsPerMs;
@@ -141,33 +161,25 @@ public sealed partial class SrpEngine
         _consensusNs = config.ConsensusMs * NsPerMs;
         _mergeNs = config.MergeMs * NsPerMs;
 
-        // A slot holds the largest datagram we accept: an encapsulated mcast of 45 + 45 + payload = NetMtu bytes.
-        // The default capacity must hold a whole RECOVERY, not just the operational window: in
-        // memb_state_recovery_enter every member of the transitional configuration re-sends every old-ring message
-        // it holds above the lowest aru, so the recovery ring's seqs run to about members x the old ring's unreleased
-        // range, and nothing is released before the ring is installed. corosync's sort queues have 16384 entries;
-        // with 1024 the recovery ring hit fcc_rtr_limit for good (six members, ~190 unreleased messages each) and
-        // never installed (simulator seeds 166, 285, 830). 4096 covers that case with room to spare.
-        int slotSize = config.NetMtu;
-        int storeCapacity = config.StoreCapacity > 0
-            ? config.StoreCapacity
-            : Math.Max(4096, 8 * (config.WindowSize + config.MaxMessages));
-        _regular = new MessageStore(storeCapacity, slotSize);
-        _recovery = new MessageStore(storeCapacity, slotSize);
-        int sendCapacity = config.SendQueueCapacity > 0
-            ? config.SendQueueCapacity
-            : 4 * 1024 * 1024 / config.MaxPayload;
-        _sendQueue = new SendQueue(sendCapacity, config.MaxPayload);
+        // Every size comes from SrpLimits (docs/limits.md). The stores must hold a whole RECOVERY, not just the
+        // operational window: in memb_state_recovery_enter every member of the transitional configuration re-sends
+        // every old-ring message it holds above the lowest aru, so the recovery ring's seqs run to about members x
+        // the old ring's unreleased range, and nothing is released before the ring is installed. With 1024 slots the
+        // recovery ring hit fcc_rtr_limit for good (six members, ~190 unreleased messages each) and never installed
+        // (simulator seeds 166, 285, 830); SrpLimits.StoreCapacityMin (4096) covers that case with room to spare.
+        _limits = new SrpLimits(config);
+        _regular = new MessageStore(_limits.StoreCapacity, _limits.StoreArenaBytes, _limits.FrameSizeMax);
+        _recovery = new MessageStore(_limits.StoreCapacity, _limits.StoreArenaBytes, _limits.FrameSizeMax);
+        _sendQueue = new SendQueue(_limits.SendQueueCapacity, _limits.MaxPayload);
         // The transitional lane carries only what a synchronisation sends (service lists, barriers, CPG join and
         // down lists): a fraction of the regular lane is plenty.
-        // A configured capacity applies to both lanes, as corosync sizes both queues alike.
-        _transQueue = new SendQueue(config.SendQueueCapacity > 0 ? sendCapacity : Math.Max(256, sendCapacity / 8), config.MaxPayload);
+        _transQueue = new SendQueue(_limits.TransQueueCapacity, _limits.MaxPayload);
         _retransQueue = new SeqFifo(_regular.Capacity);
-        _tx = new TransmitQueue(_regular.Capacity + 256, 256 * 1024);
-        _events = new EventQueue(2 * _regular.Capacity + 64);
+        _tx = new TransmitQueue(_limits.TransmitItems, _limits.ControlArenaBytes);
+        _events = new EventQueue(_limits.EventCapacity);
 
-        int controlMax = MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax);
-        _frame = new byte[Math.Max(controlMax, slotSize)];
+        int controlMax = _limits.ControlFrameMax;
+        _frame = new byte[_limits.TransmitBufferSize];
         _lastToken = new byte[controlMax];
         _ownJoin = new byte[MembJoinCodec.GetEncodedLength(WireLimits.ProcessorCountMax, WireLimits.ProcessorCountMax)];
     }
@@ -213,21 +225,39 @@ public sealed partial class SrpEngine
     {
         if (_started)
         {
-            ThrowHelper.ThrowAlreadyStarted();
+            Invariant.ThrowInvalidOperation("The engine was already started.");
         }
 
         _started = true;
         _now = nowNs;
-        _ringId = new MembRingId(_myId, _seqStore.Load(_myId) + 1);
+        ulong stored = _seqStore.Load(_myId);
+        if (stored >= RingSeqPoisonedFrom)
+        {
+            // No cluster lives through 2^63 membership changes: a poisoning stored this; start again from 0.
+            _counters.RingSeqPoisonIgnored++;
+            stored = 0;
+        }
+
+        _ringSeqHighKnown = stored;
+        _ringId = new MembRingId(_myId, stored + 1);
         _tokenRingIdSeq = _ringId.Seq;
         _regular.Reset(0);
         _recovery.Reset(0);
-        GatherEnter();
+        GatherEnter(GatherReason.InterfaceChange);
         ProcessLoopback();
     }
 
-    /// <summary>Handles any Totem datagram. Malformed ones are counted and dropped.</summary>
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    /// <summary>Handles any Totem datagram whose transmitter is not known (a capture replay). Malformed ones are
+    /// counted and dropped.</summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) =>
+        HandleDatagram(datagram, Transmitter.Unknown, nowNs);
+
+    /// <summary>
+    /// Handles any Totem datagram. <paramref name="transmitter"/> is the nodeid the transport mapped the source
+    /// address to (<see cref="Transmitter.Unlisted"/> for an address outside the nodelist, <see cref="Transmitter.Unknown"/>
+    /// when the caller cannot say). Malformed, impossible and misattributed datagrams are counted and dropped.
+    /// </summary>
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
     {
         if (!IsRunning)
         {
@@ -235,8 +265,10 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
+        _transmitter = transmitter;
         Dispatch(datagram);
+        _transmitter = Transmitter.Unknown;
         ProcessLoopback();
     }
 
@@ -248,7 +280,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
         for (int guard = 0; guard < 4 * TimerTable.Count; guard++)
         {
             if (!_timers.TryTakeDue(nowNs, out SrpTimer timer))
@@ -321,7 +353,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
         LeaveMessageSend();
         _left = true;
         _timers.CancelAll();
@@ -337,6 +369,12 @@ public sealed partial class SrpEngine
     /// <summary>The next delivery or configuration change. Drain after every call into the engine.</summary>
     public bool PollEvent(out SrpEvent ev) => _events.TryDequeue(out ev);
 
-    /// <summary>The largest datagram PollTransmit can produce with the current configuration.</summary>
-    public int TransmitBufferSize => _frame.Length;
+    /// <summary>
+    /// The largest datagram PollTransmit can produce with the current configuration (SrpLimits.TransmitBufferSize):
+    /// the driver sizes its transmit buffers from it.
+    /// </summary>
+    public int TransmitBufferSize => _limits.TransmitBufferSize;
+
+    /// <summary>Every size this engine derived from its configuration.</summary>
+    public SrpLimits Limits => _limits;
 }

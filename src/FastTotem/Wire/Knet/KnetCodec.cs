@@ -77,7 +77,7 @@ public static class KnetCodec
         header.FragmentCount = packet[11];
         header.FragmentSeq = packet[12];
         header.Channel = (sbyte)packet[13];
-        if (header.FragmentCount == 0 || (header.FragmentCount > 1 && (header.FragmentSeq == 0 || header.FragmentSeq > header.FragmentCount)))
+        if (!IsValidFragment(header.FragmentCount, header.FragmentSeq))
         {
             header = default;
             return WireError.BadFragment;
@@ -174,7 +174,7 @@ public static class KnetCodec
             return WireError.DestinationTooSmall;
         }
 
-        if (header.FragmentCount == 0 || (header.FragmentCount > 1 && (header.FragmentSeq == 0 || header.FragmentSeq > header.FragmentCount)))
+        if (!IsValidFragment(header.FragmentCount, header.FragmentSeq))
         {
             return WireError.BadFragment;
         }
@@ -270,69 +270,50 @@ public static class KnetCodec
     /// Builds the PONG answering <paramref name="ping"/>: its first 26 bytes with type PONG and
     /// <paramref name="ownHostId"/>; link, timestamp, seq and timed are copied byte for byte.
     /// </summary>
-    public static WireError TryWritePong(ReadOnlySpan<byte> ping, ushort ownHostId, Span<byte> destination, out int written)
-    {
-        written = 0;
-        WireError error = TryReadHeader(ping, out KnetHeader header);
-        if (error != WireError.None)
-        {
-            return error;
-        }
-
-        if (header.Type != KnetPacketType.Ping)
-        {
-            return WireError.UnknownType;
-        }
-
-        if (ping.Length < KnetPing.Size)
-        {
-            return WireError.Truncated;
-        }
-
-        if (destination.Length < KnetPing.Size)
-        {
-            return WireError.DestinationTooSmall;
-        }
-
-        ping[..KnetPing.Size].CopyTo(destination);
-        destination[1] = (byte)KnetPacketType.Pong;
-        BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(2, 2), ownHostId);
-        written = KnetPing.Size;
-        return WireError.None;
-    }
+    public static WireError TryWritePong(ReadOnlySpan<byte> ping, ushort ownHostId, Span<byte> destination, out int written) =>
+        TryWriteEcho(ping, KnetPacketType.Ping, KnetPacketType.Pong, KnetPing.Size, ownHostId, destination, out written);
 
     /// <summary>
     /// Builds the 9-byte PMTUD_REPLY answering <paramref name="probe"/>: its first 9 bytes with type
     /// PMTUD_REPLY and <paramref name="ownHostId"/>; link and size bytes copied untouched, padding dropped.
     /// </summary>
-    public static WireError TryWritePmtudReply(ReadOnlySpan<byte> probe, ushort ownHostId, Span<byte> destination, out int written)
+    public static WireError TryWritePmtudReply(ReadOnlySpan<byte> probe, ushort ownHostId, Span<byte> destination, out int written) =>
+        TryWriteEcho(probe, KnetPacketType.Pmtud, KnetPacketType.PmtudReply, KnetPmtud.HeaderSize, ownHostId, destination, out written);
+
+    /// <summary>frag_num 0 never happens; a fragmented packet numbers its fragments 1..frag_num.</summary>
+    private static bool IsValidFragment(byte fragmentCount, byte fragmentSeq) =>
+        fragmentCount != 0 && (fragmentCount == 1 || (fragmentSeq != 0 && fragmentSeq <= fragmentCount));
+
+    /// <summary>An answer that is the request's first <paramref name="length"/> bytes with another type and our host id.</summary>
+    private static WireError TryWriteEcho(
+        ReadOnlySpan<byte> request, KnetPacketType requestType, KnetPacketType answerType, int length, ushort ownHostId, Span<byte> destination, out int written)
     {
         written = 0;
-        WireError error = TryReadHeader(probe, out KnetHeader header);
+        WireError error = TryReadHeader(request, out KnetHeader header);
         if (error != WireError.None)
         {
             return error;
         }
 
-        if (header.Type != KnetPacketType.Pmtud)
+        if (header.Type != requestType)
         {
             return WireError.UnknownType;
         }
 
-        if (probe.Length < KnetPmtud.HeaderSize)
+        if (request.Length < length)
         {
             return WireError.Truncated;
         }
 
-        if (destination.Length < KnetPmtud.HeaderSize)
+        if (destination.Length < length)
         {
             return WireError.DestinationTooSmall;
         }
 
-        probe[..KnetPmtud.HeaderSize].CopyTo(destination);
-        destination[1] = (byte)KnetPacketType.PmtudReply;
+        request[..length].CopyTo(destination);
+        destination[1] = (byte)answerType;
         BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(2, 2), ownHostId);
-        written = KnetPmtud.HeaderSize;
+        written = length;
         return WireError.None;
     }
 }

@@ -191,4 +191,33 @@ public class PgAssemblerTests
         Assert.Equal(PgReceiveResult.Accepted, a.HandlePacket(1, twin, true, c));
         Assert.Equal([B(3, 1), B(2, 2)], c.Messages);
     }
+
+    /// <summary>
+    /// reliability.md D2: forged mcasts from fake nodeids, each opening a fragment chain, pinned every slot, then every
+    /// real payload was dropped until restart. Once a regular configuration is known only its members get slots; a
+    /// chain of a node outside the new configuration is expired.
+    /// </summary>
+    [Fact]
+    public void FakeSendersCannotPinSlotsAndNonMembersChainsExpire()
+    {
+        var a = new PgAssembler(3);
+        var c = new Collector();
+        a.HandleRegularConfiguration([1, 2, 3]);
+        for (uint fake = 1000; fake < 1006; fake++)
+        {
+            Assert.Equal(PgReceiveResult.NotMember, a.HandlePacket(fake, Packet(1, 0, B(4, 7)), false, c));
+        }
+
+        Assert.Equal(6, a.NotMemberDrops);
+        Assert.Equal(0, a.SlotsInUse);
+        Assert.Equal(PgReceiveResult.Accepted, a.HandlePacket(1, Packet(0, 0, B(3, 1)), false, c));
+        Assert.Single(c.Messages);
+
+        // Node 2 dies halfway through a message; the next regular configuration lacks it, so its slot comes back.
+        Assert.Equal(PgReceiveResult.Accepted, a.HandlePacket(2, Packet(1, 0, B(4, 2)), false, c));
+        Assert.Equal(1, a.SlotsInUse);
+        a.HandleRegularConfiguration([1, 3]);
+        Assert.Equal(0, a.SlotsInUse);
+        Assert.Equal(PgReceiveResult.NotMember, a.HandlePacket(2, Packet(0, 0, B(3, 1)), false, c));
+    }
 }

@@ -85,14 +85,7 @@ internal sealed class AesCbc : IDisposable
         ref byte dst = ref MemoryMarshal.GetReference(destination);
         for (int offset = 0; offset < source.Length; offset += BlockSize)
         {
-            Vector128<byte> state = Vector128.LoadUnsafe(ref src, (nuint)offset) ^ chain;
-            state ^= Vector128.LoadUnsafe(ref keys);
-            for (int round = 1; round < rounds; round++)
-            {
-                state = X86Aes.Encrypt(state, Vector128.LoadUnsafe(ref keys, (nuint)(round * BlockSize)));
-            }
-
-            chain = X86Aes.EncryptLast(state, Vector128.LoadUnsafe(ref keys, (nuint)(rounds * BlockSize)));
+            chain = EncryptBlock(Vector128.LoadUnsafe(ref src, (nuint)offset) ^ chain, ref keys, rounds);
             chain.StoreUnsafe(ref dst, (nuint)offset);
         }
     }
@@ -135,16 +128,33 @@ internal sealed class AesCbc : IDisposable
         for (; offset < source.Length; offset += BlockSize)
         {
             Vector128<byte> cipher = Vector128.LoadUnsafe(ref src, (nuint)offset);
-            Vector128<byte> state = cipher ^ Vector128.LoadUnsafe(ref keys);
-            for (int round = 1; round < rounds; round++)
-            {
-                state = X86Aes.Decrypt(state, Vector128.LoadUnsafe(ref keys, (nuint)(round * BlockSize)));
-            }
-
-            (X86Aes.DecryptLast(state, Vector128.LoadUnsafe(ref keys, (nuint)(rounds * BlockSize))) ^ chain)
-                .StoreUnsafe(ref dst, (nuint)offset);
+            (DecryptBlock(cipher, ref keys, rounds) ^ chain).StoreUnsafe(ref dst, (nuint)offset);
             chain = cipher;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> EncryptBlock(Vector128<byte> block, ref byte keys, int rounds)
+    {
+        Vector128<byte> state = block ^ Vector128.LoadUnsafe(ref keys);
+        for (int round = 1; round < rounds; round++)
+        {
+            state = X86Aes.Encrypt(state, Vector128.LoadUnsafe(ref keys, (nuint)(round * BlockSize)));
+        }
+
+        return X86Aes.EncryptLast(state, Vector128.LoadUnsafe(ref keys, (nuint)(rounds * BlockSize)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> DecryptBlock(Vector128<byte> block, ref byte keys, int rounds)
+    {
+        Vector128<byte> state = block ^ Vector128.LoadUnsafe(ref keys);
+        for (int round = 1; round < rounds; round++)
+        {
+            state = X86Aes.Decrypt(state, Vector128.LoadUnsafe(ref keys, (nuint)(round * BlockSize)));
+        }
+
+        return X86Aes.DecryptLast(state, Vector128.LoadUnsafe(ref keys, (nuint)(rounds * BlockSize)));
     }
 
     /// <summary>The equivalent inverse cipher's schedule: encryption keys reversed, inner ones through InvMixColumns.</summary>

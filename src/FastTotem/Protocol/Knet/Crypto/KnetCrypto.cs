@@ -31,8 +31,13 @@ public sealed class KnetCrypto : IDisposable
     /// <summary>Most bytes sealing can add: salt, a full padding block, the largest HMAC.</summary>
     public const int OverheadMax = SaltLength + BlockLength + HashLengthMax;
 
+    /// <summary>Salts drawn from the system CSPRNG per refill: one call per 256 packets instead of one per packet.</summary>
+    private const int SaltPoolLength = SaltLength * 256;
+
     private readonly AesCbc? _aes;
     private readonly IncrementalHash? _hmac;
+    private readonly byte[]? _saltPool;
+    private int _saltPoolOffset = SaltPoolLength;
 
     /// <param name="cipher">crypto_cipher.</param>
     /// <param name="hash">crypto_hash. A cipher needs a hash (corosync refuses a cipher alone).</param>
@@ -60,6 +65,7 @@ public sealed class KnetCrypto : IDisposable
         if (cipher != KnetCipher.None)
         {
             _aes = new AesCbc(key[..AesKeyLengthOf(cipher)], useHardwareAes);
+            _saltPool = new byte[SaltPoolLength];
         }
 
         if (hash != KnetHash.None)
@@ -134,12 +140,21 @@ public sealed class KnetCrypto : IDisposable
     /// </summary>
     public KnetCryptoStatus Seal(ReadOnlySpan<byte> packet, Span<byte> destination, out int written)
     {
-        Span<byte> salt = stackalloc byte[SaltLength];
-        if (Cipher != KnetCipher.None)
+        if (_saltPool is null)
         {
-            RandomNumberGenerator.Fill(salt);
+            return Seal(packet, default, destination, out written);
         }
 
+        // Each salt is 16 fresh CSPRNG bytes used once; they are drawn 4 KiB at a time because one
+        // RandomNumberGenerator call costs about as much as the HMAC of a full packet.
+        if (_saltPoolOffset == SaltPoolLength)
+        {
+            RandomNumberGenerator.Fill(_saltPool);
+            _saltPoolOffset = 0;
+        }
+
+        ReadOnlySpan<byte> salt = _saltPool.AsSpan(_saltPoolOffset, SaltLength);
+        _saltPoolOffset += SaltLength;
         return Seal(packet, salt, destination, out written);
     }
 
