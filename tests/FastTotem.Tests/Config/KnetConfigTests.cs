@@ -80,6 +80,23 @@ public class KnetConfigTests
     }
 
     [Theory]
+    [InlineData("crypto_cipher: aes256\n\tcrypto_hash: sha256", 1397)]
+    [InlineData("crypto_cipher: none", 1446)]
+    [InlineData("crypto_cipher: aes128\n\tcrypto_hash: sha512", 1365)]
+    [InlineData("netmtu: 9000", 9000)]
+    public void OverKnetTheEngineStoresCorosyncs64KiBFramesButSendsOneKnetPacketsWorth(string lines, int sendMtu)
+    {
+        CorosyncConfig c = CorosyncConfig.Parse($"totem {{\n\t{lines}\n}}\n" + Nodes(3));
+        FastTotem.Protocol.Srp.SrpConfig srp = SrpConfigFactory.Create(c, 1);
+        Assert.Equal(lines.StartsWith("netmtu") ? 9000 : 65536, srp.NetMtu);
+        Assert.Equal(sendMtu, srp.SendMtu);
+        Assert.Equal(sendMtu - 90, srp.MaxPayload);
+        var limits = new FastTotem.Protocol.Srp.SrpLimits(srp);
+        Assert.Equal(srp.NetMtu, limits.FrameSizeMax);
+        Assert.Equal(sendMtu - 90, limits.MaxPayload);
+    }
+
+    [Theory]
     [InlineData(2, null, 750, 1500)]   // KNET.md §9, capture a
     [InlineData(3, null, 912, 1825)]   // token 3650 after token_coefficient, capture b
     [InlineData(2, 1000, 250, 500)]

@@ -422,6 +422,10 @@ public sealed class CorosyncConfig
         {
             NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
         }
+        else if (Transport == TotemTransport.Knet)
+        {
+            NetMtu = KnetConfig.DefaultNetMtu;
+        }
 
         // What the engine's buffers and stores are sized from (SrpLimits): refuse here, naming the line, rather
         // than fail in the engine's constructor or allocate gigabytes.
@@ -431,10 +435,6 @@ public sealed class CorosyncConfig
         {
             ConfigItem at = totem.Find("window_size") ?? totem.Find("max_messages") ?? totem.Find("netmtu")!;
             throw r.Error(at, limitError);
-        }
-        else if (Transport == TotemTransport.Knet)
-        {
-            NetMtu = KnetConfig.DefaultNetMtu;
         }
 
         if (Transport == TotemTransport.Knet)

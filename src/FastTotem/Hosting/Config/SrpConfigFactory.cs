@@ -5,9 +5,6 @@ namespace FastTotem.Hosting.Config;
 /// <summary>Turns a corosync.conf into the engine's settings, deriving unset timers as corosync does.</summary>
 public static class SrpConfigFactory
 {
-    /// <summary>Messages per store when the slots are 64 KiB (knet): 2 × 512 × 64 KiB = 64 MiB.</summary>
-    public const int KnetStoreCapacity = 512;
-
     /// <summary>The data MTU of one knet packet on a 1500-byte path with this crypto (1446 cleartext, 1397 aes+sha256 over IPv4).</summary>
     public static int KnetSendMtu(KnetConfig knet, TotemIpVersion ipVersion)
     {
@@ -43,11 +40,9 @@ public static class SrpConfigFactory
         srp.NetMtu = config.NetMtu;
         if (config.Knet is { } knet)
         {
-            // corosync's frames over knet reach 65,536 bytes, so the store slots are that large; FastTotem's own
-            // frames fit one knet packet on a 1500-byte path unless totem.netmtu says otherwise. Fewer, larger
-            // slots keep the two stores at 2 × 512 × 64 KiB.
+            // corosync's frames over knet reach 65,536 bytes, so the engine stores frames that large (netmtu 65536);
+            // FastTotem's own frames fit one knet packet on a 1500-byte path unless totem.netmtu says otherwise.
             srp.SendMtu = knet.NetMtuSet ? config.NetMtu : KnetSendMtu(knet, config.IpVersion);
-            srp.StoreCapacity = config.NetMtu > 16384 ? KnetStoreCapacity : 0;
         }
 
         srp.BindIdentity = config.BindIdentity;
