@@ -102,6 +102,7 @@ internal static class RunCommand
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
             node.GatherEntered += log.OnGather;
+            node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
             foreach (string warning in node.ConfigWarnings)
             {
                 Console.Error.WriteLine($"fasttotem: warning: {warning}");
@@ -116,8 +117,8 @@ internal static class RunCommand
                 }
             };
             Console.Error.WriteLine(budget.Restarts == 0
-                ? $"fasttotem: node {node.NodeId} started from {configPath}"
-                : $"fasttotem: node {node.NodeId} restarted from {configPath} (restart {budget.Restarts})");
+                ? $"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})"
+                : $"fasttotem: node {node.NodeId} restarted from {configPath} ({node.TransportDescription}, restart {budget.Restarts})");
             node.Start();
             if (group != null)
             {

@@ -293,13 +293,13 @@ public class CpgInteropTests
         }
     }
 
-    private static void AwaitLine(LabNode node, Process p, string program, string text)
+    internal static void AwaitLine(LabNode node, Process p, string program, string text)
     {
         string path = NetLab.OutputOf(node, p, program);
         Assert.True(WaitFor(() => Read(path).Contains(text, StringComparison.Ordinal), 30_000), $"{program} never printed '{text}':\n{Read(path)}");
     }
 
-    private static string[] Receipts(string output) =>
+    internal static string[] Receipts(string output) =>
         output.Split('\n').Where(l => l.StartsWith("recv from=", StringComparison.Ordinal) && !l.Contains(" seq=0 ", StringComparison.Ordinal))
             .Select(l => Regex.Replace(l, @" lat_ns=-?\d+", "")).ToArray();
 

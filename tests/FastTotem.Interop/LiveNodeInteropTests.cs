@@ -217,7 +217,7 @@ public class LiveNodeInteropTests
     }
 
     /// <summary>Waits for the daemon to list <paramref name="members"/> and finish sync; returns the ring seq it logged.</summary>
-    private static ulong AssertDaemonsSee(LabNode daemon, string members, long from = 0)
+    internal static ulong AssertDaemonsSee(LabNode daemon, string members, long from = 0)
     {
         int count = members.Split(' ').Length;
         Assert.True(NetLab.WaitForLog(daemon, $@"Members\[{count}\]: {members}\n(.*\n)*.*Completed service synchronization", FormTimeout, from),
@@ -241,7 +241,7 @@ public class LiveNodeInteropTests
     }
 
     /// <summary>FastTotem's --events show the same regular ring with the same members, and sync completing on it.</summary>
-    private static void AssertFastTotemEvents(LabNode node, uint rep, ulong seq, uint[] members, long from = 0)
+    internal static void AssertFastTotemEvents(LabNode node, uint rep, ulong seq, uint[] members, long from = 0)
     {
         var sw = Stopwatch.StartNew();
         string last = "";

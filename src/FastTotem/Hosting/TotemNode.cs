@@ -20,7 +20,7 @@ namespace FastTotem.Hosting;
 public sealed class TotemNode : IDisposable
 {
     private readonly CorosyncConfig _config;
-    private readonly UdpTransport _transport;
+    private readonly IDatagramTransport _transport;
     private readonly NodeMachine _machine;
     private readonly RingDriver _driver;
     private readonly Bridge _bridge;
@@ -44,7 +44,9 @@ public sealed class TotemNode : IDisposable
         _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
 
         // The send slots hold the largest frame the machine can produce (netmtu up to 65,536), so no frame is refused.
-        _transport = new UdpTransport(TransportOptions.FromConfig(config, nodeId), _machine.TransmitBufferSize);
+        _transport = config.Transport == TotemTransport.Knet
+            ? new KnetTransport(config, nodeId, config.Knet!.LoadKey()) { Log = line => TransportLog?.Invoke(line) }
+            : new UdpTransport(TransportOptions.FromConfig(config, nodeId), _machine.TransmitBufferSize);
         try
         {
             _driver = new RingDriver(_machine, _transport)
@@ -96,6 +98,15 @@ public sealed class TotemNode : IDisposable
 
     /// <summary>Exceptions thrown by event handlers (this node's and its groups'), each caught and reported.</summary>
     public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
+
+    /// <summary>
+    /// What the transport has to say, as text, on the protocol thread: over knet, links going up and down, hosts
+    /// becoming reachable, PMTUd results and summaries of dropped packets (for instance failed authentication).
+    /// </summary>
+    public event Action<string>? TransportLog;
+
+    /// <summary>The transport in one line (e.g. "knet, 1 link(s), link_mode passive, crypto aes256/sha256").</summary>
+    public string TransportDescription => _transport is KnetTransport k ? k.Describe : _config.Transport.ToString().ToLowerInvariant();
 
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;

@@ -16,7 +16,7 @@ public sealed unsafe class RingDriver : IDisposable
     private const int MaxEvents = 8;
 
     private readonly NodeMachine _machine;
-    private readonly UdpTransport _transport;
+    private readonly IDatagramTransport _transport;
     private readonly epoll_event[] _events = GC.AllocateArray<epoll_event>(MaxEvents, pinned: true);
     private int _epollFd = -1;
     private int _wakeFd = -1;
@@ -33,12 +33,13 @@ public sealed unsafe class RingDriver : IDisposable
     private long _transmitDrops;
     private Exception? _fault;
 
-    internal RingDriver(NodeMachine machine, UdpTransport transport)
+    internal RingDriver(NodeMachine machine, IDatagramTransport transport)
     {
-        if (transport.SendSlotSize < machine.TransmitBufferSize)
+        // udpu/udp send a frame whole; knet fragments what exceeds its data MTU itself.
+        if (transport is UdpTransport udp && udp.SendSlotSize < machine.TransmitBufferSize)
         {
             throw new ArgumentException(
-                $"the transport's send slots ({transport.SendSlotSize} B) must hold the machine's largest frame ({machine.TransmitBufferSize} B)",
+                $"the transport's send slots ({udp.SendSlotSize} B) must hold the machine's largest frame ({machine.TransmitBufferSize} B)",
                 nameof(transport));
         }
 
@@ -51,10 +52,9 @@ public sealed unsafe class RingDriver : IDisposable
             throw new TransportException("cannot create epoll/eventfd", Marshal.GetLastPInvokeError());
         }
 
-        Watch(transport.TokenFd);
-        if (transport.McastReceiveFd >= 0)
+        for (int i = 0; i < transport.FdCount; i++)
         {
-            Watch(transport.McastReceiveFd);
+            Watch(transport.Fd(i));
         }
 
         Watch(_wakeFd);
@@ -195,7 +195,7 @@ public sealed unsafe class RingDriver : IDisposable
                 SampleCpu();
             }
 
-            long deadline = _machine.PollTimeout();
+            long deadline = Math.Min(_machine.PollTimeout(), _transport.PollTimeout());
             int waitMs = BusyPoll ? 0 : TimeoutMs(deadline, MonotonicClock.NowNs());
             int ready;
             fixed (epoll_event* events = _events)
@@ -225,6 +225,13 @@ public sealed unsafe class RingDriver : IDisposable
             {
                 io = new Io(this, -1);
                 NodeLoop.Step(_machine, ref io, now);
+            }
+
+            // The transport's own timers (knet's heartbeat and PMTUd; udpu/udp have none), then what they produced.
+            if (_transport.PollTimeout() <= now)
+            {
+                _transport.HandleTimeout(now);
+                _transport.Flush();
             }
         }
 
@@ -273,7 +280,7 @@ public sealed unsafe class RingDriver : IDisposable
 
         public void Transmit(ReadOnlySpan<byte> datagram, uint destination)
         {
-            UdpTransport transport = _driver._transport;
+            IDatagramTransport transport = _driver._transport;
             if (!transport.TryQueue(datagram, destination))
             {
                 transport.Flush();

@@ -18,7 +18,7 @@ namespace FastTotem.Transport;
 /// Receive and send buffers are pinned slabs allocated once; batches go through recvmmsg/sendmmsg.
 /// Nothing on <see cref="Receive"/>, <see cref="TryQueue"/> or <see cref="Flush"/> allocates.
 /// </summary>
-internal sealed unsafe class UdpTransport : IDisposable
+internal sealed unsafe class UdpTransport : IDatagramTransport
 {
     /// <summary>Datagrams read per recvmmsg call.</summary>
     public const int ReceiveBatch = 32;
@@ -154,6 +154,17 @@ internal sealed unsafe class UdpTransport : IDisposable
     public int TokenFd => _tokenFd;
 
     public int McastReceiveFd => _mcastRecvFd;
+
+    public int FdCount => _mcastRecvFd >= 0 ? 2 : 1;
+
+    public int Fd(int index) => index == 0 ? _tokenFd : _mcastRecvFd;
+
+    /// <summary>udpu and udp have no timers of their own.</summary>
+    public long PollTimeout() => long.MaxValue;
+
+    public void HandleTimeout(long nowNs)
+    {
+    }
 
     /// <summary>
     /// Reads up to <see cref="ReceiveBatch"/> datagrams from <paramref name="fd"/> without blocking.

@@ -72,7 +72,7 @@ public sealed class SrpLimits
         }
 
         NetMtu = config.NetMtu;
-        MaxPayload = NetMtu - WireLimits.NetMtuReduction;
+        MaxPayload = config.MaxPayload; // netmtu − 90, or less when SendMtu keeps this node's own frames smaller (knet)
         FrameSizeMax = NetMtu;
         ControlFrameMax = Math.Max(
             MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax),
