@@ -25,6 +25,9 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     private const long ReportIntervalNs = 5_000_000_000;
 
+    /// <summary>Frames the node may address to itself between two loop turns (a singleton ring's token, commit token).</summary>
+    private const int SelfSlots = 8;
+
     private readonly KnetMachine _machine;
     private readonly uint _localNodeId;
     private readonly int[] _linkFd = new int[KnetMachine.LinkMax];
@@ -45,6 +48,18 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     private KnetDropCounters _reported;
     private long _filtered;
     private long _sendErrors;
+
+    // A frame the node addresses to itself never reaches a knet link (libknet loops it back inside the host): it waits
+    // here and the eventfd wakes the loop, so it comes back as the next received datagram, as udpu's kernel loopback
+    // brings it back. Two halves: the loop reads one while the machine may queue into the other.
+    private readonly byte[][] _selfPending = new byte[SelfSlots][];
+    private readonly int[] _selfPendingLength = new int[SelfSlots];
+    private readonly byte[][] _selfReading = new byte[SelfSlots][];
+    private readonly int[] _selfReadingLength = new int[SelfSlots];
+    private int _selfPendingCount;
+    private int _selfFd = -1;
+    private bool _rxSelf;
+    private long _selfDrops;
 
     public KnetTransport(CorosyncConfig config, uint localNodeId, byte[]? key)
     {
@@ -118,7 +133,20 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
         try
         {
-            _fds = new int[knet.Links.Length];
+            _fds = new int[knet.Links.Length + 1];
+            _selfFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+            if (_selfFd < 0)
+            {
+                throw new TransportException("cannot create the knet loopback eventfd", Marshal.GetLastPInvokeError());
+            }
+
+            _fds[knet.Links.Length] = _selfFd;
+            for (int i = 0; i < SelfSlots; i++)
+            {
+                _selfPending[i] = new byte[_frame.Length];
+                _selfReading[i] = new byte[_frame.Length];
+            }
+
             for (int li = 0; li < knet.Links.Length; li++)
             {
                 KnetLinkConfig link = knet.Links[li];
@@ -150,8 +178,17 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public int Fd(int index) => _fds[index];
 
+    /// <summary>Frames addressed to this node itself that did not fit the loopback queue (a bug if ever non-zero).</summary>
+    public long SelfDrops => _selfDrops;
+
     public int Receive(int fd)
     {
+        if (fd == _selfFd)
+        {
+            return ReceiveSelf();
+        }
+
+        _rxSelf = false;
         int link = Array.IndexOf(_linkFd, fd);
         if (link < 0)
         {
@@ -184,6 +221,12 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public ReadOnlySpan<byte> Datagram(int i)
     {
+        if (_rxSelf)
+        {
+            _rxHost[i] = _localNodeId;
+            return _selfReading[i].AsSpan(0, _selfReadingLength[i]);
+        }
+
         var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
         KnetAddress source = ToKnetAddress(in _rxSources[i]);
         _rxHost[i] = FastTotem.Protocol.Srp.Transmitter.Unlisted;
@@ -212,6 +255,11 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         if (datagram.Length > _frame.Length)
         {
             return false;
+        }
+
+        if (destinationNodeId == _localNodeId)
+        {
+            return QueueSelf(datagram);
         }
 
         // totemknet rewrites target_nodeid on every send: the destination of a token, 0 for everything else.
@@ -274,6 +322,12 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public void Dispose()
     {
+        if (_selfFd >= 0)
+        {
+            LibC.close(_selfFd);
+            _selfFd = -1;
+        }
+
         for (int l = 0; l < _linkFd.Length; l++)
         {
             if (_linkFd[l] >= 0)
@@ -284,6 +338,38 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         }
 
         _crypto?.Dispose();
+    }
+
+    private bool QueueSelf(ReadOnlySpan<byte> datagram)
+    {
+        if (_selfPendingCount == SelfSlots)
+        {
+            _selfDrops++;
+            return true; // counted; the engine's timers recover as from any lost datagram
+        }
+
+        datagram.CopyTo(_selfPending[_selfPendingCount]);
+        _selfPendingLength[_selfPendingCount] = datagram.Length;
+        _selfPendingCount++;
+        ulong one = 1;
+        LibC.write(_selfFd, &one, sizeof(ulong));
+        return true;
+    }
+
+    private int ReceiveSelf()
+    {
+        ulong count;
+        LibC.read(_selfFd, &count, sizeof(ulong));
+        int got = _selfPendingCount;
+        for (int i = 0; i < got; i++)
+        {
+            (_selfReading[i], _selfPending[i]) = (_selfPending[i], _selfReading[i]);
+            _selfReadingLength[i] = _selfPendingLength[i];
+        }
+
+        _selfPendingCount = 0;
+        _rxSelf = true;
+        return got;
     }
 
     private string Format(KnetEvent ev) => ev.Kind switch
