@@ -189,7 +189,10 @@ run_fuzz() {
   local targets=("$what")
   [ "$what" = all ] && targets=("${FUZZ_TARGETS[@]}")
   install_fuzz_toolchain
-  build_fuzz_runner
+  # FUZZ_REUSE_BUILD=1 keeps an instrumented runner already in out/fuzz/bin (a full build takes minutes).
+  if [ -z "${FUZZ_REUSE_BUILD:-}" ] || [ ! -f out/fuzz/bin/FastTotem.Fuzz.dll ]; then
+    build_fuzz_runner
+  fi
   mkdir -p out/fuzz
   local rc=0
   for t in "${targets[@]}"; do
