@@ -5,7 +5,7 @@
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
 #   ./build.sh native   build the C programs in native/ into out/native/
 #   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
-#                       SECONDS each (default 600); targets datagram, engine, capture, capi (docs/fuzzing.md)
+#                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 set -euo pipefail
@@ -107,7 +107,7 @@ run_tests() {
 # Coverage-guided fuzzing (docs/fuzzing.md): AFL++ from Debian, SharpFuzz's instrumenter as a local dotnet tool
 # (dotnet-tools.json). The runner is built into out/fuzz/bin and its FastTotem assemblies instrumented there, so the
 # normal build is never touched. Findings go to out/fuzz/findings/TARGET; the corpus grows in fuzz/corpus/TARGET.
-FUZZ_TARGETS=(datagram engine capture capi)
+FUZZ_TARGETS=(datagram engine capture capi knet)
 
 install_fuzz_toolchain() {
   if ! command -v afl-fuzz >/dev/null 2>&1; then
@@ -189,7 +189,10 @@ run_fuzz() {
   local targets=("$what")
   [ "$what" = all ] && targets=("${FUZZ_TARGETS[@]}")
   install_fuzz_toolchain
-  build_fuzz_runner
+  # FUZZ_REUSE_BUILD=1 keeps an instrumented runner already in out/fuzz/bin (a full build takes minutes).
+  if [ -z "${FUZZ_REUSE_BUILD:-}" ] || [ ! -f out/fuzz/bin/FastTotem.Fuzz.dll ]; then
+    build_fuzz_runner
+  fi
   mkdir -p out/fuzz
   local rc=0
   for t in "${targets[@]}"; do

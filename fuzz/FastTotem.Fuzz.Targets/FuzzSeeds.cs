@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using FastTotem.Capture;
+using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Fuzz;
@@ -25,6 +27,7 @@ public static class FuzzSeeds
             "engine" => EngineSeeds(),
             "capture" => CaptureSeeds(captureFixtures),
             "capi" => CapiSeeds(),
+            "knet" => KnetSeeds(captureFixtures is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(captureFixtures))!, "corosync-3.1.7-knet")),
             _ => throw new ArgumentException($"unknown target '{target}'", nameof(target)),
         };
         foreach (byte[] seed in seeds)
@@ -100,6 +103,57 @@ public static class FuzzSeeds
         seeds.Add(Frames((0, ether)));
         seeds.Add(Frames((0, EthernetIpv4Udp(join, 0)), (0, EthernetIpv4Udp(join, 16))));
         seeds.Add(Frames((2, SllIpv6Udp(join))));
+        return seeds;
+    }
+
+    /// <summary>
+    /// knet packets of the knet fixtures: up to four of each packet type in the clear (mode 0), and sealed ones opened
+    /// with the fixture's authkey and sealed again with <see cref="KnetTarget.Key"/> (mode 1, and a list of them, mode 2).
+    /// </summary>
+    private static List<byte[]> KnetSeeds(string? fixtures)
+    {
+        var seeds = new List<byte[]>();
+        if (fixtures is null || !Directory.Exists(fixtures))
+        {
+            return [[0, 1, 0, 0, 1, 0, 0, 0, 0]];
+        }
+
+        var perType = new Dictionary<int, int>();
+        foreach (CapturedDatagram d in CaptureFile.Read(Path.Combine(fixtures, "a-knet-2node-plain.pcap")).Datagrams)
+        {
+            int type = d.Payload.Length > 1 ? d.Payload[1] : -1;
+            perType.TryGetValue(type, out int count);
+            if (count < 4)
+            {
+                perType[type] = count + 1;
+                seeds.Add([0, .. d.Payload]);
+            }
+        }
+
+        byte[] fileKey = File.ReadAllBytes(Path.Combine(fixtures, "b-knet-3node-aes256-sha256.authkey"));
+        using var theirs = new KnetCrypto(KnetCipher.Aes256, KnetHash.Sha256, fileKey);
+        using var ours = new KnetCrypto(KnetCipher.Aes256, KnetHash.Sha256, KnetTarget.Key);
+        byte[] clear = new byte[70000];
+        byte[] sealedBytes = new byte[70000];
+        var list = new List<byte> { 2 };
+        int taken = 0;
+        foreach (CapturedDatagram d in CaptureFile.Read(Path.Combine(fixtures, "b-knet-3node-aes256-sha256.pcap")).Datagrams)
+        {
+            if (taken >= 24 || theirs.Open(d.Payload, clear, out int n) != KnetCryptoStatus.Ok
+                || ours.Seal(clear.AsSpan(0, n), new byte[16], sealedBytes, out int m) != KnetCryptoStatus.Ok)
+            {
+                continue;
+            }
+
+            taken++;
+            byte[] packet = sealedBytes[..m];
+            seeds.Add([1, .. packet]);
+            list.Add((byte)packet.Length);
+            list.Add((byte)(packet.Length >> 8));
+            list.AddRange(packet);
+        }
+
+        seeds.Add(list.ToArray());
         return seeds;
     }
 

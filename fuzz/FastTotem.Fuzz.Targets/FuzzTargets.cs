@@ -4,7 +4,7 @@ namespace FastTotem.Fuzz;
 public static class FuzzTargets
 {
     /// <summary>The target names in the order <c>./build.sh fuzz all</c> runs them.</summary>
-    public static readonly string[] Names = ["datagram", "engine", "capture", "capi"];
+    public static readonly string[] Names = ["datagram", "engine", "capture", "capi", "knet"];
 
     /// <summary>A fresh instance of the named target, or null for an unknown name.</summary>
     public static IFuzzTarget? Create(string name) => name switch
@@ -13,6 +13,7 @@ public static class FuzzTargets
         "engine" => new EngineTarget(),
         "capture" => new CaptureTarget(),
         "capi" => new CapiTarget(),
+        "knet" => new KnetTarget(),
         _ => null,
     };
 }
