@@ -8,7 +8,8 @@ namespace FastTotem.Sim;
 public interface ISimEngine
 {
     void Start(long nowNs);
-    void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs);
+    /// <summary>A datagram from the node whose id is <paramref name="transmitter"/> (the engine binds identity to it).</summary>
+    void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs);
     void HandleTimeout(long nowNs);
     /// <summary>True when the engine accepted the payload for multicast.</summary>
     bool TryMulticast(ReadOnlySpan<byte> totempgPayload);

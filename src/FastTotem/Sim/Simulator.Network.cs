@@ -156,7 +156,7 @@ public sealed partial class Simulator
         else
         {
             Stats.DatagramsArrived++;
-            to.Engine.HandleDatagram(buffer.AsSpan(0, ev.Length), NowNs);
+            to.Engine.HandleDatagram(buffer.AsSpan(0, ev.Length), _nodes[ev.FromNode].NodeId, NowNs);
             Service(to);
         }
 

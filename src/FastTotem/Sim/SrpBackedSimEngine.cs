@@ -23,7 +23,7 @@ public abstract class SrpBackedSimEngine : ISimEngine
 
     public virtual void Start(long nowNs) => Engine.Start(nowNs);
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) => Engine.HandleDatagram(datagram, nowNs);
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs) => Engine.HandleDatagram(datagram, transmitter, nowNs);
 
     public void HandleTimeout(long nowNs) => Engine.HandleTimeout(nowNs);
 
