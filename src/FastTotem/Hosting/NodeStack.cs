@@ -70,6 +70,10 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
 
     public PgAssembler Assembler => _assembler;
 
+    /// <summary>Sync messages totempg refused as too large (cannot happen with the sizes sync uses; counted if it
+    /// ever does, never silent).</summary>
+    public long SyncSendDrops { get; private set; }
+
     /// <summary>Runs on the loop thread once per iteration, before the stack pumps: hosts drain their queues here.</summary>
     public IHostWork? HostWork { get; set; }
 
@@ -235,9 +239,22 @@ internal sealed class NodeStack : IRingListener, ISrpTokenObserver
     {
         bool moved = false;
         PgPacker packer = _waitingTransAck ? _transPacker : _packer;
-        while (_sync.PendingMessages > 0 && packer.QueueAvailable > 0 && _sync.TryTakeMessage(_scratch, out int length))
+        while (_sync.PendingMessages > 0)
         {
-            packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length));
+            // A sync message leaves the queue only once the packer took it: at a small netmtu a service_build needs
+            // two payloads, and "one slot free" is not room for it (reliability.md G6: it vanished).
+            PgSendResult result = packer.TrySend(PgGroupSet.Sync, _sync.PeekMessage());
+            if (result == PgSendResult.TryAgain)
+            {
+                break;
+            }
+
+            if (result != PgSendResult.Queued)
+            {
+                SyncSendDrops++;
+            }
+
+            _sync.DropMessage();
             moved = true;
         }
 
