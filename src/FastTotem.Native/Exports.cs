@@ -418,6 +418,33 @@ public static unsafe class Exports
         }
     }
 
+    /// <summary>Every drop counter of the node, by layer (docs/robustness.md).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_drop_counters")]
+    public static int NodeDrops(nint node, NodeDropStatistics* stats)
+    {
+        if (stats == null)
+        {
+            return Fail(ErrInvalidArgument, "stats must not be NULL");
+        }
+
+        if (!TryGet(node, out NodeState? state))
+        {
+            return Fail(ErrInvalidHandle, "not a node handle");
+        }
+
+        NodeDropCounters c = state.Node.DropCounters;
+        stats->Transport = (ulong)c.TransportDrops;
+        stats->SrpMalformed = (ulong)c.SrpMalformed;
+        stats->SrpMisattributed = (ulong)c.SrpMisattributed;
+        stats->SrpUnlisted = (ulong)c.SrpUnlisted;
+        stats->SrpImpossible = (ulong)c.SrpImpossible;
+        stats->Totempg = (ulong)c.TotempgDrops;
+        stats->Cpg = (ulong)c.CpgDrops;
+        stats->Votequorum = (ulong)c.VotequorumDrops;
+        stats->Sync = (ulong)c.SyncDrops;
+        return Ok;
+    }
+
     /// <summary>The group's delivery counters: stalls (back-pressure; see fasttotem.h for its limit), overruns (dropped), slab bytes in use.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
     public static int GroupStats(nint group, GroupStatistics* stats)
@@ -611,6 +638,21 @@ public static unsafe class Exports
         public uint NodeId;
         public uint Pid;
         public ulong Token;
+    }
+
+    /// <summary>struct ft_node_drops (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NodeDropStatistics
+    {
+        public ulong Transport;
+        public ulong SrpMalformed;
+        public ulong SrpMisattributed;
+        public ulong SrpUnlisted;
+        public ulong SrpImpossible;
+        public ulong Totempg;
+        public ulong Cpg;
+        public ulong Votequorum;
+        public ulong Sync;
     }
 
     /// <summary>struct ft_group_stats (fasttotem.h).</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using FastTotem.Hosting.Config;
 using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
@@ -73,6 +74,32 @@ public sealed class TotemNode : IDisposable
     /// a delivery can be lost, and only when a queue-mode consumer stalls for longer than that queue holds.
     /// </summary>
     public long EventOverflowDrops => _stack.Cpg.Counters.EventOverflowDrops;
+
+    /// <summary>Every drop counter of the node, by layer (docs/robustness.md). Any thread may read it.</summary>
+    public NodeDropCounters DropCounters
+    {
+        get
+        {
+            SrpCounters s = _engine.Counters;
+            PgAssembler pg = _stack.Assembler;
+            CpgCounters cpg = _stack.Cpg.Counters;
+            VotequorumService vq = _stack.Votequorum;
+            ref readonly TransportCounters t = ref _transport.Counters;
+            return new NodeDropCounters
+            {
+                TransportDrops = t.DroppedTruncated + t.DroppedUnlistedSource,
+                SrpMalformed = s.DropTruncated + s.DropBadMagic + s.DropBadVersion + s.DropUnknownType + s.DropBadLength + s.DropTooLarge,
+                SrpMisattributed = s.DropMisattributed,
+                SrpUnlisted = s.DropUnlistedNode + s.DropUnlistedTransmitter,
+                SrpImpossible = s.DropImpossibleToken + s.DropBadCommitToken + s.RingSeqPoisonIgnored,
+                TotempgDrops = pg.MalformedDrops + pg.OversizeDrops + pg.NoSlotDrops + pg.NotMemberDrops,
+                CpgDrops = cpg.MalformedDrops + cpg.BadNameDrops + cpg.UnknownFunctionDrops + cpg.UnknownSenderDrops
+                    + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops,
+                VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
+                SyncDrops = _stack.SyncSendDrops,
+            };
+        }
+    }
 
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;
