@@ -161,12 +161,23 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a node handle");
             }
 
-            foreach (nint g in state.Groups)
+            try
             {
-                Handles.TryRemove(g, out _);
+                // Under the lock a racing ft_group_join either registered its group already or sees Destroyed.
+                lock (state.Groups)
+                {
+                    state.Destroyed = true;
+                    foreach (nint g in state.Groups)
+                    {
+                        Handles.TryRemove(g, out _);
+                    }
+                }
+            }
+            finally
+            {
+                state.Node.Dispose();
             }
 
-            state.Node.Dispose();
             return Ok;
         }
         catch (Exception e)
@@ -219,8 +230,18 @@ public static unsafe class Exports
             }
 
             var g = new GroupState(join.Result);
-            *group = Register(g);
-            state.Groups.Add(*group);
+            lock (state.Groups)
+            {
+                // ft_node_destroy ran meanwhile: the node (and the group with it) is gone; hand out no handle.
+                if (state.Destroyed)
+                {
+                    return Fail(ErrInvalidHandle, "the node was destroyed during the join");
+                }
+
+                *group = Register(g);
+                state.Groups.Add(*group);
+            }
+
             return Ok;
         }
         catch (AggregateException e)
@@ -576,6 +597,9 @@ public static unsafe class Exports
         public int DeliveryBytes { get; } = deliveryBytes;
 
         public List<nint> Groups { get; } = new();
+
+        /// <summary>Set by ft_node_destroy under the Groups lock.</summary>
+        public bool Destroyed { get; set; }
     }
 
     private sealed class GroupState
