@@ -91,6 +91,19 @@ typedef struct ft_group_stats {
 	uint64_t slab_bytes;        /* the slab's size */
 } ft_group_stats;
 
+/* Every drop of a node, by layer (docs/robustness.md in the repository). */
+typedef struct ft_node_drops {
+	uint64_t transport;         /* truncated, or from an address outside the nodelist (block_unlisted_ips) */
+	uint64_t srp_malformed;     /* SRP datagrams that do not parse */
+	uint64_t srp_misattributed; /* in another node's name than their source address's, or mcasts from outside their ring */
+	uint64_t srp_unlisted;      /* naming nodeids outside the nodelist, or from an unlisted address */
+	uint64_t srp_impossible;    /* tokens and commit tokens this ring cannot have produced, ring-seq poisonings */
+	uint64_t totempg;           /* payloads: malformed, oversize, no slot, from a non-member */
+	uint64_t cpg;               /* CPG messages dropped and CPG events lost to a full event queue */
+	uint64_t votequorum;        /* nodeinfo dropped */
+	uint64_t sync;              /* sync messages totempg refused */
+} ft_node_drops;
+
 int ft_api_version(void);
 
 /* A node configured by the corosync.conf at config_path; nodeid 0 = the nodelist entry with a local address. */
@@ -120,6 +133,8 @@ int ft_group_wait(ft_group group, uint32_t timeout_us);
 /* v2: ends a lease: FT_OK, FT_ERR_RELEASED (second release), FT_ERR_INVALID_ARGUMENT (not a lease of this
  * group), FT_ERR_INVALID_HANDLE (the group or its node is gone). Any thread. */
 int ft_group_release(ft_group group, const ft_delivery *delivery);
+/* The node's drop counters. */
+int ft_node_drop_counters(ft_node node, ft_node_drops *stats);
 /* v2: the group's delivery counters. */
 int ft_group_counters(ft_group group, ft_group_stats *stats);
 /* Writes up to capacity members (nodeid, pid) of the group's latest membership; returns the member count. */

@@ -67,6 +67,9 @@ int main(int argc, char **argv)
 	CHECK(ft_node_create_ex("/nonexistent/corosync.conf", &cfg, &none) == FT_ERR_CONFIG, "create_ex: missing file");
 	CHECK(ft_node_loop_info(12345, &loop) == FT_ERR_INVALID_HANDLE, "loop info: forged handle");
 	CHECK(ft_node_loop_info(12345, NULL) == FT_ERR_INVALID_ARGUMENT, "loop info: NULL");
+	ft_node_drops drops;
+	CHECK(ft_node_drop_counters(12345, &drops) == FT_ERR_INVALID_HANDLE, "drop counters: forged handle");
+	CHECK(ft_node_drop_counters(12345, NULL) == FT_ERR_INVALID_ARGUMENT, "drop counters: NULL");
 	CHECK(ft_group_take(777, &lease) == FT_ERR_INVALID_HANDLE, "take: forged handle");
 	CHECK(ft_group_take(777, NULL) == FT_ERR_INVALID_ARGUMENT, "take: NULL delivery");
 	CHECK(ft_group_release(777, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
@@ -97,6 +100,7 @@ int main(int argc, char **argv)
 	CHECK(ft_node_start(node) == FT_ERR_STATE, "second start is FT_ERR_STATE");
 	uint32_t id = 0;
 	CHECK(ft_node_id(node, &id) == FT_OK && id == 1, "node id");
+	CHECK(ft_node_drop_counters(node, &drops) == FT_OK && drops.srp_misattributed == 0, "drop counters of a quiet node");
 	for (int i = 0; i < 200 && (ft_node_loop_info(node, &loop) != FT_OK || loop.tid == 0); i++) {
 		usleep(10000);
 	}

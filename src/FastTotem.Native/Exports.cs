@@ -167,12 +167,23 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a node handle");
             }
 
-            foreach (nint g in state.Groups)
+            try
             {
-                Handles.TryRemove(g, out _);
+                // Under the lock a racing ft_group_join either registered its group already or sees Destroyed.
+                lock (state.Groups)
+                {
+                    state.Destroyed = true;
+                    foreach (nint g in state.Groups)
+                    {
+                        Handles.TryRemove(g, out _);
+                    }
+                }
+            }
+            finally
+            {
+                state.Node.Dispose();
             }
 
-            state.Node.Dispose();
             return Ok;
         }
         catch (Exception e)
@@ -230,8 +241,18 @@ public static unsafe class Exports
             }
 
             var g = new GroupState(join.Result, state.Node);
-            *group = Register(g);
-            state.Groups.Add(*group);
+            lock (state.Groups)
+            {
+                // ft_node_destroy ran meanwhile: the node (and the group with it) is gone; hand out no handle.
+                if (state.Destroyed)
+                {
+                    return Fail(ErrInvalidHandle, "the node was destroyed during the join");
+                }
+
+                *group = Register(g);
+                state.Groups.Add(*group);
+            }
+
             return Ok;
         }
         catch (AggregateException e)
@@ -449,6 +470,33 @@ public static unsafe class Exports
         }
     }
 
+    /// <summary>Every drop counter of the node, by layer (docs/robustness.md).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_drop_counters")]
+    public static int NodeDrops(nint node, NodeDropStatistics* stats)
+    {
+        if (stats == null)
+        {
+            return Fail(ErrInvalidArgument, "stats must not be NULL");
+        }
+
+        if (!TryGet(node, out NodeState? state))
+        {
+            return Fail(ErrInvalidHandle, "not a node handle");
+        }
+
+        NodeDropCounters c = state.Node.DropCounters;
+        stats->Transport = (ulong)c.TransportDrops;
+        stats->SrpMalformed = (ulong)c.SrpMalformed;
+        stats->SrpMisattributed = (ulong)c.SrpMisattributed;
+        stats->SrpUnlisted = (ulong)c.SrpUnlisted;
+        stats->SrpImpossible = (ulong)c.SrpImpossible;
+        stats->Totempg = (ulong)c.TotempgDrops;
+        stats->Cpg = (ulong)c.CpgDrops;
+        stats->Votequorum = (ulong)c.VotequorumDrops;
+        stats->Sync = (ulong)c.SyncDrops;
+        return Ok;
+    }
+
     /// <summary>The group's delivery counters: stalls (back-pressure; see fasttotem.h for its limit), overruns (dropped), slab bytes in use.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
     public static int GroupStats(nint group, GroupStatistics* stats)
@@ -588,6 +636,9 @@ public static unsafe class Exports
         public int DeliveryBytes { get; } = deliveryBytes;
 
         public List<nint> Groups { get; } = new();
+
+        /// <summary>Set by ft_node_destroy under the Groups lock.</summary>
+        public bool Destroyed { get; set; }
     }
 
     private sealed class GroupState
@@ -653,6 +704,21 @@ public static unsafe class Exports
         public uint NodeId;
         public uint Pid;
         public ulong Token;
+    }
+
+    /// <summary>struct ft_node_drops (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NodeDropStatistics
+    {
+        public ulong Transport;
+        public ulong SrpMalformed;
+        public ulong SrpMisattributed;
+        public ulong SrpUnlisted;
+        public ulong SrpImpossible;
+        public ulong Totempg;
+        public ulong Cpg;
+        public ulong Votequorum;
+        public ulong Sync;
     }
 
     /// <summary>struct ft_group_stats (fasttotem.h).</summary>

@@ -56,7 +56,7 @@ internal sealed class PingEngine : ISimEngine
 
         for (int i = 0; i < io.ReceivedCount; i++)
         {
-            HandleDatagram(io.Received(i), nowNs);
+            HandleDatagram(io.Received(i), io.ReceivedFrom(i), nowNs);
         }
 
         HandleTimeout(nowNs);
@@ -77,7 +77,7 @@ internal sealed class PingEngine : ISimEngine
         _deadline = nowNs + IntervalNs;
     }
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
     {
         uint from = BinaryPrimitives.ReadUInt32LittleEndian(datagram[5..]);
         uint counter = BinaryPrimitives.ReadUInt32LittleEndian(datagram[13..]);

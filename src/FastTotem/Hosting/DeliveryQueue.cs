@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
@@ -158,19 +159,24 @@ internal sealed class DeliveryQueue
         }
 
         int offset = (int)(token % _ring.Length);
-        if (_ring.Length - offset < RecordHeader || BinaryPrimitives.ReadInt64LittleEndian(_ring.AsSpan(offset + 16)) != token)
+        if (_ring.Length - offset < RecordHeader)
         {
-            // Released before and reclaimed (and reused) since the head check above; otherwise no lease had it.
-            return token < Volatile.Read(ref _head) ? DeliveryRelease.AlreadyReleased : DeliveryRelease.NotALease;
+            return DeliveryRelease.NotALease;
         }
 
-        int was = Interlocked.CompareExchange(ref StateOf(offset), StateReleased, StateTaken);
-        return was switch
+        // The record's token is swapped for its complement in one atomic step: of two racing releases of one lease
+        // exactly one wins, and a release that lost the race to a reclaim and a reuse of the slot finds another
+        // token there and touches nothing (reliability.md M6: checking the token, then CAS-ing the state, let a late
+        // second release end the next delivery's lease).
+        ref long stored = ref Unsafe.As<byte, long>(ref _ring[offset + 16]);
+        long witnessed = Interlocked.CompareExchange(ref stored, ~token, token);
+        if (witnessed == token)
         {
-            StateTaken => DeliveryRelease.Ok,
-            StateReleased => DeliveryRelease.AlreadyReleased,
-            _ => token < Volatile.Read(ref _head) ? DeliveryRelease.AlreadyReleased : DeliveryRelease.NotALease,
-        };
+            Volatile.Write(ref StateOf(offset), StateReleased);
+            return DeliveryRelease.Ok;
+        }
+
+        return witnessed == ~token || token < Volatile.Read(ref _head) ? DeliveryRelease.AlreadyReleased : DeliveryRelease.NotALease;
     }
 
     /// <summary>Consumer: the data of a lease (valid until it is released).</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using FastTotem.Protocol.Cpg;
 
 namespace FastTotem.Hosting;
 
@@ -38,6 +39,12 @@ public sealed class ProcessGroup : IDisposable
 
     internal ProcessGroup(TotemNode node, string name, ProcessGroupOptions options)
     {
+        if (options.MaxMessageSize < 1 || options.MaxMessageSize > CpgLimits.Default.MessageLengthMax)
+        {
+            // A larger limit would let TryMulticast return Ok for a message CPG then discards (reliability.md G3).
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxMessageSize must be 1 to {CpgLimits.Default.MessageLengthMax} bytes (CPG's message limit)");
+        }
+
         _node = node;
         Name = name;
         NameBytes = Encoding.UTF8.GetBytes(name);

@@ -3,6 +3,7 @@ using System.Text;
 using FastTotem.Hosting.Config;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Node;
+using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
@@ -107,6 +108,31 @@ public sealed class TotemNode : IDisposable
 
     /// <summary>The transport in one line (e.g. "knet, 1 link(s), link_mode passive, crypto aes256/sha256").</summary>
     public string TransportDescription => _transport is KnetTransport k ? k.Describe : _config.Transport.ToString().ToLowerInvariant();
+
+    /// <summary>Every drop counter of the node, by layer (docs/robustness.md). Any thread may read it.</summary>
+    public NodeDropCounters DropCounters
+    {
+        get
+        {
+            SrpCounters s = _machine.Engine.Counters;
+            PgAssembler pg = _machine.Assembler;
+            CpgCounters cpg = _machine.Cpg.Counters;
+            VotequorumService vq = _machine.Services.Votequorum;
+            return new NodeDropCounters
+            {
+                TransportDrops = _transport.DroppedPackets,
+                SrpMalformed = s.DropTruncated + s.DropBadMagic + s.DropBadVersion + s.DropUnknownType + s.DropBadLength + s.DropTooLarge,
+                SrpMisattributed = s.DropMisattributed,
+                SrpUnlisted = s.DropUnlistedNode + s.DropUnlistedTransmitter,
+                SrpImpossible = s.DropImpossibleToken + s.DropBadCommitToken + s.RingSeqPoisonIgnored,
+                TotempgDrops = pg.MalformedDrops + pg.OversizeDrops + pg.NoSlotDrops + pg.NotMemberDrops,
+                CpgDrops = cpg.MalformedDrops + cpg.BadNameDrops + cpg.UnknownFunctionDrops + cpg.UnknownSenderDrops
+                    + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops,
+                VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
+                SyncDrops = _machine.Counters.EventOverflowDrops,
+            };
+        }
+    }
 
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;

@@ -28,5 +28,8 @@ internal interface IDatagramTransport : IDisposable
     /// <summary>The transport's next deadline (monotonic ns), long.MaxValue for none.</summary>
     long PollTimeout();
 
+    /// <summary>Datagrams or packets the transport dropped as bad input or could not send, all reasons together.</summary>
+    long DroppedPackets { get; }
+
     void HandleTimeout(long nowNs);
 }

@@ -181,6 +181,18 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     /// <summary>Frames addressed to this node itself that did not fit the loopback queue (a bug if ever non-zero).</summary>
     public long SelfDrops => _selfDrops;
 
+    /// <summary>Every knet packet dropped as bad input or unsendable (duplicates in active mode are not drops).</summary>
+    public long DroppedPackets
+    {
+        get
+        {
+            ref readonly KnetDropCounters d = ref _machine.Drops;
+            return d.Truncated + d.BadVersion + d.UnknownType + d.UnknownHost + d.WrongSource + d.UnknownLink + d.CryptoFailed
+                + d.BadFragment + d.NotReachable + d.Compressed + d.BadChannel + d.DefragEvicted + d.TxQueueFull + d.TxTooLarge
+                + _selfDrops;
+        }
+    }
+
     public int Receive(int fd)
     {
         if (fd == _selfFd)

@@ -144,6 +144,8 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
 
     public ref readonly TransportCounters Counters => ref _counters;
 
+    public long DroppedPackets => _counters.DroppedTruncated + _counters.DroppedUnlistedSource;
+
     /// <summary>The largest datagram <see cref="TryQueue"/> takes: one send slot.</summary>
     public int SendSlotSize { get; }
 

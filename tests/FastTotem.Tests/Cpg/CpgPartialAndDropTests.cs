@@ -242,6 +242,43 @@ public class CpgPartialAndDropTests
         Assert.Single(Drain(cpg));
     }
 
+    /// <summary>
+    /// reliability.md G5: a process that leaves (or is killed) halfway through a partial message kept its slot; after
+    /// as many such leaves as there are slots every large message was dropped. A procleave frees its partials.
+    /// </summary>
+    [Fact]
+    public void PartialSlotsOfAProcessThatLeftAreFreed()
+    {
+        (CpgService sender, ExecOutbox outbox, int handle) = Member();
+        sender.TryMcast(handle, Pattern((1024 * 1024) + 10, 5));
+        List<byte[]> pieces = TakeAll(outbox);
+        (CpgService receiver, _, _) = Member(2);
+        foreach (uint pid in new uint[] { 10, 11, 12 })
+        {
+            receiver.HandleExec(1, ProcJoin(GroupA, pid), false);
+        }
+
+        foreach (uint pid in new uint[] { 10, 11 })
+        {
+            byte[] first = (byte[])pieces[0].Clone();
+            BitConverter.TryWriteBytes(first.AsSpan(168), pid);
+            receiver.HandleExec(1, first, false);
+            byte[] leave = ProcJoin(GroupA, pid);
+            BitConverter.TryWriteBytes(leave.AsSpan(0), QbIpcRequestHeader.MakeId(2, 1));
+            receiver.HandleExec(1, leave, false);
+        }
+
+        Drain(receiver);
+        foreach (byte[] piece in pieces)
+        {
+            byte[] p = (byte[])piece.Clone();
+            BitConverter.TryWriteBytes(p.AsSpan(168), 12u);
+            receiver.HandleExec(1, p, false);
+        }
+
+        Assert.Single(Drain(receiver), e => e.Kind == CpgEventKind.Deliver);
+    }
+
     private static void Swap32(byte[] m, int offset) => Array.Reverse(m, offset, 4);
 
     /// <summary>A big-endian sender's procjoin and mcast (fields swapped per WIRE.md §11) act like the native ones.</summary>

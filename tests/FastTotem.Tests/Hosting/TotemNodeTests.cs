@@ -172,3 +172,17 @@ public class TotemNodeTests
         }
     }
 }
+
+public class ProcessGroupLimitTests
+{
+    /// <summary>
+    /// reliability.md G3: MaxMessageSize above CPG's 4 MiB let TryMulticast(5 MiB) return Ok and the message vanish
+    /// later, uncounted. The limit is refused up front, so every oversize message gets TooLarge.
+    /// </summary>
+    [Fact]
+    public void MaxMessageSizeAboveCpgsLimitIsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new FastTotem.Hosting.ProcessGroup(null!, "g", new FastTotem.Hosting.ProcessGroupOptions { MaxMessageSize = 8 * 1024 * 1024 }));
+    }
+}

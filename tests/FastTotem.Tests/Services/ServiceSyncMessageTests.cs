@@ -351,3 +351,37 @@ public class ServiceSyncMessageTests
         Assert.Equal(VotequorumNodeState.Member, state);
     }
 }
+
+public class VotequorumHostileInputTests
+{
+    /// <summary>
+    /// reliability.md S3, D8: a nodeinfo is believed only from the node it describes (the mcast's originator; the
+    /// qdevice slot, nodeid 0, from any node already known), and only for a nodelist id: a member could otherwise
+    /// spoof another's votes or a QUORATE expected_votes, and fake nodeids filled the 385-entry table.
+    /// </summary>
+    [Fact]
+    public void NodeInfoIsBelievedOnlyFromTheNodeItDescribes()
+    {
+        var outbox = new ExecOutbox(64 * 1024, 64);
+        var vq = new VotequorumService(outbox, VotequorumConfig.FromNodelist(1, [1, 2, 3], [1, 1, 1]));
+        byte[] info = new byte[32];
+        VotequorumNodeInfoMessage.Create(2, 7, 1, VotequorumNodeInfoMessage.FlagQuorate).TryWrite(info);
+        vq.HandleExec(3, info, false);
+        Assert.Equal(0, vq.ReceivedNodeInfo);
+        Assert.Equal(1, vq.MisattributedDrops);
+
+        for (uint fake = 100; fake < 600; fake++)
+        {
+            VotequorumNodeInfoMessage.Create(fake, 1, 3, 0).TryWrite(info);
+            vq.HandleExec(fake, info, false);
+        }
+
+        Assert.Equal(500, vq.UnlistedDrops);
+        Assert.Equal(0, vq.TableFullDrops);
+        VotequorumNodeInfoMessage.Create(2, 1, 3, 0).TryWrite(info);
+        vq.HandleExec(2, info, false);
+        Assert.Equal(1, vq.ReceivedNodeInfo);
+        Assert.True(vq.TryGetNode(2, out uint votes, out _, out _, out _));
+        Assert.Equal(1u, votes);
+    }
+}

@@ -269,6 +269,15 @@ public sealed partial class CpgService
             _groups.Release(group);
         }
 
+        // A process that leaves (or whose client died) halfway through a partial message never sends its LAST
+        // piece: free its slot, or a few such leaves pin them all (reliability.md G5). Counted as a partial drop.
+        int partial = _partials.Find(nodeId, pid, group);
+        if (partial >= 0)
+        {
+            Counters.PartialDrops++;
+            FreePartial(partial);
+        }
+
         if (nodeId == _nodeId)
         {
             for (int h = 0; h < _localHighWater; h++)

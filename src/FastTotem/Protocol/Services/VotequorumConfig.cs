@@ -17,6 +17,9 @@ public sealed class VotequorumConfig
     /// <summary>quorum.expected_votes when set, otherwise the sum of quorum_votes over the nodelist.</summary>
     public uint ExpectedVotes { get; init; }
 
+    /// <summary>Every nodelist id; a nodeinfo about another id is refused (empty: not checked).</summary>
+    public uint[] NodeIds { get; init; } = [];
+
     /// <summary>quorum.two_node.</summary>
     public bool TwoNode { get; init; }
 
@@ -51,6 +54,7 @@ public sealed class VotequorumConfig
         return new VotequorumConfig
         {
             NodeId = nodeId,
+            NodeIds = nodeIds.ToArray(),
             NodeVotes = own,
             ExpectedVotes = quorumExpectedVotes is uint ev && ev != 0 ? ev : sum,
             TwoNode = twoNode,

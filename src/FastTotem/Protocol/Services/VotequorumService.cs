@@ -92,6 +92,12 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
     /// <summary>nodeinfo for a new node dropped because the node table was full.</summary>
     public long TableFullDrops { get; private set; }
 
+    /// <summary>Nodeinfo about one node sent by another (only the qdevice slot may be reported by others).</summary>
+    public long MisattributedDrops { get; private set; }
+
+    /// <summary>Nodeinfo about a nodeid outside the nodelist.</summary>
+    public long UnlistedDrops { get; private set; }
+
     /// <summary>Quorum notifications (one per completed sync round, as votequorum_sync_activate sends them).</summary>
     public long QuorumNotifications { get; private set; }
 
@@ -299,6 +305,19 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
                 RecalculateQuorum(false, false);
             }
 
+            return;
+        }
+
+        if (info.NodeId != senderNodeId)
+        {
+            // Identity binding at the service level (docs/robustness.md): a node speaks for itself only.
+            MisattributedDrops++;
+            return;
+        }
+
+        if (_config.NodeIds.Length > 0 && Array.IndexOf(_config.NodeIds, info.NodeId) < 0)
+        {
+            UnlistedDrops++;
             return;
         }
 

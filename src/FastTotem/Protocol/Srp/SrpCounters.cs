@@ -59,6 +59,9 @@ public sealed class SrpCounters
     /// <summary>A datagram from an address outside the nodelist (block_unlisted_ips off), with identity binding on.</summary>
     public long DropUnlistedTransmitter;
 
+    /// <summary>Gathers that never reached consensus and fell back to a singleton ring.</summary>
+    public long GatherFallbackSingleton;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 

@@ -297,6 +297,23 @@ public sealed partial class SrpEngine
             _consensusSet.Add(_myId);
             _timers.Arm(SrpTimer.TokenTimeout, _now + _tokenTimeoutNs);
         }
+        else if (++_consensusFailures >= ConsensusFailuresMax)
+        {
+            // Gather does not converge (docs/robustness.md): rather than send joins forever, form a ring of our own,
+            // as a node that failed to receive does; merge detection brings the others back once they answer.
+            _counters.GatherFallbackSingleton++;
+            _procList.Clear();
+            _procList.Add(_myId);
+            _failedList.Clear();
+            if (CommitTokenCreate())
+            {
+                CommitEnter();
+            }
+            else
+            {
+                GatherEnter(GatherReason.ConsensusTimeout);
+            }
+        }
         else
         {
             ReadOnlySpan<uint> proc = _procList.Span;
@@ -311,6 +328,9 @@ public sealed partial class SrpEngine
             GatherEnter(GatherReason.ConsensusTimeout);
         }
     }
+
+    /// <summary>Consecutive consensus timeouts without agreement before a node falls back to a singleton ring.</summary>
+    private const int ConsensusFailuresMax = 6;
 
     /// <summary>
     /// memb_state_commit_token_create: the rep builds the commit token for proc − failed, sorted by nodeid, with
@@ -359,6 +379,7 @@ public sealed partial class SrpEngine
         }
 
         _state = SrpState.Commit;
+        _consensusFailures = 0;
         _counters.CommitEntered++;
         _timers.Arm(SrpTimer.TokenRetransmit, _now + _tokenRetransmitNs);
         _timers.Arm(SrpTimer.TokenTimeout, _now + _tokenTimeoutNs);

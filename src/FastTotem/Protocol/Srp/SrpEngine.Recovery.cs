@@ -147,6 +147,16 @@ public sealed partial class SrpEngine
             }
 
             uint innerSeq = innerHeader.Seq;
+            if (_regular.InRange(innerSeq) && !_regular.Contains(innerSeq)
+                && (innerHeader.Header.NodeId == _myId || innerHeader.SystemFrom == _myId
+                    || !IsListed(innerHeader.Header.NodeId) || !IsListed(innerHeader.SystemFrom)))
+            {
+                // We hold every old-ring message we sent that recovery can still carry: one "of ours" we lack is
+                // forged (it would be delivered as our own). Unlisted originators are refused as everywhere else.
+                _counters.DropMisattributed++;
+                continue;
+            }
+
             if (_regular.InRange(innerSeq) && !_regular.Contains(innerSeq))
             {
                 if (!_regular.TryAdd(innerSeq, inner, keepReserve: false))

@@ -153,17 +153,17 @@ public sealed partial class SrpEngine
     }
 
     /// <summary>
-    /// A fresh token of our ring must describe what this ring can have sent (docs/robustness.md): its seq is not below
-    /// a message we already hold from it, nor further above our last released seq than any member's flow control
-    /// lets the ring run (corosync's own bound is its 16384-entry sort queue; ours may be larger); its aru is not above
-    /// its seq, nor further below it than that bound. Forwarding anything else relays poison: corosync asserts on it.
+    /// A fresh token of our ring must describe what this ring can have sent (docs/robustness.md): its seq is not
+    /// further above our last released seq than any member's flow control lets the ring run (corosync's own bound is
+    /// its 16384-entry sort queue; ours may be larger); its aru is not above its seq, nor further below it than that
+    /// bound. Forwarding anything else relays poison: corosync asserts on it. (A seq below a message we hold is
+    /// impossible too, but a forged mcast ahead of the ring would then make us drop every real token: not checked.)
     /// </summary>
     private bool TokenIsPossible(OrfTokenBuffer token)
     {
         uint span = (uint)Math.Max(_regular.Capacity, QueueRtrItemsSizeMax) + (uint)_config.WindowSize;
         uint released = _state == SrpState.Recovery ? 0 : _lastReleased;
-        return SeqMath.Lte(_myHighSeqReceived, token.Seq)
-            && token.Seq - released <= span
+        return token.Seq - released <= span
             && SeqMath.Lte(token.Aru, token.Seq)
             && token.Seq - token.Aru <= span;
     }

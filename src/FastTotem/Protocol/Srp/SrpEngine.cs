@@ -85,6 +85,9 @@ public sealed partial class SrpEngine
     /// <summary>The highest ring seq this node persisted, installed or took from an accepted commit token: joins may
     /// raise the next ring's seq to at most <see cref="RingSeqJumpMax"/> above it (docs/robustness.md).</summary>
     private ulong _ringSeqHighKnown;
+
+    /// <summary>Consecutive consensus timeouts that found no agreement (reset when a commit is entered).</summary>
+    private int _consensusFailures;
     private uint _tokenTarget;
 
     private uint _myAru;

@@ -179,6 +179,21 @@ public sealed partial class SyncEngine : IPgGroupHandler
         return true;
     }
 
+    /// <summary>The oldest message waiting in <see cref="TryTakeMessage"/> (empty when none), left in place so a
+    /// caller whose packer has no room yet can try again; <see cref="DropMessage"/> removes it once sent.</summary>
+    public ReadOnlySpan<byte> PeekMessage() =>
+        _outboxCount == 0 ? default : _outbox.AsSpan(_outboxHead * SyncServiceBuildMessage.Size, _outboxLengths[_outboxHead]);
+
+    /// <summary>Removes the message <see cref="PeekMessage"/> shows.</summary>
+    public void DropMessage()
+    {
+        if (_outboxCount > 0)
+        {
+            _outboxHead = (_outboxHead + 1) % OutboxCapacity;
+            _outboxCount--;
+        }
+    }
+
     /// <summary>Messages waiting in <see cref="TryTakeMessage"/>.</summary>
     public int PendingMessages => _outboxCount;
 
