@@ -176,9 +176,6 @@ public sealed partial class SrpEngine
 
     public SrpState State => _state;
 
-    /// <summary>Told of every valid token before the engine sends from its queue (totempg's packing flush).</summary>
-    public ISrpTokenObserver? TokenObserver { get; set; }
-
     public MembRingId RingId => _ringId;
 
     /// <summary>The installed membership (my_memb_list), in commit-token order.</summary>
@@ -226,8 +223,19 @@ public sealed partial class SrpEngine
         ProcessLoopback();
     }
 
-    /// <summary>Handles any Totem datagram. Malformed ones are counted and dropped.</summary>
+    /// <summary>Handles any Totem datagram, with nothing to pull on a token. Malformed ones are counted and dropped.</summary>
     public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
+    {
+        var none = default(NoPayloadSource);
+        HandleDatagram(datagram, nowNs, ref none);
+    }
+
+    /// <summary>
+    /// Handles any Totem datagram; on a valid token of our ring the engine pulls <paramref name="payloads"/>' finished
+    /// payloads before it multicasts. Malformed datagrams are counted and dropped.
+    /// </summary>
+    public void HandleDatagram<TSource>(ReadOnlySpan<byte> datagram, long nowNs, ref TSource payloads)
+        where TSource : struct, IPayloadSource
     {
         if (!IsRunning)
         {
@@ -236,7 +244,7 @@ public sealed partial class SrpEngine
         }
 
         _now = nowNs;
-        Dispatch(datagram);
+        Dispatch(datagram, ref payloads);
         ProcessLoopback();
     }
 
@@ -284,8 +292,7 @@ public sealed partial class SrpEngine
             return MulticastResult.TooLarge;
         }
 
-        SendQueue queue = lane == SendLane.Transitional ? _transQueue : _sendQueue;
-        if (!queue.TryEnqueue(totempgPayload))
+        if (!(lane == SendLane.Transitional ? _transQueue : _sendQueue).TryEnqueue(totempgPayload))
         {
             return MulticastResult.QueueFull;
         }
