@@ -14,7 +14,7 @@ namespace FastTotem.Simulation;
 /// same loss, partitions and crashes. The SRP engine runs in an SRP-only <see cref="NodeMachine"/> stepped by the
 /// production loop; totempg and sync sit on top as the host's work.
 /// </summary>
-internal sealed class SyncSimEngine : MachineSimEngine, ISrpTokenObserver, IPgGroupHandler, IHostWork
+internal sealed class SyncSimEngine : MachineSimEngine, IPgGroupHandler, IHostWork
 {
     private static readonly PgGroupSet SimGroup = new("sim"u8);
     private readonly PgPacker _packer;
@@ -36,7 +36,10 @@ internal sealed class SyncSimEngine : MachineSimEngine, ISrpTokenObserver, IPgGr
 
         _groups.Join(_groups.AddInstance(_sync), "sync"u8);
         _groups.Join(_groups.AddInstance(this), "sim"u8);
-        engine.TokenObserver = this;
+        // The engine pulls this packer's payloads on every token visit. Nothing here acknowledges a synchronisation
+        // to the engine, so its default lane, where TryMulticast puts the rest, stays the transitional one.
+        Machine.HostPacker = _packer;
+        Machine.HostPackerLane = SendLane.Transitional;
         NodeId = nodeId;
     }
 
@@ -93,12 +96,6 @@ internal sealed class SyncSimEngine : MachineSimEngine, ISrpTokenObserver, IPgGr
             }
         }
 
-        DrainPacker();
-    }
-
-    public void OnTokenReceived()
-    {
-        _packer.HandleTokenReceived();
         DrainPacker();
     }
 

@@ -61,12 +61,7 @@ public class NodeFaultPolicyTests
         }
         finally
         {
-            foreach (TotemNode n in nodes)
-            {
-                n.Dispose();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            DisposeRing(nodes, dir);
         }
     }
 
@@ -138,12 +133,7 @@ public class NodeFaultPolicyTests
         }
         finally
         {
-            foreach (TotemNode n in nodes)
-            {
-                n.Dispose();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            DisposeRing(nodes, dir);
         }
     }
 
@@ -178,7 +168,7 @@ public class NodeFaultPolicyTests
 
             var sw = System.Diagnostics.Stopwatch.StartNew();
             nodes[2].InjectFaultForTesting(new InvalidProgramException("a bug stand-in"));
-            Assert.True(WaitFor(() => nodes[2].IsFaulted), "the fault was not caught");
+            Assert.True(WaitFor(() => nodes[2].IsFaulted && !faults.IsEmpty), "the fault was not caught and reported");
             NodeFault fault = Assert.Single(faults);
             Assert.Equal(NodeFaultKind.Protocol, fault.Kind);
             Assert.IsType<InvalidProgramException>(fault.Exception);
@@ -199,12 +189,7 @@ public class NodeFaultPolicyTests
         }
         finally
         {
-            foreach (TotemNode n in nodes)
-            {
-                n.Dispose();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            DisposeRing(nodes, dir);
         }
     }
 }

@@ -40,6 +40,17 @@ public class TotemNodeTests
         return nodes;
     }
 
+    /// <summary>Disposes every node (each leaves the ring) and deletes their state directories.</summary>
+    internal static void DisposeRing(TotemNode[] nodes, string dir)
+    {
+        foreach (TotemNode n in nodes)
+        {
+            n.Dispose();
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
     internal static bool WaitFor(Func<bool> condition, int ms = 15_000)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -109,12 +120,7 @@ public class TotemNodeTests
         }
         finally
         {
-            foreach (TotemNode n in nodes)
-            {
-                n.Dispose();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            DisposeRing(nodes, dir);
         }
     }
 
@@ -163,12 +169,7 @@ public class TotemNodeTests
         }
         finally
         {
-            foreach (TotemNode n in nodes)
-            {
-                n.Dispose();
-            }
-
-            Directory.Delete(dir, recursive: true);
+            DisposeRing(nodes, dir);
         }
     }
 }

@@ -37,14 +37,7 @@ internal sealed class NodeEventQueue
         }
 
         slot.Kind = NodeEventKind.ConfigChange;
-        slot.ConfigKind = ev.ConfigKind;
-        slot.RingId = ev.RingId;
-        ev.Members.CopyTo(slot.Members);
-        ev.Left.CopyTo(slot.Left);
-        ev.Joined.CopyTo(slot.Joined);
-        slot.MemberCount = ev.Members.Length;
-        slot.LeftCount = ev.Left.Length;
-        slot.JoinedCount = ev.Joined.Length;
+        slot.Change.Set(ev.ConfigKind, ev.RingId, ev.Members, ev.Left, ev.Joined);
     }
 
     public void EnqueueSyncComplete(MembRingId ringId)
@@ -55,8 +48,7 @@ internal sealed class NodeEventQueue
         }
 
         slot.Kind = NodeEventKind.SyncComplete;
-        slot.RingId = ringId;
-        slot.MemberCount = slot.LeftCount = slot.JoinedCount = 0;
+        slot.Change.SetRingOnly(ringId);
     }
 
     public void EnqueueGather(GatherReason reason, MembRingId ringId)
@@ -68,8 +60,7 @@ internal sealed class NodeEventQueue
 
         slot.Kind = NodeEventKind.GatherEntered;
         slot.GatherReason = reason;
-        slot.RingId = ringId;
-        slot.MemberCount = slot.LeftCount = slot.JoinedCount = 0;
+        slot.Change.SetRingOnly(ringId);
     }
 
     public bool TryDequeue(out NodeEvent ev)
@@ -84,12 +75,12 @@ internal sealed class NodeEventQueue
         _head = (_head + 1) % Capacity;
         _count--;
         ev.Kind = slot.Kind;
-        ev.ConfigKind = slot.ConfigKind;
-        ev.RingId = slot.RingId;
+        ev.ConfigKind = slot.Change.Kind;
+        ev.RingId = slot.Change.RingId;
         ev.GatherReason = slot.GatherReason;
-        ev.Members = slot.Members.AsSpan(0, slot.MemberCount);
-        ev.Left = slot.Left.AsSpan(0, slot.LeftCount);
-        ev.Joined = slot.Joined.AsSpan(0, slot.JoinedCount);
+        ev.Members = slot.Change.Members;
+        ev.Left = slot.Change.Left;
+        ev.Joined = slot.Change.Joined;
         return true;
     }
 
@@ -116,14 +107,7 @@ internal sealed class NodeEventQueue
     private sealed class Slot
     {
         public NodeEventKind Kind;
-        public ConfigChangeKind ConfigKind;
-        public MembRingId RingId;
         public GatherReason GatherReason;
-        public readonly uint[] Members = new uint[WireLimits.ProcessorCountMax];
-        public readonly uint[] Left = new uint[WireLimits.ProcessorCountMax];
-        public readonly uint[] Joined = new uint[WireLimits.ProcessorCountMax];
-        public int MemberCount;
-        public int LeftCount;
-        public int JoinedCount;
+        public readonly ConfigChangeCopy Change = new();
     }
 }

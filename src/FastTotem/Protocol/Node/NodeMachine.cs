@@ -87,6 +87,14 @@ public sealed class NodeMachine : INodeListener
     /// <summary>Run by <see cref="HandleHostCommands"/>: the host drains its command queues into the services there.</summary>
     internal IHostWork? HostWork { get; set; }
 
+    /// <summary>
+    /// An SRP-only machine's host may pack its own totempg payloads: the engine pulls this packer's on every token visit,
+    /// onto <see cref="HostPackerLane"/> (a machine with services pulls its own packers).
+    /// </summary>
+    internal PgPacker? HostPacker { get; set; }
+
+    internal SendLane HostPackerLane { get; set; } = SendLane.Regular;
+
     internal NodeStack Stack => _stack ?? throw new InvalidOperationException("an SRP-only node machine has no services");
 
     /// <summary>The loop's scratch for one outgoing frame (<see cref="TransmitBufferSize"/> bytes).</summary>
@@ -128,7 +136,9 @@ public sealed class NodeMachine : INodeListener
             return;
         }
 
-        _engine.HandleDatagram(datagram, source.NodeId, nowNs);
+        PackerPayloads payloads = _stack?.Payloads
+            ?? (HostPackerLane == SendLane.Transitional ? new PackerPayloads(HostPacker, null) : new PackerPayloads(null, HostPacker));
+        _engine.HandleDatagram(datagram, source.NodeId, nowNs, ref payloads);
         Settle();
     }
 

@@ -15,7 +15,7 @@ namespace FastTotem.Protocol.Node;
 /// Sans-I/O and internal to <see cref="NodeMachine"/>, which hands it every engine event (<see cref="OnEvent"/>) and
 /// lets it settle (<see cref="Pump"/>) after every input.
 /// </summary>
-internal sealed class NodeStack : ISrpTokenObserver
+internal sealed class NodeStack
 {
     private const int PumpRoundsMax = 64;
 
@@ -66,7 +66,6 @@ internal sealed class NodeStack : ISrpTokenObserver
         _groups.Join(syncInstance, "sync"u8);
         int execInstance = _groups.AddInstance(Services.Dispatcher);
         _groups.Join(execInstance, "a"u8);
-        engine.TokenObserver = this;
     }
 
     /// <summary>cmap, cpg, quorum and votequorum, as a corosync daemon runs them.</summary>
@@ -188,12 +187,8 @@ internal sealed class NodeStack : ISrpTokenObserver
         return any;
     }
 
-    public void OnTokenReceived()
-    {
-        _packer.HandleTokenReceived();
-        _transPacker.HandleTokenReceived();
-        DrainPacker();
-    }
+    /// <summary>What the engine pulls on a token visit: the packers' payloads, each on its own lane.</summary>
+    public PackerPayloads Payloads => new(_transPacker, _packer);
 
     /// <summary>
     /// At a ring change, everything the services queued before it is regular traffic: set it aside so the
@@ -278,7 +273,7 @@ internal sealed class NodeStack : ISrpTokenObserver
                     return;
                 }
 
-                Invariant.That(packer.TryTakePacket(_scratch, out _), "a peeked totempg payload can be taken");
+                Invariant.That(packer.DropPacket(), "a peeked totempg payload can be dropped");
             }
         }
     }

@@ -156,6 +156,19 @@ public sealed class PgPacker
         return true;
     }
 
+    /// <summary>Drops the oldest queued payload (after <see cref="PeekPacket"/> handed it on); false when none is queued.</summary>
+    public bool DropPacket()
+    {
+        if (_queueCount == 0)
+        {
+            return false;
+        }
+
+        _queueHead = (_queueHead + 1) % _queueCapacity;
+        _queueCount--;
+        return true;
+    }
+
     /// <summary>The oldest queued payload without taking it; empty when none is queued.</summary>
     public ReadOnlySpan<byte> PeekPacket() =>
         _queueCount == 0 ? default : _queue.AsSpan(_queueHead * _netMtu, _queueLengths[_queueHead]);

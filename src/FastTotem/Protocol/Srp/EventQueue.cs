@@ -19,22 +19,10 @@ internal sealed class EventQueue
         public MembRingId RingId;
     }
 
-    private sealed class ConfigSlot
-    {
-        public ConfigChangeKind Kind;
-        public MembRingId RingId;
-        public readonly uint[] Members = new uint[WireLimits.ProcessorCountMax];
-        public readonly uint[] Left = new uint[WireLimits.ProcessorCountMax];
-        public readonly uint[] Joined = new uint[WireLimits.ProcessorCountMax];
-        public int MemberCount;
-        public int LeftCount;
-        public int JoinedCount;
-    }
-
     private const int ConfigSlotCount = 8;
 
     private readonly Item[] _items;
-    private readonly ConfigSlot[] _configs;
+    private readonly ConfigChangeCopy[] _configs;
     private int _head;
     private int _nextConfig;
     private int _pendingConfigs;
@@ -42,10 +30,10 @@ internal sealed class EventQueue
     public EventQueue(int capacity)
     {
         _items = new Item[capacity];
-        _configs = new ConfigSlot[ConfigSlotCount];
+        _configs = new ConfigChangeCopy[ConfigSlotCount];
         for (int i = 0; i < ConfigSlotCount; i++)
         {
-            _configs[i] = new ConfigSlot();
+            _configs[i] = new ConfigChangeCopy();
         }
     }
 
@@ -92,15 +80,7 @@ internal sealed class EventQueue
         int slotIndex = _nextConfig;
         _nextConfig = (_nextConfig + 1) % ConfigSlotCount;
         _pendingConfigs++;
-        ConfigSlot slot = _configs[slotIndex];
-        slot.Kind = kind;
-        slot.RingId = ringId;
-        members.CopyTo(slot.Members);
-        left.CopyTo(slot.Left);
-        joined.CopyTo(slot.Joined);
-        slot.MemberCount = members.Length;
-        slot.LeftCount = left.Length;
-        slot.JoinedCount = joined.Length;
+        _configs[slotIndex].Set(kind, ringId, members, left, joined);
 
         ref Item item = ref _items[(_head + Count) % _items.Length];
         item.Kind = SrpEventKind.ConfigChange;
@@ -145,13 +125,13 @@ internal sealed class EventQueue
             return true;
         }
 
-        ConfigSlot slot = _configs[item.ConfigSlot];
+        ConfigChangeCopy slot = _configs[item.ConfigSlot];
         _pendingConfigs--;
         ev.ConfigKind = slot.Kind;
         ev.RingId = slot.RingId;
-        ev.Members = slot.Members.AsSpan(0, slot.MemberCount);
-        ev.Left = slot.Left.AsSpan(0, slot.LeftCount);
-        ev.Joined = slot.Joined.AsSpan(0, slot.JoinedCount);
+        ev.Members = slot.Members;
+        ev.Left = slot.Left;
+        ev.Joined = slot.Joined;
         return true;
     }
 }

@@ -9,7 +9,8 @@ public sealed partial class SrpEngine
     /// datagrams are accepted and read with swapped fields, receiver-makes-right, except token_hold_cancel which
     /// corosync never converts.
     /// </summary>
-    private void Dispatch(ReadOnlySpan<byte> datagram)
+    private void Dispatch<TSource>(ReadOnlySpan<byte> datagram, ref TSource payloads)
+        where TSource : struct, IPayloadSource
     {
         WireError error = TotemDatagram.TryParse(datagram, out TotemHeader header, out bool swap);
         switch (error)
@@ -54,7 +55,7 @@ public sealed partial class SrpEngine
         {
             case MessageType.OrfToken:
                 _counters.OrfTokenRx++;
-                HandleOrfToken(datagram);
+                HandleOrfToken(datagram, ref payloads);
                 break;
             case MessageType.Mcast:
                 _counters.McastRx++;

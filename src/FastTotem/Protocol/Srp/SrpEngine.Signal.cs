@@ -2,9 +2,6 @@ namespace FastTotem.Protocol.Srp;
 
 public sealed partial class SrpEngine
 {
-    /// <summary>True while the token observer runs inside a token visit (token_callbacks_execute).</summary>
-    private bool _inTokenCallbacks;
-
     /// <summary>
     /// totemsrp_event_signal (TOTEM_EVENT_NEW_MSG): totempg has a new message, possibly only buffered for packing and
     /// not yet in the engine's send queue. Releases a token the ring holds because it was idle, as corosync's

@@ -9,7 +9,8 @@ public sealed partial class SrpEngine
     /// retransmit requests, multicast what flow control allows, update aru, run the RECOVERY install rules, forward
     /// the token and deliver.
     /// </summary>
-    private void HandleOrfToken(ReadOnlySpan<byte> datagram)
+    private void HandleOrfToken<TSource>(ReadOnlySpan<byte> datagram, ref TSource payloads)
+        where TSource : struct, IPayloadSource
     {
         WireError error = _token.TryDecode(datagram);
         if (error != WireError.None)
@@ -90,10 +91,8 @@ public sealed partial class SrpEngine
             MessagesFree(token.Aru);
         }
 
-        // A valid token: totempg gets its chance to hand over what it packed (token_callbacks_execute).
-        _inTokenCallbacks = true;
-        TokenObserver?.OnTokenReceived();
-        _inTokenCallbacks = false;
+        // A valid token: take what totempg packed, so it leaves on this very visit (token_callbacks_execute).
+        PullPayloads(ref payloads);
 
         uint lastAru = _myLastAru;
         _myLastAru = token.Aru;
@@ -476,14 +475,38 @@ public sealed partial class SrpEngine
         TokenSend(forward: true);
     }
 
+    /// <summary>
+    /// The token visit's pull: the source finishes its packing, then its payloads go into the send queues until one
+    /// is full. No token hold cancel here (totemsrp_mcast never sends one; only totempg's mcast_msg does, as a message
+    /// arrives): what is pulled leaves in this very visit, and a cancel would re-send the previous token (dropped as a
+    /// duplicate) while this one stayed held with no hold timer armed.
+    /// </summary>
+    private void PullPayloads<TSource>(ref TSource payloads)
+        where TSource : struct, IPayloadSource
+    {
+        payloads.OnTokenReceived();
+        Pull(ref payloads, SendLane.Transitional, _transQueue);
+        Pull(ref payloads, SendLane.Regular, _sendQueue);
+
+        void Pull(ref TSource source, SendLane lane, SendQueue queue)
+        {
+            while (true)
+            {
+                ReadOnlySpan<byte> payload = source.Peek(lane);
+                if (payload.IsEmpty || payload.Length > _config.MaxPayload || !queue.TryEnqueue(payload))
+                {
+                    return;
+                }
+
+                source.Take(lane);
+            }
+        }
+    }
+
     /// <summary>token_hold_cancel_send: only when our last token visit marked the token held.</summary>
     private void TokenHoldCancelSend()
     {
-        // Not from inside the token visit (totemsrp_mcast never cancels a hold; only totempg's mcast_msg does, as a
-        // message arrives): what the token callbacks hand over leaves in this very visit, and cancelling here would
-        // re-send the previous token (dropped as a duplicate) while this one stays held with no hold timer armed,
-        // stalling the ring until the token retransmit timeout.
-        if (!_myTokenHeld || _inTokenCallbacks)
+        if (!_myTokenHeld)
         {
             return;
         }

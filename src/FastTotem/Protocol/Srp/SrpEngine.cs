@@ -191,9 +191,6 @@ public sealed partial class SrpEngine
 
     public SrpState State => _state;
 
-    /// <summary>Told of every valid token before the engine sends from its queue (totempg's packing flush).</summary>
-    public ISrpTokenObserver? TokenObserver { get; set; }
-
     public MembRingId RingId => _ringId;
 
     /// <summary>The installed membership (my_memb_list), in commit-token order.</summary>
@@ -250,17 +247,30 @@ public sealed partial class SrpEngine
         ProcessLoopback();
     }
 
-    /// <summary>Handles any Totem datagram whose transmitter is not known (a capture replay). Malformed ones are
-    /// counted and dropped.</summary>
+    /// <summary>Handles any Totem datagram whose transmitter is not known (a capture replay), with nothing to pull on a
+    /// token. Malformed ones are counted and dropped.</summary>
     public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs) =>
         HandleDatagram(datagram, Transmitter.Unknown, nowNs);
 
     /// <summary>
-    /// Handles any Totem datagram. <paramref name="transmitter"/> is the nodeid the transport mapped the source
-    /// address to (<see cref="Transmitter.Unlisted"/> for an address outside the nodelist, <see cref="Transmitter.Unknown"/>
-    /// when the caller cannot say). Malformed, impossible and misattributed datagrams are counted and dropped.
+    /// Handles any Totem datagram, with nothing to pull on a token. <paramref name="transmitter"/> is the nodeid the
+    /// transport mapped the source address to (<see cref="Transmitter.Unlisted"/> for an address outside the nodelist,
+    /// <see cref="Transmitter.Unknown"/> when the caller cannot say). Malformed, impossible and misattributed datagrams
+    /// are counted and dropped.
     /// </summary>
     public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
+    {
+        var none = default(NoPayloadSource);
+        HandleDatagram(datagram, transmitter, nowNs, ref none);
+    }
+
+    /// <summary>
+    /// Handles any Totem datagram from <paramref name="transmitter"/> (as above); on a valid token of our ring the engine
+    /// pulls <paramref name="payloads"/>' finished payloads before it multicasts. Malformed, impossible and
+    /// misattributed datagrams are counted and dropped.
+    /// </summary>
+    public void HandleDatagram<TSource>(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs, ref TSource payloads)
+        where TSource : struct, IPayloadSource
     {
         if (!IsRunning)
         {
@@ -270,7 +280,7 @@ public sealed partial class SrpEngine
 
         AdvanceTime(nowNs);
         _transmitter = transmitter;
-        Dispatch(datagram);
+        Dispatch(datagram, ref payloads);
         _transmitter = Transmitter.Unknown;
         ProcessLoopback();
     }
@@ -319,8 +329,7 @@ public sealed partial class SrpEngine
             return MulticastResult.TooLarge;
         }
 
-        SendQueue queue = lane == SendLane.Transitional ? _transQueue : _sendQueue;
-        if (!queue.TryEnqueue(totempgPayload))
+        if (!(lane == SendLane.Transitional ? _transQueue : _sendQueue).TryEnqueue(totempgPayload))
         {
             return MulticastResult.QueueFull;
         }
