@@ -29,16 +29,19 @@ if (args.Length >= 3 && args[0] == "time")
     return Time(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
 }
 
-IFuzzTarget? target = args.Length == 1 ? FuzzTargets.Create(args[0]) : null;
-if (target is null)
+if (args.Length != 1 || !FuzzTargets.Names.Contains(args[0]))
 {
     Console.Error.WriteLine($"usage: FastTotem.Fuzz TARGET | replay TARGET PATH... | seed TARGET DIR [FIXTURES]; targets: {string.Join(", ", FuzzTargets.Names)}");
     return 2;
 }
 
 byte[] buffer = new byte[1 << 20];
+IFuzzTarget? target = null;
 Fuzzer.Run(stream =>
 {
+    // Created inside the fork server: a target's constructor may run instrumented code (the knet target builds its
+    // ciphers), which needs AFL's shared map to exist.
+    target ??= FuzzTargets.Create(args[0])!;
     int length = 0;
     int read;
     while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
