@@ -31,6 +31,7 @@ public class KnetInteropTests
             Assert.Matches(@"nodeid:\s+3:\s+connected", status);
             string links = WaitFor(() => lab.Exec(d, "corosync-cfgtool", "-n"), @"mtu: 1397", TimeSpan.FromSeconds(10));
             Assert.Matches(@"nodeid: 3 reachable\s+LINK: 0 udp \([^)]*\) enabled connected mtu: 1397", links);
+            _out.WriteLine($"--- daemon {d.Id}: corosync-cfgtool -n\n{links}\n--- corosync-quorumtool -s\n{quorum}");
         }
 
         LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
@@ -38,6 +39,7 @@ public class KnetInteropTests
         Assert.Contains("knet, 1 link(s), link_mode passive, crypto aes256/sha256", output);
         Assert.Matches(@"knet: host 1 link 0 is up", output);
         Assert.Matches(@"knet: PMTUD on host [12] link 0: data MTU 1397", output);
+        _out.WriteLine("--- fasttotem run\n" + output);
     }
 
     [SkippableFact]
@@ -63,6 +65,7 @@ public class KnetInteropTests
         string output = WaitForText(() => NetLab.FastTotemOutput(n[2]), "failed authentication", TimeSpan.FromSeconds(10));
         Assert.Matches(@"knet: dropped in the last 5 s: \d+ failed authentication \(BadHmac", output);
         Assert.DoesNotContain("is up", output);
+        Assert.Contains("FastTotem does not follow a live crypto change", output);
     }
 
     [SkippableFact]

@@ -315,7 +315,26 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         string why = crypto > 0
             ? $"{crypto} failed authentication ({(_sealer?.LastOpenStatus.ToString() ?? "crypto off here, the peer seals")}: the authkey, crypto_cipher or crypto_hash differ from the sender's), "
             : "";
+        if (crypto > 0 && !AnyReachable())
+        {
+            Log("knet: no peer is reachable and their packets fail authentication: if the cluster changed its authkey or crypto settings " +
+                "(corosync-cfgtool -R), FastTotem does not follow a live crypto change; restart it with the new /etc/corosync/authkey and corosync.conf");
+        }
+
         Log($"knet: dropped in the last {ReportIntervalNs / 1_000_000_000} s: {why}{source} from unknown hosts or addresses, {malformed} malformed, {refused} compressed or on another channel (totals: {d.CryptoFailed} auth, {d.WrongSource + d.UnknownHost} source, {d.Duplicate} duplicates)");
+    }
+
+    private bool AnyReachable()
+    {
+        for (int h = 0; h < _machine.HostCount; h++)
+        {
+            if (_machine.IsReachable(h))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static KnetAddress ToKnetAddress(in SocketAddress sa)
