@@ -186,6 +186,25 @@ public class KnetInteropTests
         LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, after, new uint[] { 1, 2, 3 });
     }
 
+    [SkippableFact]
+    public void PartitionsAndMergesOverKnetWithCrypto()
+    {
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { TokenMs = 1000 });
+        LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        long mark1 = NetLab.LogLength(n[0]);
+        long mark2 = NetLab.LogLength(n[1]);
+        lab.Cut(n[0], n[1], n[2]);
+        Assert.True(NetLab.WaitForLog(n[0], @"Members\[1\]: 1\n", TimeSpan.FromSeconds(15), mark1), "daemon 1 did not form its own ring");
+        Assert.True(NetLab.WaitForLog(n[1], @"Members\[2\]: 2 3", TimeSpan.FromSeconds(15), mark2), "daemon 2 and FastTotem did not form their ring");
+
+        mark1 = NetLab.LogLength(n[0]);
+        mark2 = NetLab.LogLength(n[1]);
+        lab.Heal(n[0]);
+        ulong seq = LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3", mark1);
+        Assert.True(NetLab.WaitForLog(n[1], @"Members\[3\]: 1 2 3", FormTimeout, mark2));
+        LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
+    }
+
     /// <summary>DATA packets daemon 1 received from node 3 on link 0 and link 1 (its knet statistics).</summary>
     private static (long, long) RxData(NetLab lab, LabNode daemon) =>
         (lab.KnetStat(daemon, 3, 0, "rx_data_packets"), lab.KnetStat(daemon, 3, 1, "rx_data_packets"));
