@@ -150,11 +150,16 @@ public sealed partial class TotemCaptureDecoder
             CultureInfo.InvariantCulture,
             $"fasttotem decode: {decoder.DatagramCount} Totem datagrams on {portText} ({decoder.CopyCount} copies), {decoded} decoded, {decoder.UndecodableCount} undecodable; {contents.FrameCount} frames read"));
         KnetDecodeCounts knet = decoder.Knet;
-        if (knet.Packets > 0 || knet.Icmp > 0)
+        if (knet.Packets > 0)
         {
             error.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"fasttotem decode: knet: {knet.Packets} packets (DATA {knet.Data}, PING {knet.Ping}, PONG {knet.Pong}, PMTUD {knet.Pmtud}, PMTUD_REPLY {knet.PmtudReply}); {knet.Fragments} fragments, {knet.Payloads} payloads ({knet.Compressed} compressed, {knet.ReassembliesIncomplete} incomplete, {knet.ReassembliesEvicted} evicted); crypto verified {knet.CryptoVerified}, failed {knet.CryptoFailed}, clear {knet.Clear}; {knet.Undecodable} undecodable; ICMP {knet.Icmp}"));
+                $"fasttotem decode: knet: {knet.Packets} packets (DATA {knet.Data}, PING {knet.Ping}, PONG {knet.Pong}, PMTUD {knet.Pmtud}, PMTUD_REPLY {knet.PmtudReply}); {knet.Fragments} fragments, {knet.Payloads} payloads ({knet.Compressed} compressed, {knet.ReassembliesIncomplete} incomplete, {knet.ReassembliesEvicted} evicted); crypto verified {knet.CryptoVerified}, failed {knet.CryptoFailed}, clear {knet.Clear}; {knet.Undecodable} undecodable"));
+        }
+
+        if (knet.Icmp > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fasttotem decode: {knet.Icmp} ICMP errors about datagrams on {portText}"));
         }
 
         return decoder.UndecodableCount == 0 && knet.Undecodable == 0 ? ExitOk : ExitUndecodable;

@@ -30,11 +30,11 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     public const int SendSlots = 64;
 
     /// <summary>
-    /// A send slot holds the largest datagram the engine builds for any accepted configuration
-    /// (<see cref="SrpLimits.TransmitBufferMax"/>: an encapsulated mcast at netmtu 65,536); a commit token for 384
-    /// members is 10,793 bytes. Only the slots one flush uses are ever touched.
+    /// The send slot size when the caller does not say: a commit token for 384 members is 41 + 28·384 = 10,793 bytes,
+    /// an encapsulated mcast netmtu bytes (1,500 by default). A node passes its machine's
+    /// <c>NodeMachine.TransmitBufferSize</c> instead, which follows netmtu up to 65,536.
     /// </summary>
-    public const int SendSlotSize = SrpLimits.TransmitBufferMax;
+    public const int DefaultSendSlotSize = 16384;
 
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;
@@ -65,8 +65,14 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     private int _mcastRecvFd = -1;
     private TransportCounters _counters;
 
-    public UdpTransport(TransportOptions options)
+    public UdpTransport(TransportOptions options, int sendSlotSize = DefaultSendSlotSize)
     {
+        if (sendSlotSize < 1 || sendSlotSize > ReceiveSlotSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sendSlotSize), $"from 1 to {ReceiveSlotSize} bytes");
+        }
+
+        SendSlotSize = sendSlotSize;
         _options = options;
         int n = options.Members.Length;
         _memberAddresses = GC.AllocateArray<SocketAddress>(n, pinned: true);
@@ -137,6 +143,9 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     }
 
     public ref readonly TransportCounters Counters => ref _counters;
+
+    /// <summary>The largest datagram <see cref="TryQueue"/> takes: one send slot.</summary>
+    public int SendSlotSize { get; }
 
     /// <summary>The local port "mcast" traffic leaves from (ephemeral for udpu, port − 1 for udp).</summary>
     public int McastSourcePort { get; private set; }

@@ -1,8 +1,8 @@
 using FastTotem.Capture;
 using FastTotem.Protocol.Knet.Crypto;
+using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
-
 using Xunit.Abstractions;
 
 namespace FastTotem.Tests.Knet;
@@ -138,6 +138,27 @@ public sealed class KnetCodecTests(ITestOutputHelper output)
         probe[1] = (byte)KnetPacketType.Pmtud;
         Assert.Equal(WireError.Truncated, KnetCodec.TryDecodePmtud(probe, out _, out _));
         Assert.Equal(WireError.DestinationTooSmall, KnetCodec.TryEncodeData(default, new byte[10], new byte[20], out _));
+    }
+
+    [Fact]
+    public void Codec_allocates_nothing()
+    {
+        Dictionary<int, byte[]> byFrame = KnetFixtures.Datagrams(KnetFixtures.Plain).ToDictionary(d => d.Frame, d => d.Payload);
+        var state = (Data: byFrame[408], Ping: byFrame[1], Probe: byFrame[21], Output: new byte[1500]);
+        ZeroAllocation.Assert(state, static s =>
+        {
+            if (KnetCodec.TryDecodeData(s.Data, out KnetDataHeader data, out ReadOnlySpan<byte> user) != WireError.None
+                || KnetCodec.TryEncodeData(data, user, s.Output, out _) != WireError.None
+                || KnetCodec.TryDecodePing(s.Ping, out KnetPing ping) != WireError.None
+                || KnetCodec.TryEncodePing(ping, s.Output, out _) != WireError.None
+                || KnetCodec.TryWritePong(s.Ping, 2, s.Output, out _) != WireError.None
+                || KnetCodec.TryDecodePmtud(s.Probe, out KnetPmtud probe, out int padding) != WireError.None
+                || KnetCodec.TryEncodePmtud(probe, KnetPmtud.HeaderSize + padding, s.Output, out _) != WireError.None
+                || KnetCodec.TryWritePmtudReply(s.Probe, 1, s.Output, out _) != WireError.None)
+            {
+                throw new InvalidOperationException("codec round trip failed");
+            }
+        });
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Tests.Wire;
 using FastTotem.Wire;
 using FastTotem.Wire.Knet;
-
 using Xunit.Abstractions;
 
 namespace FastTotem.Tests.Knet;
@@ -43,6 +42,10 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
         using var crypto = new KnetCrypto(cipher, hash, key);
         List<CapturedDatagram> datagrams = KnetFixtures.Datagrams(file);
         Assert.Equal(KnetFixtures.SweepSummary(Path.GetFileName(file))["crypto verified"], datagrams.Count);
+
+        // Node 1 (10.231.0.1) ran libknet's nss model, node 2 the openssl one: both senders' packets must be here.
+        Assert.Contains(datagrams, d => d.Source.ToString() == "10.231.0.1");
+        Assert.Contains(datagrams, d => d.Source.ToString() == "10.231.0.2");
         AssertEveryPacketOpensAndReseals(crypto, datagrams, minimumPackets: 100);
     }
 
@@ -128,14 +131,16 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
     [InlineData(KnetCipher.Aes128)]
     [InlineData(KnetCipher.Aes192)]
     [InlineData(KnetCipher.Aes256)]
-    public void Hardware_aes_matches_the_managed_fallback_and_dotnet_aes(KnetCipher cipher)
+    public void Aes_ni_libcrypto_and_managed_engines_agree_with_dotnet_aes(KnetCipher cipher)
     {
-        int seed = TestSeed.Pick(output, $"{nameof(Hardware_aes_matches_the_managed_fallback_and_dotnet_aes)} {cipher}");
+        int seed = TestSeed.Pick(output, $"{nameof(Aes_ni_libcrypto_and_managed_engines_agree_with_dotnet_aes)} {cipher}");
         var random = new Random(seed);
         byte[] key = RandomKey(random, 300);
-        using var hardware = new KnetCrypto(cipher, KnetHash.Sha1, key, useHardwareAes: true);
-        using var managed = new KnetCrypto(cipher, KnetHash.Sha1, key, useHardwareAes: false);
-        Assert.False(managed.IsHardwareAes);
+        using var hardware = new KnetCrypto(cipher, KnetHash.Sha1, key, AesEngine.AesNi);
+        using var libcrypto = new KnetCrypto(cipher, KnetHash.Sha1, key, AesEngine.LibCrypto);
+        using var managed = new KnetCrypto(cipher, KnetHash.Sha1, key, AesEngine.Managed);
+        Assert.False(managed.IsAllocationFree);
+        Assert.True(libcrypto.IsAllocationFree);
         using var reference = System.Security.Cryptography.Aes.Create();
         reference.Key = key.AsSpan(0, KnetCrypto.AesKeyLengthOf(cipher)).ToArray();
         var salt = new byte[16];
@@ -150,10 +155,15 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
             Assert.Equal(KnetCryptoStatus.Ok, hardware.Seal(packet, salt, a, out int lengthA));
             Assert.Equal(KnetCryptoStatus.Ok, managed.Seal(packet, salt, b, out int lengthB));
             Assert.Equal(a.AsSpan(0, lengthA).ToArray(), b.AsSpan(0, lengthB).ToArray());
+            Assert.Equal(KnetCryptoStatus.Ok, libcrypto.Seal(packet, salt, b, out lengthB));
+            Assert.Equal(a.AsSpan(0, lengthA).ToArray(), b.AsSpan(0, lengthB).ToArray());
             byte[] expected = reference.EncryptCbc(packet, salt, System.Security.Cryptography.PaddingMode.PKCS7);
             Assert.Equal(expected, a.AsSpan(16, expected.Length).ToArray());
             Assert.Equal(KnetCryptoStatus.Ok, managed.Open(a.AsSpan(0, lengthA), plain, out int opened));
             Assert.Equal(packet, plain.AsSpan(0, opened).ToArray());
+            a.AsSpan(0, lengthA).CopyTo(b);
+            Assert.Equal(KnetCryptoStatus.Ok, libcrypto.OpenInPlace(b.AsSpan(0, lengthA), out int offset, out opened));
+            Assert.Equal(packet, b.AsSpan(offset, opened).ToArray());
         }
     }
 
@@ -249,9 +259,22 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
     [MemberData(nameof(AllConfigurations))]
     public void Seal_and_open_allocate_nothing(KnetCipher cipher, KnetHash hash)
     {
+        AssertSealAndOpenAllocateNothing(cipher, hash, AesEngine.Best);
+        Assert.True(System.Runtime.Intrinsics.X86.Aes.IsSupported, "this machine has AES-NI: the test above ran on it");
+    }
+
+    [Theory]
+    [InlineData(KnetCipher.Aes128, KnetHash.Md5)]
+    [InlineData(KnetCipher.Aes256, KnetHash.Sha256)]
+    [InlineData(KnetCipher.Aes192, KnetHash.Sha512)]
+    public void Seal_and_open_allocate_nothing_on_the_libcrypto_fallback(KnetCipher cipher, KnetHash hash) =>
+        AssertSealAndOpenAllocateNothing(cipher, hash, AesEngine.LibCrypto);
+
+    private static void AssertSealAndOpenAllocateNothing(KnetCipher cipher, KnetHash hash, AesEngine engine)
+    {
         byte[] key = RandomKey(new Random(11), 256);
-        var state = new AllocationState(new KnetCrypto(cipher, hash, key));
-        Assert.True(state.Crypto.IsHardwareAes);
+        var state = new AllocationState(new KnetCrypto(cipher, hash, key, engine));
+        Assert.True(state.Crypto.IsAllocationFree);
         new Random(5).NextBytes(state.Packet);
         ZeroAllocation.Assert(state, static s =>
         {

@@ -70,6 +70,17 @@ public class MessageStoreArenaTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TheSendersOwnFrameReplacesOneAPeerSentAheadOfTheToken()
+    {
+        var store = new MessageStore(16, 8 * 1008, 1000);
+        store.Reset(0);
+        Assert.True(store.TryAdd(5, Frame(5, 100), keepReserve: false));
+        Assert.True(store.TryAllocate(5, 60, keepReserve: true, out Span<byte> frame));
+        Frame(77, 60).CopyTo(frame);
+        Assert.Equal(Frame(77, 60), store.Get(5).ToArray());
+    }
+
+    [Fact]
     public void ResetEmptiesTheArena()
     {
         var store = new MessageStore(16, 4 * 1008, 1000);

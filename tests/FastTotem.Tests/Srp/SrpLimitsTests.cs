@@ -29,13 +29,12 @@ public class SrpLimitsTests
         Assert.Null(SrpLimits.Validate(netMtu, window, maxMessages));
         var limits = new SrpLimits(new SrpConfig { NodeId = 1, NetMtu = netMtu, WindowSize = window, MaxMessages = maxMessages });
 
-        // A transmit buffer holds the largest frame of either kind, and the driver's send slot holds every buffer.
+        // A transmit buffer holds the largest frame of either kind (the driver sizes its send slots from it).
         Assert.Equal(netMtu, limits.FrameSizeMax);
         Assert.Equal(limits.FrameSizeMax, limits.MaxPayload + WireLimits.NetMtuReduction);
         Assert.Equal(MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax), limits.ControlFrameMax);
         Assert.True(limits.TransmitBufferSize >= limits.FrameSizeMax && limits.TransmitBufferSize >= limits.ControlFrameMax);
         Assert.True(limits.TransmitBufferSize <= SrpLimits.TransmitBufferMax);
-        Assert.True(SrpLimits.TransmitBufferMax <= UdpTransport.SendSlotSize);
         Assert.True(limits.ControlArenaBytes >= SrpLimits.ControlFramesPerCall * limits.ControlFrameMax);
 
         // The store: a power of two, at least 8 windows and the recovery minimum, never beyond corosync's sort queue,

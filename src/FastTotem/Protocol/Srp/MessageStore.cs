@@ -108,13 +108,15 @@ internal sealed class MessageStore
     /// <summary>
     /// Takes <paramref name="length"/> arena bytes for <paramref name="seq"/> and records the seq as present; the
     /// caller fills <paramref name="frame"/> before its next call into the store. The caller checked
-    /// <see cref="InRange"/> and that the seq is absent. With <paramref name="keepReserve"/> the store refuses a
-    /// frame that would leave less than the reserve free. False when the arena has no room.
+    /// <see cref="InRange"/>. A seq already present is replaced (the sender's own frame wins over one a peer
+    /// sent ahead of the token). With <paramref name="keepReserve"/> the store refuses a frame that would leave less
+    /// than the reserve free. False when the arena has no room.
     /// </summary>
     public bool TryAllocate(uint seq, int length, bool keepReserve, out Span<byte> frame)
     {
-        Invariant.That(InRange(seq) && !Contains(seq), "a seq is stored once, within the store's range");
+        Invariant.That(InRange(seq), "a stored seq is within the store's range");
         Invariant.That(length > 0 && length <= FrameSizeMax, "a stored frame is 1 to FrameSizeMax bytes");
+        _used[(int)(seq & (uint)_mask)] = false;
         Reclaim();
         int need = SrpLimits.StoreEntryPrefix + length;
         if ((keepReserve && FreeBytes() < need + _reserveBytes) || !TryReserve(need, out int offset))

@@ -40,6 +40,7 @@ public sealed partial class SrpEngine
                 Invariant.That(_timers.IsArmed(SrpTimer.TokenTimeout), "OPERATIONAL runs the token timeout");
                 Invariant.That(_membList.Contains(_myId), "an operational node is in its membership");
                 Invariant.That(SeqMath.Lte(_lastReleased, _myHighDelivered), "nothing is released before it is delivered");
+                Invariant.That(SeqMath.Lte(_myHighDelivered, _myAru), "nothing is delivered past my_aru");
                 Invariant.That(_regular.HeadSeq == _lastReleased + 1 || _lastReleased == 0,
                     "the regular store starts right after the last released seq");
                 break;

@@ -3,15 +3,17 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Security.Cryptography;
+using FastTotem.Protocol.Knet.Crypto.Interop;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
 
 namespace FastTotem.Protocol.Knet.Crypto;
 
 /// <summary>
 /// AES-CBC for one key, without per-call allocation. Uses AES-NI when the CPU has it (round keys
-/// expanded once, FIPS-197); otherwise falls back to the managed <see cref="System.Security.Cryptography.Aes"/>
-/// instance API, which is correct but allocates a little per call on Linux. Padding is the caller's job:
-/// these methods work on whole 16-byte blocks. Not thread-safe (the fallback keeps state).
+/// expanded once, FIPS-197); otherwise OpenSSL's EVP through one reused context per direction
+/// (<see cref="EvpAesCbc"/>, no allocation either); and only when libcrypto cannot be loaded the managed
+/// <see cref="System.Security.Cryptography.Aes"/> instance API, which is correct but allocates 64 B per call on
+/// Linux (.NET 10). Padding is the caller's job: these methods work on whole 16-byte blocks. Not thread-safe.
 /// </summary>
 internal sealed class AesCbc : IDisposable
 {
@@ -22,11 +24,12 @@ internal sealed class AesCbc : IDisposable
     private readonly byte[] _encryptKeys;
     private readonly byte[] _decryptKeys;
     private readonly int _rounds;
+    private readonly EvpAesCbc? _evp;
     private readonly System.Security.Cryptography.Aes? _fallback;
 
     /// <param name="key">16, 24 or 32 bytes.</param>
-    /// <param name="useHardware">false forces the managed fallback (tests compare the two).</param>
-    public AesCbc(ReadOnlySpan<byte> key, bool useHardware = true)
+    /// <param name="engine">Which implementation; <see cref="AesEngine.Best"/> picks the first available.</param>
+    public AesCbc(ReadOnlySpan<byte> key, AesEngine engine = AesEngine.Best)
     {
         if (key.Length is not (16 or 24 or 32))
         {
@@ -36,23 +39,43 @@ internal sealed class AesCbc : IDisposable
         _rounds = key.Length / 4 + 6;
         _encryptKeys = new byte[BlockSize * (_rounds + 1)];
         _decryptKeys = new byte[BlockSize * (_rounds + 1)];
-        if (useHardware && X86Aes.IsSupported)
+        if (engine == AesEngine.Best)
         {
-            ExpandKey(key, _encryptKeys);
-            BuildDecryptKeys();
+            engine = X86Aes.IsSupported ? AesEngine.AesNi : LibCrypto.IsAvailable ? AesEngine.LibCrypto : AesEngine.Managed;
         }
-        else
+
+        Engine = engine;
+        switch (engine)
         {
-            _fallback = System.Security.Cryptography.Aes.Create();
-            _fallback.Key = key.ToArray();
+            case AesEngine.AesNi:
+                ExpandKey(key, _encryptKeys);
+                BuildDecryptKeys();
+                break;
+            case AesEngine.LibCrypto:
+                _evp = new EvpAesCbc(key);
+                break;
+            default:
+                _fallback = System.Security.Cryptography.Aes.Create();
+                _fallback.Key = key.ToArray();
+                break;
         }
     }
 
-    public bool IsHardware => _fallback is null;
+    /// <summary>The implementation in use.</summary>
+    public AesEngine Engine { get; }
+
+    /// <summary>True unless the allocating managed fallback is in use.</summary>
+    public bool IsAllocationFree => _fallback is null;
 
     /// <summary>CBC-encrypts whole blocks of <paramref name="source"/> into <paramref name="destination"/> (same length; may be the same memory).</summary>
     public void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> source, Span<byte> destination)
     {
+        if (_evp is not null)
+        {
+            _evp.Encrypt(iv, source, destination);
+            return;
+        }
+
         if (_fallback is not null)
         {
             _fallback.EncryptCbc(source, iv, destination, PaddingMode.None);
@@ -65,6 +88,12 @@ internal sealed class AesCbc : IDisposable
     /// <summary>CBC-decrypts whole blocks of <paramref name="source"/> into <paramref name="destination"/> (same length; may be the same memory).</summary>
     public void Decrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> source, Span<byte> destination)
     {
+        if (_evp is not null)
+        {
+            _evp.Decrypt(iv, source, destination);
+            return;
+        }
+
         if (_fallback is not null)
         {
             _fallback.DecryptCbc(source, iv, destination, PaddingMode.None);
@@ -74,7 +103,11 @@ internal sealed class AesCbc : IDisposable
         DecryptHardware(iv, source, destination);
     }
 
-    public void Dispose() => _fallback?.Dispose();
+    public void Dispose()
+    {
+        _evp?.Dispose();
+        _fallback?.Dispose();
+    }
 
     private void EncryptHardware(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> source, Span<byte> destination)
     {

@@ -10,8 +10,8 @@ namespace FastTotem.Protocol.Knet.Crypto;
 /// <para>Layout with a cipher: <c>salt(16) ‖ AES-CBC(key[0..16/24/32], iv = salt, PKCS#7(packet)) ‖ HMAC(key, salt ‖ ciphertext)</c>.
 /// Hash only: <c>packet ‖ HMAC(key, packet)</c>. Neither: the packet itself. The HMAC key is the whole authkey
 /// (after <see cref="KnetAuthKey.Select"/>); the AES key is its first bytes. No key derivation.</para>
-/// <para>Seal and open allocate nothing per call (AES-NI path; the managed fallback used on CPUs without
-/// AES-NI allocates a little). An instance is not thread-safe: use one per thread or direction.
+/// <para>Seal and open allocate nothing per call (AES-NI, or libcrypto's EVP on CPUs without it; only the last
+/// resort, .NET's managed AES when libcrypto.so.3 is missing, allocates 64 B per call). An instance is not thread-safe: use one per thread or direction.
 /// There is no slot id on the wire: a receiver holding two configurations tries each in turn.</para>
 /// </remarks>
 public sealed class KnetCrypto : IDisposable
@@ -43,11 +43,11 @@ public sealed class KnetCrypto : IDisposable
     /// <param name="hash">crypto_hash. A cipher needs a hash (corosync refuses a cipher alone).</param>
     /// <param name="key">The authkey bytes (see <see cref="KnetAuthKey.Select"/>); ignored when both are none.</param>
     public KnetCrypto(KnetCipher cipher, KnetHash hash, ReadOnlySpan<byte> key)
-        : this(cipher, hash, key, useHardwareAes: true)
+        : this(cipher, hash, key, AesEngine.Best)
     {
     }
 
-    internal KnetCrypto(KnetCipher cipher, KnetHash hash, ReadOnlySpan<byte> key, bool useHardwareAes)
+    internal KnetCrypto(KnetCipher cipher, KnetHash hash, ReadOnlySpan<byte> key, AesEngine aesEngine)
     {
         if (cipher != KnetCipher.None && hash == KnetHash.None)
         {
@@ -64,7 +64,7 @@ public sealed class KnetCrypto : IDisposable
         HashLength = HashLengthOf(hash);
         if (cipher != KnetCipher.None)
         {
-            _aes = new AesCbc(key[..AesKeyLengthOf(cipher)], useHardwareAes);
+            _aes = new AesCbc(key[..AesKeyLengthOf(cipher)], aesEngine);
             _saltPool = new byte[SaltPoolLength];
         }
 
@@ -84,8 +84,11 @@ public sealed class KnetCrypto : IDisposable
     /// <summary>False when both cipher and hash are none: seal and open copy the bytes.</summary>
     public bool IsEnabled => Cipher != KnetCipher.None || Hash != KnetHash.None;
 
-    /// <summary>True when AES runs on AES-NI (no allocation per call).</summary>
-    public bool IsHardwareAes => _aes?.IsHardware ?? true;
+    /// <summary>True when AES runs without allocating per call (AES-NI or libcrypto's EVP; not the managed fallback).</summary>
+    public bool IsAllocationFree => _aes?.IsAllocationFree ?? true;
+
+    /// <summary>The AES implementation in use (<see cref="AesEngine.Best"/> when there is no cipher).</summary>
+    internal AesEngine AesEngine => _aes?.Engine ?? AesEngine.Best;
 
     /// <summary>HMAC length of a hash: md5 16, sha1 20, sha256 32, sha384 48, sha512 64.</summary>
     public static int HashLengthOf(KnetHash hash) => hash switch
