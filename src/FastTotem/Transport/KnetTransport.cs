@@ -39,6 +39,9 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     private readonly KnetCryptoSealer? _sealer;
     private readonly KnetCrypto? _crypto;
     private readonly uint[] _rxHost = new uint[ReceiveBatch];
+    private int _loopRead = -1;
+    private int _loopWrite = -1;
+    private bool _rxLoop;
     private int _rxLink;
     private long _rxNowNs;
     private long _nextReportNs;
@@ -118,7 +121,21 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
         try
         {
-            _fds = new int[knet.Links.Length];
+            // knet's loopback link: a frame this node addresses to itself (a singleton ring's token) comes back
+            // through the loop like any received datagram, as the kernel loops udpu's; a datagram socket pair.
+            int* pair = stackalloc int[2];
+            if (LibC.socketpair(1 /* AF_UNIX */, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, pair) != 0)
+            {
+                throw new TransportException("cannot create the knet loopback socket pair", Marshal.GetLastPInvokeError());
+            }
+
+            _loopRead = pair[0];
+            _loopWrite = pair[1];
+            int loopBuffer = 1024 * 1024;
+            LibC.setsockopt(_loopWrite, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &loopBuffer, sizeof(int));
+            LibC.setsockopt(_loopRead, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &loopBuffer, sizeof(int));
+            _fds = new int[knet.Links.Length + 1];
+            _fds[knet.Links.Length] = _loopRead;
             for (int li = 0; li < knet.Links.Length; li++)
             {
                 KnetLinkConfig link = knet.Links[li];
@@ -153,7 +170,7 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     public int Receive(int fd)
     {
         int link = Array.IndexOf(_linkFd, fd);
-        if (link < 0)
+        if (link < 0 && fd != _loopRead)
         {
             return 0;
         }
@@ -178,6 +195,7 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         }
 
         _rxLink = link;
+        _rxLoop = fd == _loopRead;
         _rxNowNs = MonotonicClock.NowNs();
         return got < 0 ? 0 : got;
     }
@@ -185,6 +203,12 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     public ReadOnlySpan<byte> Datagram(int i)
     {
         var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
+        if (_rxLoop)
+        {
+            _rxHost[i] = _localNodeId;
+            return bytes;
+        }
+
         KnetAddress source = ToKnetAddress(in _rxSources[i]);
         _rxHost[i] = FastTotem.Protocol.Srp.Transmitter.Unlisted;
         if (!_machine.HandleDatagram(_rxLink, source, bytes, _rxNowNs, out ReadOnlySpan<byte> totem))
@@ -218,6 +242,14 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         datagram.CopyTo(_frame);
         Span<byte> frame = _frame.AsSpan(0, datagram.Length);
         TotemKnetRouting.SetTarget(frame, destinationNodeId);
+        if (destinationNodeId == _localNodeId)
+        {
+            fixed (byte* data = _frame)
+            {
+                return LibC.send(_loopWrite, data, (size_t)frame.Length, LibC.MSG_DONTWAIT) == frame.Length;
+            }
+        }
+
         long now = MonotonicClock.NowNs();
         KnetSendResult result = _machine.HandleSend(frame, (ushort)destinationNodeId, now);
         if (result == KnetSendResult.QueueFull)
@@ -274,6 +306,16 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public void Dispose()
     {
+        foreach (int fd in new[] { _loopRead, _loopWrite })
+        {
+            if (fd >= 0)
+            {
+                LibC.close(fd);
+            }
+        }
+
+        _loopRead = -1;
+        _loopWrite = -1;
         for (int l = 0; l < _linkFd.Length; l++)
         {
             if (_linkFd[l] >= 0)
