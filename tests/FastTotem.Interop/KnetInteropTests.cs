@@ -31,6 +31,7 @@ public class KnetInteropTests
             Assert.Matches(@"nodeid:\s+3:\s+connected", status);
             string links = WaitFor(() => lab.Exec(d, "corosync-cfgtool", "-n"), @"mtu: 1397", TimeSpan.FromSeconds(10));
             Assert.Matches(@"nodeid: 3 reachable\s+LINK: 0 udp \([^)]*\) enabled connected mtu: 1397", links);
+            _out.WriteLine($"--- daemon {d.Id}: corosync-cfgtool -n\n{links}\n--- corosync-quorumtool -s\n{quorum}");
         }
 
         LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
@@ -38,6 +39,7 @@ public class KnetInteropTests
         Assert.Contains("knet, 1 link(s), link_mode passive, crypto aes256/sha256", output);
         Assert.Matches(@"knet: host 1 link 0 is up", output);
         Assert.Matches(@"knet: PMTUD on host [12] link 0: data MTU 1397", output);
+        _out.WriteLine("--- fasttotem run\n" + output);
     }
 
     [SkippableFact]
@@ -63,6 +65,7 @@ public class KnetInteropTests
         string output = WaitForText(() => NetLab.FastTotemOutput(n[2]), "failed authentication", TimeSpan.FromSeconds(10));
         Assert.Matches(@"knet: dropped in the last 5 s: \d+ failed authentication \(BadHmac", output);
         Assert.DoesNotContain("is up", output);
+        Assert.Contains("FastTotem does not follow a live crypto change", output);
     }
 
     [SkippableFact]
@@ -135,6 +138,71 @@ public class KnetInteropTests
         Assert.Contains(order, r => r.StartsWith("recv from=3:", StringComparison.Ordinal) && r.EndsWith("size=1048576", StringComparison.Ordinal));
         Assert.Contains(order, r => r.StartsWith("recv from=1:", StringComparison.Ordinal) && r.EndsWith("size=1048576", StringComparison.Ordinal));
         Assert.Matches(@"stats sent=15 received=30 bytes=\d+ gaps=0 reorders=0", CpgInteropTests.Read(ftOut));
+    }
+
+    [SkippableFact]
+    public void ActiveModeSendsEveryPacketOnBothLinksAndTheRingStaysStill()
+    {
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { LinkPriorities = new[] { 1, 1 }, LinkMode = "active", TokenMs = 1000 }, twoLinks: true);
+        ulong seq = LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
+        long mark = NetLab.LogLength(n[0]);
+        Thread.Sleep(2000);
+        (long l0, long l1) s0 = RxData(lab, n[0]);
+        Thread.Sleep(5000);
+        (long l0, long l1) s1 = RxData(lab, n[0]);
+        long on0 = s1.l0 - s0.l0;
+        long on1 = s1.l1 - s0.l1;
+        _out.WriteLine($"active: DATA from FastTotem at daemon 1 in 5 s: link 0 {on0}, link 1 {on1}");
+        Assert.True(on0 > 5 && on1 > 5, $"link 0 {on0}, link 1 {on1}");
+        Assert.InRange(on1 * 100 / on0, 90, 110);
+        Assert.DoesNotMatch("A new membership", File.ReadAllText(n[0].LogFile)[(int)mark..]);
+        string links = lab.Exec(n[0], "corosync-cfgtool", "-n");
+        Assert.Matches(@"nodeid: 3 reachable\s+LINK: 0 udp \([^)]*\) enabled connected mtu: 1397\s+LINK: 1 udp \([^)]*\) enabled connected mtu: 1397", links);
+    }
+
+    [SkippableFact]
+    public void SurvivesADaemonKillAndTakesItBackAfterItsRestart()
+    {
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { TokenMs = 1000 });
+        ulong before = LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        long mark2 = NetLab.LogLength(n[1]);
+        long eventsMark = new FileInfo(n[2].EventsFile).Length;
+        lab.Signal(n[0].Corosync!, 9);
+        n[0].Corosync!.Finished(5_000);
+        Assert.True(NetLab.WaitForLog(n[1], @"Members\[2\]: 2 3", TimeSpan.FromSeconds(15), mark2), "daemon 2 and FastTotem did not re-form");
+        Match m = Regex.Match(File.ReadAllText(n[1].LogFile)[(int)mark2..], @"A new membership \(2\.([0-9a-f]+)\) was formed");
+        Assert.True(m.Success);
+        ulong survivors = Convert.ToUInt64(m.Groups[1].Value, 16);
+        LiveNodeInteropTests.AssertFastTotemEvents(n[2], 2, survivors, new uint[] { 2, 3 }, eventsMark);
+        // The knet link follows once the pong timeout (× the young link's backoff) has passed.
+        Assert.Contains("knet: host 1 link 0 is down", WaitForText(() => NetLab.FastTotemOutput(n[2]), "knet: host 1 link 0 is down", TimeSpan.FromSeconds(15)));
+
+        // The restarted daemon starts its knet seqs at 1 again: FastTotem must forget the old ones (seq-0 PINGs).
+        long mark1 = NetLab.LogLength(n[0]);
+        lab.StartKnetCorosync(n[0]);
+        ulong after = LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3", mark1);
+        Assert.True(after > before && after > survivors, $"ring seq did not grow: {before} → {survivors} → {after}");
+        LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, after, new uint[] { 1, 2, 3 });
+    }
+
+    [SkippableFact]
+    public void PartitionsAndMergesOverKnetWithCrypto()
+    {
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { TokenMs = 1000 });
+        LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        long mark1 = NetLab.LogLength(n[0]);
+        long mark2 = NetLab.LogLength(n[1]);
+        lab.Cut(n[0], n[1], n[2]);
+        Assert.True(NetLab.WaitForLog(n[0], @"Members\[1\]: 1\n", TimeSpan.FromSeconds(15), mark1), "daemon 1 did not form its own ring");
+        Assert.True(NetLab.WaitForLog(n[1], @"Members\[2\]: 2 3", TimeSpan.FromSeconds(15), mark2), "daemon 2 and FastTotem did not form their ring");
+
+        mark1 = NetLab.LogLength(n[0]);
+        mark2 = NetLab.LogLength(n[1]);
+        lab.Heal(n[0]);
+        ulong seq = LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3", mark1);
+        Assert.True(NetLab.WaitForLog(n[1], @"Members\[3\]: 1 2 3", FormTimeout, mark2));
+        LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
     }
 
     /// <summary>DATA packets daemon 1 received from node 3 on link 0 and link 1 (its knet statistics).</summary>

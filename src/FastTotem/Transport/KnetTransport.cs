@@ -25,9 +25,6 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     private const long ReportIntervalNs = 5_000_000_000;
 
-    /// <summary>Frames the node may address to itself between two loop turns (a singleton ring's token, commit token).</summary>
-    private const int SelfSlots = 8;
-
     private readonly KnetMachine _machine;
     private readonly uint _localNodeId;
     private readonly int[] _linkFd = new int[KnetMachine.LinkMax];
@@ -42,24 +39,15 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     private readonly KnetCryptoSealer? _sealer;
     private readonly KnetCrypto? _crypto;
     private readonly uint[] _rxHost = new uint[ReceiveBatch];
+    private int _loopRead = -1;
+    private int _loopWrite = -1;
+    private bool _rxLoop;
     private int _rxLink;
     private long _rxNowNs;
     private long _nextReportNs;
     private KnetDropCounters _reported;
     private long _filtered;
     private long _sendErrors;
-
-    // A frame the node addresses to itself never reaches a knet link (libknet loops it back inside the host): it waits
-    // here and the eventfd wakes the loop, so it comes back as the next received datagram, as udpu's kernel loopback
-    // brings it back. Two halves: the loop reads one while the machine may queue into the other.
-    private readonly byte[][] _selfPending = new byte[SelfSlots][];
-    private readonly int[] _selfPendingLength = new int[SelfSlots];
-    private readonly byte[][] _selfReading = new byte[SelfSlots][];
-    private readonly int[] _selfReadingLength = new int[SelfSlots];
-    private int _selfPendingCount;
-    private int _selfFd = -1;
-    private bool _rxSelf;
-    private long _selfDrops;
 
     public KnetTransport(CorosyncConfig config, uint localNodeId, byte[]? key)
     {
@@ -133,20 +121,21 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
         try
         {
+            // knet's loopback link: a frame this node addresses to itself (a singleton ring's token) comes back
+            // through the loop like any received datagram, as the kernel loops udpu's; a datagram socket pair.
+            int* pair = stackalloc int[2];
+            if (LibC.socketpair(1 /* AF_UNIX */, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, pair) != 0)
+            {
+                throw new TransportException("cannot create the knet loopback socket pair", Marshal.GetLastPInvokeError());
+            }
+
+            _loopRead = pair[0];
+            _loopWrite = pair[1];
+            int loopBuffer = 1024 * 1024;
+            LibC.setsockopt(_loopWrite, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &loopBuffer, sizeof(int));
+            LibC.setsockopt(_loopRead, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &loopBuffer, sizeof(int));
             _fds = new int[knet.Links.Length + 1];
-            _selfFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
-            if (_selfFd < 0)
-            {
-                throw new TransportException("cannot create the knet loopback eventfd", Marshal.GetLastPInvokeError());
-            }
-
-            _fds[knet.Links.Length] = _selfFd;
-            for (int i = 0; i < SelfSlots; i++)
-            {
-                _selfPending[i] = new byte[_frame.Length];
-                _selfReading[i] = new byte[_frame.Length];
-            }
-
+            _fds[knet.Links.Length] = _loopRead;
             for (int li = 0; li < knet.Links.Length; li++)
             {
                 KnetLinkConfig link = knet.Links[li];
@@ -174,13 +163,6 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public string Describe { get; }
 
-    public int FdCount => _fds.Length;
-
-    public int Fd(int index) => _fds[index];
-
-    /// <summary>Frames addressed to this node itself that did not fit the loopback queue (a bug if ever non-zero).</summary>
-    public long SelfDrops => _selfDrops;
-
     /// <summary>Every knet packet dropped as bad input or unsendable (duplicates in active mode are not drops).</summary>
     public long DroppedPackets
     {
@@ -188,21 +170,18 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         {
             ref readonly KnetDropCounters d = ref _machine.Drops;
             return d.Truncated + d.BadVersion + d.UnknownType + d.UnknownHost + d.WrongSource + d.UnknownLink + d.CryptoFailed
-                + d.BadFragment + d.NotReachable + d.Compressed + d.BadChannel + d.DefragEvicted + d.TxQueueFull + d.TxTooLarge
-                + _selfDrops;
+                + d.BadFragment + d.NotReachable + d.Compressed + d.BadChannel + d.DefragEvicted + d.TxQueueFull + d.TxTooLarge;
         }
     }
 
+    public int FdCount => _fds.Length;
+
+    public int Fd(int index) => _fds[index];
+
     public int Receive(int fd)
     {
-        if (fd == _selfFd)
-        {
-            return ReceiveSelf();
-        }
-
-        _rxSelf = false;
         int link = Array.IndexOf(_linkFd, fd);
-        if (link < 0)
+        if (link < 0 && fd != _loopRead)
         {
             return 0;
         }
@@ -227,19 +206,20 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         }
 
         _rxLink = link;
+        _rxLoop = fd == _loopRead;
         _rxNowNs = MonotonicClock.NowNs();
         return got < 0 ? 0 : got;
     }
 
     public ReadOnlySpan<byte> Datagram(int i)
     {
-        if (_rxSelf)
+        var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
+        if (_rxLoop)
         {
             _rxHost[i] = _localNodeId;
-            return _selfReading[i].AsSpan(0, _selfReadingLength[i]);
+            return bytes;
         }
 
-        var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
         KnetAddress source = ToKnetAddress(in _rxSources[i]);
         _rxHost[i] = FastTotem.Protocol.Srp.Transmitter.Unlisted;
         if (!_machine.HandleDatagram(_rxLink, source, bytes, _rxNowNs, out ReadOnlySpan<byte> totem))
@@ -269,15 +249,18 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
             return false;
         }
 
-        if (destinationNodeId == _localNodeId)
-        {
-            return QueueSelf(datagram);
-        }
-
         // totemknet rewrites target_nodeid on every send: the destination of a token, 0 for everything else.
         datagram.CopyTo(_frame);
         Span<byte> frame = _frame.AsSpan(0, datagram.Length);
         TotemKnetRouting.SetTarget(frame, destinationNodeId);
+        if (destinationNodeId == _localNodeId)
+        {
+            fixed (byte* data = _frame)
+            {
+                return LibC.send(_loopWrite, data, (size_t)frame.Length, LibC.MSG_DONTWAIT) == frame.Length;
+            }
+        }
+
         long now = MonotonicClock.NowNs();
         KnetSendResult result = _machine.HandleSend(frame, (ushort)destinationNodeId, now);
         if (result == KnetSendResult.QueueFull)
@@ -334,12 +317,16 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public void Dispose()
     {
-        if (_selfFd >= 0)
+        foreach (int fd in new[] { _loopRead, _loopWrite })
         {
-            LibC.close(_selfFd);
-            _selfFd = -1;
+            if (fd >= 0)
+            {
+                LibC.close(fd);
+            }
         }
 
+        _loopRead = -1;
+        _loopWrite = -1;
         for (int l = 0; l < _linkFd.Length; l++)
         {
             if (_linkFd[l] >= 0)
@@ -350,38 +337,6 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         }
 
         _crypto?.Dispose();
-    }
-
-    private bool QueueSelf(ReadOnlySpan<byte> datagram)
-    {
-        if (_selfPendingCount == SelfSlots)
-        {
-            _selfDrops++;
-            return true; // counted; the engine's timers recover as from any lost datagram
-        }
-
-        datagram.CopyTo(_selfPending[_selfPendingCount]);
-        _selfPendingLength[_selfPendingCount] = datagram.Length;
-        _selfPendingCount++;
-        ulong one = 1;
-        LibC.write(_selfFd, &one, sizeof(ulong));
-        return true;
-    }
-
-    private int ReceiveSelf()
-    {
-        ulong count;
-        LibC.read(_selfFd, &count, sizeof(ulong));
-        int got = _selfPendingCount;
-        for (int i = 0; i < got; i++)
-        {
-            (_selfReading[i], _selfPending[i]) = (_selfPending[i], _selfReading[i]);
-            _selfReadingLength[i] = _selfPendingLength[i];
-        }
-
-        _selfPendingCount = 0;
-        _rxSelf = true;
-        return got;
     }
 
     private string Format(KnetEvent ev) => ev.Kind switch
@@ -413,7 +368,26 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         string why = crypto > 0
             ? $"{crypto} failed authentication ({(_sealer?.LastOpenStatus.ToString() ?? "crypto off here, the peer seals")}: the authkey, crypto_cipher or crypto_hash differ from the sender's), "
             : "";
+        if (crypto > 0 && !AnyReachable())
+        {
+            Log("knet: no peer is reachable and their packets fail authentication: if the cluster changed its authkey or crypto settings " +
+                "(corosync-cfgtool -R), FastTotem does not follow a live crypto change; restart it with the new /etc/corosync/authkey and corosync.conf");
+        }
+
         Log($"knet: dropped in the last {ReportIntervalNs / 1_000_000_000} s: {why}{source} from unknown hosts or addresses, {malformed} malformed, {refused} compressed or on another channel (totals: {d.CryptoFailed} auth, {d.WrongSource + d.UnknownHost} source, {d.Duplicate} duplicates)");
+    }
+
+    private bool AnyReachable()
+    {
+        for (int h = 0; h < _machine.HostCount; h++)
+        {
+            if (_machine.IsReachable(h))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static KnetAddress ToKnetAddress(in SocketAddress sa)
