@@ -4,7 +4,9 @@
 #   ./build.sh test     install test prerequisites, run every test project, print "N passed, N failed, N skipped"
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
 #   ./build.sh native   build the C programs in native/ into out/native/
-#   ./build.sh fuzz     the long decoder fuzz run (10,000,000 inputs)
+#   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
+#                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
+#   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -102,12 +104,109 @@ run_tests() {
   [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ]
 }
 
+# Coverage-guided fuzzing (docs/fuzzing.md): AFL++ from Debian, SharpFuzz's instrumenter as a local dotnet tool
+# (dotnet-tools.json). The runner is built into out/fuzz/bin and its FastTotem assemblies instrumented there, so the
+# normal build is never touched. Findings go to out/fuzz/findings/TARGET; the corpus grows in fuzz/corpus/TARGET.
+FUZZ_TARGETS=(datagram engine capture capi knet)
+
+install_fuzz_toolchain() {
+  if ! command -v afl-fuzz >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "build.sh: afl-fuzz is missing (apt-get install afl++ as root)" >&2
+      return 1
+    fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++ >/dev/null
+  fi
+  dotnet tool restore >/dev/null
+}
+
+build_fuzz_runner() {
+  rm -rf out/fuzz/bin
+  dotnet build fuzz/FastTotem.Fuzz/FastTotem.Fuzz.csproj -c Release -o out/fuzz/bin -v quiet -nologo
+  # In place: the branches of the code under test report to AFL++'s shared map.
+  dotnet sharpfuzz out/fuzz/bin/FastTotem.dll >/dev/null
+  dotnet sharpfuzz out/fuzz/bin/libfasttotem.dll >/dev/null
+}
+
+fuzz_target() {
+  local target=$1 seconds=$2
+  local corpus=fuzz/corpus/$target findings=out/fuzz/findings/$target
+  mkdir -p "$corpus"
+  if [ -z "$(ls -A "$corpus")" ]; then
+    dotnet out/fuzz/bin/FastTotem.Fuzz.dll seed "$target" "$corpus" tests/fixtures/corosync-3.1.7
+  fi
+  rm -rf "$findings"
+  mkdir -p "$findings"
+  echo "build.sh: fuzzing $target for $seconds s (findings in $findings)"
+  # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
+  AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
+    AFL_FORKSRV_INIT_TMOUT=120000 \
+    nice -n 19 afl-fuzz -V "$seconds" -i "$corpus" -o "$findings" -t 20000 -m none \
+    -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl.log" 2>&1 || true
+  local stats=$findings/default/fuzzer_stats
+  if [ ! -f "$stats" ]; then
+    echo "build.sh: afl-fuzz did not start for $target; see $findings/afl.log" >&2
+    tail -n 20 "$findings/afl.log" >&2
+    return 1
+  fi
+  fuzz_minimize "$target" "$findings"/default/queue
+  local crashes hangs
+  crashes=$(ls "$findings"/default/crashes 2>/dev/null | grep -c '^id' || true)
+  hangs=$(ls "$findings"/default/hangs 2>/dev/null | grep -c '^id' || true)
+  awk -v t="$target" -v c="$crashes" -v h="$hangs" -F' *: ' \
+    '{v[$1]=$2} END {printf "%s: %s execs in %s s (%s/s), %s edges, corpus %s, %s crashes, %s hangs\n", t, v["execs_done"], v["run_time"], v["execs_per_sec"], v["edges_found"], v["corpus_count"], c, h}' "$stats" \
+    | tee -a out/fuzz/summary.txt
+  [ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ]
+}
+
+# The kept corpus becomes afl-cmin's smallest set of files with the coverage of (kept corpus + new queue entries),
+# each file named by its content hash so reruns do not rename what they keep.
+fuzz_minimize() {
+  local target=$1 queue=$2
+  local corpus=fuzz/corpus/$target work=out/fuzz/cmin-$target
+  rm -rf "$work" && mkdir -p "$work/in"
+  cp "$corpus"/* "$work/in"/ 2>/dev/null || true
+  for f in "$queue"/id:*; do [ -f "$f" ] && cp "$f" "$work/in/q-$(sha1sum "$f" | cut -c1-16)"; done
+  AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_FORKSRV_INIT_TMOUT=120000 \
+    nice -n 19 afl-cmin -i "$work/in" -o "$work/out" -t 20000 -m none \
+    -- "$(command -v dotnet)" out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$work/cmin.log" 2>&1 || {
+      echo "build.sh: afl-cmin failed for $target, corpus left as it was; see $work/cmin.log" >&2
+      return 0
+    }
+  rm -f "$corpus"/*
+  for f in "$work"/out/*; do cp "$f" "$corpus/$(sha1sum "$f" | cut -c1-16)"; done
+  echo "build.sh: $target corpus: $(ls "$corpus" | wc -l) files, $(du -sk "$corpus" | cut -f1) KiB"
+}
+
+run_fuzz() {
+  local what=${1:-all}
+  if [ "$what" = random ] || [[ "$what" =~ ^[0-9]+$ ]]; then
+    [ "$what" = random ] && shift
+    dotnet run -c Release --project bench/FastTotem.Benchmarks -- fuzz "${1:-10000000}"
+    return
+  fi
+  local seconds=${2:-600}
+  local targets=("$what")
+  [ "$what" = all ] && targets=("${FUZZ_TARGETS[@]}")
+  install_fuzz_toolchain
+  # FUZZ_REUSE_BUILD=1 keeps an instrumented runner already in out/fuzz/bin (a full build takes minutes).
+  if [ -z "${FUZZ_REUSE_BUILD:-}" ] || [ ! -f out/fuzz/bin/FastTotem.Fuzz.dll ]; then
+    build_fuzz_runner
+  fi
+  mkdir -p out/fuzz
+  local rc=0
+  for t in "${targets[@]}"; do
+    fuzz_target "$t" "$seconds" || rc=1
+  done
+  return $rc
+}
+
 case "${1:-build}" in
   build) build ;;
   native) build_native ;;
   test) shift; run_tests "$@" ;;
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
   bench-compare) shift; install_prereqs; build; ./out/fasttotem bench --compare "$@" ;;
-  fuzz) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- fuzz "${1:-10000000}" ;;
-  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz]" >&2; exit 2 ;;
+  fuzz) shift; run_fuzz "$@" ;;
+  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]]" >&2; exit 2 ;;
 esac

@@ -16,6 +16,22 @@ internal static class Fixtures
     public static IReadOnlyList<CapturedDatagram> Datagrams(string name) =>
         CaptureFile.ReadUdpDatagrams(Path.Combine(Directory, name + ".pcap"));
 
+    /// <summary>The knet captures' packets (plain a, aes256/sha256 b, zlib) and b's authkey, for the fuzzer's knet level.</summary>
+    public static (List<byte[]> Packets, byte[] Key) KnetPackets()
+    {
+        string knet = Path.Combine(Path.GetDirectoryName(Directory)!, "corosync-3.1.7-knet");
+        var packets = new List<byte[]>();
+        foreach (string capture in new[] { "a-knet-2node-plain.pcap", "b-knet-3node-aes256-sha256.pcap", "crypto-sweep/none-none-zlib.pcap" })
+        {
+            foreach (CapturedDatagram datagram in CaptureFile.ReadUdpDatagrams(Path.Combine(knet, capture)))
+            {
+                packets.Add(datagram.Payload);
+            }
+        }
+
+        return (packets, File.ReadAllBytes(Path.Combine(knet, "b-knet-3node-aes256-sha256.authkey")));
+    }
+
     public static byte[] Datagram(string name, int frame)
     {
         foreach (CapturedDatagram datagram in Datagrams(name))

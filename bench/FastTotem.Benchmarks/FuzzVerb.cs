@@ -34,9 +34,10 @@ internal static class FuzzVerb
             }
         }
 
-        var fuzzer = new DecoderFuzzer(golden, seed);
+        (List<byte[]> knetPackets, byte[] knetKey) = Fixtures.KnetPackets();
+        var fuzzer = new DecoderFuzzer(golden, seed, knetPackets, knetKey);
         Console.WriteLine($"fuzz: seed {seed} (replay: fuzz {count} {seed}), {golden.Count} golden datagrams, seeds per level "
-            + $"{fuzzer.SeedCount(0)}/{fuzzer.SeedCount(1)}/{fuzzer.SeedCount(2)}/{fuzzer.SeedCount(3)}");
+            + $"{fuzzer.SeedCount(0)}/{fuzzer.SeedCount(1)}/{fuzzer.SeedCount(2)}/{fuzzer.SeedCount(3)}/{fuzzer.SeedCount(4)} (datagram/pg/group/service/knet)");
         var clock = Stopwatch.StartNew();
         for (long done = 0; done < count;)
         {

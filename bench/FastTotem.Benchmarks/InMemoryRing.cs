@@ -1,16 +1,18 @@
+using FastTotem.Protocol.Node;
+using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 
 namespace FastTotem.Benchmarks;
 
 /// <summary>
-/// SRP engines wired to each other in memory, driven the way <see cref="RingDriver"/> drives one engine minus the
-/// sockets: each engine's datagrams go to a FIFO "wire" (a multicast reaches every other node, as the transport
-/// does not loop our own multicasts back; a datagram a node addresses to itself goes straight back in), its events
-/// go to its <see cref="IRingListener"/>, then the listener's OnIdle runs. Virtual time advances by a fixed LAN
-/// latency per datagram and jumps to the earliest engine timeout when the wire is empty. Everything is
-/// preallocated, so a steady-state run allocates nothing here; what a benchmark allocates is the engines' and
-/// the listeners'.
+/// Node machines wired to each other in memory, each driven by <see cref="NodeLoop.Step{TIo}"/>, the loop the epoll
+/// driver runs, minus the sockets: a machine's datagrams go to a FIFO "wire" (a multicast reaches every other node,
+/// as the transport does not loop our own multicasts back; a datagram a node addresses to itself travels the wire
+/// like any other, as the kernel loops it), its events to its <see cref="INodeEventSink"/>. Virtual time advances by
+/// a fixed LAN latency per datagram and jumps to the earliest timeout when the wire is empty. Everything is
+/// preallocated, so a steady-state run allocates nothing here; what a benchmark allocates is the machines' and the
+/// sinks'.
 /// </summary>
 internal sealed class InMemoryRing
 {
@@ -20,27 +22,32 @@ internal sealed class InMemoryRing
     private readonly byte[] _wire = new byte[PacketCapacity * SlotSize];
     private readonly int[] _length = new int[PacketCapacity];
     private readonly int[] _to = new int[PacketCapacity];
-    private readonly byte[] _tx = new byte[SlotSize];
     private readonly uint[] _nodeIds;
     private int _head;
     private int _count;
 
-    /// <summary>Creates the engines; set every entry of <see cref="Listeners"/> before <see cref="Start"/>.</summary>
-    public InMemoryRing(uint[] nodeIds, int tokenMs = 1000)
+    /// <summary>Creates the machines (SRP-only, or with corosync's services); set every entry of <see cref="Sinks"/> before <see cref="Start"/>.</summary>
+    public InMemoryRing(uint[] nodeIds, int tokenMs = 1000, bool services = false)
     {
         _nodeIds = nodeIds;
-        Listeners = new IRingListener[nodeIds.Length];
+        Sinks = new INodeEventSink[nodeIds.Length];
+        Machines = new NodeMachine[nodeIds.Length];
         Engines = new SrpEngine[nodeIds.Length];
         for (int i = 0; i < nodeIds.Length; i++)
         {
             Engines[i] = new SrpEngine(SrpConfig.CorosyncDefaults(nodeIds[i], nodeIds, tokenMs), new MemoryRingSeqStore());
+            Machines[i] = services
+                ? new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(nodeIds[i], nodeIds, nodeIds.Select(_ => 1u).ToArray()))
+                : new NodeMachine(Engines[i]);
         }
     }
 
+    public NodeMachine[] Machines { get; }
+
     public SrpEngine[] Engines { get; }
 
-    /// <summary>Each engine's listener (a NodeStack, or a counter when the engine is benchmarked alone).</summary>
-    public IRingListener[] Listeners { get; }
+    /// <summary>Each machine's event sink (a counter, or the benchmark's node).</summary>
+    public INodeEventSink[] Sinks { get; }
 
     /// <summary>Virtual monotonic time in ns.</summary>
     public long Now { get; private set; }
@@ -51,15 +58,14 @@ internal sealed class InMemoryRing
     /// <summary>Datagrams that did not fit the wire (a bench bug if ever non-zero).</summary>
     public long Drops { get; private set; }
 
-    /// <summary>Datagrams handed to engines.</summary>
+    /// <summary>Datagrams handed to machines.</summary>
     public long Datagrams { get; private set; }
 
     public void Start()
     {
-        for (int i = 0; i < Engines.Length; i++)
+        for (int i = 0; i < Machines.Length; i++)
         {
-            Engines[i].Start(Now);
-            Pump(i);
+            StepNode(i, -1, NodeLoop.Input.Start);
         }
     }
 
@@ -77,7 +83,7 @@ internal sealed class InMemoryRing
         return true;
     }
 
-    /// <summary>Delivers one datagram, or, with the wire empty, jumps to the earliest timeout and fires it.</summary>
+    /// <summary>Delivers one datagram, or, with the wire empty, jumps to the earliest timeout; then fires what is due.</summary>
     public void Step()
     {
         if (_count > 0)
@@ -86,17 +92,15 @@ internal sealed class InMemoryRing
             int slot = _head;
             _head = (_head + 1) % PacketCapacity;
             _count--;
-            int to = _to[slot];
             Datagrams++;
-            Engines[to].HandleDatagram(_wire.AsSpan(slot * SlotSize, _length[slot]), Now);
-            Pump(to);
+            StepNode(_to[slot], slot, NodeLoop.Input.None);
         }
         else
         {
             long next = long.MaxValue;
-            foreach (SrpEngine e in Engines)
+            foreach (NodeMachine m in Machines)
             {
-                next = Math.Min(next, e.PollTimeout());
+                next = Math.Min(next, m.PollTimeout());
             }
 
             if (next != long.MaxValue && next > Now)
@@ -105,12 +109,11 @@ internal sealed class InMemoryRing
             }
         }
 
-        for (int i = 0; i < Engines.Length; i++)
+        for (int i = 0; i < Machines.Length; i++)
         {
-            if (Engines[i].PollTimeout() <= Now)
+            if (Machines[i].PollTimeout() <= Now)
             {
-                Engines[i].HandleTimeout(Now);
-                Pump(i);
+                StepNode(i, -1, NodeLoop.Input.None);
             }
         }
     }
@@ -131,35 +134,48 @@ internal sealed class InMemoryRing
         throw new InvalidOperationException("the in-memory ring did not form");
     }
 
-    /// <summary>Moves engine <paramref name="index"/>'s datagrams to the wire and its events to its listener.</summary>
-    public void Pump(int index)
+    /// <summary>A step of node <paramref name="index"/> without a datagram: after a host command (a send), say.</summary>
+    public void Pump(int index) => StepNode(index, -1, NodeLoop.Input.None);
+
+    private void StepNode(int index, int slot, NodeLoop.Input input)
     {
-        SrpEngine engine = Engines[index];
-        IRingListener listener = Listeners[index];
-        while (engine.PollTransmit(_tx, out TransmitInfo info))
+        var io = new Io(this, index, slot);
+        NodeLoop.Step(Machines[index], ref io, Now, input);
+    }
+
+    private readonly struct Io(InMemoryRing ring, int index, int slot) : INodeIo
+    {
+        public int ReceivedCount => slot < 0 ? 0 : 1;
+
+        public ReadOnlySpan<byte> Received(int i) => ring._wire.AsSpan(slot * SlotSize, ring._length[slot]);
+
+        public NodeSource ReceivedSource(int i) => NodeSource.Unknown;
+
+        public void Transmit(ReadOnlySpan<byte> datagram, uint destination)
         {
-            if (info.Destination == 0)
+            if (destination == 0)
             {
-                for (int k = 0; k < _nodeIds.Length; k++)
+                for (int k = 0; k < ring._nodeIds.Length; k++)
                 {
                     if (k != index)
                     {
-                        Enqueue(k, info.Length);
+                        ring.Enqueue(k, datagram);
                     }
                 }
             }
             else
             {
-                Enqueue(IndexOf(info.Destination), info.Length);
+                ring.Enqueue(ring.IndexOf(destination), datagram);
             }
         }
 
-        while (engine.PollEvent(out SrpEvent ev))
+        public void Flush()
         {
-            listener.OnEvent(in ev);
         }
 
-        listener.OnIdle(engine, Now);
+        public void OnEvent(in NodeEvent ev) => ring.Sinks[index]?.OnEvent(in ev);
+
+        public void OnFault(Exception exception) => throw new InvalidOperationException($"bench node {index + 1} faulted", exception);
     }
 
     private int IndexOf(uint nodeId)
@@ -175,17 +191,17 @@ internal sealed class InMemoryRing
         return -1;
     }
 
-    private void Enqueue(int to, int length)
+    private void Enqueue(int to, ReadOnlySpan<byte> datagram)
     {
-        if (to < 0 || _count == PacketCapacity)
+        if (to < 0 || _count == PacketCapacity || datagram.Length > SlotSize)
         {
             Drops++;
             return;
         }
 
         int slot = (_head + _count) % PacketCapacity;
-        _tx.AsSpan(0, length).CopyTo(_wire.AsSpan(slot * SlotSize));
-        _length[slot] = length;
+        datagram.CopyTo(_wire.AsSpan(slot * SlotSize));
+        _length[slot] = datagram.Length;
         _to[slot] = to;
         _count++;
     }

@@ -1,15 +1,14 @@
 using BenchmarkDotNet.Attributes;
-using FastTotem.Hosting;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
-using FastTotem.Protocol.Services;
-using FastTotem.Protocol.Srp;
+using FastTotem.Transport;
 using FastTotem.Wire;
 
 namespace FastTotem.Benchmarks;
 
 /// <summary>
-/// The whole node as the live daemon runs it (<see cref="NodeStack"/>: SRP engine + totempg + sync + cmap/quorum/
-/// votequorum) on three nodes wired in memory (<see cref="InMemoryRing"/>, the RingDriver loop minus sockets).
+/// The whole node as the live daemon runs it (a <see cref="NodeMachine"/> with services: SRP engine + totempg + sync +
+/// cmap/quorum/votequorum) on three nodes wired in memory (<see cref="InMemoryRing"/>, the production loop minus sockets).
 /// Node 1 sends 64-byte messages on a totempg group "bench" that all three have joined; totempg packs them into
 /// shared SRP messages. One operation = one message delivered to the group handler on all three nodes.
 /// </summary>
@@ -25,20 +24,18 @@ public class NodeStackBenchmarks
 
     private readonly uint[] _ids = [1, 2, 3];
     private readonly Node[] _nodes = new Node[Nodes];
-    private readonly NodeStack[] _stacks = new NodeStack[Nodes];
     private readonly byte[] _payload = new byte[64];
     private InMemoryRing _ring = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _ring = new InMemoryRing(_ids);
+        _ring = new InMemoryRing(_ids, services: true);
         for (int i = 0; i < Nodes; i++)
         {
             _nodes[i] = new Node();
-            _stacks[i] = new NodeStack(_ring.Engines[i], VotequorumConfig.FromNodelist(_ids[i], _ids, [1, 1, 1]), _nodes[i]);
-            _stacks[i].JoinGroup("bench"u8, _nodes[i]);
-            _ring.Listeners[i] = _stacks[i];
+            _ring.Machines[i].JoinGroup("bench"u8, _nodes[i]);
+            _ring.Sinks[i] = _nodes[i];
         }
 
         _ring.Start();
@@ -85,11 +82,10 @@ public class NodeStackBenchmarks
     {
         long target = _nodes[0].Delivered + messages;
         int sent = 0;
-        SrpEngine engine = _ring.Engines[0];
-        NodeStack sender = _stacks[0];
+        NodeMachine sender = _ring.Machines[0];
         while (sent < messages || !AllReached(target))
         {
-            while (sent < messages && engine.SendQueueCount < SendQueueTarget
+            while (sent < messages && sender.Engine.SendQueueCount < SendQueueTarget
                 && sender.TrySend(Group, _payload) == PgSendResult.Queued)
             {
                 sent++;
@@ -115,24 +111,23 @@ public class NodeStackBenchmarks
         return true;
     }
 
-    private sealed class Node : INodeListener, IPgGroupHandler
+    private sealed class Node : INodeEventSink, IPgGroupHandler
     {
         public long Delivered;
         public bool Synced;
         public MembRingId SyncedRing;
 
-        public void OnConfigChange(in SrpEvent ev)
+        public void OnEvent(in NodeEvent ev)
         {
-            if (ev.ConfigKind == ConfigChangeKind.Regular)
+            if (ev.Kind == NodeEventKind.ConfigChange && ev.ConfigKind == Protocol.Srp.ConfigChangeKind.Regular)
             {
                 Synced = false;
             }
-        }
-
-        public void OnSyncComplete(MembRingId ringId)
-        {
-            Synced = true;
-            SyncedRing = ringId;
+            else if (ev.Kind == NodeEventKind.SyncComplete)
+            {
+                Synced = true;
+                SyncedRing = ev.RingId;
+            }
         }
 
         public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Delivered++;

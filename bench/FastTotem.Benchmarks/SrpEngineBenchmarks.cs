@@ -1,11 +1,12 @@
 using BenchmarkDotNet.Attributes;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 
 namespace FastTotem.Benchmarks;
 
 /// <summary>
-/// The SRP engine alone on a simulated 3-node ring (<see cref="InMemoryRing"/>), steady state operational:
+/// The SRP engine alone (an SRP-only node machine) on a simulated 3-node ring (<see cref="InMemoryRing"/>), steady state operational:
 /// messages multicast by one node or by all three, ordered and delivered at all three. One operation = one
 /// message delivered on every node, so Mean reads as ns/message (msgs/s = 1e9 / Mean) and Allocated as
 /// bytes/message. The time covers all three engines (one thread runs the whole ring), not one node's share.
@@ -38,7 +39,7 @@ public class SrpEngineBenchmarks
         }
 
         _ring = new InMemoryRing([1, 2, 3]);
-        _listeners.CopyTo(_ring.Listeners, 0);
+        _listeners.CopyTo(_ring.Sinks, 0);
         _ring.Start();
         _ring.RunUntilFormed();
         Run(MessagesPerInvoke);
@@ -61,10 +62,10 @@ public class SrpEngineBenchmarks
             // Keep the senders' queues topped up, so every token visit has a full window to send.
             for (int n = 0; n < Senders && sent < messages; n++)
             {
-                SrpEngine engine = _ring.Engines[(turn + n) % Senders];
-                while (sent < messages && engine.SendQueueCount < SendQueueTarget)
+                NodeMachine machine = _ring.Machines[(turn + n) % Senders];
+                while (sent < messages && machine.Engine.SendQueueCount < SendQueueTarget)
                 {
-                    engine.TryMulticast(_payload);
+                    machine.TryMulticast(_payload);
                     sent++;
                 }
             }
@@ -90,20 +91,16 @@ public class SrpEngineBenchmarks
         return true;
     }
 
-    private sealed class CountingListener : IRingListener
+    private sealed class CountingListener : INodeEventSink
     {
         public long Delivered;
 
-        public void OnEvent(in SrpEvent ev)
+        public void OnEvent(in NodeEvent ev)
         {
-            if (ev.Kind == SrpEventKind.Deliver)
+            if (ev.Kind == NodeEventKind.Deliver)
             {
                 Delivered++;
             }
-        }
-
-        public void OnIdle(SrpEngine engine, long nowNs)
-        {
         }
     }
 }

@@ -41,6 +41,8 @@ extern "C" {
 #define FT_ERR_INTERNAL -9
 #define FT_ERR_STATE -10      /* not allowed now (e.g. start twice, join before start) */
 #define FT_ERR_RELEASED -11   /* v2: the delivery was already released */
+#define FT_ERR_FAULTED -12    /* the node hit a bug on its protocol thread, left the ring and stopped: destroy it and
+                               * create a new one (same config, same state_dir) to rejoin; see docs/fault-policy.md */
 
 typedef intptr_t ft_node;   /* opaque handles; 0 is never a valid handle */
 typedef intptr_t ft_group;

@@ -4,25 +4,20 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
-using FastTotem.Protocol.Pg;
-using FastTotem.Protocol.Services;
-using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
-using FastTotem.Wire;
 
 namespace FastTotem.Cli;
 
 /// <summary>
-/// <c>fasttotem demo</c>: a 3-node ring on loopback (127.0.0.1–3) inside this process, with the same engine,
-/// sockets and sync that join real corosync clusters. Needs no root and no corosync. It shows membership
+/// <c>fasttotem demo</c>: a 3-node ring on loopback (127.0.0.1–3) inside this process, built through the public
+/// <see cref="TotemNode"/> and <see cref="ProcessGroup"/> API exactly as a user would, so it runs the same node
+/// machine, sockets and sync that join real corosync clusters. Needs no root and no corosync. It shows membership
 /// forming, ordered messages flowing with live throughput and latency, then one node leaving and the ring
 /// re-forming.
 /// </summary>
 internal static class DemoCommand
 {
     private const string Usage = "usage: fasttotem demo [--seconds N] [--size BYTES] [--rate MSGS_PER_S_PER_NODE] [--port N]";
-    private static readonly PgGroupSet DemoGroup = new("demo"u8);
 
     public static int Run(string[] args)
     {
@@ -57,10 +52,10 @@ internal static class DemoCommand
             port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
         }
 
-        var members = new TransportMember[3];
+        var members = new TotemMember[3];
         for (int i = 0; i < 3; i++)
         {
-            members[i] = new TransportMember((uint)(i + 1), IPAddress.Parse($"127.0.0.{i + 1}"));
+            members[i] = new TotemMember((uint)(i + 1), IPAddress.Parse($"127.0.0.{i + 1}"));
         }
 
         int capacity = Math.Max(1 << 16, seconds * rate * 3 * 2);
@@ -85,6 +80,15 @@ internal static class DemoCommand
                 Console.WriteLine("the ring did not form within 20 s");
                 return 1;
             }
+
+            Task joins = Task.WhenAll(nodes.Select(n => n.JoinAsync()));
+            if (!WaitUntil(() => joins.IsCompleted && nodes.All(n => n.GroupMembers == 3), TimeSpan.FromSeconds(20), events))
+            {
+                Console.WriteLine("the nodes did not all join group \"demo\" within 20 s");
+                return 1;
+            }
+
+            joins.GetAwaiter().GetResult();
 
             Console.WriteLine();
             Console.WriteLine("sending: every node multicasts to group \"demo\"; every node delivers in agreed order");
@@ -187,20 +191,22 @@ internal static class DemoCommand
         }
     }
 
-    /// <summary>One ring member of the demo: node stack, sockets, loop thread, and its delivery statistics.</summary>
-    private sealed class DemoNode : INodeListener, IPgGroupHandler, IHostWork, IDisposable
+    /// <summary>
+    /// One ring member of the demo, built the way a user builds one: a <see cref="TotemNode"/> from options, a
+    /// <see cref="ProcessGroup"/> "demo" with deliveries on the protocol thread, and its delivery statistics.
+    /// </summary>
+    private sealed class DemoNode : IDisposable
     {
         public const int HeaderSize = 20; // sender nodeid u32, seq u64, send time i64 (ns)
 
         private readonly uint _id;
-        private readonly int _size;
         private readonly ConcurrentQueue<string> _events;
         private readonly Stopwatch _clock;
-        private readonly UdpTransport _transport;
-        private readonly RingDriver _driver;
-        private readonly HostSubmitQueue _outbox;
+        private readonly TotemNode _node;
+        private readonly string _stateDir;
         private readonly double[] _latencyMs;
         private readonly byte[] _message;
+        private ProcessGroup? _group;
         private volatile int _latencyCount;
         private long _delivered;
         private long _deliveredBytes;
@@ -209,27 +215,22 @@ internal static class DemoCommand
         private int _members;
         private bool _stopped;
 
-        public DemoNode(TransportMember[] members, int index, int port, int size, int capacity, ConcurrentQueue<string> events, Stopwatch clock)
+        public DemoNode(TotemMember[] members, int index, int port, int size, int capacity, ConcurrentQueue<string> events, Stopwatch clock)
         {
             _id = members[index].NodeId;
-            _size = size;
             _events = events;
             _clock = clock;
-            uint[] ids = members.Select(m => m.NodeId).ToArray();
-            SrpConfig config = SrpConfig.CorosyncDefaults(_id, ids, tokenMs: 1000);
-            var engine = new SrpEngine(config, new MemoryRingSeqStore());
-            var stack = new NodeStack(engine, VotequorumConfig.FromNodelist(_id, ids, new uint[] { 1, 1, 1 }), this) { HostWork = this };
-            stack.JoinGroup("demo"u8, this);
-            _transport = new UdpTransport(new TransportOptions
+            _stateDir = Path.Combine(Path.GetTempPath(), $"fasttotem-demo-{Environment.ProcessId}-{_id}");
+            _node = TotemNode.Create(new TotemNodeOptions
             {
-                Kind = TotemTransport.Udpu,
-                LocalNodeId = _id,
-                LocalAddress = members[index].Address,
-                Port = port,
+                NodeId = _id,
                 Members = members,
+                Port = port,
+                TokenMs = 1000,
+                StateDir = _stateDir,
             });
-            _driver = new RingDriver(engine, _transport, stack, _id);
-            _outbox = new HostSubmitQueue(8192, size);
+            _node.RingChanged += OnRingChanged;
+            _node.SyncCompleted += OnSyncCompleted;
             _latencyMs = new double[capacity];
             _message = new byte[size];
         }
@@ -244,33 +245,33 @@ internal static class DemoCommand
 
         public int SyncedMembers => _syncedMembers;
 
-        public MembRingId SyncedRing { get; private set; }
+        /// <summary>Members of group "demo" as this node sees them (0 before it joined).</summary>
+        public int GroupMembers => _group?.Membership?.Members.Length ?? 0;
 
-        public void Start() => _driver.Start($"demo-node-{_id}");
+        public string SyncedRing { get; private set; } = "";
 
-        /// <summary>Host thread: queue message number <paramref name="seq"/> and wake the loop.</summary>
+        public void Start() => _node.Start();
+
+        /// <summary>Joins group "demo" (cpg_join) and takes its deliveries on the protocol thread.</summary>
+        public async Task JoinAsync()
+        {
+            _group = await _node.JoinGroupAsync("demo").ConfigureAwait(false);
+            _group.Delivered = OnDeliver;
+        }
+
+        /// <summary>Host thread: multicast message number <paramref name="seq"/>, waiting out back-pressure.</summary>
         public void Enqueue(long seq)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(_message, _id);
             BinaryPrimitives.WriteInt64LittleEndian(_message.AsSpan(4), seq);
             BinaryPrimitives.WriteInt64LittleEndian(_message.AsSpan(12), MonotonicClock.NowNs());
-            while (!_outbox.TryEnqueue(_message))
+            while (_group!.TryMulticast(_message) == SendResult.TryAgain)
             {
                 Thread.Yield();
             }
-
-            _driver.Wake();
         }
 
-        public void Run(NodeStack stack)
-        {
-            while (_outbox.TryPeek(out ReadOnlySpan<byte> m) && stack.TrySend(DemoGroup, m) == PgSendResult.Queued)
-            {
-                _outbox.Dequeue();
-            }
-        }
-
-        public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian)
+        private void OnDeliver(uint nodeId, uint pid, ReadOnlySpan<byte> payload)
         {
             if (payload.Length < HeaderSize)
             {
@@ -295,21 +296,21 @@ internal static class DemoCommand
             Interlocked.Increment(ref _delivered);
         }
 
-        public void OnConfigChange(in SrpEvent ev)
+        private void OnRingChanged(RingChange change)
         {
-            _members = ev.Members.Length;
-            if (ev.ConfigKind == ConfigChangeKind.Regular)
+            _members = change.Members.Length;
+            if (change.Regular)
             {
                 _syncedMembers = 0;
-                _events.Enqueue($"  [{Ms()}] node {_id}: regular configuration, ring {ev.RingId}, members [{string.Join(' ', ev.Members.ToArray())}]");
+                _events.Enqueue($"  [{Ms()}] node {_id}: regular configuration, ring {change.RingRep}.{change.RingSeq}, members [{string.Join(' ', change.Members)}]");
             }
         }
 
-        public void OnSyncComplete(MembRingId ringId)
+        private void OnSyncCompleted(uint rep, ulong seq)
         {
-            SyncedRing = ringId;
+            SyncedRing = $"{rep}.{seq}";
             _syncedMembers = _members;
-            _events.Enqueue($"  [{Ms()}] node {_id}: synchronisation complete on ring {ringId}");
+            _events.Enqueue($"  [{Ms()}] node {_id}: synchronisation complete on ring {rep}.{seq}");
         }
 
         public (double P50, double P99) Percentiles(int from, int to)
@@ -329,15 +330,21 @@ internal static class DemoCommand
             if (!_stopped)
             {
                 _stopped = true;
-                _driver.Stop(leave);
+                _node.Stop(leave);
             }
         }
 
         public void Dispose()
         {
             Stop(leave: false);
-            _driver.Dispose();
-            _transport.Dispose();
+            _node.Dispose();
+            try
+            {
+                Directory.Delete(_stateDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
 
         private string Ms() => $"{_clock.Elapsed.TotalMilliseconds,7:F1} ms";

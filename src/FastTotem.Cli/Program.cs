@@ -6,7 +6,7 @@ internal static class Program
         usage: fasttotem <command> [options]
           demo [--seconds N] [--size B] [--rate R]   a 3-node ring on loopback in this process
           cpg -c corosync.conf [-g GROUP] [-s SIZE] [-n COUNT] ...   a CPG member (native/cpgprobe's twin)
-          decode FILE [--port N] [--json]   decode the Totem datagrams of a pcap/pcapng capture
+          decode FILE [--port N[,N...]] [--authkey FILE]... [--json]   decode the Totem (udpu/udp/knet) and knet packets of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
           run -c corosync.conf [--nodeid N] [--events -|FILE]   run a ring member
           bench [--compare] [--systems ...] [--sizes ...]   macro benchmark vs corosync and raw UDP

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FastTotem.Hosting;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 
 namespace FastTotem.Cli;
@@ -10,11 +11,12 @@ namespace FastTotem.Cli;
 /// <summary>
 /// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]</c>: runs one ring member until
 /// SIGINT/SIGTERM (or, with --cpg, the end of stdin), then leaves the ring the way corosync does (a LEAVE join)
-/// and exits 0. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery.
+/// and exits 0. After a protocol fault it starts a fresh node (docs/fault-policy.md); exit code 3 when it gives up. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery.
 /// </summary>
 internal static class RunCommand
 {
     private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]";
+    private const int RestartsPerMinuteMax = 5;
 
     public static int Run(string[] args)
     {
@@ -85,78 +87,155 @@ internal static class RunCommand
         };
         var log = new RunLog(events);
         using var stop = new ManualResetEventSlim();
+        using var faulted = new ManualResetEventSlim();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
-        using (node)
+
+        // docs/fault-policy.md: after a protocol fault (the node left the ring and stopped) a fresh node with the same
+        // settings and state_dir starts 1 s later, at most 5 times in any minute; then run gives up with exit code 3.
+        var budget = new RestartBudget(RestartsPerMinuteMax, 60_000_000_000);
+        var groupHolder = new GroupHolder();
+        Thread? reader = null;
+        while (true)
         {
+            faulted.Reset();
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
+            node.GatherEntered += log.OnGather;
+            node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
             foreach (string warning in node.ConfigWarnings)
             {
                 Console.Error.WriteLine($"fasttotem: warning: {warning}");
             }
 
-            Console.Error.WriteLine($"fasttotem: node {node.NodeId} started from {configPath}");
+            node.Faulted += f =>
+            {
+                log.OnFault(f);
+                if (f.Kind == NodeFaultKind.Protocol)
+                {
+                    faulted.Set();
+                }
+            };
+            Console.Error.WriteLine(budget.Restarts == 0
+                ? $"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})"
+                : $"fasttotem: node {node.NodeId} restarted from {configPath} ({node.TransportDescription}, restart {budget.Restarts})");
             node.Start();
-            ProcessGroup? leaveGroup = null;
             if (group != null)
             {
-                ProcessGroup pg;
-                try
+                ProcessGroup? pg = JoinGroup(node, group, stop, faulted);
+                if (pg == null && !stop.IsSet && !faulted.IsSet)
                 {
-                    Task<ProcessGroup> join = node.JoinGroupAsync(group);
-                    while (!join.Wait(100))
-                    {
-                        if (stop.IsSet)
-                        {
-                            node.Stop();
-                            return 0;
-                        }
-                    }
-
-                    pg = join.Result;
-                }
-                catch (AggregateException e)
-                {
-                    Console.Error.WriteLine($"fasttotem: cannot join '{group}': {e.InnerException?.Message}");
+                    node.Dispose();
                     return 1;
                 }
 
-                pg.Delivered = log.OnDeliver(group);
-                pg.MembershipChanged += log.OnMembership;
-                if (pg.Membership != null)
+                if (pg != null)
                 {
-                    log.OnMembership(pg.Membership);
+                    pg.Delivered = log.OnDeliver(group);
+                    pg.MembershipChanged += log.OnMembership;
+                    if (pg.Membership != null)
+                    {
+                        log.OnMembership(pg.Membership);
+                    }
+
+                    groupHolder.Group = pg;
+                    if (reader == null)
+                    {
+                        reader = new Thread(() => SendLines(groupHolder, stop)) { IsBackground = true, Name = "stdin" };
+                        reader.Start();
+                    }
+                }
+            }
+
+            WaitHandle.WaitAny([stop.WaitHandle, faulted.WaitHandle]);
+            if (!faulted.IsSet)
+            {
+                if (groupHolder.Group is { } leaveGroup)
+                {
+                    // Leave the group before the ring, so other members see reason LEAVE rather than NODEDOWN.
+                    leaveGroup.Leave();
+                    Thread.Sleep(300);
                 }
 
-                leaveGroup = pg;
-                var reader = new Thread(() => SendLines(pg, stop)) { IsBackground = true, Name = "stdin" };
-                reader.Start();
+                node.Stop(leave: true);
+                node.Dispose();
+                Console.Error.WriteLine("fasttotem: left the ring");
+                return 0;
             }
 
-            stop.Wait();
-            if (leaveGroup != null)
+            groupHolder.Group = null;
+            node.Dispose();
+            if (!budget.TryRestart(MonotonicClock.NowNs()))
             {
-                // Leave the group before the ring, so other members see reason LEAVE rather than NODEDOWN.
-                leaveGroup.Leave();
-                Thread.Sleep(300);
+                Console.Error.WriteLine($"fasttotem: giving up: {RestartsPerMinuteMax} restarts within a minute did not keep the node running");
+                return 3;
             }
 
-            node.Stop(leave: true);
-        }
+            Console.Error.WriteLine($"fasttotem: node {node.NodeId} faulted; starting a fresh node in 1 s (restart {budget.Restarts} of at most {RestartsPerMinuteMax} a minute)");
+            if (stop.Wait(1000))
+            {
+                return 0;
+            }
 
-        Console.Error.WriteLine("fasttotem: left the ring");
-        return 0;
+            try
+            {
+                node = TotemNode.FromConfigFile(configPath, nodeId);
+            }
+            catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"fasttotem: cannot restart the node: {e.Message}");
+                return 3;
+            }
+        }
+    }
+
+    /// <summary>Joins <paramref name="group"/>; null when stopped, faulted or refused (the reason is printed).</summary>
+    private static ProcessGroup? JoinGroup(TotemNode node, string group, ManualResetEventSlim stop, ManualResetEventSlim faulted)
+    {
+        try
+        {
+            Task<ProcessGroup> join = node.JoinGroupAsync(group);
+            while (!join.Wait(100))
+            {
+                if (stop.IsSet || faulted.IsSet)
+                {
+                    return null;
+                }
+            }
+
+            return join.Result;
+        }
+        catch (AggregateException e)
+        {
+            if (!faulted.IsSet)
+            {
+                Console.Error.WriteLine($"fasttotem: cannot join '{group}': {e.InnerException?.Message}");
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The group of the current node incarnation, read by the stdin thread.</summary>
+    private sealed class GroupHolder
+    {
+        private volatile ProcessGroup? _group;
+
+        public ProcessGroup? Group
+        {
+            get => _group;
+            set => _group = value;
+        }
     }
 
     /// <summary>Each stdin line becomes one CPG message; the end of stdin stops the node.</summary>
-    private static void SendLines(ProcessGroup group, ManualResetEventSlim stop)
+    private static void SendLines(GroupHolder holder, ManualResetEventSlim stop)
     {
         string? line;
         while ((line = Console.In.ReadLine()) != null)
         {
             byte[] message = Encoding.UTF8.GetBytes(line);
-            SendResult result = group.MulticastAsync(message).AsTask().GetAwaiter().GetResult();
+            SendResult result = holder.Group is { } group ? group.MulticastAsync(message).AsTask().GetAwaiter().GetResult() : SendResult.Closed;
             if (result != SendResult.Ok)
             {
                 Console.Error.WriteLine($"fasttotem: line not sent: {result}");
@@ -194,12 +273,36 @@ internal static class RunCommand
             });
         }
 
+        public void OnFault(NodeFault f)
+        {
+            Console.Error.WriteLine($"fasttotem: {(f.Kind == NodeFaultKind.Protocol ? "protocol fault" : "handler fault")}: {f.Message}");
+            Emit(w =>
+            {
+                w.WriteString("event", "fault");
+                w.WriteString("kind", f.Kind == NodeFaultKind.Protocol ? "protocol" : "handler");
+                w.WriteString("message", f.Message);
+            });
+        }
+
         public void OnSync(uint rep, ulong seq)
         {
             Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {rep}.{seq}");
             Emit(w =>
             {
                 w.WriteString("event", "sync-complete");
+                WriteRing(w, rep, seq);
+            });
+        }
+
+        public void OnGather(GatherReason reason, uint rep, ulong seq)
+        {
+            string name = GatherReasonNames.Name(reason);
+            Console.Error.WriteLine($"fasttotem: ring {rep}.{seq} re-forming: gather ({name})");
+            Emit(w =>
+            {
+                w.WriteString("event", "gather");
+                w.WriteString("reason", name);
+                w.WriteNumber("code", (int)reason);
                 WriteRing(w, rep, seq);
             });
         }

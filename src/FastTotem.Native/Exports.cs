@@ -27,6 +27,7 @@ public static unsafe class Exports
     private const int ErrInternal = -9;
     private const int ErrState = -10;
     private const int ErrReleased = -11;
+    private const int ErrFaulted = -12;
     private const uint FlagBusyPoll = 1;
 
     private static readonly ConcurrentDictionary<nint, object> Handles = new();
@@ -138,6 +139,11 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a node handle");
             }
 
+            if (state.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, state.Node.ProtocolFault?.Message ?? "the node faulted");
+            }
+
             state.Node.Start();
             return Ok;
         }
@@ -214,6 +220,11 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a node handle");
             }
 
+            if (state.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, state.Node.ProtocolFault?.Message ?? "the node faulted");
+            }
+
             string groupName = Marshal.PtrToStringUTF8((nint)name)!;
             if (groupName.Length == 0 || Encoding.UTF8.GetByteCount(groupName) > 128)
             {
@@ -229,7 +240,7 @@ public static unsafe class Exports
                 return Fail(ErrTimeout, "the join was not confirmed in time");
             }
 
-            var g = new GroupState(join.Result);
+            var g = new GroupState(join.Result, state.Node);
             lock (state.Groups)
             {
                 // ft_node_destroy ran meanwhile: the node (and the group with it) is gone; hand out no handle.
@@ -292,6 +303,11 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a group handle");
             }
 
+            if (g.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
+            }
+
             if (length > int.MaxValue)
             {
                 return Fail(ErrTooLarge, "message too large");
@@ -325,6 +341,11 @@ public static unsafe class Exports
             if (!TryGet(group, out GroupState? g))
             {
                 return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            if (g.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
             }
 
             g.Callback = deliver;
@@ -363,6 +384,11 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a group handle");
             }
 
+            if (g.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
+            }
+
             if (!g.Group.TryTakeDelivery(out DeliveryLease lease))
             {
                 return 0;
@@ -395,6 +421,11 @@ public static unsafe class Exports
             if (!TryGet(group, out GroupState? g))
             {
                 return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            if (g.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
             }
 
             return g.Group.WaitForDelivery(timeoutUs * 1000L) ? 1 : 0;
@@ -498,6 +529,11 @@ public static unsafe class Exports
                 return Fail(ErrInvalidHandle, "not a group handle");
             }
 
+            if (g.Node.IsFaulted)
+            {
+                return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
+            }
+
             GroupMember[] members = g.Group.Membership?.Members ?? Array.Empty<GroupMember>();
             if (capacity > 0 && (nodeIds == null || pids == null))
             {
@@ -533,6 +569,7 @@ public static unsafe class Exports
         ErrTimeout => Utf8("timed out"),
         ErrState => Utf8("not allowed in this state"),
         ErrReleased => Utf8("already released"),
+        ErrFaulted => Utf8("the node faulted: it left the ring and stopped; destroy it and create a new one"),
         _ => Utf8("internal error"),
     };
 
@@ -549,8 +586,10 @@ public static unsafe class Exports
             }
 
             var destination = new Span<byte>(buffer, (int)Math.Min(size, int.MaxValue));
-            int written = Encoding.UTF8.GetBytes(message.AsSpan(0, Math.Min(message.Length, destination.Length - 1)), destination);
-            destination[Math.Min(written, destination.Length - 1)] = 0;
+            // Truncate by UTF-8 bytes, at a character boundary, leaving room for the NUL: a message with non-ASCII
+            // characters (a path, say) can need more bytes than it has chars (found by the capi fuzz target).
+            System.Text.Unicode.Utf8.FromUtf16(message, destination[..^1], out _, out int written);
+            destination[written] = 0;
             return written;
         }
         catch
@@ -604,13 +643,16 @@ public static unsafe class Exports
 
     private sealed class GroupState
     {
-        public GroupState(ProcessGroup group)
+        public GroupState(ProcessGroup group, TotemNode node)
         {
             Group = group;
+            Node = node;
             Handler = Deliver;
         }
 
         public ProcessGroup Group { get; }
+
+        public TotemNode Node { get; }
 
         public DeliverHandler Handler { get; }
 

@@ -54,7 +54,7 @@ public class CliTests
         {
             (int code, _, string error) = Run("run", "-c", path, "--nodeid", "1");
             Assert.Equal(2, code);
-            Assert.Contains($"{path}:3: crypto_cipher 'aes256' is not supported", error);
+            Assert.Contains($"{path}:3: crypto_cipher 'aes256' is only valid for the knet transport", error);
         }
         finally
         {

@@ -293,13 +293,13 @@ public class CpgInteropTests
         }
     }
 
-    private static void AwaitLine(LabNode node, Process p, string program, string text)
+    internal static void AwaitLine(LabNode node, Process p, string program, string text)
     {
         string path = NetLab.OutputOf(node, p, program);
         Assert.True(WaitFor(() => Read(path).Contains(text, StringComparison.Ordinal), 30_000), $"{program} never printed '{text}':\n{Read(path)}");
     }
 
-    private static string[] Receipts(string output) =>
+    internal static string[] Receipts(string output) =>
         output.Split('\n').Where(l => l.StartsWith("recv from=", StringComparison.Ordinal) && !l.Contains(" seq=0 ", StringComparison.Ordinal))
             .Select(l => Regex.Replace(l, @" lat_ns=-?\d+", "")).ToArray();
 
@@ -309,7 +309,7 @@ public class CpgInteropTests
     private static string[] Members(string confchg) =>
         Regex.Match(confchg, @"members=(\S*)").Groups[1].Value.Split(',').Order().ToArray();
 
-    private static string Read(string path)
+    internal static string Read(string path)
     {
         if (!File.Exists(path))
         {
@@ -320,7 +320,7 @@ public class CpgInteropTests
         return new StreamReader(fs).ReadToEnd();
     }
 
-    private static bool WaitFor(Func<bool> condition, int ms = 20_000)
+    internal static bool WaitFor(Func<bool> condition, int ms = 20_000)
     {
         var sw = Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < ms)

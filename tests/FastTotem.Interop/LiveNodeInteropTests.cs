@@ -29,6 +29,7 @@ public class LiveNodeInteropTests
         }
 
         AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });
+        Assert.Equal("interface-change", GatherReasons(n[2])[0]);
     }
 
     [SkippableFact]
@@ -68,6 +69,11 @@ public class LiveNodeInteropTests
         Assert.True(m.Success);
         ulong survivorSeq = Convert.ToUInt64(m.Groups[1].Value, 16);
         AssertFastTotemEvents(n[2], 2, survivorSeq, new uint[] { 2, 3 }, eventsMark);
+
+        // Why the ring re-formed: FastTotem lost the token itself, or heard daemon 2's join first.
+        string[] reasons = GatherReasons(n[2], eventsMark);
+        Assert.True(reasons.Length > 0 && reasons[0] is "token-lost-operational" or "join-operational",
+            "gather reasons after the kill: " + string.Join(", ", reasons));
 
         long mark1 = NetLab.LogLength(n[0]);
         lab.StartCorosync(n[0]);
@@ -211,7 +217,7 @@ public class LiveNodeInteropTests
     }
 
     /// <summary>Waits for the daemon to list <paramref name="members"/> and finish sync; returns the ring seq it logged.</summary>
-    private static ulong AssertDaemonsSee(LabNode daemon, string members, long from = 0)
+    internal static ulong AssertDaemonsSee(LabNode daemon, string members, long from = 0)
     {
         int count = members.Split(' ').Length;
         Assert.True(NetLab.WaitForLog(daemon, $@"Members\[{count}\]: {members}\n(.*\n)*.*Completed service synchronization", FormTimeout, from),
@@ -222,8 +228,20 @@ public class LiveNodeInteropTests
         return Convert.ToUInt64(rings[^1].Groups[2].Value, 16);
     }
 
+    /// <summary>The reasons of FastTotem's "gather" events (a ring re-forming), in order, from byte <paramref name="from"/>.</summary>
+    private static string[] GatherReasons(LabNode node, long from = 0)
+    {
+        using var fs = new FileStream(node.EventsFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        fs.Seek(Math.Min(from, fs.Length), SeekOrigin.Begin);
+        return new StreamReader(fs).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("event").GetString() == "gather")
+            .Select(e => e.GetProperty("reason").GetString()!)
+            .ToArray();
+    }
+
     /// <summary>FastTotem's --events show the same regular ring with the same members, and sync completing on it.</summary>
-    private static void AssertFastTotemEvents(LabNode node, uint rep, ulong seq, uint[] members, long from = 0)
+    internal static void AssertFastTotemEvents(LabNode node, uint rep, ulong seq, uint[] members, long from = 0)
     {
         var sw = Stopwatch.StartNew();
         string last = "";

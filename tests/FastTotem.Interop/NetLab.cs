@@ -11,7 +11,7 @@ namespace FastTotem.Interop;
 /// <see cref="Dispose"/> kills those PIDs and deletes those namespaces, even when a test failed.
 /// Addresses (10.213.L.N and fd00:213:L::N) exist only inside the lab's namespaces.
 /// </summary>
-public sealed class NetLab : IDisposable
+public sealed partial class NetLab : IDisposable
 {
     private static int _labCounter;
 
@@ -318,6 +318,11 @@ public sealed class LabNode(NetLab lab, int id, string ns, string ipv4, string i
     public string LogFile => Path.Combine(Directory, "corosync.log");
 
     public string EventsFile => Path.Combine(Directory, "events.jsonl");
+
+    /// <summary>The host's addresses on the second bridge (knet link 1), once <see cref="NetLab.AddLink1"/> made it.</summary>
+    public string? Link1Ipv4 { get; set; }
+
+    public string? Link1Ipv6 { get; set; }
 
     public Process? Corosync { get; set; }
 

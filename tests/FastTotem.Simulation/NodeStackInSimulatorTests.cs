@@ -25,10 +25,10 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
 {
     private void Run(ulong seed, int nodes, double loss, bool partitions, int payloadBytes)
     {
-        var incarnations = new List<NodeStackSimEngine>[nodes + 1];
+        var incarnations = new List<NodeSimEngine>[nodes + 1];
         for (int i = 0; i <= nodes; i++)
         {
-            incarnations[i] = new List<NodeStackSimEngine>();
+            incarnations[i] = new List<NodeSimEngine>();
         }
 
         var options = new SimOptions
@@ -39,7 +39,7 @@ public class NodeStackInSimulatorTests(ITestOutputHelper output)
             EngineFactory = (nodeId, nodeList, seqStore, o) =>
             {
                 var engine = new SrpEngine(SrpConfig.CorosyncDefaults(nodeId, nodeList, o.TokenMs, o.TokenCoefficientMs), new SrpRingSeqStore(seqStore));
-                var node = new NodeStackSimEngine(engine, nodeId, nodeList);
+                var node = new NodeSimEngine(engine, nodeId, nodeList);
                 incarnations[nodeId].Add(node);
                 return node;
             },

@@ -46,6 +46,29 @@ internal sealed class PingEngine : ISimEngine
 
     public string StateName => "PING";
 
+    /// <summary>The simulator's step, by hand (a fake has no node machine): batch, timer, sends, events.</summary>
+    public void Step(long nowNs, ISimNodeIo io, bool start)
+    {
+        if (start)
+        {
+            Start(nowNs);
+        }
+
+        for (int i = 0; i < io.ReceivedCount; i++)
+        {
+            HandleDatagram(io.Received(i), nowNs);
+        }
+
+        HandleTimeout(nowNs);
+        byte[] buffer = new byte[64];
+        while (PollTransmit(buffer, out int length, out uint destination))
+        {
+            io.Send(destination, buffer.AsSpan(0, length));
+        }
+
+        DrainEvents(io);
+    }
+
     public void Start(long nowNs)
     {
         StartSeq = _store.Load(_nodeId) + 4;
@@ -54,7 +77,7 @@ internal sealed class PingEngine : ISimEngine
         _deadline = nowNs + IntervalNs;
     }
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
     {
         uint from = BinaryPrimitives.ReadUInt32LittleEndian(datagram[5..]);
         uint counter = BinaryPrimitives.ReadUInt32LittleEndian(datagram[13..]);

@@ -1,3 +1,4 @@
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Srp;
 using FastTotem.Protocol.Sync;
@@ -10,9 +11,10 @@ namespace FastTotem.Simulation;
 /// A simulator node running the real stack above SRP: totempg (packer, assembler, groups) and the sync v2 engine
 /// with scripted services that record every call. The simulator's own application messages travel as messages of
 /// totempg group "sim", so the Totem checker still sees them; sync runs on group "sync" underneath, through the
-/// same loss, partitions and crashes.
+/// same loss, partitions and crashes. The SRP engine runs in an SRP-only <see cref="NodeMachine"/> stepped by the
+/// production loop; totempg and sync sit on top as the host's work.
 /// </summary>
-internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPgGroupHandler
+internal sealed class SyncSimEngine : MachineSimEngine, ISrpTokenObserver, IPgGroupHandler, IHostWork
 {
     private static readonly PgGroupSet SimGroup = new("sim"u8);
     private readonly PgPacker _packer;
@@ -20,11 +22,11 @@ internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPg
     private readonly PgGroups _groups = new();
     private readonly SyncEngine _sync = new();
     private readonly byte[] _scratch = new byte[70_000];
-    private ISimEventSink? _sink;
 
     public SyncSimEngine(SrpEngine engine, uint nodeId, IReadOnlyList<int> serviceIds, int processCalls, List<string> trace)
-        : base(engine)
+        : base(new NodeMachine(engine))
     {
+        Machine.HostWork = this;
         _packer = new PgPacker(engine.MaxPayload);
         Trace = trace;
         foreach (int id in serviceIds)
@@ -49,24 +51,28 @@ internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPg
         return ok;
     }
 
-    public override void DrainEvents(ISimEventSink sink)
+    protected override void OnEvent(in NodeEvent ev, ISimEventSink sink)
     {
-        _sink = sink;
-        while (Engine.PollEvent(out SrpEvent ev))
+        if (ev.Kind == NodeEventKind.Deliver)
         {
-            if (ev.Kind == SrpEventKind.Deliver)
-            {
-                _assembler.HandlePacket(ev.SenderNodeId, ev.Payload, ev.ForeignEndian, _groups);
-                continue;
-            }
-
-            bool regular = ev.ConfigKind == ConfigChangeKind.Regular;
-            _assembler.HandleConfigurationChange(ev.Left);
-            _sync.HandleConfigurationChange(regular, ev.Members, ev.RingId);
-            sink.OnConfigChange(regular ? SimConfigKind.Regular : SimConfigKind.Transitional, ev.RingId, ev.Members, ev.Left, ev.Joined);
+            _assembler.HandlePacket(ev.SenderNodeId, ev.Payload, ev.ForeignEndian, _groups);
+            return;
         }
 
-        // sync's scheduled work, then its messages into totempg (NodeStack.OnIdle does the same on a live node).
+        if (ev.Kind != NodeEventKind.ConfigChange)
+        {
+            return;
+        }
+
+        bool regular = ev.ConfigKind == ConfigChangeKind.Regular;
+        _assembler.HandleConfigurationChange(ev.Left);
+        _sync.HandleConfigurationChange(regular, ev.Members, ev.RingId);
+        ReportConfigChange(in ev, sink);
+    }
+
+    /// <summary>sync's scheduled work, then its messages into totempg (the node stack does the same on a live node).</summary>
+    public void Run(NodeMachine machine)
+    {
         for (int round = 0; round < 16; round++)
         {
             bool progress = _sync.PollProcess();
@@ -88,7 +94,6 @@ internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPg
         }
 
         DrainPacker();
-        _sink = null;
     }
 
     public void OnTokenReceived()
@@ -97,7 +102,7 @@ internal sealed class SyncSimEngine : SrpBackedSimEngine, ISrpTokenObserver, IPg
         DrainPacker();
     }
 
-    public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => _sink?.OnDeliver(nodeId, payload);
+    public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Sink?.OnDeliver(nodeId, payload);
 
     private void DrainPacker()
     {

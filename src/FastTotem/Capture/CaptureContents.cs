@@ -26,6 +26,9 @@ public sealed class CaptureContents
     /// </summary>
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>ICMP/ICMPv6 errors quoting a UDP datagram (port unreachable and the like), in capture order.</summary>
+    public IReadOnlyList<CapturedIcmp> IcmpErrors { get; internal init; } = [];
+
     /// <summary>Capture time of the first frame of any kind (ns since the Unix epoch), or 0 for an empty capture.</summary>
     public long FirstFrameTimestampNs { get; internal init; }
 

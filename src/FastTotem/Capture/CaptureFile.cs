@@ -48,7 +48,8 @@ public static class CaptureFile
         }
 
         var datagrams = new List<CapturedDatagram>();
-        var parser = new PacketParser(datagrams, warnings);
+        var icmpErrors = new List<CapturedIcmp>();
+        var parser = new PacketParser(datagrams, warnings, icmpErrors);
         foreach (CaptureFrame frame in frames)
         {
             parser.Parse(frame);
@@ -62,6 +63,7 @@ public static class CaptureFile
 
         return new CaptureContents(format, frames.Count, datagrams, warnings) {
             Truncated = truncated,
+            IcmpErrors = icmpErrors,
             FirstFrameTimestampNs = frames.Count > 0 ? frames[0].TimestampNs : 0,
         };
     }

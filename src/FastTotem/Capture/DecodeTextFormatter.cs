@@ -66,6 +66,9 @@ public static class DecodeTextFormatter
                 case "foreign_endian" when item.Value is true:
                     line.Append(" foreign-endian");
                     break;
+                case "knet" when item.Value is DecodedFields knet:
+                    AppendKnet(line, knet);
+                    break;
                 case "inner" when item.Value is DecodedFields inner:
                     line.Append(" | inner mcast");
                     AppendLayer(line, inner, null);
@@ -89,6 +92,21 @@ public static class DecodeTextFormatter
                     break;
             }
         }
+    }
+
+    /// <summary>The knet layer in brackets: "[knet data host=2 seq=181 frag=1/4 bcast=1 crypto=aes256/sha256]".</summary>
+    private static void AppendKnet(StringBuilder line, DecodedFields knet)
+    {
+        line.Append(" [knet ").Append(knet["type"] ?? "?");
+        foreach (KeyValuePair<string, object?> item in knet)
+        {
+            if (item.Key != "type")
+            {
+                AppendPair(line, item.Key, item.Value);
+            }
+        }
+
+        line.Append(']');
     }
 
     private static void AppendTotempg(StringBuilder line, DecodedFields pg)

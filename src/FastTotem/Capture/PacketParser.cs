@@ -6,7 +6,8 @@ namespace FastTotem.Capture;
 /// <summary>
 /// Walks a frame from its link layer down to UDP: Ethernet (with 802.1Q/802.1ad tags), Linux cooked
 /// v1 and v2, BSD loopback and raw IP; IPv4 and IPv6 (extension headers skipped); IP fragments
-/// reassembled. Anything that is not UDP (ICMP, ARP, TCP, …) yields nothing.
+/// reassembled. ICMP and ICMPv6 errors that quote a UDP datagram are collected apart; anything else
+/// that is not UDP (other ICMP, ARP, TCP, …) yields nothing.
 /// </summary>
 internal sealed class PacketParser
 {
@@ -16,6 +17,8 @@ internal sealed class PacketParser
     private const ushort EtherTypeQinQ = 0x88A8;
     private const ushort EtherTypeQinQOld = 0x9100;
     private const int ProtocolUdp = 17;
+    private const int ProtocolIcmp = 1;
+    private const int ProtocolIcmpv6 = 58;
     private const int Ipv6HopByHop = 0;
     private const int Ipv6Routing = 43;
     private const int Ipv6Fragment = 44;
@@ -35,10 +38,13 @@ internal sealed class PacketParser
     /// </summary>
     private readonly Dictionary<(IPAddress, IPAddress, uint), int> _firstFragmentNext = new();
 
-    public PacketParser(List<CapturedDatagram> datagrams, List<string> warnings)
+    private readonly List<CapturedIcmp>? _icmpErrors;
+
+    public PacketParser(List<CapturedDatagram> datagrams, List<string> warnings, List<CapturedIcmp>? icmpErrors = null)
     {
         _datagrams = datagrams;
         _warnings = warnings;
+        _icmpErrors = icmpErrors;
     }
 
     public IpFragmentReassembler Reassembler => _reassembler;
@@ -173,6 +179,12 @@ internal sealed class PacketParser
         var source = new IPAddress(packet.Slice(12, 4));
         var destination = new IPAddress(packet.Slice(16, 4));
         ReadOnlySpan<byte> payload = packet[headerLength..totalLength];
+        if (protocol == ProtocolIcmp && !moreFragments && fragmentOffset == 0)
+        {
+            ParseIcmpError(frame, source, destination, payload, isIpv6: false);
+            return;
+        }
+
         if (protocol != ProtocolUdp)
         {
             return;
@@ -223,6 +235,9 @@ internal sealed class PacketParser
             {
                 case ProtocolUdp:
                     ParseUdp(frame, source, destination, rest, 1);
+                    return;
+                case ProtocolIcmpv6:
+                    ParseIcmpError(frame, source, destination, rest, isIpv6: true);
                     return;
                 case Ipv6HopByHop:
                 case Ipv6Routing:
@@ -343,6 +358,62 @@ internal sealed class PacketParser
             nextHeader = rest[0];
             rest = rest[length..];
         }
+    }
+
+    /// <summary>
+    /// An ICMP error (v4 types 3, 4, 5, 11, 12; v6 types 1..4) quoting a UDP datagram: the quoted IP header and
+    /// the first 8 bytes of its UDP header say which datagram it is about. Others are ignored.
+    /// </summary>
+    private void ParseIcmpError(in CaptureFrame frame, IPAddress source, IPAddress destination, ReadOnlySpan<byte> icmp, bool isIpv6)
+    {
+        if (_icmpErrors is null || icmp.Length < 8)
+        {
+            return;
+        }
+
+        byte type = icmp[0];
+        bool isError = isIpv6 ? type is >= 1 and <= 4 : type is 3 or 4 or 5 or 11 or 12;
+        if (!isError)
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> quoted = icmp[8..];
+        IPAddress quotedSource;
+        IPAddress quotedDestination;
+        ReadOnlySpan<byte> udp;
+        if (!isIpv6)
+        {
+            if (quoted.Length < 20 || quoted[0] >> 4 != 4 || quoted[9] != ProtocolUdp)
+            {
+                return;
+            }
+
+            int headerLength = (quoted[0] & 0x0F) * 4;
+            if (headerLength < 20 || quoted.Length < headerLength + 8)
+            {
+                return;
+            }
+
+            quotedSource = new IPAddress(quoted.Slice(12, 4));
+            quotedDestination = new IPAddress(quoted.Slice(16, 4));
+            udp = quoted[headerLength..];
+        }
+        else
+        {
+            if (quoted.Length < 48 || quoted[0] >> 4 != 6 || quoted[6] != ProtocolUdp)
+            {
+                return;
+            }
+
+            quotedSource = new IPAddress(quoted.Slice(8, 16));
+            quotedDestination = new IPAddress(quoted.Slice(24, 16));
+            udp = quoted[40..];
+        }
+
+        _icmpErrors.Add(new CapturedIcmp(
+            frame.Number, frame.TimestampNs, source, destination, isIpv6, type, icmp[1],
+            quotedSource, BinaryPrimitives.ReadUInt16BigEndian(udp), quotedDestination, BinaryPrimitives.ReadUInt16BigEndian(udp[2..])));
     }
 
     private void ParseUdp(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Wire;
 
 namespace FastTotem.Capture;
@@ -76,7 +77,10 @@ public sealed partial class TotemCaptureDecoder
         return Run(contents, options, output, error);
     }
 
-    /// <summary>Decodes an already-read capture: one line per Totem datagram to <paramref name="output"/>, the summary to <paramref name="error"/>.</summary>
+    /// <summary>
+    /// Decodes an already-read capture: one line per datagram on the decoded ports (Totem datagram, knet packet,
+    /// or ICMP error about one) to <paramref name="output"/>, the summary to <paramref name="error"/>.
+    /// </summary>
     public static int Run(CaptureContents contents, DecodeOptions options, TextWriter output, TextWriter error)
     {
         foreach (string warning in contents.Warnings)
@@ -85,9 +89,50 @@ public sealed partial class TotemCaptureDecoder
         }
 
         var decoder = new TotemCaptureDecoder(contents.FirstFrameTimestampNs);
-        foreach (CapturedDatagram datagram in contents.Datagrams)
+        foreach (string path in options.AuthKeyPaths ?? [])
         {
-            if (datagram.DestinationPort != options.Port)
+            byte[] file;
+            try
+            {
+                file = File.ReadAllBytes(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+            {
+                error.WriteLine($"fasttotem decode: cannot read authkey {path}: {e.Message}");
+                return ExitUsage;
+            }
+
+            if (KnetAuthKey.Select(file, out ReadOnlySpan<byte> key) != KnetAuthKeyStatus.Ok)
+            {
+                error.WriteLine($"fasttotem decode: authkey {path} has {file.Length} bytes; corosync needs at least {KnetAuthKey.LengthMin}");
+                return ExitUsage;
+            }
+
+            decoder.AddAuthKey(key);
+        }
+
+        var ports = new HashSet<int>(options.Ports);
+        IReadOnlyList<CapturedDatagram> datagrams = contents.Datagrams;
+        IReadOnlyList<CapturedIcmp> icmpErrors = contents.IcmpErrors;
+        int d = 0;
+        int i = 0;
+        while (d < datagrams.Count || i < icmpErrors.Count)
+        {
+            // Both lists are in frame order; merge them so the output is too.
+            if (i < icmpErrors.Count && (d == datagrams.Count || icmpErrors[i].Frame < datagrams[d].Frame))
+            {
+                CapturedIcmp icmp = icmpErrors[i++];
+                if (ports.Contains(icmp.QuotedDestinationPort) || ports.Contains(icmp.QuotedSourcePort))
+                {
+                    DecodedFields icmpFields = decoder.DecodeIcmp(icmp);
+                    output.WriteLine(options.Json ? DecodeJsonFormatter.Format(icmpFields) : DecodeTextFormatter.Format(icmpFields));
+                }
+
+                continue;
+            }
+
+            CapturedDatagram datagram = datagrams[d++];
+            if (!ports.Contains(datagram.DestinationPort))
             {
                 continue;
             }
@@ -96,17 +141,50 @@ public sealed partial class TotemCaptureDecoder
             output.WriteLine(options.Json ? DecodeJsonFormatter.Format(fields) : DecodeTextFormatter.Format(fields));
         }
 
+        decoder.FinishKnet();
         int decoded = decoder.DatagramCount - decoder.UndecodableCount;
+        string portText = options.Ports.Count == 1
+            ? string.Create(CultureInfo.InvariantCulture, $"port {options.Ports[0]}")
+            : "ports " + PortRangeText(options.Ports);
         error.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"fasttotem decode: {decoder.DatagramCount} Totem datagrams on port {options.Port} ({decoder.CopyCount} copies), {decoded} decoded, {decoder.UndecodableCount} undecodable; {contents.FrameCount} frames read"));
-        return decoder.UndecodableCount == 0 ? ExitOk : ExitUndecodable;
+            $"fasttotem decode: {decoder.DatagramCount} Totem datagrams on {portText} ({decoder.CopyCount} copies), {decoded} decoded, {decoder.UndecodableCount} undecodable; {contents.FrameCount} frames read"));
+        KnetDecodeCounts knet = decoder.Knet;
+        if (knet.Packets > 0)
+        {
+            error.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"fasttotem decode: knet: {knet.Packets} packets (DATA {knet.Data}, PING {knet.Ping}, PONG {knet.Pong}, PMTUD {knet.Pmtud}, PMTUD_REPLY {knet.PmtudReply}); {knet.Fragments} fragments, {knet.Payloads} payloads ({knet.Compressed} compressed, {knet.ReassembliesIncomplete} incomplete, {knet.ReassembliesEvicted} evicted); crypto verified {knet.CryptoVerified}, failed {knet.CryptoFailed}, clear {knet.Clear}; {knet.Undecodable} undecodable"));
+        }
+
+        if (knet.Icmp > 0)
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fasttotem decode: {knet.Icmp} ICMP errors about datagrams on {portText}"));
+        }
+
+        return decoder.UndecodableCount == 0 && knet.Undecodable == 0 ? ExitOk : ExitUndecodable;
     }
 
-    /// <summary>Decodes one datagram sent to the Totem port. Never throws on bad bytes: the result carries "error".</summary>
+    private static string PortRangeText(IReadOnlyList<int> ports)
+    {
+        bool contiguous = true;
+        for (int p = 1; p < ports.Count; p++)
+        {
+            contiguous &= ports[p] == ports[p - 1] + 1;
+        }
+
+        return contiguous
+            ? string.Create(CultureInfo.InvariantCulture, $"{ports[0]}-{ports[^1]}")
+            : string.Join(',', ports);
+    }
+
+    /// <summary>
+    /// Decodes one datagram sent to a decoded port: a Totem datagram (udpu/udp) or a knet packet (clear, or sealed
+    /// with a key given to <see cref="AddAuthKey"/>), told apart by their bytes. Never throws on bad bytes: the
+    /// result carries "error".
+    /// </summary>
     public DecodedFields Decode(CapturedDatagram datagram)
     {
-        DatagramCount++;
         var fields = new DecodedFields();
         fields.Set("frame", datagram.Frame);
         fields.Set("time", (datagram.TimestampNs - _originNs) / 1e9);
@@ -119,10 +197,23 @@ public sealed partial class TotemCaptureDecoder
             fields.Set("ip_fragments", datagram.FragmentCount);
         }
 
-        DecodeFailure failure = DecodeSrp(datagram.Payload, fields);
+        if (!TryDecodeKnet(datagram, fields, out DecodeFailure failure))
+        {
+            DatagramCount++;
+            failure = DecodeSrp(datagram.Payload, fields);
+        }
+
         if (failure.Error != WireError.None)
         {
-            UndecodableCount++;
+            if (failure.Layer.StartsWith("knet", StringComparison.Ordinal))
+            {
+                Knet.Undecodable++;
+            }
+            else
+            {
+                UndecodableCount++;
+            }
+
             fields.Set("error", failure.Error.ToString());
             fields.Set("error_at", failure.Layer);
         }

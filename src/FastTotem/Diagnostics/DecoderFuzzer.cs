@@ -1,15 +1,18 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FastTotem.Capture;
+using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Protocol.Pg;
 using FastTotem.Wire;
+using FastTotem.Wire.Knet;
 
 namespace FastTotem.Diagnostics;
 
 /// <summary>
 /// A seeded mutation fuzzer over every network decoder: the SRP codecs of all six types, the totempg
 /// packet parser and (stateful) assembler, the group header, and the sync, cmap, CPG and votequorum decoders, plus the whole
-/// <see cref="TotemCaptureDecoder"/> on a sample of inputs. Shared by the test project (a short run) and
+/// <see cref="TotemCaptureDecoder"/> on a sample of inputs; given knet packets too, the knet codec, knet crypto opening
+/// and the capture decoder's knet path (docs/knet.md). Shared by the test project (a short run) and
 /// <c>FastTotem.Benchmarks fuzz N</c> (a long one).
 /// </summary>
 /// <remarks>
@@ -45,8 +48,17 @@ internal sealed class DecoderFuzzer
     private static readonly int[] GroupCountOffsets = [0, 2, 4];
     private static readonly int[] ServiceCountOffsets = [0, 8, 16, 20, 24, 32, 48, 152, 160, 176, 48 + 0, 48 + 264, 48 + 272, 24 + 8];
 
-    private readonly List<byte[]>[] _pools = [new(), new(), new(), new()];
-    private readonly int[][] _countOffsets = [DatagramCountOffsets, PgCountOffsets, GroupCountOffsets, ServiceCountOffsets];
+    // knet: version, type, host id, DATA seq/compress/frag_num/frag_seq/channel, PMTUD size, PING seq (docs/knet.md).
+    private static readonly int[] KnetFieldOffsets = [0, 1, 2, 6, 7, 8, 11, 12, 13, 23];
+
+    private readonly List<byte[]>[] _pools = [new(), new(), new(), new(), new()];
+    private readonly int[][] _countOffsets = [DatagramCountOffsets, PgCountOffsets, GroupCountOffsets, ServiceCountOffsets, KnetFieldOffsets];
+    private readonly int _levelCount;
+    private readonly KnetCrypto? _knetCrypto;
+    private readonly KnetCrypto? _knetHashOnly;
+    private readonly byte[]? _knetKey;
+    private readonly byte[] _knetOut = new byte[InputMax + KnetCrypto.OverheadMax];
+    private TotemCaptureDecoder? _knetCaptureDecoder;
     private readonly Random _random;
     private readonly byte[] _arenaA = new byte[InputMax + (2 * Guard)];
     private readonly byte[] _arenaB = new byte[InputMax + (2 * Guard)];
@@ -70,6 +82,7 @@ internal sealed class DecoderFuzzer
         PgPayload,
         GroupMessage,
         ServiceBody,
+        KnetPacket,
     }
 
     /// <summary>The decoders whose successful decodes are counted, to show the fuzzer reaches them.</summary>
@@ -99,13 +112,22 @@ internal sealed class DecoderFuzzer
         VotequorumQdeviceReg,
         VotequorumQdeviceReconfigure,
         CaptureDecoder,
+        KnetHeader,
+        KnetData,
+        KnetPing,
+        KnetPmtud,
+        KnetCryptoOpen,
+        KnetCaptureDecoder,
         Count,
     }
 
     /// <param name="goldenDatagrams">Totem datagrams (UDP payloads) to mutate; the pieces inside them
     /// (totempg payloads, group messages, service bodies) become seeds of their own.</param>
     /// <param name="seed">Seed of the mutation choices; the same seed replays the same inputs.</param>
-    public DecoderFuzzer(IEnumerable<byte[]> goldenDatagrams, int seed)
+    /// <param name="knetPackets">knet UDP payloads (clear or sealed with <paramref name="knetKey"/>), or null for none:
+    /// then the inputs are exactly those of a run without knet.</param>
+    /// <param name="knetKey">The authkey the sealed ones use (aes256/sha256, or hash-only sha256).</param>
+    public DecoderFuzzer(IEnumerable<byte[]> goldenDatagrams, int seed, IEnumerable<byte[]>? knetPackets = null, byte[]? knetKey = null)
     {
         Seed = seed;
         _random = new Random(seed);
@@ -121,6 +143,22 @@ internal sealed class DecoderFuzzer
         if (_pools[(int)Level.Datagram].Count == 0)
         {
             throw new ArgumentException("no golden datagrams", nameof(goldenDatagrams));
+        }
+
+        foreach (byte[] packet in knetPackets ?? [])
+        {
+            if (packet.Length <= InputMax && unique.Add(Convert.ToBase64String(packet)))
+            {
+                _pools[(int)Level.KnetPacket].Add(packet);
+            }
+        }
+
+        _levelCount = _pools[(int)Level.KnetPacket].Count > 0 ? 5 : 4;
+        if (knetKey is not null)
+        {
+            _knetKey = knetKey;
+            _knetCrypto = new KnetCrypto(KnetCipher.Aes256, KnetHash.Sha256, knetKey);
+            _knetHashOnly = new KnetCrypto(KnetCipher.None, KnetHash.Sha256, knetKey);
         }
     }
 
@@ -223,7 +261,7 @@ internal sealed class DecoderFuzzer
     /// <summary>Builds the next input in <see cref="_work"/>; returns its length.</summary>
     private int NextInput(out Level level)
     {
-        level = (Level)_random.Next(4);
+        level = (Level)_random.Next(_levelCount);
         List<byte[]> pool = _pools[(int)level];
         if (pool.Count == 0 || _random.Next(16) == 0)
         {
@@ -252,6 +290,12 @@ internal sealed class DecoderFuzzer
             _work[1] = 0xC0;
             _work[2] = 3;
             _work[3] = (byte)_random.Next(6);
+        }
+
+        if (level == Level.KnetPacket && length >= 2 && _random.Next(2) == 0)
+        {
+            _work[0] = KnetHeader.CurrentVersion;
+            _work[1] = (byte)(_random.Next(5) switch { 0 => KnetPacketType.Data, 1 => KnetPacketType.Ping, 2 => KnetPacketType.Pong, 3 => KnetPacketType.Pmtud, _ => KnetPacketType.PmtudReply });
         }
 
         return length;
@@ -359,6 +403,11 @@ internal sealed class DecoderFuzzer
                 FullDecode(exact);
             }
 
+            if (level == Level.KnetPacket && Inputs % 2 == 0)
+            {
+                FullDecodeKnet(exact);
+            }
+
             if (level == Level.PgPayload)
             {
                 Assemble(exact);
@@ -457,6 +506,76 @@ internal sealed class DecoderFuzzer
         }
     }
 
+    /// <summary>The capture decoder's knet path (with the key when there is one): open, reassemble, inflate, decode.</summary>
+    private void FullDecodeKnet(byte[] packet)
+    {
+        if (_knetCaptureDecoder is null || Inputs % 4096 == 0)
+        {
+            _knetCaptureDecoder = new TotemCaptureDecoder(0);
+            if (_knetKey is not null)
+            {
+                _knetCaptureDecoder.AddAuthKey(_knetKey);
+            }
+        }
+
+        var captured = new CapturedDatagram(1, 0, System.Net.IPAddress.Loopback, 5405, System.Net.IPAddress.Loopback, 5405, packet);
+        DecodedFields fields = _knetCaptureDecoder.Decode(captured);
+        _ = DecodeJsonFormatter.Format(fields);
+        _ = DecodeTextFormatter.Format(fields);
+        if (!fields.Contains("error") && fields.Contains("knet"))
+        {
+            _hits[(int)Decoder.KnetCaptureDecoder]++;
+        }
+    }
+
+    /// <summary>Every knet decoder on the input, and opening it with the key (which writes only to a separate buffer).</summary>
+    private void DecodeKnet(ReadOnlySpan<byte> input, ref Fingerprint fp, bool count)
+    {
+        WireError error = KnetCodec.TryReadHeader(input, out KnetHeader header);
+        fp.Add(error);
+        fp.Add(header);
+        Hit(Decoder.KnetHeader, error, count);
+
+        error = KnetCodec.TryDecodeData(input, out KnetDataHeader data, out ReadOnlySpan<byte> user);
+        fp.Add(error);
+        fp.Add(data);
+        fp.Add(user);
+        Hit(Decoder.KnetData, error, count);
+
+        error = KnetCodec.TryDecodePing(input, out KnetPing ping);
+        fp.Add(error);
+        fp.Add(ping);
+        Hit(Decoder.KnetPing, error, count);
+        error = KnetCodec.TryWritePong(input, 9, _knetOut, out int written);
+        fp.Add(error);
+        fp.Add(_knetOut.AsSpan(0, written));
+
+        error = KnetCodec.TryDecodePmtud(input, out KnetPmtud pmtud, out int padding);
+        fp.Add(error);
+        fp.Add(pmtud);
+        fp.Add(padding);
+        Hit(Decoder.KnetPmtud, error, count);
+        error = KnetCodec.TryWritePmtudReply(input, 9, _knetOut, out written);
+        fp.Add(error);
+        fp.Add(_knetOut.AsSpan(0, written));
+
+        foreach (KnetCrypto? crypto in new[] { _knetCrypto, _knetHashOnly })
+        {
+            if (crypto is null)
+            {
+                continue;
+            }
+
+            KnetCryptoStatus status = crypto.Open(input, _knetOut, out written);
+            fp.Add(status);
+            fp.Add(_knetOut.AsSpan(0, written));
+            if (count && status == KnetCryptoStatus.Ok)
+            {
+                _hits[(int)Decoder.KnetCryptoOpen]++;
+            }
+        }
+    }
+
     private void Fail(Level level, ReadOnlySpan<byte> input, string what)
     {
         _failureCount++;
@@ -482,6 +601,9 @@ internal sealed class DecoderFuzzer
             case Level.GroupMessage:
                 DecodeGroup(input, false, ref fp, count);
                 DecodeGroup(input, true, ref fp, count);
+                break;
+            case Level.KnetPacket:
+                DecodeKnet(input, ref fp, count);
                 break;
             default:
                 DecodeService(input, false, ref fp, count);

@@ -244,7 +244,15 @@ public sealed class ProcessGroup : IDisposable
     {
         if (_deliveryQueue == null)
         {
-            Delivered?.Invoke(nodeId, pid, data);
+            try
+            {
+                Delivered?.Invoke(nodeId, pid, data);
+            }
+            catch (Exception exception)
+            {
+                _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(Delivered)}");
+            }
+
             return true;
         }
 
@@ -274,10 +282,27 @@ public sealed class ProcessGroup : IDisposable
     internal void OnMembership(GroupMembership membership)
     {
         Membership = membership;
-        MembershipChanged?.Invoke(membership);
+        try
+        {
+            MembershipChanged?.Invoke(membership);
+        }
+        catch (Exception exception)
+        {
+            _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(MembershipChanged)}");
+        }
     }
 
-    internal void OnRing(RingChange change) => RingChanged?.Invoke(change);
+    internal void OnRing(RingChange change)
+    {
+        try
+        {
+            RingChanged?.Invoke(change);
+        }
+        catch (Exception exception)
+        {
+            _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(RingChanged)}");
+        }
+    }
 
     internal void SignalSendSpace()
     {

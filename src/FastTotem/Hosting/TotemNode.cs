@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using FastTotem.Hosting.Config;
 using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
 using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
@@ -20,9 +21,8 @@ namespace FastTotem.Hosting;
 public sealed class TotemNode : IDisposable
 {
     private readonly CorosyncConfig _config;
-    private readonly UdpTransport _transport;
-    private readonly SrpEngine _engine;
-    private readonly NodeStack _stack;
+    private readonly IDatagramTransport _transport;
+    private readonly NodeMachine _machine;
     private readonly RingDriver _driver;
     private readonly Bridge _bridge;
     private readonly ConcurrentQueue<Action> _control = new();
@@ -33,19 +33,27 @@ public sealed class TotemNode : IDisposable
     private readonly ConcurrentQueue<ProcessGroup> _created = new();
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 created, 1 started, 2 stopped
+    private long _handlerFaults;
 
     private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu)
     {
         _config = config;
         NodeId = nodeId;
-        _transport = new UdpTransport(TransportOptions.FromConfig(config, nodeId));
+        var engine = new SrpEngine(SrpConfigFactory.Create(config, nodeId), new FileRingSeqStore(config.StateDir));
+        _bridge = new Bridge(this);
+        _machine = new NodeMachine(engine, VotequorumConfig.FromCorosyncConfig(config, nodeId)) { HostWork = _bridge };
+        _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
+
+        // The send slots hold the largest frame the machine can produce (netmtu up to 65,536), so no frame is refused.
+        _transport = config.Transport == TotemTransport.Knet
+            ? new KnetTransport(config, nodeId, config.Knet!.LoadKey()) { Log = line => TransportLog?.Invoke(line) }
+            : new UdpTransport(TransportOptions.FromConfig(config, nodeId), _machine.TransmitBufferSize);
         try
         {
-            _engine = new SrpEngine(SrpConfigFactory.Create(config, nodeId), new FileRingSeqStore(config.StateDir));
-            _bridge = new Bridge(this);
-            _stack = new NodeStack(_engine, VotequorumConfig.FromCorosyncConfig(config, nodeId), _bridge) { HostWork = _bridge };
-            _byHandle = new ProcessGroup?[CpgLimits.Default.LocalProcessCountMax];
-            _driver = new RingDriver(_engine, _transport, _stack, nodeId) { BusyPoll = busyPoll, PinCpu = pinCpu, SchedRr = config.SchedRr };
+            _driver = new RingDriver(_machine, _transport)
+            {
+                BusyPoll = busyPoll, PinCpu = pinCpu, SchedRr = config.SchedRr, EventSink = _bridge, Faulted = _bridge.OnProtocolFault,
+            };
         }
         catch
         {
@@ -73,18 +81,44 @@ public sealed class TotemNode : IDisposable
     /// CPG events (deliveries, confchgs) the node could not keep because CPG's event queue was full: the only way
     /// a delivery can be lost, and only when a queue-mode consumer stalls for longer than that queue holds.
     /// </summary>
-    public long EventOverflowDrops => _stack.Cpg.Counters.EventOverflowDrops;
+    public long EventOverflowDrops => _machine.Cpg.Counters.EventOverflowDrops;
+
+    /// <summary>
+    /// Something went wrong on the protocol thread (raised there). <see cref="NodeFaultKind.Handler"/>: an event handler
+    /// of this node or of one of its groups threw; the exception is reported here and the node carries on.
+    /// <see cref="NodeFaultKind.Protocol"/>: a bug inside the node; it has left the ring and stopped (<see cref="IsFaulted"/>),
+    /// and a host that wants to stay in the cluster disposes it and starts a fresh node with the same settings.
+    /// </summary>
+    public event Action<NodeFault>? Faulted;
+
+    /// <summary>True after a protocol fault ended the node (it left the ring; nothing more is delivered or sent).</summary>
+    public bool IsFaulted => _driver.Fault != null;
+
+    /// <summary>The protocol fault that ended the node, or null.</summary>
+    public NodeFault? ProtocolFault { get; private set; }
+
+    /// <summary>Exceptions thrown by event handlers (this node's and its groups'), each caught and reported.</summary>
+    public long HandlerFaults => Interlocked.Read(ref _handlerFaults);
+
+    /// <summary>
+    /// What the transport has to say, as text, on the protocol thread: over knet, links going up and down, hosts
+    /// becoming reachable, PMTUd results and summaries of dropped packets (for instance failed authentication).
+    /// </summary>
+    public event Action<string>? TransportLog;
+
+    /// <summary>The transport in one line (e.g. "knet, 1 link(s), link_mode passive, crypto aes256/sha256").</summary>
+    public string TransportDescription => _transport is KnetTransport k ? k.Describe : _config.Transport.ToString().ToLowerInvariant();
 
     /// <summary>Every drop counter of the node, by layer (docs/robustness.md). Any thread may read it.</summary>
     public NodeDropCounters DropCounters
     {
         get
         {
-            SrpCounters s = _engine.Counters;
-            PgAssembler pg = _stack.Assembler;
-            CpgCounters cpg = _stack.Cpg.Counters;
-            VotequorumService vq = _stack.Votequorum;
-            ref readonly TransportCounters t = ref _transport.Counters;
+            SrpCounters s = _machine.Engine.Counters;
+            PgAssembler pg = _machine.Assembler;
+            CpgCounters cpg = _machine.Cpg.Counters;
+            VotequorumService vq = _machine.Stack.Votequorum;
+            TransportCounters t = _transport is UdpTransport udp ? udp.Counters : default;
             return new NodeDropCounters
             {
                 TransportDrops = t.DroppedTruncated + t.DroppedUnlistedSource,
@@ -96,7 +130,7 @@ public sealed class TotemNode : IDisposable
                 CpgDrops = cpg.MalformedDrops + cpg.BadNameDrops + cpg.UnknownFunctionDrops + cpg.UnknownSenderDrops
                     + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops,
                 VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
-                SyncDrops = _stack.SyncSendDrops,
+                SyncDrops = _machine.Stack.SyncSendDrops,
             };
         }
     }
@@ -105,6 +139,12 @@ public sealed class TotemNode : IDisposable
     public event Action<RingChange>? RingChanged;
 
     /// <summary>Every service finished synchronising on the ring with this (rep, seq), on the protocol thread.</summary>
+    /// <summary>
+    /// The ring is re-forming: the protocol entered GATHER, for the reason given (corosync's gather_state_from),
+    /// leaving the ring (rep, seq). Raised on the protocol thread.
+    /// </summary>
+    public event Action<GatherReason, uint, ulong>? GatherEntered;
+
     public event Action<uint, ulong>? SyncCompleted;
 
     /// <summary>
@@ -187,8 +227,10 @@ public sealed class TotemNode : IDisposable
     }
 
     /// <summary>Stops the node; with <paramref name="leave"/> it first sends corosync's LEAVE so the others re-form at once.</summary>
+    /// <exception cref="InvalidOperationException">Called on the protocol thread (from an event handler): the thread cannot wait for its own end.</exception>
     public void Stop(bool leave = true)
     {
+        ThrowIfLoopThread();
         int previous = Interlocked.Exchange(ref _state, 2);
         if (previous == 1)
         {
@@ -203,8 +245,10 @@ public sealed class TotemNode : IDisposable
     }
 
     /// <summary>Stops the node (leaving the ring) and releases its sockets.</summary>
+    /// <exception cref="InvalidOperationException">Called on the protocol thread (from an event handler).</exception>
     public void Dispose()
     {
+        ThrowIfLoopThread();
         Stop(leave: true);
         _driver.Dispose();
         _transport.Dispose();
@@ -217,6 +261,41 @@ public sealed class TotemNode : IDisposable
     }
 
     internal void Wake() => _driver.Wake();
+
+    /// <summary>Tests: a bug stand-in, thrown on the protocol thread inside the node machine's next input.</summary>
+    internal void InjectFaultForTesting(Exception exception)
+    {
+        _control.Enqueue(() => throw exception);
+        Wake();
+    }
+
+    private void ThrowIfLoopThread()
+    {
+        if (_driver.IsLoopThread)
+        {
+            throw new InvalidOperationException(
+                "TotemNode.Stop and Dispose cannot be called from an event handler (the protocol thread); call them from another thread");
+        }
+    }
+
+    /// <summary>Loop thread: a user handler threw. Counted and reported; the node carries on.</summary>
+    internal void ReportHandlerFault(Exception exception, string handler)
+    {
+        Interlocked.Increment(ref _handlerFaults);
+        RaiseFault(new NodeFault(NodeFaultKind.Handler, $"node {NodeId}: the {handler} handler threw {exception.GetType().Name}: {exception.Message}", exception));
+    }
+
+    private void RaiseFault(NodeFault fault)
+    {
+        try
+        {
+            Faulted?.Invoke(fault);
+        }
+        catch (Exception)
+        {
+            // A fault handler that throws is not reported again (it would loop); the counters still tell.
+        }
+    }
 
     internal void LeaveGroup(ProcessGroup group)
     {
@@ -242,7 +321,7 @@ public sealed class TotemNode : IDisposable
         for (int i = _pendingJoins.Count - 1; i >= 0; i--)
         {
             ProcessGroup group = _pendingJoins[i];
-            CpgResult result = _stack.Cpg.Join(group.NameBytes, group.Pid, out int handle);
+            CpgResult result = _machine.Cpg.Join(group.NameBytes, group.Pid, out int handle);
             if (result is CpgResult.TryAgain or CpgResult.QueueFull)
             {
                 continue; // CPG's sync has not completed yet: the join waits, as libcpg's would retry
@@ -265,7 +344,7 @@ public sealed class TotemNode : IDisposable
             bool freed = false;
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
-                CpgResult result = _stack.Cpg.TryMcast(group.Handle, message);
+                CpgResult result = _machine.Cpg.TryMcast(group.Handle, message);
                 if (result is CpgResult.TryAgain or CpgResult.QueueFull)
                 {
                     break;
@@ -290,14 +369,14 @@ public sealed class TotemNode : IDisposable
                 continue;
             }
 
-            CpgResult result = _stack.Cpg.Leave(_pendingLeaves[i].Handle);
+            CpgResult result = _machine.Cpg.Leave(_pendingLeaves[i].Handle);
             if (result is not (CpgResult.TryAgain or CpgResult.QueueFull or CpgResult.Busy))
             {
                 _pendingLeaves.RemoveAt(i);
             }
         }
 
-        while (_stack.Cpg.PollEvent(out CpgEvent ev))
+        while (_machine.Cpg.PollEvent(out CpgEvent ev))
         {
             ProcessGroup? group = ev.LocalHandle >= 0 && ev.LocalHandle < _byHandle.Length ? _byHandle[ev.LocalHandle] : null;
             if (group == null)
@@ -309,7 +388,7 @@ public sealed class TotemNode : IDisposable
             {
                 // The group's consumer has no room: the delivery stays first in CPG's event queue (and every later
                 // event behind it, so order holds) until a release makes room; the release wakes this loop.
-                _stack.Cpg.RetainEvent();
+                _machine.Cpg.RetainEvent();
                 return;
             }
 
@@ -360,25 +439,67 @@ public sealed class TotemNode : IDisposable
     }
 
     /// <summary>Receives the node stack's callbacks on the protocol thread.</summary>
-    private sealed class Bridge(TotemNode node) : INodeListener, IHostWork
+    private sealed class Bridge(TotemNode node) : INodeEventSink, IHostWork
     {
-        public void OnConfigChange(in SrpEvent ev)
+        public void OnEvent(in NodeEvent ev)
         {
-            var change = new RingChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.RingId.Rep, ev.RingId.Seq, ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray());
-            if (change.Regular)
+            if (ev.Kind == NodeEventKind.ConfigChange)
             {
-                node.Ring = change;
+                var change = new RingChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.RingId.Rep, ev.RingId.Seq, ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray());
+                if (change.Regular)
+                {
+                    node.Ring = change;
+                }
+
+                try
+                {
+                    node.RingChanged?.Invoke(change);
+                }
+                catch (Exception exception)
+                {
+                    node.ReportHandlerFault(exception, nameof(RingChanged));
+                }
+            }
+            else if (ev.Kind == NodeEventKind.GatherEntered)
+            {
+                try
+                {
+                    node.GatherEntered?.Invoke(ev.GatherReason, ev.RingId.Rep, ev.RingId.Seq);
+                }
+                catch (Exception exception)
+                {
+                    node.ReportHandlerFault(exception, nameof(GatherEntered));
+                }
+            }
+            else if (ev.Kind == NodeEventKind.SyncComplete)
+            {
+                node._firstSync.TrySetResult(true);
+                try
+                {
+                    node.SyncCompleted?.Invoke(ev.RingId.Rep, ev.RingId.Seq);
+                }
+                catch (Exception exception)
+                {
+                    node.ReportHandlerFault(exception, nameof(SyncCompleted));
+                }
+            }
+        }
+
+        public void Run(NodeMachine machine) => node.RunOnLoop();
+
+        public void OnProtocolFault(Exception exception)
+        {
+            var fault = new NodeFault(NodeFaultKind.Protocol,
+                $"node {node.NodeId}: a protocol fault ({exception.GetType().Name}: {exception.Message}); the node left the ring and stopped", exception);
+            node.ProtocolFault = fault;
+            node._firstSync.TrySetException(new InvalidOperationException(fault.Message, exception));
+            foreach (ProcessGroup g in node._groups)
+            {
+                g.MarkClosed();
+                g.Joined.TrySetException(new InvalidOperationException(fault.Message, exception));
             }
 
-            node.RingChanged?.Invoke(change);
+            node.RaiseFault(fault);
         }
-
-        public void OnSyncComplete(MembRingId ringId)
-        {
-            node._firstSync.TrySetResult(true);
-            node.SyncCompleted?.Invoke(ringId.Rep, ringId.Seq);
-        }
-
-        public void Run(NodeStack stack) => node.RunOnLoop();
     }
 }

@@ -49,10 +49,18 @@ public sealed class TotemNodeOptions
     /// <summary>Pin the protocol loop thread to this CPU (sched_setaffinity); null leaves it to the scheduler.</summary>
     public int? PinCpu { get; init; }
 
+    /// <summary>totem.netmtu (576 to 65,536): the largest Totem frame; null keeps corosync's 1500. Every member must agree.</summary>
+    public int? NetMtu { get; init; }
+
     internal string ToCorosyncConf()
     {
         var sb = new StringBuilder();
         sb.Append($"totem {{\n\tversion: 2\n\tcluster_name: {ClusterName}\n\ttransport: {Transport}\n\ttoken: {TokenMs}\n");
+        if (NetMtu is { } netMtu)
+        {
+            sb.Append($"\tnetmtu: {netMtu}\n");
+        }
+
         bool v6 = Members.Count > 0 && Members[0].Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
         if (v6)
         {

@@ -7,7 +7,7 @@ public static class SimArguments
 {
     public const string Usage = """
         usage: fasttotem sim --nodes N --seed S --duration 60s [--loss P] [--dup P] [--reorder P]
-                             [--partitions] [--crashes] [--rate R] [--token MS] [--coefficient MS] [--payload B]
+                             [--partitions] [--crashes] [--rate R] [--token MS] [--coefficient MS] [--payload B] [--srp-only]
           --nodes N        ring size, 1 to 32 (default 3)
           --seed S         seed of every random choice, decimal or 0x-hex (default 1)
           --duration D     virtual run time: 60s, 500ms, 2m (default 60s)
@@ -19,6 +19,8 @@ public static class SimArguments
           --rate R         application messages per node per virtual second (default 10)
           --token MS       totem token timeout (default 1000); --coefficient MS token_coefficient (default 50)
           --payload B      application data bytes per message, 8 to 1200 (default 16)
+          --srp-only       run SRP alone; by default every node runs the whole node machine (SRP, totempg,
+                           sync, cmap/cpg/quorum/votequorum), the application sending on totempg group "sim"
         Faults happen in the first 70% of the run; the rest is a fault-free liveness phase.
         Exit code 0: every guarantee holds; 1: a violation (printed with a trace); 2: bad arguments.
         """;
@@ -37,6 +39,9 @@ public static class SimArguments
                     continue;
                 case "--crashes":
                     options.Crashes = true;
+                    continue;
+                case "--srp-only":
+                    options.EngineFactory = SrpSimEngine.Create;
                     continue;
             }
 

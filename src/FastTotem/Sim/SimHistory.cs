@@ -15,7 +15,7 @@ public sealed class SimHistory
     {
         if (nodeCount < 1 || nodeCount > SimOptions.NodeCountMax)
         {
-            SimThrow.ArgumentOutOfRange(nameof(nodeCount), "1 to 32 nodes");
+            Invariant.ThrowArgumentOutOfRange(nameof(nodeCount), "1 to 32 nodes");
         }
 
         NodeCount = nodeCount;
@@ -48,7 +48,7 @@ public sealed class SimHistory
     {
         if (nodeId == 0 || nodeId > NodeCount)
         {
-            SimThrow.ArgumentOutOfRange(nameof(nodeId), "nodeids are 1..NodeCount");
+            Invariant.ThrowArgumentOutOfRange(nameof(nodeId), "nodeids are 1..NodeCount");
         }
 
         int incarnation = 0;
@@ -58,7 +58,7 @@ public sealed class SimHistory
             {
                 if (!p.Crashed)
                 {
-                    SimThrow.InvalidOperation($"node {nodeId} started while its process {p.Index} is alive");
+                    Invariant.ThrowInvalidOperation($"node {nodeId} started while its process {p.Index} is alive");
                 }
 
                 incarnation++;
@@ -106,7 +106,7 @@ public sealed class SimHistory
     {
         if (_records.Count > 0 && record.TimeNs < _records[^1].TimeNs)
         {
-            SimThrow.InvalidOperation("history records must be added in time order");
+            Invariant.ThrowInvalidOperation("history records must be added in time order");
         }
 
         record.Index = _records.Count;

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>One simulated node: its current engine (null while crashed), partition group and application counter.</summary>
-public sealed class SimNode : ISimEventSink
+public sealed class SimNode : ISimNodeIo
 {
     private readonly Simulator _sim;
 
@@ -32,11 +32,41 @@ public sealed class SimNode : ISimEventSink
 
     internal long PendingTimerNs = long.MaxValue;
 
+    /// <summary>The socket buffer: datagrams arrived and not yet read (buffer, length, sender index or -1).</summary>
+    internal readonly Queue<(byte[] Buffer, int Length, int From)> ReceiveQueue = new();
+
+    /// <summary>A Read event is queued for this incarnation.</summary>
+    internal bool ReadPending;
+
+    /// <summary>The batch handed to the step in progress.</summary>
+    internal readonly List<(byte[] Buffer, int Length, int From)> Batch = new(64);
+
+    /// <summary>The incarnation whose step is in progress; a crash during it silences the rest of its sends.</summary>
+    internal int SteppingIncarnation;
+
     internal void ResetForRestart()
     {
         RingId = null;
         Members = [];
         PendingTimerNs = long.MaxValue;
+        ReadPending = false;
+        _sim.ReleaseBuffers(ReceiveQueue);
+    }
+
+    public int ReceivedCount => Batch.Count;
+
+    public ReadOnlySpan<byte> Received(int index) => Batch[index].Buffer.AsSpan(0, Batch[index].Length);
+
+    public uint ReceivedFrom(int index) => Batch[index].From < 0 ? 0 : (uint)Batch[index].From + 1;
+
+    public void Send(uint destination, ReadOnlySpan<byte> datagram)
+    {
+        if (Engine == null || Incarnation != SteppingIncarnation)
+        {
+            return; // a filter or action crashed the node mid-step
+        }
+
+        _sim.Send(this, destination, datagram);
     }
 
     public void OnDeliver(uint senderNodeId, ReadOnlySpan<byte> payload)

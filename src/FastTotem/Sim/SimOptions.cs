@@ -39,8 +39,16 @@ public sealed class SimOptions
     /// <summary>Mean time between random partition/crash steps.</summary>
     public long MeanFaultIntervalNs = 2 * SimFormat.NsPerSecond;
 
-    /// <summary>Builds each node's engine; null means the real SrpEngine.</summary>
+    /// <summary>Builds each node's engine; null means the whole node machine (<see cref="NodeSimEngine.Create"/>).</summary>
     public SimEngineFactory? EngineFactory;
+
+    /// <summary>Smallest and largest batch one read hands a node's loop (drawn per read, as recvmmsg returns 1–64).</summary>
+    public int ReceiveBatchMin = 1;
+
+    public int ReceiveBatchMax = 64;
+
+    /// <summary>A node's loop reads its socket buffer up to this long after a datagram lands (0: at once).</summary>
+    public long ReadDelayMaxNs;
 
     public bool HasFaults => Partitions || Crashes || Loss > 0 || Duplicate > 0 || Reorder > 0;
 
@@ -112,9 +120,14 @@ public sealed class SimOptions
                    "(fault phase, liveness bound and drain)";
         }
 
-        if (LatencyMinNs < 1 || LatencyJitterNs < 0 || ReorderDelayMaxNs < 0)
+        if (LatencyMinNs < 1 || LatencyJitterNs < 0 || ReorderDelayMaxNs < 0 || ReadDelayMaxNs < 0)
         {
             return "latencies must be positive";
+        }
+
+        if (ReceiveBatchMin < 1 || ReceiveBatchMax < ReceiveBatchMin || ReceiveBatchMax > 64)
+        {
+            return "receive batches hold 1 to 64 datagrams";
         }
 
         return null;

@@ -28,7 +28,7 @@ public sealed class SimPayload
     {
         if (dataLength < IdSize || dataLength > 1200)
         {
-            SimThrow.ArgumentOutOfRange(nameof(dataLength), "data must hold the id and fit one packet");
+            Invariant.ThrowArgumentOutOfRange(nameof(dataLength), "data must hold the id and fit one packet");
         }
 
         Span<byte> data = _data.AsSpan(0, dataLength);
@@ -41,13 +41,13 @@ public sealed class SimPayload
 
         if (_packer.TrySend(Group, data) != PgSendResult.Queued)
         {
-            SimThrow.InvalidOperation("the totempg packer refused a small message");
+            Invariant.ThrowInvalidOperation("the totempg packer refused a small message");
         }
 
         _packer.HandleTokenReceived();
         if (!_packer.TryTakePacket(buffer, out int length) || _packer.HasPendingData)
         {
-            SimThrow.InvalidOperation("the totempg packer did not produce exactly one packet");
+            Invariant.ThrowInvalidOperation("the totempg packer did not produce exactly one packet");
         }
 
         return length;

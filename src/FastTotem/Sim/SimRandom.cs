@@ -54,7 +54,7 @@ public sealed class SimRandom
     {
         if (maxExclusive == 0)
         {
-            SimThrow.Argument(nameof(maxExclusive));
+            Invariant.ThrowArgument(nameof(maxExclusive), "invalid argument");
         }
 
         ulong threshold = (0 - maxExclusive) % maxExclusive;

@@ -14,7 +14,7 @@ public sealed class SimRingSeqMemory
     {
         if (nodeId >= _seqByNode.Length)
         {
-            SimThrow.ArgumentOutOfRange(nameof(nodeId), "simulated nodeids are 1..32");
+            Invariant.ThrowArgumentOutOfRange(nameof(nodeId), "simulated nodeids are 1..32");
         }
 
         _seqByNode[nodeId] = seq;

@@ -13,6 +13,9 @@ public sealed class SimStats
     public long Duplicated;
     public long Reordered;
     public long BadDestination;
+    public long Injected;
+    public long ReadBatches;
+    public long LargestReadBatch;
     public long Multicasts;
     public long MulticastsRejected;
     public long Deliveries;

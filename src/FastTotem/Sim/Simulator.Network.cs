@@ -37,7 +37,7 @@ public sealed partial class Simulator
     /// Routes one datagram from PollTransmit. Destination 0 is the "mcast" path: every other configured node (the
     /// engine handles its own copy internally). A nodeid is a unicast, to itself included (a singleton ring's token).
     /// </summary>
-    private void Send(SimNode from, uint destination, ReadOnlySpan<byte> datagram)
+    internal void Send(SimNode from, uint destination, ReadOnlySpan<byte> datagram)
     {
         if (destination == 0)
         {
@@ -141,6 +141,11 @@ public sealed partial class Simulator
         });
     }
 
+    /// <summary>
+    /// A datagram reaches a node's socket buffer. The node's loop reads it with the others waiting there, in a batch
+    /// of 1 to 64 (<see cref="SimOptions.ReceiveBatchMin"/>..<see cref="SimOptions.ReceiveBatchMax"/>, drawn per read)
+    /// at the same instant, or up to <see cref="SimOptions.ReadDelayMaxNs"/> later, as a busy epoll loop would.
+    /// </summary>
     private void Arrive(ref SimEvent ev)
     {
         SimNode to = _nodes[ev.Node];
@@ -148,18 +153,107 @@ public sealed partial class Simulator
         if (to.Engine == null || ev.Incarnation != to.Incarnation)
         {
             Stats.DroppedNodeDown++;
-        }
-        else if (_nodes[ev.FromNode].Group != to.Group)
-        {
-            Stats.DroppedPartition++; // a partition cuts datagrams already on the wire
-        }
-        else
-        {
-            Stats.DatagramsArrived++;
-            to.Engine.HandleDatagram(buffer.AsSpan(0, ev.Length), _nodes[ev.FromNode].NodeId, NowNs);
-            Service(to);
+            ReleaseBuffer(buffer);
+            return;
         }
 
+        if (ev.FromNode >= 0 && _nodes[ev.FromNode].Group != to.Group)
+        {
+            Stats.DroppedPartition++; // a partition cuts datagrams already on the wire
+            ReleaseBuffer(buffer);
+            return;
+        }
+
+        to.ReceiveQueue.Enqueue((buffer, ev.Length, ev.FromNode));
+        ScheduleRead(to);
+    }
+
+    private void ScheduleRead(SimNode node)
+    {
+        if (node.ReadPending)
+        {
+            return;
+        }
+
+        node.ReadPending = true;
+        long delay = Options.ReadDelayMaxNs > 0 ? _readRandom.NextLong(0, Options.ReadDelayMaxNs + 1) : 0;
+        Enqueue(NowNs + delay, new SimEvent { Kind = SimEventKind.Read, Node = node.Index, Incarnation = node.Incarnation });
+    }
+
+    private void Read(ref SimEvent ev)
+    {
+        SimNode node = _nodes[ev.Node];
+        if (node.Engine == null || ev.Incarnation != node.Incarnation)
+        {
+            return;
+        }
+
+        node.ReadPending = false;
+        int batchMax = Options.ReceiveBatchMin >= Options.ReceiveBatchMax
+            ? Options.ReceiveBatchMax
+            : (int)_readRandom.NextLong(Options.ReceiveBatchMin, Options.ReceiveBatchMax + 1);
+        while (node.Batch.Count < batchMax && node.ReceiveQueue.TryDequeue(out var item))
+        {
+            node.Batch.Add(item);
+        }
+
+        Stats.DatagramsArrived += node.Batch.Count;
+        Stats.ReadBatches++;
+        Stats.LargestReadBatch = Math.Max(Stats.LargestReadBatch, node.Batch.Count);
+        int incarnation = node.Incarnation;
+        try
+        {
+            Step(node);
+        }
+        finally
+        {
+            foreach (var item in node.Batch)
+            {
+                ReleaseBuffer(item.Buffer);
+            }
+
+            node.Batch.Clear();
+        }
+
+        if (node.Engine != null && node.Incarnation == incarnation && node.ReceiveQueue.Count > 0)
+        {
+            ScheduleRead(node);
+        }
+    }
+
+    /// <summary>
+    /// Scripted input: <paramref name="datagrams"/> land in node <paramref name="toNodeId"/>'s socket buffer at once, from
+    /// no simulated node (a forger on the path), so its loop reads them in one batch when the batch size allows.
+    /// </summary>
+    public void Inject(uint toNodeId, params byte[][] datagrams)
+    {
+        SimNode to = Node(toNodeId);
+        if (to.Engine == null)
+        {
+            return;
+        }
+
+        foreach (byte[] datagram in datagrams)
+        {
+            var copy = new byte[Math.Max(2048, datagram.Length)];
+            datagram.CopyTo(copy, 0);
+            to.ReceiveQueue.Enqueue((copy, datagram.Length, -1));
+            Stats.Injected++;
+        }
+
+        ScheduleRead(to);
+    }
+
+    internal void ReleaseBuffers(Queue<(byte[] Buffer, int Length, int From)> queue)
+    {
+        while (queue.TryDequeue(out var item))
+        {
+            ReleaseBuffer(item.Buffer);
+        }
+    }
+
+    private void ReleaseBuffer(byte[] buffer)
+    {
         if (buffer.Length == 2048)
         {
             _bufferPool.Push(buffer);

@@ -18,6 +18,7 @@ public sealed partial class Simulator
     private readonly SimRandom _netRandom;
     private readonly SimRandom _appRandom;
     private readonly SimRandom _faultRandom;
+    private readonly SimRandom _readRandom;
     private readonly byte[] _transmitBuffer = new byte[DatagramBufferSize];
     private readonly byte[] _payloadBuffer = new byte[2048];
     private readonly SimPayload _payload = new();
@@ -37,11 +38,11 @@ public sealed partial class Simulator
     {
         if (options.Validate() is { } error)
         {
-            SimThrow.Argument(error);
+            Invariant.ThrowArgument("options", error);
         }
 
         Options = options;
-        _factory = options.EngineFactory ?? SrpSimEngine.Create;
+        _factory = options.EngineFactory ?? NodeSimEngine.Create;
         History = new SimHistory(options.NodeCount);
         _nodes = new SimNode[options.NodeCount];
         _nodeList = new uint[options.NodeCount];
@@ -54,6 +55,7 @@ public sealed partial class Simulator
         _netRandom = new SimRandom(SimRandom.Derive(options.Seed, 1));
         _appRandom = new SimRandom(SimRandom.Derive(options.Seed, 2));
         _faultRandom = new SimRandom(SimRandom.Derive(options.Seed, 3));
+        _readRandom = new SimRandom(SimRandom.Derive(options.Seed, 4));
         _linkFifoNs = new long[options.NodeCount * options.NodeCount];
     }
 
@@ -171,6 +173,9 @@ public sealed partial class Simulator
             case SimEventKind.Arrival:
                 Arrive(ref ev);
                 break;
+            case SimEventKind.Read:
+                Read(ref ev);
+                break;
             case SimEventKind.Timer:
                 FireTimer(ref ev);
                 break;
@@ -192,13 +197,15 @@ public sealed partial class Simulator
         node.Incarnation++;
         node.Process = History.StartProcess(NowNs, node.NodeId);
         node.Engine = _factory(node.NodeId, _nodeList, _seqStore, Options);
-        node.Engine.Start(NowNs);
-        Service(node);
+        Step(node, start: true);
         ScheduleAppSend(node);
     }
 
-    /// <summary>After any input to a node: send what it wants to send, record its events, re-arm its timer.</summary>
-    private void Service(SimNode node)
+    /// <summary>
+    /// One turn of the node's loop (its batch, if any, is in <see cref="SimNode.Batch"/>): the engine steps, sending
+    /// onto the simulated wire and recording its events; then its timer is re-armed.
+    /// </summary>
+    private void Step(SimNode node, bool start = false)
     {
         ISimEngine? engine = node.Engine;
         if (engine == null)
@@ -206,16 +213,13 @@ public sealed partial class Simulator
             return;
         }
 
-        while (engine.PollTransmit(_transmitBuffer, out int length, out uint destination))
+        node.SteppingIncarnation = node.Incarnation;
+        engine.Step(NowNs, node, start);
+        if (node.Engine != engine)
         {
-            Send(node, destination, _transmitBuffer.AsSpan(0, length));
-            if (node.Engine != engine)
-            {
-                return; // a filter or action crashed the node mid-send
-            }
+            return; // a filter or action crashed the node mid-step
         }
 
-        engine.DrainEvents(node);
         long deadline = engine.PollTimeout();
         if (deadline < node.PendingTimerNs)
         {
@@ -233,12 +237,7 @@ public sealed partial class Simulator
         }
 
         node.PendingTimerNs = long.MaxValue;
-        if (node.Engine.PollTimeout() <= NowNs)
-        {
-            node.Engine.HandleTimeout(NowNs);
-        }
-
-        Service(node);
+        Step(node);
     }
 
     private void ScheduleAppSend(SimNode node)
@@ -290,7 +289,7 @@ public sealed partial class Simulator
             Stats.MulticastsRejected++;
         }
 
-        Service(node);
+        Step(node);
         return accepted;
     }
 }

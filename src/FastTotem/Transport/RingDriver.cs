@@ -1,26 +1,22 @@
 using System.Runtime.InteropServices;
-using FastTotem.Protocol.Srp;
+using FastTotem.Protocol.Node;
 using FastTotem.Transport.Interop;
 using Tmds.Linux;
 
 namespace FastTotem.Transport;
 
 /// <summary>
-/// The Linux driver of one ring member: one thread owns the engine and the sockets. It waits in
-/// epoll (or spins, in busy-poll mode) until a datagram arrives, the engine's next deadline passes,
-/// or a host thread rings the eventfd; then it feeds the engine and sends what it produced.
-/// Nothing in the loop allocates or locks.
+/// The Linux driver of one ring member: one thread owns the node machine and the sockets. It waits in epoll (or
+/// spins, in busy-poll mode) until a datagram arrives, the machine's next deadline passes, or a host thread rings the
+/// eventfd; then it reads the clock and a recvmmsg batch and runs one <see cref="NodeLoop.Step{TIo}"/>. Sockets, clock
+/// and epoll are all it owns; the loop itself is the one every driver runs. Nothing in it allocates or locks.
 /// </summary>
 public sealed unsafe class RingDriver : IDisposable
 {
     private const int MaxEvents = 8;
 
-    private readonly SrpEngine _engine;
-    private readonly UdpTransport _transport;
-    private readonly IRingListener _listener;
-    private readonly uint _localNodeId;
-    private readonly byte[] _txBuffer = GC.AllocateArray<byte>(UdpTransport.SendSlotSize, pinned: true);
-    private readonly byte[] _selfBuffer = new byte[UdpTransport.SendSlotSize];
+    private readonly NodeMachine _machine;
+    private readonly IDatagramTransport _transport;
     private readonly epoll_event[] _events = GC.AllocateArray<epoll_event>(MaxEvents, pinned: true);
     private int _epollFd = -1;
     private int _wakeFd = -1;
@@ -34,13 +30,21 @@ public sealed unsafe class RingDriver : IDisposable
     private bool _schedRrApplied;
     private long _cpuMigrations;
     private long _iterations;
+    private long _transmitDrops;
+    private Exception? _fault;
 
-    internal RingDriver(SrpEngine engine, UdpTransport transport, IRingListener listener, uint localNodeId)
+    internal RingDriver(NodeMachine machine, IDatagramTransport transport)
     {
-        _engine = engine;
+        // udpu/udp send a frame whole; knet fragments what exceeds its data MTU itself.
+        if (transport is UdpTransport udp && udp.SendSlotSize < machine.TransmitBufferSize)
+        {
+            throw new ArgumentException(
+                $"the transport's send slots ({udp.SendSlotSize} B) must hold the machine's largest frame ({machine.TransmitBufferSize} B)",
+                nameof(transport));
+        }
+
+        _machine = machine;
         _transport = transport;
-        _listener = listener;
-        _localNodeId = localNodeId;
         _epollFd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         _wakeFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (_epollFd < 0 || _wakeFd < 0)
@@ -48,14 +52,31 @@ public sealed unsafe class RingDriver : IDisposable
             throw new TransportException("cannot create epoll/eventfd", Marshal.GetLastPInvokeError());
         }
 
-        Watch(transport.TokenFd);
-        if (transport.McastReceiveFd >= 0)
+        for (int i = 0; i < transport.FdCount; i++)
         {
-            Watch(transport.McastReceiveFd);
+            Watch(transport.Fd(i));
         }
 
         Watch(_wakeFd);
     }
+
+    /// <summary>
+    /// Receives the machine's events on the loop thread (a host's bridge). Must not block; spans are valid during the
+    /// call only. An exception out of it is treated as a fault of the node.
+    /// </summary>
+    internal INodeEventSink? EventSink { get; init; }
+
+    /// <summary>
+    /// Called once on the loop thread when the node faulted (a bug inside the machine, or the driver itself threw): the
+    /// node has left the ring and the loop ends. The driver's owner reports it and may start a fresh node.
+    /// </summary>
+    internal Action<Exception>? Faulted { get; init; }
+
+    /// <summary>The exception that ended the loop, if one did.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Datagrams the transport could not take even after a flush (never expected: its slots hold the largest frame).</summary>
+    public long TransmitDrops => Volatile.Read(ref _transmitDrops);
 
     /// <summary>Spin instead of sleeping in epoll: lowest latency, one core fully used.</summary>
     public bool BusyPoll { get; init; }
@@ -101,15 +122,27 @@ public sealed unsafe class RingDriver : IDisposable
         LibC.write(_wakeFd, &one, sizeof(ulong));
     }
 
-    /// <summary>Stops the loop; with <paramref name="leave"/> the node first sends corosync's LEAVE.</summary>
+    /// <summary>
+    /// Stops the loop; with <paramref name="leave"/> the node first sends corosync's LEAVE. Refused on the loop thread
+    /// itself (from an event handler): the loop cannot wait for its own end.
+    /// </summary>
     public void Stop(bool leave = true)
     {
+        if (IsLoopThread)
+        {
+            throw new InvalidOperationException(
+                "Stop and Dispose cannot be called on the protocol loop thread (from an event handler); call them from another thread");
+        }
+
         _leaveOnStop = leave;
         _stopping = true;
         Wake();
         _thread?.Join();
         _thread = null;
     }
+
+    /// <summary>True when the calling thread is this driver's loop thread.</summary>
+    public bool IsLoopThread => _thread != null && Thread.CurrentThread == _thread;
 
     public void Dispose()
     {
@@ -134,10 +167,24 @@ public sealed unsafe class RingDriver : IDisposable
     private void Run()
     {
         PinAndIdentify();
+        try
+        {
+            Loop();
+        }
+        catch (Exception exception)
+        {
+            // The driver's own code threw (the machine's exceptions are caught by the step): the node is lost.
+            _machine.Fault(MonotonicClock.NowNs(), exception);
+            OnFault(exception);
+        }
+    }
+
+    private void Loop()
+    {
+        var io = new Io(this, -1);
         long now = MonotonicClock.NowNs();
-        _engine.Start(now);
-        Pump(now);
-        while (!_stopping)
+        NodeLoop.Step(_machine, ref io, now, NodeLoop.Input.Start);
+        while (!_stopping && !_machine.Faulted)
         {
             long iteration = _iterations + 1;
             Volatile.Write(ref _iterations, iteration);
@@ -147,7 +194,8 @@ public sealed unsafe class RingDriver : IDisposable
             {
                 SampleCpu();
             }
-            long deadline = _engine.PollTimeout();
+
+            long deadline = Math.Min(_machine.PollTimeout(), _transport.PollTimeout());
             int waitMs = BusyPoll ? 0 : TimeoutMs(deadline, MonotonicClock.NowNs());
             int ready;
             fixed (epoll_event* events = _events)
@@ -156,6 +204,7 @@ public sealed unsafe class RingDriver : IDisposable
             }
 
             now = MonotonicClock.NowNs();
+            bool stepped = false;
             for (int i = 0; i < ready; i++)
             {
                 int fd = _events[i].data.fd;
@@ -166,80 +215,87 @@ public sealed unsafe class RingDriver : IDisposable
                     continue;
                 }
 
-                int got = _transport.Receive(fd);
-                for (int d = 0; d < got; d++)
-                {
-                    ReadOnlySpan<byte> datagram = _transport.Datagram(d);
-                    if (!datagram.IsEmpty)
-                    {
-                        _engine.HandleDatagram(datagram, _transport.SourceNodeId(d), now);
-                    }
-                }
+                // One recvmmsg batch per step; the step hands its datagrams over one at a time and drains after each.
+                io = new Io(this, fd);
+                NodeLoop.Step(_machine, ref io, now);
+                stepped = true;
             }
 
-            if (_engine.PollTimeout() <= now)
+            if (!stepped)
             {
-                _engine.HandleTimeout(now);
+                io = new Io(this, -1);
+                NodeLoop.Step(_machine, ref io, now);
             }
 
-            Pump(now);
+            // The transport's own timers (knet's heartbeat and PMTUd; udpu/udp have none), then what they produced.
+            if (_transport.PollTimeout() <= now)
+            {
+                _transport.HandleTimeout(now);
+                _transport.Flush();
+            }
         }
 
-        if (_leaveOnStop)
+        if (_leaveOnStop && !_machine.Faulted)
         {
-            now = MonotonicClock.NowNs();
-            _engine.Leave(now);
-            Pump(now);
+            io = new Io(this, -1);
+            NodeLoop.Step(_machine, ref io, MonotonicClock.NowNs(), NodeLoop.Input.Leave);
         }
     }
 
-    /// <summary>Sends everything the engine produced and hands its events to the listener.</summary>
-    private void Pump(long now)
+    private void OnFault(Exception exception)
     {
-        // A datagram the engine addresses to itself (a singleton ring's token) goes straight back
-        // in, as the kernel would loop it; bounded so a bug cannot spin here forever.
-        for (int round = 0; round < 64; round++)
+        if (Interlocked.CompareExchange(ref _fault, exception, null) != null)
         {
-            int selfLength = 0;
-            while (_engine.PollTransmit(_txBuffer, out TransmitInfo info))
-            {
-                if (info.Destination == _localNodeId)
-                {
-                    _txBuffer.AsSpan(0, info.Length).CopyTo(_selfBuffer);
-                    selfLength = info.Length;
-                    continue;
-                }
-
-                if (!_transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination))
-                {
-                    _transport.Flush();
-                    _transport.TryQueue(_txBuffer.AsSpan(0, info.Length), info.Destination);
-                }
-            }
-
-            _transport.Flush();
-            while (_engine.PollEvent(out SrpEvent ev))
-            {
-                _listener.OnEvent(in ev);
-            }
-
-            // The host reacts to what it just heard (e.g. sync queues its service_build) and feeds the engine.
-            _listener.OnIdle(_engine, now);
-
-            if (selfLength == 0)
-            {
-                // What the host work just queued (a token hold cancel, the held token released) leaves now rather
-                // than at the next wake-up, which on an idle ring is the next timer, hundreds of ms away.
-                if (!_engine.HasTransmitPending)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            _engine.HandleDatagram(_selfBuffer.AsSpan(0, selfLength), _localNodeId, now);
+            return;
         }
+
+        _stopping = true;
+        try
+        {
+            Faulted?.Invoke(exception);
+        }
+        catch (Exception)
+        {
+            // The owner's fault report failed too; the fault stays readable on Fault.
+        }
+    }
+
+    /// <summary>The epoll driver's side of the step: one recvmmsg batch in, sendmmsg out, events to the host's sink.</summary>
+    private readonly struct Io : INodeIo
+    {
+        private readonly RingDriver _driver;
+        private readonly int _count;
+
+        public Io(RingDriver driver, int fd)
+        {
+            _driver = driver;
+            _count = fd < 0 ? 0 : driver._transport.Receive(fd);
+        }
+
+        public int ReceivedCount => _count;
+
+        public ReadOnlySpan<byte> Received(int index) => _driver._transport.Datagram(index);
+
+        public NodeSource ReceivedSource(int index) => new(_driver._transport.SourceNodeId(index));
+
+        public void Transmit(ReadOnlySpan<byte> datagram, uint destination)
+        {
+            IDatagramTransport transport = _driver._transport;
+            if (!transport.TryQueue(datagram, destination))
+            {
+                transport.Flush();
+                if (!transport.TryQueue(datagram, destination))
+                {
+                    _driver._transmitDrops++;
+                }
+            }
+        }
+
+        public void Flush() => _driver._transport.Flush();
+
+        public void OnEvent(in NodeEvent ev) => _driver.EventSink?.OnEvent(in ev);
+
+        public void OnFault(Exception exception) => _driver.OnFault(exception);
     }
 
     /// <summary>On the loop thread, first thing: note its tid, pin it when asked, note its CPU.</summary>

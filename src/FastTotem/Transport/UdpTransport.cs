@@ -1,7 +1,7 @@
-using FastTotem.Protocol.Srp;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Srp;
 using FastTotem.Transport.Interop;
 using System.Runtime.CompilerServices;
 using Tmds.Linux;
@@ -18,7 +18,7 @@ namespace FastTotem.Transport;
 /// Receive and send buffers are pinned slabs allocated once; batches go through recvmmsg/sendmmsg.
 /// Nothing on <see cref="Receive"/>, <see cref="TryQueue"/> or <see cref="Flush"/> allocates.
 /// </summary>
-internal sealed unsafe class UdpTransport : IDisposable
+internal sealed unsafe class UdpTransport : IDatagramTransport
 {
     /// <summary>Datagrams read per recvmmsg call.</summary>
     public const int ReceiveBatch = 32;
@@ -30,10 +30,11 @@ internal sealed unsafe class UdpTransport : IDisposable
     public const int SendSlots = 64;
 
     /// <summary>
-    /// A send slot holds the largest datagram totemsrp builds: a commit token for 384 members is
-    /// 41 + 28·384 = 10,793 bytes; an encapsulated mcast at most 65,536 but 1,500 with netmtu 1500.
+    /// The send slot size when the caller does not say: a commit token for 384 members is 41 + 28·384 = 10,793 bytes,
+    /// an encapsulated mcast netmtu bytes (1,500 by default). A node passes its machine's
+    /// <c>NodeMachine.TransmitBufferSize</c> instead, which follows netmtu up to 65,536.
     /// </summary>
-    public const int SendSlotSize = 16384;
+    public const int DefaultSendSlotSize = 16384;
 
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;
@@ -64,8 +65,14 @@ internal sealed unsafe class UdpTransport : IDisposable
     private int _mcastRecvFd = -1;
     private TransportCounters _counters;
 
-    public UdpTransport(TransportOptions options)
+    public UdpTransport(TransportOptions options, int sendSlotSize = DefaultSendSlotSize)
     {
+        if (sendSlotSize < 1 || sendSlotSize > ReceiveSlotSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sendSlotSize), $"from 1 to {ReceiveSlotSize} bytes");
+        }
+
+        SendSlotSize = sendSlotSize;
         _options = options;
         int n = options.Members.Length;
         _memberAddresses = GC.AllocateArray<SocketAddress>(n, pinned: true);
@@ -137,6 +144,9 @@ internal sealed unsafe class UdpTransport : IDisposable
 
     public ref readonly TransportCounters Counters => ref _counters;
 
+    /// <summary>The largest datagram <see cref="TryQueue"/> takes: one send slot.</summary>
+    public int SendSlotSize { get; }
+
     /// <summary>The local port "mcast" traffic leaves from (ephemeral for udpu, port − 1 for udp).</summary>
     public int McastSourcePort { get; private set; }
 
@@ -144,6 +154,17 @@ internal sealed unsafe class UdpTransport : IDisposable
     public int TokenFd => _tokenFd;
 
     public int McastReceiveFd => _mcastRecvFd;
+
+    public int FdCount => _mcastRecvFd >= 0 ? 2 : 1;
+
+    public int Fd(int index) => index == 0 ? _tokenFd : _mcastRecvFd;
+
+    /// <summary>udpu and udp have no timers of their own.</summary>
+    public long PollTimeout() => long.MaxValue;
+
+    public void HandleTimeout(long nowNs)
+    {
+    }
 
     /// <summary>
     /// Reads up to <see cref="ReceiveBatch"/> datagrams from <paramref name="fd"/> without blocking.

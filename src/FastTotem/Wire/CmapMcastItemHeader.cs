@@ -47,7 +47,7 @@ public struct CmapMcastItemHeader
     {
         if (key.Length >= CmapKeyName.Length)
         {
-            WireThrowHelper.ThrowArgumentOutOfRange(nameof(key));
+            Invariant.ThrowArgumentOutOfRange(nameof(key), "out of range");
         }
 
         CmapMcastItemHeader item = default;

@@ -24,7 +24,7 @@ public struct CpgDownlistMessage
     {
         if (leftNodes.Length > WireLimits.ProcessorCountMax)
         {
-            WireThrowHelper.ThrowArgumentOutOfRange(nameof(leftNodes));
+            Invariant.ThrowArgumentOutOfRange(nameof(leftNodes), "out of range");
         }
 
         CpgDownlistMessage message = default;

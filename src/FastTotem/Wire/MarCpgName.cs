@@ -22,7 +22,7 @@ public struct MarCpgName
     {
         if (name.Length > ValueMax)
         {
-            WireThrowHelper.ThrowArgumentOutOfRange(nameof(name));
+            Invariant.ThrowArgumentOutOfRange(nameof(name), "out of range");
         }
 
         MarCpgName result = default;

@@ -70,13 +70,13 @@ public static class McastCodec
         byte encapsulated = header.Header.EncapsulatedFlag;
         if (encapsulated != TotemHeader.NotEncapsulated && encapsulated != TotemHeader.Encapsulated)
         {
-            WireThrowHelper.ThrowArgument("An mcast's encapsulated flag must be 1 or 2.", nameof(header));
+            Invariant.ThrowArgument(nameof(header), "An mcast's encapsulated flag must be 1 or 2.");
         }
 
         int length = GetEncodedLength(payload.Length);
         if (length > WireLimits.FrameSizeMax)
         {
-            WireThrowHelper.ThrowArgument("An mcast may not exceed FRAME_SIZE_MAX bytes.", nameof(payload));
+            Invariant.ThrowArgument(nameof(payload), "An mcast may not exceed FRAME_SIZE_MAX bytes.");
         }
 
         if (destination.Length < length)

@@ -113,17 +113,17 @@ public static class MembCommitTokenCodec
         TotemDatagram.EnsureLittleEndianHost();
         if (addr.Length != membList.Length)
         {
-            WireThrowHelper.ThrowArgument("A commit token has one memb entry per address.", nameof(membList));
+            Invariant.ThrowArgument(nameof(membList), "A commit token has one memb entry per address.");
         }
 
         if (addr.Length > WireLimits.ProcessorCountMax)
         {
-            WireThrowHelper.ThrowArgument("A commit token holds at most 384 members.", nameof(addr));
+            Invariant.ThrowArgument(nameof(addr), "A commit token holds at most 384 members.");
         }
 
         if ((uint)token.MembIndex > (uint)addr.Length)
         {
-            WireThrowHelper.ThrowArgument("memb_index must lie in 0..addr_entries.", nameof(token));
+            Invariant.ThrowArgument(nameof(token), "memb_index must lie in 0..addr_entries.");
         }
 
         int length = GetEncodedLength(addr.Length);

@@ -95,7 +95,7 @@ public static class MembJoinCodec
         TotemDatagram.EnsureLittleEndianHost();
         if (procList.Length > WireLimits.ProcessorCountMax || failedList.Length > WireLimits.ProcessorCountMax)
         {
-            WireThrowHelper.ThrowArgument("A join list holds at most 384 nodeids.", nameof(procList));
+            Invariant.ThrowArgument(nameof(procList), "A join list holds at most 384 nodeids.");
         }
 
         int length = GetEncodedLength(procList.Length, failedList.Length);

@@ -95,7 +95,7 @@ public static class OrfTokenCodec
         TotemDatagram.EnsureLittleEndianHost();
         if (rtrList.Length > WireLimits.RetransmitEntriesMax)
         {
-            WireThrowHelper.ThrowArgument("An orf_token carries at most 30 rtr items.", nameof(rtrList));
+            Invariant.ThrowArgument(nameof(rtrList), "An orf_token carries at most 30 rtr items.");
         }
 
         int length = GetEncodedLength(rtrList.Length);

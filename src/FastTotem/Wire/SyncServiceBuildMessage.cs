@@ -24,7 +24,7 @@ public struct SyncServiceBuildMessage
     {
         if (serviceIds.Length > WireLimits.ServiceListMax)
         {
-            WireThrowHelper.ThrowArgumentOutOfRange(nameof(serviceIds));
+            Invariant.ThrowArgumentOutOfRange(nameof(serviceIds), "out of range");
         }
 
         SyncServiceBuildMessage message = default;

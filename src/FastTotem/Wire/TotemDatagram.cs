@@ -85,7 +85,7 @@ public static class TotemDatagram
     {
         if (!BitConverter.IsLittleEndian)
         {
-            WireThrowHelper.ThrowBigEndianHost();
+            Invariant.ThrowPlatformNotSupported("FastTotem's wire codecs read and write structs in host order and assume a little-endian host.");
         }
     }
 

@@ -87,9 +87,9 @@ public class CorosyncConfigTests
     }
 
     [Theory]
-    [InlineData("totem {\n\tversion: 2\n\ttoken: 1000\n}\n", 1, "knet")]
-    [InlineData("totem {\n\ttransport: knet\n}\n", 2, "udpu")]
-    [InlineData("totem {\n\ttransport: udpu\n\tcrypto_cipher: aes256\n}\n", 3, "crypto_cipher: none")]
+    [InlineData("totem {\n\tversion: 2\n\ttoken: 1000\n}\n", 1, "transport knet needs a nodelist")]
+    [InlineData("totem {\n\ttransport: knet\n}\n", 1, "transport knet needs a nodelist")]
+    [InlineData("totem {\n\ttransport: udpu\n\tcrypto_cipher: aes256\n}\n", 3, "only valid for the knet transport")]
     [InlineData("totem {\n\ttransport: udpu\n\ttoken: fast\n}\n", 3, "whole number")]
     [InlineData("totem {\n\ttransport: udpu\n\tthis is not valid\n}\n", 3, "not a section")]
     [InlineData("totem {\n\ttransport: udpu\n", 1, "missing closing brace")]

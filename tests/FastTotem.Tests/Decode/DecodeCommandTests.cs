@@ -24,8 +24,9 @@ public class DecodeCommandTests
     {
         int expected = CaptureFixtures.ReadDecodedUdpLines(name).Count;
 
-        DecodeRun text = DecodeRun.Args(CaptureFixtures.PcapPath(name));
-        DecodeRun json = DecodeRun.Args(CaptureFixtures.PcapPath(name), "--json");
+        // ICMP errors about port 5405 get lines of their own (type icmp); this test is about the Totem lines.
+        DecodeRun text = DecodeRun.Args(CaptureFixtures.PcapPath(name)).WithoutIcmp();
+        DecodeRun json = DecodeRun.Args(CaptureFixtures.PcapPath(name), "--json").WithoutIcmp();
 
         Assert.Equal(0, text.ExitCode);
         Assert.Equal(0, json.ExitCode);

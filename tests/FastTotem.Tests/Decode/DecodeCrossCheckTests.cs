@@ -32,6 +32,11 @@ public partial class DecodeCrossCheckTests
         int checkedMessages = 0;
         foreach (JsonElement line in run.Json())
         {
+            if (line.GetProperty("type").GetString() is "icmp" or "icmp6")
+            {
+                continue; // ICMP errors about port 5405 are reported too; the independent decode lists UDP only.
+            }
+
             int frame = line.GetProperty("frame").GetInt32();
             List<string> block = blocks[frame];
             string context = $"{name}#{frame}";

@@ -22,6 +22,12 @@ internal sealed record DecodeRun(int ExitCode, string[] Lines, string Error)
         return new DecodeRun(exitCode, SplitLines(output.ToString()), error.ToString());
     }
 
+    /// <summary>The same run without the lines reporting ICMP errors (text " icmp " or JSON "type":"icmp").</summary>
+    public DecodeRun WithoutIcmp() => this with
+    {
+        Lines = Array.FindAll(Lines, l => !l.Contains(" icmp icmp_type=", StringComparison.Ordinal) && !l.Contains("\"type\":\"icmp", StringComparison.Ordinal)),
+    };
+
     /// <summary>Each line parsed as JSON (fails the test when one does not parse).</summary>
     public List<JsonElement> Json()
     {

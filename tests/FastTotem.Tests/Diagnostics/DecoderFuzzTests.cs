@@ -32,6 +32,18 @@ public class DecoderFuzzTests
         return datagrams;
     }
 
+    /// <summary>knet packets: clear ones of capture a, the aes256/sha256 ones of capture b (sealed), and zlib-compressed DATA.</summary>
+    internal static List<byte[]> KnetGoldenPackets()
+    {
+        var packets = new List<byte[]>();
+        foreach (string capture in new[] { FastTotem.Tests.Knet.KnetFixtures.Plain, FastTotem.Tests.Knet.KnetFixtures.Aes256Sha256, "crypto-sweep/none-none-zlib.pcap" })
+        {
+            packets.AddRange(FastTotem.Tests.Knet.KnetFixtures.Datagrams(capture).Select(d => d.Payload));
+        }
+
+        return packets;
+    }
+
     [Fact]
     public void Mutated_and_random_inputs_never_throw_or_read_outside_their_buffer()
     {
@@ -41,7 +53,7 @@ public class DecoderFuzzTests
             ? chosenSeed
             : DefaultSeed;
         _output.WriteLine($"fuzz seed {seed} (replay with FASTTOTEM_SEED={seed})");
-        var fuzzer = new DecoderFuzzer(GoldenDatagrams(), seed);
+        var fuzzer = new DecoderFuzzer(GoldenDatagrams(), seed, KnetGoldenPackets(), FastTotem.Tests.Knet.KnetFixtures.Key(FastTotem.Tests.Knet.KnetFixtures.Aes256Sha256Key));
         var clock = Stopwatch.StartNew();
 
         fuzzer.Run(Inputs);

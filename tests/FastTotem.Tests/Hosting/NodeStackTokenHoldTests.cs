@@ -1,9 +1,7 @@
-using FastTotem.Hosting;
 using FastTotem.Protocol.Cpg;
-using FastTotem.Protocol.Services;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Tests.Srp;
-using FastTotem.Wire;
 using static FastTotem.Tests.Srp.RingHarness;
 
 namespace FastTotem.Tests.Hosting;
@@ -18,15 +16,10 @@ public class NodeStackTokenHoldTests
     [Fact]
     public void AServiceMessageOnAnIdleRingIsDeliveredWithinMilliseconds()
     {
-        var h = new RingHarness(3);
-        var stacks = new NodeStack[3];
+        var h = new RingHarness(3, services: true);
+        NodeMachine[] stacks = h.Machines;
         var listener = new SyncCounter();
-        for (int i = 0; i < 3; i++)
-        {
-            stacks[i] = new NodeStack(h.Engines[i], VotequorumConfig.FromNodelist(h.NodeList[i], h.NodeList, [1, 1, 1]), listener);
-        }
-
-        h.OnDeliver = (int index, in SrpEvent ev) => stacks[index].OnEvent(in ev);
+        h.OnDeliver = listener.OnEvent;
         h.StartAll();
         Step(h, stacks, Ms(4000));
         Assert.True(listener.Completed >= 3, $"the stacks never synchronised ({listener.Completed} completions)");
@@ -53,7 +46,8 @@ public class NodeStackTokenHoldTests
         Assert.True(ms < 50, $"the procjoin took {ms:F1} ms to come back: the held token was not released");
     }
 
-    private static void Step(RingHarness h, NodeStack[] stacks, long duration)
+    /// <summary>Runs the ring in 1 ms slices, each node taking a host-command step after every slice.</summary>
+    private static void Step(RingHarness h, NodeMachine[] stacks, long duration)
     {
         long end = h.Now + duration;
         while (h.Now < end)
@@ -61,20 +55,21 @@ public class NodeStackTokenHoldTests
             h.RunFor(Ms(1));
             for (int i = 0; i < stacks.Length; i++)
             {
-                stacks[i].OnIdle(h.Engines[i], h.Now);
                 h.Drain(i);
             }
         }
     }
 
-    private sealed class SyncCounter : INodeListener
+    private sealed class SyncCounter
     {
         public int Completed { get; private set; }
 
-        public void OnConfigChange(in SrpEvent ev)
+        public void OnEvent(int index, in NodeEvent ev)
         {
+            if (ev.Kind == NodeEventKind.SyncComplete)
+            {
+                Completed++;
+            }
         }
-
-        public void OnSyncComplete(MembRingId ringId) => Completed++;
     }
 }

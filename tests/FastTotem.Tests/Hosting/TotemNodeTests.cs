@@ -9,7 +9,7 @@ namespace FastTotem.Tests.Hosting;
 /// <summary>The public API on three live nodes over loopback sockets (127.0.0.1–3).</summary>
 public class TotemNodeTests
 {
-    private static TotemNode[] StartRing(string stateDir)
+    internal static TotemNode[] StartRing(string stateDir, int? netMtu = null)
     {
         int port;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -28,6 +28,7 @@ public class TotemNodeTests
                 Port = port,
                 TokenMs = 1000,
                 StateDir = Path.Combine(stateDir, $"n{i + 1}"),
+                NetMtu = netMtu,
             });
         }
 
@@ -39,7 +40,7 @@ public class TotemNodeTests
         return nodes;
     }
 
-    private static bool WaitFor(Func<bool> condition, int ms = 15_000)
+    internal static bool WaitFor(Func<bool> condition, int ms = 15_000)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < ms)

@@ -1,5 +1,6 @@
 using System.Net;
 using FastTotem.Capture;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Tests.Capture;
 using FastTotem.Wire;
@@ -153,55 +154,41 @@ internal static class CaptureReplay
 
         var engine = new SrpEngine(config, new MemoryRingSeqStore(storedSeq));
         result.Engine = engine;
+        // SRP only: the captures hold Totem frames; the node machine runs the engine through the production loop.
+        var machine = new NodeMachine(engine);
         var loop = new Queue<(long At, byte[] Bytes)>();
-        byte[] buffer = new byte[16 * 1024];
         long now = startAt;
 
-        void Drain()
+        // One loop step with at most one datagram: the machine's datagrams to the node itself loop back after
+        // loopbackNs (the kernel's loopback), the others are what the node produced.
+        void Step(byte[]? datagram, NodeLoop.Input input = NodeLoop.Input.None)
         {
-            while (engine.PollTransmit(buffer, out TransmitInfo info))
-            {
-                byte[] bytes = buffer.AsSpan(0, info.Length).ToArray();
-                if (info.Destination == node)
-                {
-                    loop.Enqueue((now + loopbackNs, bytes));
-                }
-                else
-                {
-                    result.Produced.Add(new Sent(now, 0, info.Destination, bytes));
-                }
-            }
-
-            while (engine.PollEvent(out SrpEvent ev))
-            {
-                result.Events.Add(ev.Kind == SrpEventKind.Deliver
-                    ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
-                    : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");
-            }
+            var io = new ReplayIo(datagram, node, now, loopbackNs, loop, result);
+            NodeLoop.Step(machine, ref io, now, input);
         }
 
         if (seed is null)
         {
-            engine.Start(now);
+            Step(null, NodeLoop.Input.Start);
         }
         else
         {
-            engine.SeedOperational(seed, now);
+            machine.StartSeeded(seed, now);
         }
 
         foreach (byte[] p in injectAtStart)
         {
-            engine.TryMulticast(p);
+            machine.TryMulticast(p);
         }
 
-        Drain();
+        Step(null);
         int next = 0;
         while (true)
         {
             long tRx = next < received.Count ? received[next].TimestampNs - t0 : long.MaxValue;
             long tLoop = loop.Count > 0 ? loop.Peek().At : long.MaxValue;
-            long tTimer = engine.PollTimeout();
-            long tLeave = engine.IsRunning ? leaveAtNs : long.MaxValue;
+            long tTimer = machine.PollTimeout();
+            long tLeave = machine.IsRunning ? leaveAtNs : long.MaxValue;
             long t = Math.Min(Math.Min(tRx, tLeave), Math.Min(tLoop, tTimer));
             if (t > untilNs)
             {
@@ -211,11 +198,11 @@ internal static class CaptureReplay
             now = Math.Max(now, t);
             if (t == tLeave)
             {
-                engine.Leave(now);
+                Step(null, NodeLoop.Input.Leave);
             }
             else if (t == tLoop)
             {
-                engine.HandleDatagram(loop.Dequeue().Bytes, now);
+                Step(loop.Dequeue().Bytes);
             }
             else if (t == tRx)
             {
@@ -223,22 +210,60 @@ internal static class CaptureReplay
                 {
                     foreach (byte[] p in inject)
                     {
-                        engine.TryMulticast(p);
+                        machine.TryMulticast(p);
                     }
                 }
 
-                engine.HandleDatagram(received[next].Payload, now);
+                Step(received[next].Payload);
                 next++;
             }
             else
             {
-                engine.HandleTimeout(now);
+                Step(null);
             }
-
-            Drain();
         }
 
         return result;
+    }
+
+    /// <summary>The replay's side of a loop step.</summary>
+    private readonly struct ReplayIo(byte[]? datagram, uint node, long now, long loopbackNs, Queue<(long At, byte[] Bytes)> loop, Result result) : INodeIo
+    {
+        public int ReceivedCount => datagram == null ? 0 : 1;
+
+        public ReadOnlySpan<byte> Received(int index) => datagram;
+
+        public NodeSource ReceivedSource(int index) => NodeSource.Unknown;
+
+        public void Transmit(ReadOnlySpan<byte> bytes, uint destination)
+        {
+            if (destination == node)
+            {
+                loop.Enqueue((now + loopbackNs, bytes.ToArray()));
+            }
+            else
+            {
+                result.Produced.Add(new Sent(now, 0, destination, bytes.ToArray()));
+            }
+        }
+
+        public void Flush()
+        {
+        }
+
+        public void OnEvent(in NodeEvent ev)
+        {
+            if (ev.Kind == NodeEventKind.GatherEntered)
+            {
+                return; // the captures' expectations list deliveries and configuration changes
+            }
+
+            result.Events.Add(ev.Kind == NodeEventKind.Deliver
+                ? $"deliver {ev.Seq} from {ev.SenderNodeId}"
+                : $"{ev.ConfigKind} {ev.RingId} [{string.Join(",", ev.Members.ToArray())}] left [{string.Join(",", ev.Left.ToArray())}] joined [{string.Join(",", ev.Joined.ToArray())}]");
+        }
+
+        public void OnFault(Exception exception) => throw new InvalidOperationException("the replayed node faulted", exception);
     }
 
     /// <summary>A datagram with target_nodeid (junk in corosync's frames) zeroed, for byte comparison.</summary>

@@ -1,15 +1,19 @@
+using FastTotem.Protocol.Node;
+using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Tests.Srp;
 
 /// <summary>
-/// A minimal deterministic network for SRP engines: N engines (nodeids 1..N), a virtual clock, a fixed one-way
+/// A minimal deterministic network for node machines (SRP-only by default, or with corosync's services), each driven
+/// through <see cref="NodeLoop.Step{TIo}"/> as production drives it: N machines (nodeids 1..N), a virtual clock, a fixed one-way
 /// latency, FIFO delivery from a preallocated packet ring, and hooks to drop packets, stop nodes and record what
 /// goes on the wire. Steady-state operation allocates nothing (the zero-allocation test relies on it).
 /// </summary>
 internal sealed class RingHarness
 {
-    public const int SlotSize = 2048;
+    /// <summary>Bytes per packet in flight: 2 KiB, or the engines' netmtu when it is larger.</summary>
+    public readonly int SlotSize = 2048;
     private const int PacketCapacity = 4096;
 
     private readonly byte[][] _packets = new byte[PacketCapacity][];
@@ -19,8 +23,7 @@ internal sealed class RingHarness
     private readonly long[] _at = new long[PacketCapacity];
     private int _head;
     private int _count;
-    private readonly byte[] _txBuffer = new byte[16 * 1024];
-
+    public readonly NodeMachine[] Machines;
     public readonly SrpEngine[] Engines;
     public readonly MemoryRingSeqStore[] Stores;
     public readonly bool[] Running;
@@ -37,12 +40,15 @@ internal sealed class RingHarness
     /// <summary>Receives each delivery (node index, event). Must not keep the spans.</summary>
     public DeliveryHandler? OnDeliver { get; set; }
 
-    public delegate void DeliveryHandler(int nodeIndex, in SrpEvent ev);
+    public delegate void DeliveryHandler(int nodeIndex, in NodeEvent ev);
 
     /// <summary>When set, every datagram put on the wire (from, to, bytes) is recorded; to = 0 means all.</summary>
     public List<(long At, uint From, uint To, byte[] Bytes)>? Wire;
 
     public readonly List<(int Node, ConfigChangeKind Kind, string RingId, uint[] Members, uint[] Left, uint[] Joined)> ConfigChanges = [];
+
+    /// <summary>Every GATHER entry, by node and reason.</summary>
+    public readonly List<(int Node, GatherReason Reason)> Gathers = [];
 
     /// <summary>Delivered (sender, payload) per node, when recording deliveries.</summary>
     public readonly List<(uint Sender, byte[] Payload)>[] Delivered;
@@ -51,7 +57,7 @@ internal sealed class RingHarness
     public readonly int[] ForeignDeliveries;
     public long PacketDrops;
 
-    public RingHarness(int nodeCount, Func<uint, uint[], SrpConfig>? configure = null, int tokenMs = 1000)
+    public RingHarness(int nodeCount, Func<uint, uint[], SrpConfig>? configure = null, int tokenMs = 1000, bool services = false)
     {
         NodeList = new uint[nodeCount];
         for (int i = 0; i < nodeCount; i++)
@@ -60,6 +66,7 @@ internal sealed class RingHarness
         }
 
         Engines = new SrpEngine[nodeCount];
+        Machines = new NodeMachine[nodeCount];
         Stores = new MemoryRingSeqStore[nodeCount];
         Running = new bool[nodeCount];
         Delivered = new List<(uint, byte[])>[nodeCount];
@@ -70,7 +77,11 @@ internal sealed class RingHarness
                 ?? SrpConfig.CorosyncDefaults(NodeList[i], NodeList, tokenMs);
             Stores[i] = new MemoryRingSeqStore();
             Engines[i] = new SrpEngine(config, Stores[i]);
+            Machines[i] = services
+                ? new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeList[i], NodeList, NodeList.Select(_ => 1u).ToArray()))
+                : new NodeMachine(Engines[i]);
             Delivered[i] = [];
+            SlotSize = Math.Max(SlotSize, config.NetMtu);
         }
 
         for (int i = 0; i < PacketCapacity; i++)
@@ -82,8 +93,15 @@ internal sealed class RingHarness
     public void Start(int index)
     {
         Running[index] = true;
-        Engines[index].Start(Now);
-        Drain(index);
+        Step(index, -1, NodeLoop.Input.Start);
+    }
+
+    /// <summary>Replaces a crashed node by a fresh engine (an SRP-only machine around it) and starts it.</summary>
+    public void Restart(int index, SrpEngine engine)
+    {
+        Engines[index] = engine;
+        Machines[index] = new NodeMachine(engine);
+        Start(index);
     }
 
     public void StartAll()
@@ -99,70 +117,100 @@ internal sealed class RingHarness
 
     public void Leave(int index)
     {
-        Engines[index].Leave(Now);
-        Drain(index);
+        Step(index, -1, NodeLoop.Input.Leave);
         Running[index] = false;
     }
 
     public MulticastResult Multicast(int index, ReadOnlySpan<byte> payload)
     {
-        MulticastResult result = Engines[index].TryMulticast(payload);
+        MulticastResult result = Machines[index].TryMulticast(payload);
         Drain(index);
         return result;
     }
 
-    /// <summary>Moves an engine's outputs to the network and its events to the recorders.</summary>
-    public void Drain(int index)
+    /// <summary>One loop step of a node without datagrams: its due timers, its host commands, and the drain.</summary>
+    public void Drain(int index) => Step(index, -1, NodeLoop.Input.None);
+
+    private void Step(int index, int packetSlot, NodeLoop.Input input)
     {
-        SrpEngine engine = Engines[index];
-        uint from = NodeList[index];
-        while (engine.PollTransmit(_txBuffer, out TransmitInfo info))
+        var io = new Io(this, index, packetSlot);
+        NodeLoop.Step(Machines[index], ref io, Now, input);
+    }
+
+    /// <summary>The harness's side of the step: at most one datagram in, the wire out, events to the recorders.</summary>
+    private readonly struct Io(RingHarness harness, int index, int packetSlot) : INodeIo
+    {
+        public int ReceivedCount => packetSlot < 0 ? 0 : 1;
+
+        public ReadOnlySpan<byte> Received(int i) => harness._packets[packetSlot].AsSpan(0, harness._length[packetSlot]);
+
+        public NodeSource ReceivedSource(int i) => new((uint)harness._from[packetSlot]);
+
+        public void Transmit(ReadOnlySpan<byte> datagram, uint destination) => harness.Transmit(index, datagram, destination);
+
+        public void Flush()
         {
-            if (!Running[index])
-            {
-                continue;
-            }
-
-            if (Wire is not null)
-            {
-                Wire.Add((Now, from, info.Destination, _txBuffer.AsSpan(0, info.Length).ToArray()));
-            }
-
-            if (info.Destination == 0)
-            {
-                for (int k = 0; k < NodeList.Length; k++)
-                {
-                    Enqueue(from, NodeList[k], info.Length);
-                }
-            }
-            else
-            {
-                Enqueue(from, info.Destination, info.Length);
-            }
         }
 
-        while (engine.PollEvent(out SrpEvent ev))
-        {
-            OnDeliver?.Invoke(index, ev);
-            if (ev.Kind == SrpEventKind.ConfigChange)
-            {
-                ConfigChanges.Add((index, ev.ConfigKind, ev.RingId.ToString(), ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray()));
-            }
-            else if (RecordDeliveries)
-            {
-                if (ev.ForeignEndian)
-                {
-                    ForeignDeliveries[index]++;
-                }
+        public void OnEvent(in NodeEvent ev) => harness.Record(index, in ev);
 
-                Delivered[index].Add((ev.SenderNodeId, ev.Payload.ToArray()));
+        public void OnFault(Exception exception) => throw new InvalidOperationException($"node {index + 1} faulted", exception);
+    }
+
+    private void Transmit(int index, ReadOnlySpan<byte> datagram, uint destination)
+    {
+        if (!Running[index])
+        {
+            return;
+        }
+
+        uint from = NodeList[index];
+        if (Wire is not null)
+        {
+            Wire.Add((Now, from, destination, datagram.ToArray()));
+        }
+
+        if (destination == 0)
+        {
+            for (int k = 0; k < NodeList.Length; k++)
+            {
+                Enqueue(from, NodeList[k], datagram);
             }
+        }
+        else
+        {
+            Enqueue(from, destination, datagram);
         }
     }
 
-    private void Enqueue(uint from, uint to, int length)
+    private void Record(int index, in NodeEvent ev)
     {
-        if (DropFilter is not null && DropFilter(from, to, _txBuffer.AsMemory(0, length)))
+        if (ev.Kind == NodeEventKind.GatherEntered)
+        {
+            Gathers.Add((index, ev.GatherReason));
+            return;
+        }
+
+        OnDeliver?.Invoke(index, ev);
+        if (ev.Kind == NodeEventKind.ConfigChange)
+        {
+            ConfigChanges.Add((index, ev.ConfigKind, ev.RingId.ToString(), ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray()));
+        }
+        else if (ev.Kind == NodeEventKind.Deliver && RecordDeliveries)
+        {
+            if (ev.ForeignEndian)
+            {
+                ForeignDeliveries[index]++;
+            }
+
+            Delivered[index].Add((ev.SenderNodeId, ev.Payload.ToArray()));
+        }
+    }
+
+    private void Enqueue(uint from, uint to, ReadOnlySpan<byte> datagram)
+    {
+        int length = datagram.Length;
+        if (DropFilter is not null && DropFilter(from, to, datagram.ToArray()))
         {
             PacketDrops++;
             return;
@@ -177,13 +225,13 @@ internal sealed class RingHarness
         int slot = (_head + _count) % PacketCapacity;
         if (Transform is not null)
         {
-            byte[] rewritten = Transform(from, _txBuffer.AsSpan(0, length).ToArray());
+            byte[] rewritten = Transform(from, datagram.ToArray());
             rewritten.CopyTo(_packets[slot], 0);
             length = rewritten.Length;
         }
         else
         {
-            _txBuffer.AsSpan(0, length).CopyTo(_packets[slot]);
+            datagram.CopyTo(_packets[slot]);
         }
 
         _length[slot] = length;
@@ -216,7 +264,7 @@ internal sealed class RingHarness
             {
                 if (Running[i])
                 {
-                    next = Math.Min(next, Engines[i].PollTimeout());
+                    next = Math.Min(next, Machines[i].PollTimeout());
                 }
             }
 
@@ -235,8 +283,7 @@ internal sealed class RingHarness
                 int to = _to[slot] - 1;
                 if (to >= 0 && to < Engines.Length && Running[to])
                 {
-                    Engines[to].HandleDatagram(_packets[slot].AsSpan(0, _length[slot]), (uint)_from[slot], Now);
-                    Drain(to);
+                    Step(to, slot, NodeLoop.Input.None);
                 }
 
                 continue;
@@ -244,9 +291,8 @@ internal sealed class RingHarness
 
             for (int i = 0; i < Engines.Length; i++)
             {
-                if (Running[i] && Engines[i].PollTimeout() <= Now)
+                if (Running[i] && Machines[i].PollTimeout() <= Now)
                 {
-                    Engines[i].HandleTimeout(Now);
                     Drain(i);
                 }
             }

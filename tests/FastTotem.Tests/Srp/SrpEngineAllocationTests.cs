@@ -1,3 +1,4 @@
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using static FastTotem.Tests.Srp.RingHarness;
 
@@ -8,9 +9,9 @@ public class SrpEngineAllocationTests
     private static readonly byte[] Payload = new byte[64];
     private static long _delivered;
 
-    private static void CountDelivery(int node, in SrpEvent ev)
+    private static void CountDelivery(int node, in NodeEvent ev)
     {
-        if (ev.Kind == SrpEventKind.Deliver && node == 2 && ev.Payload.Length == 64)
+        if (ev.Kind == NodeEventKind.Deliver && node == 2 && ev.Payload.Length == 64)
         {
             _delivered++;
         }

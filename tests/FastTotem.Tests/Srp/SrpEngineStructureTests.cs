@@ -25,7 +25,7 @@ public class SrpEngineStructureTests
         store.Reset(0);
         Assert.True(store.InRange(15));
         Assert.False(store.InRange(16));
-        store.Add(3, [1, 2, 3]);
+        Assert.True(store.TryAdd(3, [1, 2, 3], keepReserve: false));
         Assert.True(store.Contains(3));
         Assert.Equal(new byte[] { 1, 2, 3 }, store.Get(3).ToArray());
         Assert.Equal(1u, store.IncrementMissCount(4));
@@ -39,7 +39,7 @@ public class SrpEngineStructureTests
         Assert.False(store.InRange(10));
 
         // Seq 19 reuses the slot of seq 3; the old seq is not visible through it.
-        store.Add(19, [9]);
+        Assert.True(store.TryAdd(19, [9], keepReserve: false));
         Assert.True(store.Contains(19));
         Assert.False(store.Contains(3));
         Assert.Equal(0u + 1, store.IncrementMissCount(20));

@@ -134,9 +134,8 @@ public class SrpHostileInputTests
         h.RunFor(Ms(8000));
         Assert.True(h.AllOperationalWith(0, 1));
         h.Stores[2] = new MemoryRingSeqStore(ulong.MaxValue - 1);
-        h.Engines[2] = new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]);
         ulong before = h.Engines[0].RingId.Seq;
-        h.Start(2);
+        h.Restart(2, new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]));
         AssertReforms(h, "restart with a poisoned state file");
         for (int i = 0; i < 3; i++)
         {
@@ -277,8 +276,7 @@ public class SrpHostileInputTests
 
         h.Crash(2);
         h.RunFor(Ms(6000));
-        h.Engines[2] = new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]);
-        h.Start(2);
+        h.Restart(2, new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]));
         h.RunFor(Ms(6000));
         List<byte[]> samples = h.Wire.Select(w => w.Bytes).Where(b => b.Length >= 13).ToList();
         h.Wire = null;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 
@@ -10,30 +11,30 @@ namespace FastTotem.Tests.Transport;
 /// <summary>Three real drivers (engine + sockets + loop thread) on 127.0.0.1–3: a live ring in one process.</summary>
 public class RingDriverTests
 {
-    private sealed class Collector : IRingListener
+    private sealed class Collector : INodeEventSink, IHostWork
     {
         public readonly List<string> Delivered = new();
         public readonly List<(MembRingIdText Ring, uint[] Members)> Regular = new();
         public readonly ConcurrentQueue<byte[]> Outbox = new();
 
-        public void OnEvent(in SrpEvent ev)
+        public void OnEvent(in NodeEvent ev)
         {
             lock (this)
             {
-                if (ev.Kind == SrpEventKind.Deliver)
+                if (ev.Kind == NodeEventKind.Deliver)
                 {
                     Delivered.Add($"{ev.SenderNodeId}:{System.Text.Encoding.ASCII.GetString(ev.Payload)}");
                 }
-                else if (ev.ConfigKind == ConfigChangeKind.Regular)
+                else if (ev.Kind == NodeEventKind.ConfigChange && ev.ConfigKind == ConfigChangeKind.Regular)
                 {
                     Regular.Add((new MembRingIdText(ev.RingId.ToString()), ev.Members.ToArray()));
                 }
             }
         }
 
-        public void OnIdle(SrpEngine engine, long nowNs)
+        public void Run(NodeMachine machine)
         {
-            while (Outbox.TryPeek(out byte[]? payload) && engine.TryMulticast(payload) == MulticastResult.Ok)
+            while (Outbox.TryPeek(out byte[]? payload) && machine.TryMulticast(payload) == MulticastResult.Ok)
             {
                 Outbox.TryDequeue(out _);
             }
@@ -76,7 +77,8 @@ public class RingDriverTests
                     Members = members,
                 });
                 collectors[i] = new Collector();
-                drivers[i] = new RingDriver(new SrpEngine(config, new MemoryRingSeqStore()), transports[i], collectors[i], id);
+                var machine = new NodeMachine(new SrpEngine(config, new MemoryRingSeqStore())) { HostWork = collectors[i] };
+                drivers[i] = new RingDriver(machine, transports[i]) { EventSink = collectors[i] };
                 drivers[i].Start($"ring-{id}");
             }
 

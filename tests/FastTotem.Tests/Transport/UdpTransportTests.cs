@@ -92,7 +92,7 @@ public class UdpTransportTests
         int port = FreePort();
         using UdpTransport a = Open(1, port);
         Assert.False(a.TryQueue(new byte[10], 99));
-        Assert.False(a.TryQueue(new byte[UdpTransport.SendSlotSize + 1], 0));
+        Assert.False(a.TryQueue(new byte[a.SendSlotSize + 1], 0));
         for (int i = 0; i < UdpTransport.SendSlots; i++)
         {
             Assert.True(a.TryQueue(new byte[10], 0));

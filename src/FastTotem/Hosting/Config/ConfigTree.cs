@@ -84,6 +84,27 @@ public sealed class ConfigSection
                 throw new CorosyncConfigException("line too long (corosync reads at most 511 characters)", lineNo, fileName);
             }
 
+            ParseStatement(line, lineNo, stack, fileName);
+        }
+
+        if (stack.Count > 1)
+        {
+            ConfigSection open = stack.Peek();
+            throw new CorosyncConfigException($"missing closing brace for section '{open.Name}' opened here", open.Line, fileName);
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// One line. Beyond corosync's one-statement-per-line syntax, the compact layout
+    /// <c>node { ring0_addr: node1</c> ... <c>nodeid: 1 }</c> is accepted too (the text after '{' is the section's
+    /// first item, a trailing '}' after an item closes the section), because hand-written and documented examples
+    /// use it. corosync 3.1.7 itself refuses that layout ("Extra characters after opening bracket").
+    /// </summary>
+    private static void ParseStatement(string line, int lineNo, Stack<ConfigSection> stack, string? fileName)
+    {
+        {
             int brace = line.IndexOf('{');
             if (brace >= 0)
             {
@@ -93,15 +114,16 @@ public sealed class ConfigSection
                     throw new CorosyncConfigException("missing section name before '{'", lineNo, fileName);
                 }
 
-                if (line[(brace + 1)..].Trim(' ', '\t').Length != 0)
-                {
-                    throw new CorosyncConfigException("extra characters after '{'", lineNo, fileName);
-                }
-
                 var section = new ConfigSection(name, lineNo);
                 stack.Peek().Sections.Add(section);
                 stack.Push(section);
-                continue;
+                string rest = line[(brace + 1)..].Trim(' ', '\t');
+                if (rest.Length != 0)
+                {
+                    ParseStatement(rest, lineNo, stack, fileName);
+                }
+
+                return;
             }
 
             int colon = line.IndexOf(':');
@@ -114,8 +136,20 @@ public sealed class ConfigSection
                     throw new CorosyncConfigException("missing key before ':'", lineNo, fileName);
                 }
 
+                int closes = 0;
+                while (value.EndsWith('}'))
+                {
+                    value = value[..^1].TrimEnd(' ', '\t');
+                    closes++;
+                }
+
                 stack.Peek().Items.Add(new ConfigItem(key, value, lineNo));
-                continue;
+                for (int c = 0; c < closes; c++)
+                {
+                    ParseStatement("}", lineNo, stack, fileName);
+                }
+
+                return;
             }
 
             if (line.Contains('}'))
@@ -131,18 +165,10 @@ public sealed class ConfigSection
                 }
 
                 stack.Pop();
-                continue;
+                return;
             }
 
             throw new CorosyncConfigException($"line is not a section start, a section end or a 'key: value' item: '{line}'", lineNo, fileName);
         }
-
-        if (stack.Count > 1)
-        {
-            ConfigSection open = stack.Peek();
-            throw new CorosyncConfigException($"missing closing brace for section '{open.Name}' opened here", open.Line, fileName);
-        }
-
-        return root;
     }
 }

@@ -2,14 +2,16 @@ using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Hosting.Config;
 
-/// <summary>Totem transports FastTotem speaks. corosync's default, knet, is not one of them.</summary>
+/// <summary>Totem transports FastTotem speaks: corosync's default knet, and udpu and udp.</summary>
 public enum TotemTransport
 {
     Udpu,
     Udp,
+    Knet,
 }
 
 /// <summary>totem.ip_version (totemconfig.c totem_config_get_ip_version).</summary>
@@ -22,7 +24,11 @@ public enum TotemIpVersion
 }
 
 /// <summary>One <c>nodelist.node</c> entry.</summary>
-public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, uint QuorumVotes, int Line);
+public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, uint QuorumVotes, int Line)
+{
+    /// <summary>ring0_addr .. ring7_addr (index = link number); null where the entry has none.</summary>
+    public string?[] RingAddresses { get; init; } = new[] { Ring0Address, null, null, null, null, null, null, null };
+}
 
 /// <summary>
 /// The parts of a corosync.conf that a udpu/udp Totem member uses, read from the very file a
@@ -70,7 +76,11 @@ public sealed class CorosyncConfig
 
     public int? MaxMessages { get; private set; }
 
+    /// <summary>totem.netmtu: 1500 for udpu/udp and 65536 for knet when unset (totemconfig.c).</summary>
     public int NetMtu { get; private set; } = 1500;
+
+    /// <summary>The knet settings; set when <see cref="Transport"/> is knet, null otherwise.</summary>
+    public KnetConfig? Knet { get; private set; }
 
     public string? BindNetAddress { get; private set; }
 
@@ -162,9 +172,15 @@ public sealed class CorosyncConfig
             config.ReadNodelist(nodelist, reader);
         }
 
-        if (config.Transport == TotemTransport.Udpu && config.Nodes.Count == 0)
+        if (config.Transport is TotemTransport.Udpu or TotemTransport.Knet && config.Nodes.Count == 0)
         {
-            throw new CorosyncConfigException("transport udpu needs a nodelist with at least one node", totem.Line, fileName);
+            string name = config.Transport == TotemTransport.Knet ? "knet" : "udpu";
+            throw new CorosyncConfigException($"transport {name} needs a nodelist with at least one node", totem.Line, fileName);
+        }
+
+        if (config.Transport == TotemTransport.Knet)
+        {
+            config.Knet = KnetConfigReader.Read(totem, config, fileName);
         }
 
         ConfigSection? quorum = root.First("quorum");
@@ -253,9 +269,22 @@ public sealed class CorosyncConfig
     }
 
     /// <summary>Resolves a node's ring0_addr (a literal or a host name) in the configured family order.</summary>
-    public IPAddress[] ResolveRing0(ConfigNode node)
+    public IPAddress[] ResolveRing0(ConfigNode node) => ResolveRing(node, 0);
+
+    /// <summary>
+    /// Resolves a node's ringN_addr as corosync does (totemip_parse with totem.ip_version): a literal, or a host name
+    /// whose addresses of the preferred family come first (ipv6-4, the default for knet and udpu: IPv6 first).
+    /// Empty when the entry has no such link or the name does not resolve.
+    /// </summary>
+    public IPAddress[] ResolveRing(ConfigNode node, int linkNumber)
     {
-        if (IPAddress.TryParse(node.Ring0Address, out IPAddress? literal))
+        string? text = node.RingAddresses[linkNumber];
+        if (text == null)
+        {
+            return Array.Empty<IPAddress>();
+        }
+
+        if (IPAddress.TryParse(text, out IPAddress? literal))
         {
             return new[] { literal };
         }
@@ -263,7 +292,7 @@ public sealed class CorosyncConfig
         IPAddress[] all;
         try
         {
-            all = Dns.GetHostAddresses(node.Ring0Address);
+            all = Dns.GetHostAddresses(text);
         }
         catch (SocketException)
         {
@@ -315,9 +344,8 @@ public sealed class CorosyncConfig
         {
             "udpu" => TotemTransport.Udpu,
             "udp" => TotemTransport.Udp,
-            "knet" => throw r.Error(transport, "transport knet is not supported: FastTotem speaks corosync's udpu and udp transports; set 'transport: udpu' on every node"),
-            null => throw r.Error(totem.Line, "totem.transport is not set, so corosync 3 would use knet, which FastTotem does not speak; set 'transport: udpu' (or udp) on every node"),
-            _ => throw r.Error(transport, $"unknown transport '{transport.Value}': use udpu or udp"),
+            "knet" or null => TotemTransport.Knet,
+            _ => throw r.Error(transport, $"unknown transport '{transport.Value}': use knet, udpu or udp"),
         };
 
         if (totem.Find("version") is { } version && version.Value != "2")
@@ -325,17 +353,21 @@ public sealed class CorosyncConfig
             throw r.Error(version, $"totem.version must be 2, not '{version.Value}'");
         }
 
-        foreach (string key in new[] { "crypto_cipher", "crypto_hash" })
+        if (Transport != TotemTransport.Knet)
         {
-            if (totem.Find(key) is { } c && c.Value != "none")
+            // corosync itself refuses crypto on udpu/udp ("only valid for the Knet transport").
+            foreach (string key in new[] { "crypto_cipher", "crypto_hash" })
             {
-                throw r.Error(c, $"{key} '{c.Value}' is not supported: FastTotem speaks unencrypted udpu/udp only; set '{key}: none' on every node");
+                if (totem.Find(key) is { } c && c.Value != "none")
+                {
+                    throw r.Error(c, $"{key} '{c.Value}' is only valid for the knet transport; set '{key}: none' or use transport knet");
+                }
             }
-        }
 
-        if (totem.Find("secauth") is { } secauth && secauth.Value is "on" or "yes")
-        {
-            throw r.Error(secauth, "secauth is not supported: FastTotem speaks unencrypted udpu/udp only; remove secauth");
+            if (totem.Find("secauth") is { } secauth && secauth.Value == "on")
+            {
+                throw r.Error(secauth, "secauth is only valid for the knet transport; remove secauth or use transport knet");
+            }
         }
 
         if (totem.Find("ip_version") is { } ipv)
@@ -388,7 +420,27 @@ public sealed class CorosyncConfig
 
         if (totem.Find("netmtu") is { } mtu)
         {
-            NetMtu = r.Int(mtu, 576, 65536);
+            NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
+        }
+        else if (Transport == TotemTransport.Knet)
+        {
+            NetMtu = KnetConfig.DefaultNetMtu;
+        }
+
+        // What the engine's buffers and stores are sized from (SrpLimits): refuse here, naming the line, rather
+        // than fail in the engine's constructor or allocate gigabytes.
+        int window = WindowSize ?? new SrpConfig().WindowSize;
+        int messages = MaxMessages ?? new SrpConfig().MaxMessages;
+        if (SrpLimits.Validate(NetMtu, window, messages) is { } limitError)
+        {
+            ConfigItem at = totem.Find("window_size") ?? totem.Find("max_messages") ?? totem.Find("netmtu")!;
+            throw r.Error(at, limitError);
+        }
+
+        if (Transport == TotemTransport.Knet)
+        {
+            // Per-link interface sections are read with the nodelist (KnetConfigReader).
+            return;
         }
 
         foreach (ConfigSection iface in totem.All("interface"))
@@ -424,17 +476,32 @@ public sealed class CorosyncConfig
         var nodes = new List<ConfigNode>();
         foreach (ConfigSection node in nodelist.All("node"))
         {
+            var rings = new string?[KnetConfig.LinkCountMax];
             foreach (ConfigItem item in node.Items)
             {
                 if (item.Key.StartsWith("ring", StringComparison.Ordinal) && item.Key.EndsWith("_addr", StringComparison.Ordinal) && item.Key != "ring0_addr")
                 {
-                    throw r.Error(item, $"{item.Key} is not supported: udpu and udp use one link (ring0_addr); several links need knet");
+                    if (Transport != TotemTransport.Knet)
+                    {
+                        throw r.Error(item, $"{item.Key} is not supported: udpu and udp use one link (ring0_addr); several links need knet");
+                    }
+
+                    string digits = item.Key.Substring(4, item.Key.Length - 9);
+                    if (digits.Length != 1 || digits[0] < '1' || digits[0] > '7')
+                    {
+                        throw r.Error(item, $"{item.Key} is not a link: knet has links ring0_addr .. ring7_addr");
+                    }
+
+                    rings[digits[0] - '0'] = item.Value;
                 }
             }
 
             ConfigItem addr = node.Find("ring0_addr") ?? throw r.Error(node.Line, "node has no ring0_addr");
-            ConfigItem id = node.Find("nodeid") ?? throw r.Error(node.Line, "node has no nodeid: FastTotem needs an explicit nodeid for every node");
-            uint nodeId = r.UInt(id, 1, uint.MaxValue);
+            rings[0] = addr.Value;
+            ConfigItem id = node.Find("nodeid") ?? throw r.Error(node.Line, Transport == TotemTransport.Knet
+                ? $"node has no nodeid: knet requires an explicit nodeid for address '{addr.Value}'"
+                : "node has no nodeid: FastTotem needs an explicit nodeid for every node");
+            uint nodeId = Transport == TotemTransport.Knet ? r.KnetNodeId(id) : r.UInt(id, 1, uint.MaxValue);
             uint votes = node.Find("quorum_votes") is { } v ? r.UInt(v, 0, uint.MaxValue) : 1;
             foreach (ConfigNode other in nodes)
             {
@@ -444,7 +511,7 @@ public sealed class CorosyncConfig
                 }
             }
 
-            nodes.Add(new ConfigNode(nodeId, addr.Value, node.Find("name")?.Value, votes, node.Line));
+            nodes.Add(new ConfigNode(nodeId, addr.Value, node.Find("name")?.Value, votes, node.Line) { RingAddresses = rings });
         }
 
         if (nodes.Count > Wire.WireLimits.ProcessorCountMax)
@@ -459,7 +526,7 @@ public sealed class CorosyncConfig
         a.AddressFamily == AddressFamily.InterNetworkV6 ? a.IsIPv6Multicast : (a.GetAddressBytes()[0] & 0xF0) == 0xE0;
 
     /// <summary>Typed reads of items that report the item's line on error.</summary>
-    private readonly struct Reader(string? fileName)
+    internal readonly struct Reader(string? fileName)
     {
         public CorosyncConfigException Error(ConfigItem item, string message) => new(message, item.Line, fileName);
 
@@ -474,6 +541,12 @@ public sealed class CorosyncConfig
             uint.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v >= min && v <= max
                 ? v
                 : throw Error(item, $"{item.Key} must be a whole number from {min} to {max}, not '{item.Value}'");
+
+        /// <summary>knet host ids are 16 bits: corosync refuses 0 and anything from 65536 up for knet.</summary>
+        public uint KnetNodeId(ConfigItem item) =>
+            uint.TryParse(item.Value, NumberStyles.None, CultureInfo.InvariantCulture, out uint v) && v >= 1 && v < 65536
+                ? v
+                : throw Error(item, $"nodeid must be from 1 to 65535 for knet (its host id is 16 bits), not '{item.Value}'");
 
         public bool YesNo(ConfigItem item) => item.Value switch
         {

@@ -5,6 +5,14 @@ namespace FastTotem.Hosting.Config;
 /// <summary>Turns a corosync.conf into the engine's settings, deriving unset timers as corosync does.</summary>
 public static class SrpConfigFactory
 {
+    /// <summary>The data MTU of one knet packet on a 1500-byte path with this crypto (1446 cleartext, 1397 aes+sha256 over IPv4).</summary>
+    public static int KnetSendMtu(KnetConfig knet, TotemIpVersion ipVersion)
+    {
+        var mtu = new FastTotem.Protocol.Knet.KnetMtu(knet.Cipher != FastTotem.Protocol.Knet.Crypto.KnetCipher.None, FastTotem.Protocol.Knet.Crypto.KnetCrypto.HashLengthOf(knet.Hash));
+        int overhead = ipVersion == TotemIpVersion.Ipv6 ? FastTotem.Protocol.Knet.KnetMtu.Ipv6Overhead : FastTotem.Protocol.Knet.KnetMtu.Ipv4Overhead;
+        return mtu.DataMtu(1500, overhead);
+    }
+
     public static SrpConfig Create(CorosyncConfig config, uint localNodeId)
     {
         SrpConfig srp = SrpConfig.CorosyncDefaults(localNodeId, config.NodeIds(), config.TokenMs, config.TokenCoefficientMs);
@@ -30,6 +38,13 @@ public static class SrpConfigFactory
         srp.WindowSize = config.WindowSize ?? srp.WindowSize;
         srp.MaxMessages = config.MaxMessages ?? srp.MaxMessages;
         srp.NetMtu = config.NetMtu;
+        if (config.Knet is { } knet)
+        {
+            // corosync's frames over knet reach 65,536 bytes, so the engine stores frames that large (netmtu 65536);
+            // FastTotem's own frames fit one knet packet on a 1500-byte path unless totem.netmtu says otherwise.
+            srp.SendMtu = knet.NetMtuSet ? config.NetMtu : KnetSendMtu(knet, config.IpVersion);
+        }
+
         srp.BindIdentity = config.BindIdentity;
         Validate(srp, config.TokenRetransmitMs is not null);
         return srp;

@@ -178,7 +178,7 @@ public sealed partial class CpgService
         message.GroupName = MarCpgName.Create(groupName);
         message.Pid = pid;
         message.Reason = (uint)reason;
-        message.TryWrite(destination);
+        Invariant.Encoded(message.TryWrite(destination), "a procjoin fits its outbox entry");
         return true;
     }
 
@@ -196,7 +196,7 @@ public sealed partial class CpgService
         message.Pid = _localPids[handle];
         message.Source.NodeId = _nodeId;
         message.Source.Conn = SourceConn(handle);
-        message.TryWrite(destination, data, out _);
+        Invariant.Encoded(message.TryWrite(destination, data, out _), "an mcast fits its outbox entry");
         return true;
     }
 
@@ -217,7 +217,7 @@ public sealed partial class CpgService
         message.Type = type;
         message.Source.NodeId = _nodeId;
         message.Source.Conn = SourceConn(handle);
-        message.TryWrite(destination, piece, out _);
+        Invariant.Encoded(message.TryWrite(destination, piece, out _), "a partial mcast fits its outbox entry");
         return true;
     }
 

@@ -41,7 +41,7 @@ public sealed partial class CpgService
             }
 
             _downlist.OldMembers = (uint)_oldMemberCount;
-            _downlist.TryWrite(destination);
+            Invariant.Encoded(_downlist.TryWrite(destination), "a downlist fits its outbox entry");
             _syncStep = SyncStep.Joinlist;
             _syncTicket = _outbox.EnqueuedTotal;
         }
@@ -109,7 +109,7 @@ public sealed partial class CpgService
         }
 
         destination.Clear();
-        CpgJoinList.TryWriteHeader(destination, count);
+        Invariant.Encoded(CpgJoinList.TryWriteHeader(destination, count), "a joinlist header fits its outbox entry");
         int k = 0;
         for (int i = 0; i < _processes.Count; i++)
         {
@@ -118,7 +118,7 @@ public sealed partial class CpgService
                 CpgJoinListEntry entry = default;
                 entry.Pid = _processes.Pid(i);
                 entry.GroupName = MarCpgName.Create(_groups.Name(_processes.Group(i)));
-                CpgJoinList.TryWriteEntry(destination, k++, in entry);
+                Invariant.Encoded(CpgJoinList.TryWriteEntry(destination, k++, in entry), "a joinlist entry fits its outbox entry");
             }
         }
 

@@ -63,13 +63,13 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         if (limits.GroupCountMax < 1 || limits.ProcessCountMax < 1 || limits.LocalProcessCountMax < 1
             || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(limits), "every CPG limit must be positive");
+            Invariant.ThrowArgumentOutOfRange(nameof(limits), "every CPG limit must be positive");
         }
 
         int largestPiece = CpgPartialMcastMessage.Size + Math.Min(limits.MessageLengthMax, CpgLimits.PieceLengthMax);
         if (outbox.CapacityBytes < largestPiece)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(outbox), "the outbox must hold the largest CPG piece");
+            Invariant.ThrowArgumentOutOfRange(nameof(outbox), "the outbox must hold the largest CPG piece");
         }
 
         _nodeId = nodeId;

@@ -38,7 +38,7 @@ public sealed class PgAssembler
     {
         if (senderCountMax < 1 || senderCountMax > WireLimits.ProcessorCountMax)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
+            Invariant.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
         }
 
         _preallocate = preallocate;

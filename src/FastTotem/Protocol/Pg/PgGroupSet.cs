@@ -31,7 +31,7 @@ public sealed class PgGroupSet
     {
         if (names.Length > PgGroupHeader.GroupsPerMessageMax)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(names), "corosync puts at most 32 groups in a message");
+            Invariant.ThrowArgumentOutOfRange(nameof(names), "corosync puts at most 32 groups in a message");
         }
 
         int length = sizeof(ushort) * (names.Length + 1);
@@ -39,7 +39,7 @@ public sealed class PgGroupSet
         {
             if (n.Length > ushort.MaxValue)
             {
-                PgThrowHelper.ThrowArgumentOutOfRange(nameof(names), "a group name length must fit in 16 bits");
+                Invariant.ThrowArgumentOutOfRange(nameof(names), "a group name length must fit in 16 bits");
             }
 
             length += n.Length;

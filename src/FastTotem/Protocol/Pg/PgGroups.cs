@@ -29,7 +29,7 @@ public sealed class PgGroups : IPgMessageSink
         ArgumentNullException.ThrowIfNull(handler);
         if (_instanceCount == InstanceCountMax)
         {
-            PgThrowHelper.ThrowInvalidOperation("too many totempg group instances");
+            Invariant.ThrowInvalidOperation("too many totempg group instances");
         }
 
         _instances[_instanceCount] = new Instance(handler);
@@ -42,7 +42,7 @@ public sealed class PgGroups : IPgMessageSink
         Instance i = Get(instance);
         if (name.Length > ushort.MaxValue)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(name), "a group name length must fit in 16 bits");
+            Invariant.ThrowArgumentOutOfRange(nameof(name), "a group name length must fit in 16 bits");
         }
 
         if (i.IndexOf(name) >= 0)
@@ -52,7 +52,7 @@ public sealed class PgGroups : IPgMessageSink
 
         if (i.Names.Count == PgGroupHeader.GroupsPerMessageMax)
         {
-            PgThrowHelper.ThrowInvalidOperation("an instance joins at most 32 groups");
+            Invariant.ThrowInvalidOperation("an instance joins at most 32 groups");
         }
 
         i.Names.Add(name.ToArray());
@@ -113,7 +113,7 @@ public sealed class PgGroups : IPgMessageSink
     {
         if ((uint)instance >= (uint)_instanceCount)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(instance), "unknown group instance");
+            Invariant.ThrowArgumentOutOfRange(nameof(instance), "unknown group instance");
         }
 
         return _instances[instance];

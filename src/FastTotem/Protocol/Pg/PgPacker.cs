@@ -45,12 +45,12 @@ public sealed class PgPacker
     {
         if (netMtu < 64 || netMtu > WireLimits.FrameSizeMax)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(netMtu), "net_mtu must be between 64 and 65536");
+            Invariant.ThrowArgumentOutOfRange(nameof(netMtu), "net_mtu must be between 64 and 65536");
         }
 
         if (queueCapacity < 1)
         {
-            PgThrowHelper.ThrowArgumentOutOfRange(nameof(queueCapacity), "the send queue needs at least one slot");
+            Invariant.ThrowArgumentOutOfRange(nameof(queueCapacity), "the send queue needs at least one slot");
         }
 
         _netMtu = netMtu;
@@ -147,7 +147,7 @@ public sealed class PgPacker
         length = _queueLengths[_queueHead];
         if (destination.Length < length)
         {
-            PgThrowHelper.ThrowArgument(nameof(destination), "the destination is smaller than net_mtu");
+            Invariant.ThrowArgument(nameof(destination), "the destination is smaller than net_mtu");
         }
 
         _queue.AsSpan(_queueHead * _netMtu, length).CopyTo(destination);

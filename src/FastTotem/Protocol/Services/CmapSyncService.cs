@@ -90,7 +90,7 @@ public sealed class CmapSyncService : ISyncParticipant, IExecHandler
         header.Header = new QbIpcRequestHeader(QbIpcRequestHeader.MakeId(ServiceId, 0), length);
         header.Reason = CmapMcastHeader.ReasonSync;
         header.NoItems = 1;
-        header.TryWrite(message);
+        Invariant.Encoded(header.TryWrite(message), "a cmap header fits its message");
 
         int valueLength = _configVersion.HasValue ? sizeof(ulong) : 0;
         CmapMcastItemHeader item = CmapMcastItemHeader.Create(

@@ -21,12 +21,12 @@ public sealed class ExecOutbox
     {
         if (capacityBytes < 1024)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(capacityBytes), "the outbox needs at least 1 KiB");
+            Invariant.ThrowArgumentOutOfRange(nameof(capacityBytes), "the outbox needs at least 1 KiB");
         }
 
         if (messageCountMax < 8)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(messageCountMax), "the outbox needs room for at least 8 messages");
+            Invariant.ThrowArgumentOutOfRange(nameof(messageCountMax), "the outbox needs room for at least 8 messages");
         }
 
         _buffer = GC.AllocateUninitializedArray<byte>(capacityBytes);
@@ -57,7 +57,7 @@ public sealed class ExecOutbox
     {
         if (length <= 0 || length > _buffer.Length)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(length), "a message must be 1 byte to the outbox capacity");
+            Invariant.ThrowArgumentOutOfRange(nameof(length), "a message must be 1 byte to the outbox capacity");
         }
 
         int offset = _ring.TryReserve(length);
@@ -90,7 +90,7 @@ public sealed class ExecOutbox
     {
         if ((uint)messages > (uint)_ring.Count)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(messages), "cannot roll back more messages than are queued");
+            Invariant.ThrowArgumentOutOfRange(nameof(messages), "cannot roll back more messages than are queued");
         }
 
         for (int i = 0; i < messages; i++)
@@ -119,7 +119,7 @@ public sealed class ExecOutbox
     {
         if (_ring.Count == 0)
         {
-            ServiceThrowHelper.ThrowInvalidOperation("the outbox is empty");
+            Invariant.ThrowInvalidOperation("the outbox is empty");
         }
 
         _ring.DequeueHead();
@@ -137,7 +137,7 @@ public sealed class ExecOutbox
 
         if (destination.Length < message.Length)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(destination), "the destination is smaller than the next message");
+            Invariant.ThrowArgumentOutOfRange(nameof(destination), "the destination is smaller than the next message");
         }
 
         message.CopyTo(destination);

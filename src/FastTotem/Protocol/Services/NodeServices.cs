@@ -22,7 +22,7 @@ public sealed class NodeServices
         ArgumentNullException.ThrowIfNull(votequorum);
         if (votequorum.NodeId != nodeId)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(votequorum), "the votequorum config is for another node");
+            Invariant.ThrowArgumentOutOfRange(nameof(votequorum), "the votequorum config is for another node");
         }
 
         Outbox = outbox ?? new ExecOutbox();

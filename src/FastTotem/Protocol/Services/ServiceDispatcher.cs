@@ -23,12 +23,12 @@ public sealed class ServiceDispatcher : IPgGroupHandler
         ArgumentNullException.ThrowIfNull(handler);
         if ((uint)serviceId > WireLimits.ServiceIdMax)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(serviceId), "service ids are 0 to 63");
+            Invariant.ThrowArgumentOutOfRange(nameof(serviceId), "service ids are 0 to 63");
         }
 
         if (_handlers[serviceId] is not null)
         {
-            ServiceThrowHelper.ThrowInvalidOperation("a handler is already registered for this service id");
+            Invariant.ThrowInvalidOperation("a handler is already registered for this service id");
         }
 
         _handlers[serviceId] = handler;

@@ -37,7 +37,7 @@ public sealed class VotequorumConfig
     {
         if (nodeIds.Length != quorumVotes.Length)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(quorumVotes), "one quorum_votes value per node");
+            Invariant.ThrowArgumentOutOfRange(nameof(quorumVotes), "one quorum_votes value per node");
         }
 
         uint sum = 0;

@@ -47,7 +47,7 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
         ArgumentNullException.ThrowIfNull(config);
         if (config.NodeId == QdeviceNodeId)
         {
-            ServiceThrowHelper.ThrowArgumentOutOfRange(nameof(config), "nodeid 0 is the quorum-device slot");
+            Invariant.ThrowArgumentOutOfRange(nameof(config), "nodeid 0 is the quorum-device slot");
         }
 
         _outbox = outbox;
@@ -114,7 +114,7 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
     {
         if (_started)
         {
-            ServiceThrowHelper.ThrowInvalidOperation("votequorum was already started");
+            Invariant.ThrowInvalidOperation("votequorum was already started");
         }
 
         if (!TryQueueNodeInfo(_config.NodeId))
@@ -396,7 +396,7 @@ public sealed class VotequorumService : ISyncParticipant, IExecHandler
             return false;
         }
 
-        message.TryWrite(destination);
+        Invariant.Encoded(message.TryWrite(destination), "a nodeinfo fits its outbox entry");
         return true;
     }
 

@@ -39,7 +39,8 @@ internal sealed class CommitTokenBuffer
     public int Encode(Span<byte> buffer, uint nodeId)
     {
         Fixed.Header = new TotemHeader(MessageType.MembCommitToken, nodeId);
-        MembCommitTokenCodec.TryEncode(Fixed, AddrSpan, Entries.AsSpan(0, AddrEntries), buffer, out int written);
+        Invariant.Encoded(MembCommitTokenCodec.TryEncode(Fixed, AddrSpan, Entries.AsSpan(0, AddrEntries), buffer, out int written),
+            "a commit token fits its buffer");
         return written;
     }
 

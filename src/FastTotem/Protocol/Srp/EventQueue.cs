@@ -15,6 +15,8 @@ internal sealed class EventQueue
         public MessageStore? Store;
         public uint Seq;
         public int ConfigSlot;
+        public GatherReason GatherReason;
+        public MembRingId RingId;
     }
 
     private sealed class ConfigSlot
@@ -53,7 +55,7 @@ internal sealed class EventQueue
     {
         if (Count == _items.Length)
         {
-            ThrowHelper.ThrowEventsNotDrained();
+            Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
         }
 
         ref Item item = ref _items[(_head + Count) % _items.Length];
@@ -63,12 +65,28 @@ internal sealed class EventQueue
         Count++;
     }
 
+    /// <summary>Queues a GATHER entry; dropped when the queue is full, as it only informs.</summary>
+    public void EnqueueGather(GatherReason reason, MembRingId ringId)
+    {
+        if (Count == _items.Length)
+        {
+            return;
+        }
+
+        ref Item item = ref _items[(_head + Count) % _items.Length];
+        item.Kind = SrpEventKind.GatherEntered;
+        item.Store = null;
+        item.GatherReason = reason;
+        item.RingId = ringId;
+        Count++;
+    }
+
     public void EnqueueConfigChange(
         ConfigChangeKind kind, MembRingId ringId, ReadOnlySpan<uint> members, ReadOnlySpan<uint> left, ReadOnlySpan<uint> joined)
     {
         if (Count == _items.Length || _pendingConfigs == ConfigSlotCount)
         {
-            ThrowHelper.ThrowEventsNotDrained();
+            Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
         }
 
         int slotIndex = _nextConfig;
@@ -110,13 +128,20 @@ internal sealed class EventQueue
             if (McastCodec.TryDecode(frame, out McastHeader header, out ReadOnlySpan<byte> payload, out bool foreign)
                 != WireError.None)
             {
-                ThrowHelper.ThrowEventsNotDrained();
+                Invariant.ThrowInvalidOperation("PollEvent must be drained after every call into the engine.");
             }
 
             ev.SenderNodeId = header.Header.NodeId;
             ev.Seq = item.Seq;
             ev.ForeignEndian = foreign;
             ev.Payload = payload;
+            return true;
+        }
+
+        if (item.Kind == SrpEventKind.GatherEntered)
+        {
+            ev.GatherReason = item.GatherReason;
+            ev.RingId = item.RingId;
             return true;
         }
 

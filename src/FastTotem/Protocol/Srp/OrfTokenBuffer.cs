@@ -39,7 +39,7 @@ internal sealed class OrfTokenBuffer
     public int Encode(Span<byte> buffer, uint nodeId)
     {
         Fixed.Header = new TotemHeader(MessageType.OrfToken, nodeId);
-        OrfTokenCodec.TryEncode(Fixed, Rtr.AsSpan(0, RtrCount), buffer, out int written);
+        Invariant.Encoded(OrfTokenCodec.TryEncode(Fixed, Rtr.AsSpan(0, RtrCount), buffer, out int written), "an orf_token fits its buffer");
         return written;
     }
 

@@ -54,8 +54,15 @@ public sealed class SrpConfig
     /// </summary>
     public int StoreCapacity;
 
+    /// <summary>
+    /// The largest frame this node builds itself, when smaller than <see cref="NetMtu"/> (0: NetMtu). Over knet the
+    /// store slots must take corosync's frames of up to 64 KiB (NetMtu 65536) while FastTotem's own frames stay
+    /// within one knet packet (docs/knet.md, "Live").
+    /// </summary>
+    public int SendMtu;
+
     /// <summary>Largest totempg payload one mcast carries (corosync's net_mtu after the 90-byte reduction).</summary>
-    public int MaxPayload => NetMtu - WireLimits.NetMtuReduction;
+    public int MaxPayload => (SendMtu > 0 ? Math.Min(SendMtu, NetMtu) : NetMtu) - WireLimits.NetMtuReduction;
 
     /// <summary>
     /// The timers exactly as corosync 3.1.7 derives them when totem.conf sets only <c>token</c>

@@ -35,6 +35,9 @@ public sealed class SrpCounters
     public long DropNotRunning;
     public long TransmitQueueOverflow;
 
+    /// <summary>mcasts in range but refused because the store's byte arena was full (requested again later).</summary>
+    public long DropStoreFull;
+
     // Hostile or impossible input (docs/robustness.md), dropped and counted.
     /// <summary>A commit token that does not fit the membership this node accepted.</summary>
     public long DropBadCommitToken;
@@ -65,6 +68,15 @@ public sealed class SrpCounters
     // Protocol events.
     public long Delivered;
     public long GatherEntered;
+
+    /// <summary>GATHER entries by <see cref="GatherReason"/> (indexed by its value); they sum to GatherEntered.</summary>
+    public readonly long[] GatherByReason = new long[GatherReasonCount];
+
+    /// <summary>The reason of the last GATHER entry.</summary>
+    public GatherReason LastGatherReason;
+
+    /// <summary>Number of <see cref="GatherReason"/> values.</summary>
+    public static readonly int GatherReasonCount = Enum.GetValues<GatherReason>().Length;
     public long CommitEntered;
     public long RecoveryEntered;
     public long OperationalEntered;

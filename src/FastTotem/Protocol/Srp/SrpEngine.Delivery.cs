@@ -77,7 +77,8 @@ public sealed partial class SrpEngine
 
             if (skip)
             {
-                McastCodec.TryDecode(frame, out McastHeader header, out _, out _);
+                // A stored frame passed this decode when it arrived.
+                Invariant.Encoded(McastCodec.TryDecode(frame, out McastHeader header, out _, out _), "a stored mcast decodes");
                 if (!_deliverMembList.Contains(header.SystemFrom))
                 {
                     continue;

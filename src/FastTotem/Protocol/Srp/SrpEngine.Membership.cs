@@ -7,8 +7,9 @@ public sealed partial class SrpEngine
     /// <summary>
     /// memb_state_gather_enter: discard tokens, make sure we are in our proc list, multicast a join, (re)start the
     /// join and consensus timers, stop the token timers and start a new consensus round with only ourselves.
+    /// The reason is counted and reported as an event, as corosync logs it.
     /// </summary>
-    private void GatherEnter()
+    private void GatherEnter(GatherReason reason)
     {
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
@@ -23,6 +24,10 @@ public sealed partial class SrpEngine
         _consensusSet.Add(_myId);
         _state = SrpState.Gather;
         _counters.GatherEntered++;
+        _counters.GatherByReason[(int)reason]++;
+        _counters.LastGatherReason = reason;
+        _events.EnqueueGather(reason, _ringId);
+        CheckInvariants();
     }
 
     /// <summary>memb_join_message_send: our proc and failed lists and current ring seq, to every node.</summary>
@@ -58,7 +63,7 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingSeq = _ringId.Seq,
         };
-        MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written);
+        Invariant.Encoded(MembJoinCodec.TryEncode(join, proc, failed, buffer, out int written), "a join fits the frame buffer");
         return written;
     }
 
@@ -71,7 +76,7 @@ public sealed partial class SrpEngine
             SystemFrom = _myId,
             RingId = _ringId,
         };
-        MembMergeDetectCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(MembMergeDetectCodec.TryEncode(message, _frame, out int written), "a merge detect fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.MergeDetectTx++;
     }
@@ -130,7 +135,7 @@ public sealed partial class SrpEngine
                 if (_newMembList.Contains(from) && ringSeq >= _ringId.Seq)
                 {
                     JoinProcess(headerNodeId, from, proc, failed);
-                    GatherEnter();
+                    GatherEnter(GatherReason.JoinCommit);
                 }
 
                 break;
@@ -139,7 +144,7 @@ public sealed partial class SrpEngine
                 {
                     JoinProcess(headerNodeId, from, proc, failed);
                     RecoveryTokenLoss();
-                    GatherEnter();
+                    GatherEnter(GatherReason.JoinRecovery);
                 }
 
                 break;
@@ -235,14 +240,14 @@ public sealed partial class SrpEngine
             // (simulator seeds 56 and 71). Our join timer still repeats the join every join period.
             if (_state != SrpState.Gather || _procList.Count != procBefore || _failedList.Count != failedBefore)
             {
-                GatherEnter();
+                GatherEnter(GatherReason.MergeDuringJoin);
                 gatherEntered = true;
             }
         }
 
         if (!gatherEntered && _state == SrpState.Operational)
         {
-            GatherEnter();
+            GatherEnter(GatherReason.JoinOperational);
         }
     }
 
@@ -306,7 +311,7 @@ public sealed partial class SrpEngine
             }
             else
             {
-                GatherEnter();
+                GatherEnter(GatherReason.ConsensusTimeoutExpired);
             }
         }
         else
@@ -320,7 +325,7 @@ public sealed partial class SrpEngine
                 }
             }
 
-            GatherEnter();
+            GatherEnter(GatherReason.ConsensusTimeout);
         }
     }
 
@@ -382,6 +387,7 @@ public sealed partial class SrpEngine
         _myPbl = 0;
         _myCbl = 0;
         CommitTokenSend(_commitToken);
+        CheckInvariants();
     }
 
     /// <summary>

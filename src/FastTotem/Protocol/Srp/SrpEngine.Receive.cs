@@ -104,7 +104,7 @@ public sealed partial class SrpEngine
         bool encapsulated = header.IsEncapsulated;
         if (header.RingId != _ringId)
         {
-            ForeignMessage(header.SystemFrom);
+            ForeignMessage(header.SystemFrom, mergeDetect: false);
             return;
         }
 
@@ -117,7 +117,7 @@ public sealed partial class SrpEngine
         }
 
         MessageStore store = encapsulated ? _recovery : _regular;
-        int limit = encapsulated ? store.SlotSize : store.SlotSize - McastHeader.Size;
+        int limit = encapsulated ? store.FrameSizeMax : store.FrameSizeMax - McastHeader.Size;
         if (datagram.Length > limit)
         {
             _counters.DropTooLarge++;
@@ -127,8 +127,12 @@ public sealed partial class SrpEngine
         uint seq = header.Seq;
         if (store.InRange(seq) && !store.Contains(seq))
         {
-            store.Add(seq, datagram);
-            if (SeqMath.Lt(_myHighSeqReceived, seq))
+            // Only the next seq we lack may take the store's reserve: then a full arena cannot stop the aru.
+            if (!store.TryAdd(seq, datagram, keepReserve: seq != _myAru + 1))
+            {
+                _counters.DropStoreFull++;
+            }
+            else if (SeqMath.Lt(_myHighSeqReceived, seq))
             {
                 _myHighSeqReceived = seq;
             }
@@ -145,19 +149,19 @@ public sealed partial class SrpEngine
     /// A mcast or merge detect from another ring: OPERATIONAL adds the sender and gathers, GATHER does so only for a
     /// sender it did not know, COMMIT and RECOVERY drop it.
     /// </summary>
-    private void ForeignMessage(uint from)
+    private void ForeignMessage(uint from, bool mergeDetect)
     {
         switch (_state)
         {
             case SrpState.Operational:
                 _procList.Add(from);
-                GatherEnter();
+                GatherEnter(mergeDetect ? GatherReason.MergeOperational : GatherReason.ForeignMessageOperational);
                 break;
             case SrpState.Gather:
                 if (!_procList.Contains(from))
                 {
                     _procList.Add(from);
-                    GatherEnter();
+                    GatherEnter(mergeDetect ? GatherReason.MergeGather : GatherReason.ForeignMessageGather);
                 }
 
                 break;
@@ -181,7 +185,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        ForeignMessage(message.SystemFrom);
+        ForeignMessage(message.SystemFrom, mergeDetect: true);
     }
 
     /// <summary>message_handler_token_hold_cancel. The ring id is compared raw, as corosync does.</summary>

@@ -32,7 +32,7 @@ public sealed partial class SrpEngine
     private void RecoveryTokenLoss()
     {
         OldRingStateRestore();
-        GatherEnter();
+        GatherEnter(GatherReason.TokenLostRecovery);
         _counters.TokenLostRecovery++;
     }
 
@@ -125,6 +125,7 @@ public sealed partial class SrpEngine
         _timers.Arm(SrpTimer.TokenRetransmit, _now + _tokenRetransmitNs);
         _state = SrpState.Recovery;
         _counters.RecoveryEntered++;
+        CheckInvariants();
     }
 
     /// <summary>
@@ -158,7 +159,12 @@ public sealed partial class SrpEngine
 
             if (_regular.InRange(innerSeq) && !_regular.Contains(innerSeq))
             {
-                _regular.Add(innerSeq, inner);
+                if (!_regular.TryAdd(innerSeq, inner, keepReserve: false))
+                {
+                    _counters.DropStoreFull++;
+                    continue;
+                }
+
                 if (SeqMath.Lt(_oldRingStateHighSeqReceived, innerSeq))
                 {
                     _oldRingStateHighSeqReceived = innerSeq;
@@ -229,5 +235,6 @@ public sealed partial class SrpEngine
         _counters.OperationalEntered++;
         _myReceivedFlg = true;
         _oldRingId = _ringId;
+        CheckInvariants();
     }
 }

@@ -14,18 +14,18 @@ public sealed partial class SrpEngine
         ArgumentNullException.ThrowIfNull(seed);
         if (_started)
         {
-            ThrowHelper.ThrowAlreadyStarted();
+            Invariant.ThrowInvalidOperation("The engine was already started.");
         }
 
         int index = Array.IndexOf(seed.Members, _myId);
         if (index < 0 || seed.Members.Length > WireLimits.ProcessorCountMax)
         {
-            ThrowHelper.ThrowInvalidSeed("Members must hold at most 384 nodeids, this node among them.");
+            Invariant.ThrowArgument("seed", "Members must hold at most 384 nodeids, this node among them.");
         }
 
         if (seed.LastToken.Length > _lastToken.Length)
         {
-            ThrowHelper.ThrowInvalidSeed("LastToken is longer than any orf_token.");
+            Invariant.ThrowArgument("seed", "LastToken is longer than any orf_token.");
         }
 
         // Everything is checked before any state changes, so a refused seed leaves the engine unstarted.
@@ -33,10 +33,10 @@ public sealed partial class SrpEngine
         {
             byte[] datagram = seed.Messages[i];
             if (McastCodec.TryDecode(datagram, out McastHeader header, out _, out _) != WireError.None
-                || header.RingId != seed.RingId || datagram.Length > _regular.SlotSize
+                || header.RingId != seed.RingId || datagram.Length > _regular.FrameSizeMax
                 || header.Seq - (seed.LastReleased + 1) >= (uint)_regular.Capacity)
             {
-                ThrowHelper.ThrowInvalidSeed("Messages must be mcasts of the seeded ring above LastReleased.");
+                Invariant.ThrowArgument("seed", "Messages must be mcasts of the seeded ring above LastReleased.");
             }
         }
 
@@ -58,8 +58,13 @@ public sealed partial class SrpEngine
         _recovery.Reset(0);
         for (int i = 0; i < seed.Messages.Length; i++)
         {
-            McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _);
-            _regular.Add(header.Seq, seed.Messages[i]);
+            Invariant.Encoded(McastCodec.TryDecode(seed.Messages[i], out McastHeader header, out _, out _), "a seed message decodes");
+            if (_regular.Contains(header.Seq))
+            {
+                continue;
+            }
+
+            Invariant.That(_regular.TryAdd(header.Seq, seed.Messages[i], keepReserve: false), "a seed's messages fit the store");
         }
 
         _myAru = seed.Aru;

@@ -47,15 +47,15 @@ public sealed partial class SrpEngine
         {
             case SrpState.Operational:
                 _counters.TokenLostOperational++;
-                GatherEnter();
+                GatherEnter(GatherReason.TokenLostOperational);
                 break;
             case SrpState.Gather:
                 ConsensusTimeoutExpired();
-                GatherEnter();
+                GatherEnter(GatherReason.ConsensusTimeoutExpired);
                 break;
             case SrpState.Commit:
                 _counters.TokenLostCommit++;
-                GatherEnter();
+                GatherEnter(GatherReason.TokenLostCommit);
                 break;
             case SrpState.Recovery:
                 RecoveryTokenLoss();

@@ -125,7 +125,7 @@ public sealed partial class SrpEngine
             _counters.FailedToReceive++;
             _failedToRecv = true;
             _failedList.Add(_myId);
-            GatherEnter();
+            GatherEnter(GatherReason.FailedToReceive);
             return;
         }
 
@@ -256,10 +256,14 @@ public sealed partial class SrpEngine
         _ => 0,
     };
 
-    /// <summary>fcc_rtr_limit: never let the ring's seq run past what our message store can hold.</summary>
+    /// <summary>
+    /// fcc_rtr_limit: never let the ring's seq run past what our message store can hold; in OPERATIONAL that is
+    /// also what its byte arena holds (SrpLimits.StoreSeqRunMax). RECOVERY releases nothing, so its arena is an
+    /// append log and only the slots bound it.
+    /// </summary>
     private void FccRtrLimit(OrfTokenBuffer token, ref uint allowed)
     {
-        uint capacity = (uint)_regular.Capacity;
+        uint capacity = (uint)(_state == SrpState.Operational ? _limits.StoreSeqRunMax : _regular.Capacity);
         if (SeqMath.Lt(_lastReleased + capacity - allowed - (uint)_config.WindowSize, token.Seq))
         {
             allowed = 0;
@@ -367,7 +371,7 @@ public sealed partial class SrpEngine
 
                 payload = _regular.Get(_retransQueue.Peek());
                 encapsulated = TotemHeader.Encapsulated;
-                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.SlotSize)
+                if (payload.IsEmpty || payload.Length + McastHeader.Size > store.FrameSizeMax)
                 {
                     _retransQueue.Dequeue();
                     continue;
@@ -386,7 +390,8 @@ public sealed partial class SrpEngine
             }
 
             uint seq = token.Seq + 1;
-            if (!store.InRange(seq))
+            int length = McastHeader.Size + payload.Length;
+            if (!store.InRange(seq) || !store.TryAllocate(seq, length, keepReserve: true, out Span<byte> frame))
             {
                 break;
             }
@@ -400,8 +405,8 @@ public sealed partial class SrpEngine
                 ThisSeqno = (int)_globalSeqno++,
                 RingId = _ringId,
             };
-            McastCodec.TryEncode(header, payload, store.SlotFor(seq), out int written);
-            store.Commit(seq, written);
+            Invariant.That(McastCodec.TryEncode(header, payload, frame, out int written) == WireError.None && written == length,
+                "an mcast encodes into its store entry");
             _tx.EnqueueStored(store, seq);
             if (recovery)
             {
@@ -485,7 +490,7 @@ public sealed partial class SrpEngine
 
         _myTokenHeld = false;
         var message = new TokenHoldCancel { Header = new TotemHeader(MessageType.TokenHoldCancel, _myId), RingId = _ringId };
-        TokenHoldCancelCodec.TryEncode(message, _frame, out int written);
+        Invariant.Encoded(TokenHoldCancelCodec.TryEncode(message, _frame, out int written), "a token hold cancel fits the frame buffer");
         _tx.EnqueueControl(_frame.AsSpan(0, written), 0);
         _counters.TokenHoldCancelTx++;
 

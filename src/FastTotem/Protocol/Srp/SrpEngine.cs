@@ -17,6 +17,7 @@ public sealed partial class SrpEngine
     private const long NsPerMs = 1_000_000;
 
     private readonly SrpConfig _config;
+    private readonly SrpLimits _limits;
 
     /// <summary>The nodelist, sorted, for IsListed.</summary>
     private readonly uint[] _listedSorted;
@@ -131,24 +132,24 @@ public sealed partial class SrpEngine
         ArgumentNullException.ThrowIfNull(store);
         if (config.NodeId == 0)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeId must not be 0 (0 marks a LEAVE).");
+            Invariant.ThrowArgument("config", "NodeId must not be 0 (0 marks a LEAVE).");
         }
 
         if (config.NodeList is null || config.NodeList.Length > WireLimits.ProcessorCountMax)
         {
-            ThrowHelper.ThrowInvalidConfig("NodeList must hold at most 384 nodeids.");
+            Invariant.ThrowArgument("config", "NodeList must hold at most 384 nodeids.");
         }
 
-        if (config.NetMtu < 200 || config.NetMtu > WireLimits.FrameSizeMax || config.WindowSize < 1 || config.MaxMessages < 1)
+        if (SrpLimits.Validate(config.NetMtu, config.WindowSize, config.MaxMessages) is { } limitError)
         {
-            ThrowHelper.ThrowInvalidConfig("NetMtu, WindowSize or MaxMessages out of range.");
+            Invariant.ThrowArgument("config", limitError);
         }
 
         if (config.TokenMs < 1 || config.TokenRetransmitMs < 1 || config.HoldMs < 1 || config.JoinMs < 1
             || config.ConsensusMs < 1 || config.MergeMs < 1)
         {
             // A zero or negative period re-arms its timer at once: a busy loop and a token flood.
-            ThrowHelper.ThrowInvalidConfig("Every timer period must be at least 1 ms.");
+            Invariant.ThrowArgument("config", "Every timer period must be at least 1 ms.");
         }
 
         _config = config;
@@ -163,33 +164,25 @@ public sealed partial class SrpEngine
         _consensusNs = config.ConsensusMs * NsPerMs;
         _mergeNs = config.MergeMs * NsPerMs;
 
-        // A slot holds the largest datagram we accept: an encapsulated mcast of 45 + 45 + payload = NetMtu bytes.
-        // The default capacity must hold a whole RECOVERY, not just the operational window: in
-        // memb_state_recovery_enter every member of the transitional configuration re-sends every old-ring message
-        // it holds above the lowest aru, so the recovery ring's seqs run to about members x the old ring's unreleased
-        // range, and nothing is released before the ring is installed. corosync's sort queues have 16384 entries;
-        // with 1024 the recovery ring hit fcc_rtr_limit for good (six members, ~190 unreleased messages each) and
-        // never installed (simulator seeds 166, 285, 830). 4096 covers that case with room to spare.
-        int slotSize = config.NetMtu;
-        int storeCapacity = config.StoreCapacity > 0
-            ? config.StoreCapacity
-            : Math.Max(4096, 8 * (config.WindowSize + config.MaxMessages));
-        _regular = new MessageStore(storeCapacity, slotSize);
-        _recovery = new MessageStore(storeCapacity, slotSize);
-        int sendCapacity = config.SendQueueCapacity > 0
-            ? config.SendQueueCapacity
-            : 4 * 1024 * 1024 / config.MaxPayload;
-        _sendQueue = new SendQueue(sendCapacity, config.MaxPayload);
+        // Every size comes from SrpLimits (docs/limits.md). The stores must hold a whole RECOVERY, not just the
+        // operational window: in memb_state_recovery_enter every member of the transitional configuration re-sends
+        // every old-ring message it holds above the lowest aru, so the recovery ring's seqs run to about members x
+        // the old ring's unreleased range, and nothing is released before the ring is installed. With 1024 slots the
+        // recovery ring hit fcc_rtr_limit for good (six members, ~190 unreleased messages each) and never installed
+        // (simulator seeds 166, 285, 830); SrpLimits.StoreCapacityMin (4096) covers that case with room to spare.
+        _limits = new SrpLimits(config);
+        _regular = new MessageStore(_limits.StoreCapacity, _limits.StoreArenaBytes, _limits.FrameSizeMax);
+        _recovery = new MessageStore(_limits.StoreCapacity, _limits.StoreArenaBytes, _limits.FrameSizeMax);
+        _sendQueue = new SendQueue(_limits.SendQueueCapacity, _limits.MaxPayload);
         // The transitional lane carries only what a synchronisation sends (service lists, barriers, CPG join and
         // down lists): a fraction of the regular lane is plenty.
-        // A configured capacity applies to both lanes, as corosync sizes both queues alike.
-        _transQueue = new SendQueue(config.SendQueueCapacity > 0 ? sendCapacity : Math.Max(256, sendCapacity / 8), config.MaxPayload);
+        _transQueue = new SendQueue(_limits.TransQueueCapacity, _limits.MaxPayload);
         _retransQueue = new SeqFifo(_regular.Capacity);
-        _tx = new TransmitQueue(_regular.Capacity + 256, 256 * 1024);
-        _events = new EventQueue(2 * _regular.Capacity + 64);
+        _tx = new TransmitQueue(_limits.TransmitItems, _limits.ControlArenaBytes);
+        _events = new EventQueue(_limits.EventCapacity);
 
-        int controlMax = MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax);
-        _frame = new byte[Math.Max(controlMax, slotSize)];
+        int controlMax = _limits.ControlFrameMax;
+        _frame = new byte[_limits.TransmitBufferSize];
         _lastToken = new byte[controlMax];
         _ownJoin = new byte[MembJoinCodec.GetEncodedLength(WireLimits.ProcessorCountMax, WireLimits.ProcessorCountMax)];
     }
@@ -235,7 +228,7 @@ public sealed partial class SrpEngine
     {
         if (_started)
         {
-            ThrowHelper.ThrowAlreadyStarted();
+            Invariant.ThrowInvalidOperation("The engine was already started.");
         }
 
         _started = true;
@@ -253,7 +246,7 @@ public sealed partial class SrpEngine
         _tokenRingIdSeq = _ringId.Seq;
         _regular.Reset(0);
         _recovery.Reset(0);
-        GatherEnter();
+        GatherEnter(GatherReason.InterfaceChange);
         ProcessLoopback();
     }
 
@@ -275,7 +268,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
         _transmitter = transmitter;
         Dispatch(datagram);
         _transmitter = Transmitter.Unknown;
@@ -290,7 +283,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
         for (int guard = 0; guard < 4 * TimerTable.Count; guard++)
         {
             if (!_timers.TryTakeDue(nowNs, out SrpTimer timer))
@@ -363,7 +356,7 @@ public sealed partial class SrpEngine
             return;
         }
 
-        _now = nowNs;
+        AdvanceTime(nowNs);
         LeaveMessageSend();
         _left = true;
         _timers.CancelAll();
@@ -379,6 +372,12 @@ public sealed partial class SrpEngine
     /// <summary>The next delivery or configuration change. Drain after every call into the engine.</summary>
     public bool PollEvent(out SrpEvent ev) => _events.TryDequeue(out ev);
 
-    /// <summary>The largest datagram PollTransmit can produce with the current configuration.</summary>
-    public int TransmitBufferSize => _frame.Length;
+    /// <summary>
+    /// The largest datagram PollTransmit can produce with the current configuration (SrpLimits.TransmitBufferSize):
+    /// the driver sizes its transmit buffers from it.
+    /// </summary>
+    public int TransmitBufferSize => _limits.TransmitBufferSize;
+
+    /// <summary>Every size this engine derived from its configuration.</summary>
+    public SrpLimits Limits => _limits;
 }

@@ -24,7 +24,11 @@ public ref struct SrpEvent
 
     public ConfigChangeKind ConfigKind;
 
-    /// <summary>ConfigChange: the ring being installed (both events carry the new ring id, as corosync does).</summary>
+    /// <summary>GatherEntered: why the engine entered GATHER.</summary>
+    public GatherReason GatherReason;
+
+    /// <summary>ConfigChange: the ring being installed (both events carry the new ring id, as corosync does).
+    /// GatherEntered: the ring the engine was on.</summary>
     public MembRingId RingId;
 
     public ReadOnlySpan<uint> Members;

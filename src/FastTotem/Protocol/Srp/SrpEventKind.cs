@@ -7,4 +7,10 @@ public enum SrpEventKind
 
     /// <summary>A configuration change (transitional or regular).</summary>
     ConfigChange,
+
+    /// <summary>
+    /// The engine entered GATHER (a ring is re-forming); <see cref="SrpEvent.GatherReason"/> says why and
+    /// <see cref="SrpEvent.RingId"/> is the ring it left. Informational: a full event queue drops it (the counters keep it).
+    /// </summary>
+    GatherEntered,
 }

@@ -3,7 +3,8 @@ namespace FastTotem.Protocol.Srp;
 /// <summary>A deadline per <see cref="SrpTimer"/>; long.MaxValue means not armed.</summary>
 internal sealed class TimerTable
 {
-    public const int Count = 6;
+    /// <summary>One deadline per <see cref="SrpTimer"/> member, counted from the enum itself.</summary>
+    public static readonly int Count = Enum.GetValues<SrpTimer>().Length;
 
     private readonly long[] _deadlines = new long[Count];
 

@@ -81,28 +81,7 @@ internal sealed class TransmitQueue
             _arenaTail = 0;
         }
 
-        if (_arenaTail >= _arenaHead)
-        {
-            if (_arenaTail + length <= _arena.Length)
-            {
-                offset = _arenaTail;
-                return true;
-            }
-
-            if (length < _arenaHead)
-            {
-                offset = 0;
-                return true;
-            }
-        }
-        else if (_arenaTail + length < _arenaHead)
-        {
-            offset = _arenaTail;
-            return true;
-        }
-
-        offset = 0;
-        return false;
+        return ByteRing.TryPlace(_arenaHead, _arenaTail, _arena.Length, length, out offset);
     }
 
     /// <summary>
@@ -127,7 +106,7 @@ internal sealed class TransmitQueue
 
                 if (stored.Length > buffer.Length)
                 {
-                    ThrowHelper.ThrowBufferTooSmall(stored.Length);
+                    Invariant.ThrowArgument("buffer", $"The transmit buffer must hold at least {stored.Length} bytes (SrpEngine.TransmitBufferSize).");
                 }
 
                 stored.CopyTo(buffer);
@@ -139,7 +118,7 @@ internal sealed class TransmitQueue
             _arenaHead = item.Offset + item.Length;
             if (item.Length > buffer.Length)
             {
-                ThrowHelper.ThrowBufferTooSmall(item.Length);
+                Invariant.ThrowArgument("buffer", $"The transmit buffer must hold at least {item.Length} bytes (SrpEngine.TransmitBufferSize).");
             }
 
             _arena.AsSpan(item.Offset, item.Length).CopyTo(buffer);

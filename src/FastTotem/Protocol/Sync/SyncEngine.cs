@@ -93,12 +93,12 @@ public sealed partial class SyncEngine : IPgGroupHandler
         ArgumentNullException.ThrowIfNull(name);
         if ((uint)serviceId > ServiceIdMax)
         {
-            SyncThrowHelper.ThrowArgumentOutOfRange(nameof(serviceId), $"sync service ids are 0 to {ServiceIdMax}; {serviceId} is refused");
+            Invariant.ThrowArgumentOutOfRange(nameof(serviceId), $"sync service ids are 0 to {ServiceIdMax}; {serviceId} is refused");
         }
 
         if (_registered[serviceId] is not null)
         {
-            SyncThrowHelper.ThrowInvalidOperation($"sync service id {serviceId} is already registered ({_registeredNames[serviceId]})");
+            Invariant.ThrowInvalidOperation($"sync service id {serviceId} is already registered ({_registeredNames[serviceId]})");
         }
 
         _registered[serviceId] = service;
@@ -118,7 +118,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
     {
         if (members.Length > WireLimits.ProcessorCountMax)
         {
-            SyncThrowHelper.ThrowArgumentOutOfRange(nameof(members), "at most 384 members");
+            Invariant.ThrowArgumentOutOfRange(nameof(members), "at most 384 members");
         }
 
         if (_syncInProcess)
@@ -159,7 +159,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
         _processPending = false;
         State = SyncState.Barrier;
         SyncBarrierMessage barrier = SyncBarrierMessage.Create(_ringId);
-        barrier.TryWrite(Enqueue(SyncBarrierMessage.Size));
+        Invariant.Encoded(barrier.TryWrite(Enqueue(SyncBarrierMessage.Size)), "a barrier fits its queue slot");
         return false;
     }
 
@@ -233,7 +233,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
         }
 
         SyncServiceBuildMessage build = SyncServiceBuildMessage.Create(ringId, _serviceIds.AsSpan(0, _serviceCount));
-        build.TryWrite(Enqueue(SyncServiceBuildMessage.Size));
+        Invariant.Encoded(build.TryWrite(Enqueue(SyncServiceBuildMessage.Size)), "a service_build fits its queue slot");
 
         CallInit();
     }
@@ -292,7 +292,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
         _syncInProcess = false;
         if (_eventCount == EventCapacity)
         {
-            SyncThrowHelper.ThrowInvalidOperation("sync events are not being polled");
+            Invariant.ThrowInvalidOperation("sync events are not being polled");
         }
 
         _events[(_eventHead + _eventCount) % EventCapacity] = new SyncEvent(_ringId);
@@ -306,7 +306,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
     {
         if (_outboxCount == OutboxCapacity)
         {
-            SyncThrowHelper.ThrowInvalidOperation("sync messages are not being taken (TryTakeMessage)");
+            Invariant.ThrowInvalidOperation("sync messages are not being taken (TryTakeMessage)");
         }
 
         int slot = (_outboxHead + _outboxCount) % OutboxCapacity;

@@ -1,0 +1,373 @@
+using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Node;
+using FastTotem.Protocol.Pg;
+using FastTotem.Protocol.Services;
+using FastTotem.Protocol.Srp;
+using FastTotem.Wire;
+
+namespace FastTotem.Fuzz;
+
+/// <summary>
+/// Three whole nodes (<see cref="NodeMachine"/>: the SRP engine and everything above it, totempg, sync v2,
+/// cmap/cpg/quorum/votequorum, as every driver runs them) on a deterministic network: a virtual clock, a fixed one-way
+/// latency, FIFO delivery, links that can be cut. Built from nothing for every fuzz input, so the same input always
+/// meets the same state. The machines are called directly, not through NodeLoop, so an exception inside one escapes
+/// to the fuzzer instead of becoming a fault.
+/// </summary>
+internal sealed class FuzzRing : IPgGroupHandler
+{
+    public const int NodeCount = 3;
+    public const long LatencyNs = 1_000_000;
+    private const int PacketsMax = 4096;
+    private const int PumpRoundsMax = 64;
+
+    /// <summary>The group the fuzz targets' own messages travel on.</summary>
+    public static readonly PgGroupSet AppGroup = new("fuzz"u8);
+
+    /// <summary>CPG sized for a 3-node test ring rather than a production node (a fresh ring per input must be cheap).</summary>
+    private static readonly CpgLimits CpgLimits = new()
+    {
+        GroupCountMax = 64,
+        ProcessCountMax = 256,
+        LocalProcessCountMax = 16,
+        EventCountMax = 1024,
+        EventDataBytes = 1024 * 1024,
+        MessageLengthMax = 1024 * 1024,
+        PartialSlotCount = 1,
+    };
+
+    public readonly SrpEngine[] Engines = new SrpEngine[NodeCount];
+    public readonly NodeMachine[] Machines = new NodeMachine[NodeCount];
+    public readonly uint[] NodeIds = [1, 2, 3];
+
+    /// <summary>Links[from, to]: false drops the datagrams from one node to the other.</summary>
+    private readonly bool[,] _links = new bool[NodeCount, NodeCount];
+    private readonly Queue<Packet> _packets = new();
+    private readonly byte[] _tx = new byte[WireLimits.FrameSizeMax];
+
+    public FuzzRing()
+    {
+        uint[] votes = [1, 1, 1];
+        for (int i = 0; i < NodeCount; i++)
+        {
+            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: 1000);
+            // Small stores keep the per-input set-up cheap; a 3-node ring with a few messages never fills them.
+            config.StoreCapacity = 256;
+            config.SendQueueCapacity = 128;
+            Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
+            Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, 1152 * 1024);
+            Machines[i].JoinGroup("fuzz"u8, this);
+            for (int k = 0; k < NodeCount; k++)
+            {
+                _links[i, k] = true;
+            }
+        }
+    }
+
+    public long Now { get; private set; }
+
+    public int PacketCount => _packets.Count;
+
+    public long PacketsDropped { get; private set; }
+
+    public long Deliveries { get; private set; }
+
+    public long SyncsCompleted { get; private set; }
+
+    /// <summary>When set, every datagram put on the wire is copied here (seed corpus generation).</summary>
+    public List<byte[]>? Recorded { get; set; }
+
+    public void StartAll()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            Machines[i].Start(Now);
+            Pump(i);
+        }
+    }
+
+    /// <summary>Cuts or heals both directions between node <paramref name="index"/> and every other node.</summary>
+    public void Isolate(int index, bool isolated)
+    {
+        for (int k = 0; k < NodeCount; k++)
+        {
+            if (k != index)
+            {
+                _links[index, k] = !isolated;
+                _links[k, index] = !isolated;
+            }
+        }
+    }
+
+    public void HealAll()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            Isolate(i, false);
+        }
+    }
+
+    /// <summary>Hands <paramref name="datagram"/> to node <paramref name="index"/> as if it came off the wire from
+    /// <paramref name="source"/> (0: an address not in the nodelist).</summary>
+    public void Inject(int index, uint source, ReadOnlySpan<byte> datagram)
+    {
+        Machines[index].HandleDatagram(Now, new NodeSource(source), datagram);
+        Pump(index);
+    }
+
+    /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
+    public bool Send(int index, ReadOnlySpan<byte> payload)
+    {
+        bool queued = Machines[index].TrySend(AppGroup, payload) == PgSendResult.Queued;
+        Pump(index);
+        return queued;
+    }
+
+    /// <summary>Moves a node's transmits to the network and drains its events (the machine settled itself).</summary>
+    public void Pump(int index)
+    {
+        NodeMachine machine = Machines[index];
+        while (machine.PollEvent(out NodeEvent ev))
+        {
+            if (ev.Kind == NodeEventKind.SyncComplete)
+            {
+                SyncsCompleted++;
+            }
+        }
+
+        while (machine.PollTransmit(_tx, out TransmitInfo info))
+        {
+            if (info.Destination == 0)
+            {
+                for (int k = 0; k < NodeCount; k++)
+                {
+                    Enqueue(index, k, info.Length);
+                }
+            }
+            else if (info.Destination >= 1 && info.Destination <= NodeCount)
+            {
+                Enqueue(index, (int)info.Destination - 1, info.Length);
+            }
+        }
+    }
+
+    private void Enqueue(int from, int to, int length)
+    {
+        if (!_links[from, to] || _packets.Count >= PacketsMax)
+        {
+            PacketsDropped++;
+            return;
+        }
+
+        byte[] bytes = _tx.AsSpan(0, length).ToArray();
+        Recorded?.Add(bytes);
+        _packets.Enqueue(new Packet(bytes, from, to, Now + LatencyNs));
+    }
+
+    /// <summary>Runs the next network or timer event at or before <paramref name="untilNs"/>; false when none is due.</summary>
+    public bool Step(long untilNs)
+    {
+        long next = _packets.Count > 0 ? _packets.Peek().AtNs : long.MaxValue;
+        for (int i = 0; i < NodeCount; i++)
+        {
+            next = Math.Min(next, Machines[i].PollTimeout());
+        }
+
+        if (next > untilNs)
+        {
+            return false;
+        }
+
+        Now = Math.Max(Now, next);
+        if (_packets.Count > 0 && _packets.Peek().AtNs <= Now)
+        {
+            DeliverNext();
+            return true;
+        }
+
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (Machines[i].PollTimeout() <= Now)
+            {
+                Machines[i].HandleTimeout(Now);
+                Pump(i);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Delivers the oldest datagram in flight now, whatever its due time.</summary>
+    public void DeliverNext()
+    {
+        Packet p = _packets.Dequeue();
+        if (_links[p.From, p.To])
+        {
+            Machines[p.To].HandleDatagram(Now, new NodeSource(NodeIds[p.From]), p.Bytes);
+            Pump(p.To);
+        }
+    }
+
+    /// <summary>Drops the oldest datagram in flight.</summary>
+    public void DropNext()
+    {
+        if (_packets.Count > 0)
+        {
+            _packets.Dequeue();
+            PacketsDropped++;
+        }
+    }
+
+    /// <summary>Puts a copy of the oldest datagram in flight at the back of the queue.</summary>
+    public void DuplicateNext()
+    {
+        if (_packets.Count > 0 && _packets.Count < PacketsMax)
+        {
+            Packet p = _packets.Peek();
+            _packets.Enqueue(p with { Bytes = (byte[])p.Bytes.Clone(), AtNs = Now + LatencyNs });
+        }
+    }
+
+    /// <summary>Moves the oldest datagram in flight to the back of the queue.</summary>
+    public void DelayNext()
+    {
+        if (_packets.Count > 1)
+        {
+            Packet p = _packets.Dequeue();
+            _packets.Enqueue(p with { AtNs = Now + LatencyNs });
+        }
+    }
+
+    /// <summary>Flips bits of the oldest datagram in flight.</summary>
+    public void CorruptNext(int offset, byte mask)
+    {
+        if (_packets.Count > 0)
+        {
+            byte[] bytes = _packets.Peek().Bytes;
+            if (bytes.Length > 0)
+            {
+                bytes[offset % bytes.Length] ^= mask;
+            }
+        }
+    }
+
+    public void RunFor(long durationNs)
+    {
+        long until = Now + durationNs;
+        while (Step(until))
+        {
+        }
+
+        Now = Math.Max(Now, until);
+    }
+
+    /// <summary>Steps until node <paramref name="index"/> is in <paramref name="state"/>; false if it never got there.</summary>
+    public bool RunUntilState(int index, SrpState state, long withinNs)
+    {
+        long until = Now + withinNs;
+        while (Engines[index].State != state)
+        {
+            if (!Step(until))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Steps until every node is operational in the 3-node ring and synchronised on it; false if not in time.</summary>
+    public bool RunUntilFormed(long withinNs)
+    {
+        long until = Now + withinNs;
+        while (!AllOperational() || SyncsCompleted < NodeCount || !SyncDone())
+        {
+            if (!Step(until))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool SyncDone()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (Engines[i].WaitingTransAck)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public bool AllOperational()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (Engines[i].State != SrpState.Operational || Engines[i].Members.Length != NodeCount)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// What must hold of every node whatever arrived: the installed membership holds distinct non-zero nodeids,
+    /// includes the node itself once a ring is installed, and the ring's representative is a member of it.
+    /// </summary>
+    public void CheckInvariants()
+    {
+        for (int i = 0; i < NodeCount; i++)
+        {
+            SrpEngine e = Engines[i];
+            if (Machines[i].Faulted)
+            {
+                throw new FuzzInvariantException($"node {e.NodeId} faulted: {Machines[i].FaultException}");
+            }
+
+            ReadOnlySpan<uint> members = e.Members;
+            if (members.Length > WireLimits.ProcessorCountMax)
+            {
+                throw new FuzzInvariantException($"node {e.NodeId}: {members.Length} members");
+            }
+
+            bool self = false;
+            for (int m = 0; m < members.Length; m++)
+            {
+                if (members[m] == 0)
+                {
+                    throw new FuzzInvariantException($"node {e.NodeId}: member nodeid 0");
+                }
+
+                self |= members[m] == e.NodeId;
+                for (int n = m + 1; n < members.Length; n++)
+                {
+                    if (members[m] == members[n])
+                    {
+                        throw new FuzzInvariantException($"node {e.NodeId}: member {members[m]} listed twice");
+                    }
+                }
+            }
+
+            if (e.State == SrpState.Operational && !self)
+            {
+                throw new FuzzInvariantException($"node {e.NodeId}: operational in a ring without itself");
+            }
+
+            if (e.State == SrpState.Operational && members.IndexOf(e.RingId.Rep) < 0)
+            {
+                throw new FuzzInvariantException($"node {e.NodeId}: ring representative {e.RingId.Rep} is not a member");
+            }
+        }
+    }
+
+    public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Deliveries++;
+
+    private readonly record struct Packet(byte[] Bytes, int From, int To, long AtNs);
+}

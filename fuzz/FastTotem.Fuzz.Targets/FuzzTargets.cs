@@ -1,0 +1,19 @@
+namespace FastTotem.Fuzz;
+
+/// <summary>Every fuzz target, by name.</summary>
+public static class FuzzTargets
+{
+    /// <summary>The target names in the order <c>./build.sh fuzz all</c> runs them.</summary>
+    public static readonly string[] Names = ["datagram", "engine", "capture", "capi", "knet"];
+
+    /// <summary>A fresh instance of the named target, or null for an unknown name.</summary>
+    public static IFuzzTarget? Create(string name) => name switch
+    {
+        "datagram" => new DatagramTarget(),
+        "engine" => new EngineTarget(),
+        "capture" => new CaptureTarget(),
+        "capi" => new CapiTarget(),
+        "knet" => new KnetTarget(),
+        _ => null,
+    };
+}

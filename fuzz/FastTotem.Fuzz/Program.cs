@@ -1,0 +1,109 @@
+using FastTotem.Fuzz;
+using SharpFuzz;
+
+// The AFL++ runner for the fuzz targets of fuzz/FastTotem.Fuzz.Targets (docs/fuzzing.md).
+//   FastTotem.Fuzz TARGET                       under afl-fuzz: the SharpFuzz fork server, input on stdin
+//   FastTotem.Fuzz replay TARGET PATH...        every file (or every file in each folder) once; exit 1 on a failure
+//   FastTotem.Fuzz seed TARGET DIR [FIXTURES]   writes the starting corpus
+//   FastTotem.Fuzz time TARGET DIR [ROUNDS]     mean time per input over the folder, uninstrumented
+if (args.Length >= 1 && args[0] is "replay" or "seed" or "time")
+{
+    // The assemblies in out/fuzz/bin are instrumented: outside afl-fuzz their branches need a map to write into.
+    UseScratchTraceMap();
+}
+
+if (args.Length >= 1 && args[0] == "replay" && args.Length >= 3)
+{
+    return Replay(args[1], args[2..]);
+}
+
+if (args.Length >= 3 && args[0] == "seed")
+{
+    int count = FuzzSeeds.Write(args[1], args[2], args.Length > 3 ? args[3] : null);
+    Console.WriteLine($"{count} seeds for {args[1]} in {args[2]}");
+    return 0;
+}
+
+if (args.Length >= 3 && args[0] == "time")
+{
+    return Time(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
+}
+
+IFuzzTarget? target = args.Length == 1 ? FuzzTargets.Create(args[0]) : null;
+if (target is null)
+{
+    Console.Error.WriteLine($"usage: FastTotem.Fuzz TARGET | replay TARGET PATH... | seed TARGET DIR [FIXTURES]; targets: {string.Join(", ", FuzzTargets.Names)}");
+    return 2;
+}
+
+byte[] buffer = new byte[1 << 20];
+Fuzzer.Run(stream =>
+{
+    int length = 0;
+    int read;
+    while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+    {
+        length += read;
+    }
+
+    target.Run(buffer.AsSpan(0, length));
+});
+return 0;
+
+static int Replay(string name, string[] paths)
+{
+    IFuzzTarget target = FuzzTargets.Create(name) ?? throw new ArgumentException($"unknown target '{name}'");
+    var files = new List<string>();
+    foreach (string path in paths)
+    {
+        files.AddRange(Directory.Exists(path) ? Directory.GetFiles(path).Order() : File.Exists(path) ? [path] : []);
+    }
+
+    int failures = 0;
+    foreach (string file in files)
+    {
+        try
+        {
+            target.Run(File.ReadAllBytes(file));
+        }
+        catch (Exception e)
+        {
+            failures++;
+            Console.WriteLine($"{file}: {e}");
+        }
+    }
+
+    Console.WriteLine($"{name}: {files.Count} inputs, {failures} failed");
+    return failures == 0 ? 0 : 1;
+}
+
+static int Time(string name, string directory, int rounds)
+{
+    IFuzzTarget target = FuzzTargets.Create(name) ?? throw new ArgumentException($"unknown target '{name}'");
+    byte[][] inputs = Directory.GetFiles(directory).Order().Select(File.ReadAllBytes).ToArray();
+    foreach (byte[] input in inputs)
+    {
+        target.Run(input); // warm-up: the JIT
+    }
+
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    for (int r = 0; r < rounds; r++)
+    {
+        foreach (byte[] input in inputs)
+        {
+            target.Run(input);
+        }
+    }
+
+    double perInput = watch.Elapsed.TotalMilliseconds / Math.Max(1, rounds * inputs.Length);
+    Console.WriteLine($"{name}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s");
+    return 0;
+}
+
+static unsafe void UseScratchTraceMap()
+{
+    if (SharpFuzz.Common.Trace.SharedMem == null)
+    {
+        SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+    }
+}

@@ -1,0 +1,19 @@
+using FastTotem.Protocol.Srp;
+using FastTotem.Wire;
+
+namespace FastTotem.Protocol.Node;
+
+/// <summary>What the node stack tells its <see cref="NodeMachine"/> while it settles, on the loop thread.</summary>
+internal interface INodeListener
+{
+    /// <summary>A transitional or regular configuration change (spans valid during the call).</summary>
+    void OnConfigChange(in SrpEvent ev);
+
+    /// <summary>Every service finished synchronising on <paramref name="ringId"/>.</summary>
+    void OnSyncComplete(MembRingId ringId);
+
+    /// <summary>The ring is re-forming: the engine entered GATHER on <paramref name="ringId"/> for <paramref name="reason"/>.</summary>
+    void OnGather(GatherReason reason, MembRingId ringId)
+    {
+    }
+}

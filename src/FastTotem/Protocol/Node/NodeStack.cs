@@ -1,0 +1,289 @@
+using FastTotem.Protocol.Cpg;
+using FastTotem.Protocol.Pg;
+using FastTotem.Protocol.Services;
+using FastTotem.Protocol.Srp;
+using FastTotem.Protocol.Sync;
+using FastTotem.Wire;
+
+namespace FastTotem.Protocol.Node;
+
+/// <summary>
+/// Everything above the SRP engine that a corosync daemon runs, wired the way corosync's main.c wires it:
+/// SRP deliveries go through totempg reassembly to the local group instances ("sync" → the sync engine,
+/// "a" → the services); configuration changes go to totempg, then to sync; service and sync messages go
+/// through the totempg packer, which hands its payloads to the engine when the token arrives.
+/// Sans-I/O and internal to <see cref="NodeMachine"/>, which hands it every engine event (<see cref="OnEvent"/>) and
+/// lets it settle (<see cref="Pump"/>) after every input.
+/// </summary>
+internal sealed class NodeStack : ISrpTokenObserver
+{
+    private const int PumpRoundsMax = 64;
+
+    private readonly SrpEngine _engine;
+    private readonly PgPacker _packer;
+    private readonly PgPacker _transPacker;
+    private readonly ExecOutbox _held;
+    private readonly PgAssembler _assembler;
+    private readonly PgGroups _groups;
+    private readonly SyncEngine _sync;
+    private readonly ExecOutbox _outbox;
+    private readonly INodeListener _listener;
+    private readonly byte[] _scratch;
+    private bool _started;
+    private bool _waitingTransAck = true;
+
+    /// <param name="engine">The SRP engine below.</param>
+    /// <param name="quorum">votequorum's settings.</param>
+    /// <param name="listener">Told of configuration changes and finished synchronisations.</param>
+    /// <param name="configVersion">cmap's totem.config_version, when the file sets one.</param>
+    /// <param name="cpgLimits">CPG's table and queue sizes; null for the defaults.</param>
+    /// <param name="outboxBytes">Bytes the service outbox holds (the held-traffic queue holds twice as many).
+    /// Smaller sizes only serve harnesses that build many stacks (the fuzz targets build three per input).</param>
+    public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null,
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
+    {
+        _engine = engine;
+        _listener = listener;
+        // Two packers, one per engine lane, so a fragment chain never crosses from one lane to the other: receivers
+        // reassemble what arrives during a synchronisation apart from what arrives after it (totempg's
+        // assembly_list_inuse_trans), so a chain begun on one side and continued on the other is thrown away.
+        _packer = new PgPacker(engine.MaxPayload);
+        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: 512);
+        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
+        _groups = new PgGroups();
+        _sync = new SyncEngine();
+        // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.
+        _scratch = new byte[Math.Max(SyncServiceBuildMessage.Size, engine.MaxPayload)];
+        Services = new NodeServices(engine.NodeId, quorum, cpgLimits, configVersion, new ExecOutbox(outboxBytes));
+        _outbox = Services.Outbox;
+        // Service messages queued before a ring change wait here, in order, until its synchronisation is done;
+        // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
+        _held = new ExecOutbox(2 * outboxBytes, 2 * ExecOutbox.DefaultMessageCountMax);
+        Services.RegisterWith(_sync);
+        Services.Cpg.SetSyncInProgress(true); // corosync starts with sync_in_process = 1: nothing local before the first sync
+
+        int syncInstance = _groups.AddInstance(_sync);
+        _groups.Join(syncInstance, "sync"u8);
+        int execInstance = _groups.AddInstance(Services.Dispatcher);
+        _groups.Join(execInstance, "a"u8);
+        engine.TokenObserver = this;
+    }
+
+    /// <summary>cmap, cpg, quorum and votequorum, as a corosync daemon runs them.</summary>
+    public NodeServices Services { get; }
+
+    public CpgService Cpg => Services.Cpg;
+
+    public VotequorumService Votequorum => Services.Votequorum;
+
+    public PgAssembler Assembler => _assembler;
+
+    /// <summary>Sync messages totempg refused. Stays 0: DrainSync takes a message only when the packer has room for it
+    /// (a refusal would be an invariant breach); kept so the host's drop counters name every layer.</summary>
+    public long SyncSendDrops { get; private set; }
+
+    /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (loop thread or before start).</summary>
+    public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler)
+    {
+        int instance = _groups.AddInstance(handler);
+        _groups.Join(instance, name);
+        return instance;
+    }
+
+    /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
+    public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
+    {
+        PgSendResult result = (_waitingTransAck ? _transPacker : _packer).TrySend(groups, data);
+        if (result == PgSendResult.Queued)
+        {
+            DrainPacker();
+        }
+
+        return result;
+    }
+
+    public void OnEvent(in SrpEvent ev)
+    {
+        if (ev.Kind == SrpEventKind.Deliver)
+        {
+            _assembler.HandlePacket(ev.SenderNodeId, ev.Payload, ev.ForeignEndian, _groups);
+            // A barrier may have just finished the synchronisation: switch lanes and assemblies at this very point
+            // of the agreed order (corosync does it inside the delivery), not after the rest of the batch, or the
+            // messages right behind the barrier are reassembled in the wrong buffers.
+            PollSyncCompletion();
+            return;
+        }
+
+        if (ev.Kind == SrpEventKind.GatherEntered)
+        {
+            _listener.OnGather(ev.GatherReason, ev.RingId);
+            return;
+        }
+
+        // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn, which
+        // also stops local requests, transitional or regular change alike, until the synchronisation completes).
+        _assembler.HandleConfigurationChange(ev.Left);
+        Services.Cpg.SetSyncInProgress(true);
+        if (ev.ConfigKind == ConfigChangeKind.Regular)
+        {
+            _assembler.HandleRegularConfiguration(ev.Members);
+            if (!_waitingTransAck)
+            {
+                HoldRegularTraffic();
+            }
+
+            _waitingTransAck = true;
+            _assembler.SetWaitingTransAck(true);
+        }
+
+        _sync.HandleConfigurationChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.Members, ev.RingId);
+        _listener.OnConfigChange(in ev);
+    }
+
+    /// <summary>
+    /// Lets the services, sync, the outbox and the packers move until nothing moves (bounded): what the last input
+    /// (or host command) made them queue reaches the engine.
+    /// </summary>
+    public void Pump()
+    {
+        if (!_started && _engine.IsRunning)
+        {
+            // votequorum_exec_init_fn: one nodeinfo when the service starts (a#3).
+            _started = true;
+            Votequorum.Start();
+        }
+
+        for (int round = 0; round < PumpRoundsMax; round++)
+        {
+            bool queued = DrainOutbox();
+            bool progress = _sync.PollProcess();
+            queued |= DrainSync();
+            if (queued)
+            {
+                // mcast_msg signals every message, service and sync ones too: a ring held idle lets its token go now.
+                _engine.SignalNewMessage();
+            }
+
+            progress |= queued;
+            DrainPacker();
+            progress |= PollSyncCompletion();
+
+            if (!progress)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>corosync_sync_completed → totempg_trans_ack: the regular lane and the regular assemblies again.</summary>
+    private bool PollSyncCompletion()
+    {
+        bool any = false;
+        while (_sync.TryPollEvent(out SyncEvent done))
+        {
+            _waitingTransAck = false;
+            _engine.TransAck(done.RingId);
+            _assembler.SetWaitingTransAck(false);
+            Services.Cpg.SetSyncInProgress(false);
+            _listener.OnSyncComplete(done.RingId);
+            any = true;
+        }
+
+        return any;
+    }
+
+    public void OnTokenReceived()
+    {
+        _packer.HandleTokenReceived();
+        _transPacker.HandleTokenReceived();
+        DrainPacker();
+    }
+
+    /// <summary>
+    /// At a ring change, everything the services queued before it is regular traffic: set it aside so the
+    /// synchronisation's own messages (queued from now on) can pass it, and send it on the regular lane, in order.
+    /// </summary>
+    private void HoldRegularTraffic()
+    {
+        while (_outbox.TryPeek(out ReadOnlySpan<byte> message) && _held.TryEnqueue(message))
+        {
+            _outbox.Dequeue();
+        }
+    }
+
+    /// <summary>
+    /// Service messages → totempg group "a", in the order the services queued them: held regular traffic first
+    /// (regular packer, regular lane); then, during a synchronisation, its messages (transitional packer), or after
+    /// it, new regular traffic once nothing is held any more.
+    /// </summary>
+    private bool DrainOutbox()
+    {
+        bool moved = Drain(_held, _packer);
+        if (_waitingTransAck)
+        {
+            moved |= Drain(_outbox, _transPacker);
+        }
+        else if (_held.Count == 0)
+        {
+            moved |= Drain(_outbox, _packer);
+        }
+
+        return moved;
+
+        static bool Drain(ExecOutbox from, PgPacker to)
+        {
+            bool any = false;
+            while (from.TryPeek(out ReadOnlySpan<byte> message))
+            {
+                if (to.TrySend(PgGroupSet.Services, message) != PgSendResult.Queued)
+                {
+                    break;
+                }
+
+                from.Dequeue();
+                any = true;
+            }
+
+            return any;
+        }
+    }
+
+    /// <summary>Sync messages → totempg group "sync".</summary>
+    private bool DrainSync()
+    {
+        bool moved = false;
+        PgPacker packer = _waitingTransAck ? _transPacker : _packer;
+        // Room for the largest sync message however it is fragmented (a service_build needs two payloads at a small
+        // netmtu), so the packer cannot refuse a message already taken from sync.
+        int packetsMax = _scratch.Length / packer.PacketSizeMax + 2;
+        while (_sync.PendingMessages > 0 && packer.QueueAvailable >= packetsMax && _sync.TryTakeMessage(_scratch, out int length))
+        {
+            Invariant.That(packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length)) == PgSendResult.Queued,
+                "totempg takes a sync message when its queue has room for it");
+            moved = true;
+        }
+
+        return moved;
+    }
+
+    /// <summary>Finished totempg payloads → the engine's lane of their packer, as far as it has room.</summary>
+    private void DrainPacker()
+    {
+        Drain(_transPacker, SendLane.Transitional);
+        Drain(_packer, SendLane.Regular);
+
+        void Drain(PgPacker packer, SendLane lane)
+        {
+            while (true)
+            {
+                ReadOnlySpan<byte> packet = packer.PeekPacket();
+                if (packet.IsEmpty || _engine.TryMulticast(packet, lane) != MulticastResult.Ok)
+                {
+                    return;
+                }
+
+                Invariant.That(packer.TryTakePacket(_scratch, out _), "a peeked totempg payload can be taken");
+            }
+        }
+    }
+}

@@ -1,0 +1,500 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FastTotem.Hosting.Config;
+using FastTotem.Protocol.Knet;
+using FastTotem.Protocol.Knet.Crypto;
+using Tmds.Linux;
+
+namespace FastTotem.Transport;
+
+/// <summary>
+/// corosync's knet transport on Linux sockets (docs/knet.md, "Live"): one UDP socket per link, bound to the local
+/// ringN_addr and the link's port, sending every packet of that link to the peer's ringN_addr on the same port.
+/// The <see cref="KnetMachine"/> does the protocol; this class only moves its datagrams, feeds it the clock, applies
+/// totemknet's target_nodeid routing and reports what the machine saw through <see cref="Log"/>.
+/// Nothing on the receive, send or timer path allocates (log lines are made only when links change or drops rise).
+/// </summary>
+internal sealed unsafe class KnetTransport : IDatagramTransport
+{
+    public const int ReceiveBatch = 32;
+
+    /// <summary>A receive slot takes any UDP datagram (PMTUD probes are as large as the sender's interface allows).</summary>
+    public const int ReceiveSlotSize = 65536 + 256;
+
+    private const long ReportIntervalNs = 5_000_000_000;
+
+    /// <summary>Frames the node may address to itself between two loop turns (a singleton ring's token, commit token).</summary>
+    private const int SelfSlots = 8;
+
+    private readonly KnetMachine _machine;
+    private readonly uint _localNodeId;
+    private readonly int[] _linkFd = new int[KnetMachine.LinkMax];
+    private readonly int[] _fds;
+    private readonly SocketAddress[] _peerAddress; // index host * 8 + link, pinned for sendto
+    private readonly byte[] _rxSlab;
+    private readonly mmsghdr[] _rxMsgs;
+    private readonly iovec[] _rxIov;
+    private readonly SocketAddress[] _rxSources;
+    private readonly byte[] _tx = GC.AllocateArray<byte>(KnetMachine.TransmitBufferMin, pinned: true);
+    private readonly byte[] _frame = new byte[KnetMachine.TransmitBufferMin];
+    private readonly KnetCryptoSealer? _sealer;
+    private readonly KnetCrypto? _crypto;
+    private readonly uint[] _rxHost = new uint[ReceiveBatch];
+    private int _rxLink;
+    private long _rxNowNs;
+    private long _nextReportNs;
+    private KnetDropCounters _reported;
+    private long _filtered;
+    private long _sendErrors;
+
+    // A frame the node addresses to itself never reaches a knet link (libknet loops it back inside the host): it waits
+    // here and the eventfd wakes the loop, so it comes back as the next received datagram, as udpu's kernel loopback
+    // brings it back. Two halves: the loop reads one while the machine may queue into the other.
+    private readonly byte[][] _selfPending = new byte[SelfSlots][];
+    private readonly int[] _selfPendingLength = new int[SelfSlots];
+    private readonly byte[][] _selfReading = new byte[SelfSlots][];
+    private readonly int[] _selfReadingLength = new int[SelfSlots];
+    private int _selfPendingCount;
+    private int _selfFd = -1;
+    private bool _rxSelf;
+    private long _selfDrops;
+
+    public KnetTransport(CorosyncConfig config, uint localNodeId, byte[]? key)
+    {
+        KnetConfig knet = config.Knet ?? throw new ArgumentException("not a knet configuration", nameof(config));
+        _localNodeId = localNodeId;
+        Array.Fill(_linkFd, -1);
+        if (knet.CryptoEnabled)
+        {
+            _crypto = new KnetCrypto(knet.Cipher, knet.Hash, key ?? throw new ArgumentNullException(nameof(key)));
+            _sealer = new KnetCryptoSealer(_crypto);
+        }
+
+        ConfigNode local = Find(config, localNodeId);
+        var hosts = new KnetPeer[config.Nodes.Count];
+        var overhead = new int[knet.Links.Length];
+        var interfaceMtu = new int[knet.Links.Length];
+        var localAddress = new IPAddress[knet.Links.Length];
+        for (int li = 0; li < knet.Links.Length; li++)
+        {
+            KnetLinkConfig link = knet.Links[li];
+            IPAddress[] mine = config.ResolveRing(local, link.LinkNumber);
+            if (mine.Length == 0)
+            {
+                throw new CorosyncConfigException($"cannot resolve ring{link.LinkNumber}_addr '{local.RingAddresses[link.LinkNumber]}' of this node ({localNodeId})", local.Line);
+            }
+
+            localAddress[li] = mine[0];
+            bool v6 = mine[0].AddressFamily == AddressFamily.InterNetworkV6;
+            overhead[li] = v6 ? KnetMtu.Ipv6Overhead : KnetMtu.Ipv4Overhead;
+            interfaceMtu[li] = InterfaceMtuOf(mine[0]);
+        }
+
+        _peerAddress = GC.AllocateArray<SocketAddress>(hosts.Length * KnetMachine.LinkMax, pinned: true);
+        for (int h = 0; h < hosts.Length; h++)
+        {
+            ConfigNode node = config.Nodes[h];
+            var addresses = new KnetAddress[KnetMachine.LinkMax];
+            foreach (KnetLinkConfig link in knet.Links)
+            {
+                IPAddress[] resolved = config.ResolveRing(node, link.LinkNumber);
+                if (resolved.Length == 0)
+                {
+                    if (node.RingAddresses[link.LinkNumber] != null)
+                    {
+                        throw new CorosyncConfigException($"cannot resolve ring{link.LinkNumber}_addr '{node.RingAddresses[link.LinkNumber]}' of node {node.NodeId}", node.Line);
+                    }
+
+                    continue;
+                }
+
+                addresses[link.LinkNumber] = KnetAddress.From(resolved[0]);
+                _peerAddress[(h * KnetMachine.LinkMax) + link.LinkNumber] = SocketAddress.From(resolved[0], link.Port);
+            }
+
+            hosts[h] = new KnetPeer { HostId = (ushort)node.NodeId, LinkAddresses = addresses };
+        }
+
+        _machine = new KnetMachine(KnetMachineOptions.FromConfig(knet, (ushort)localNodeId, hosts, overhead, interfaceMtu, _sealer));
+        _rxSlab = GC.AllocateArray<byte>(ReceiveBatch * ReceiveSlotSize, pinned: true);
+        _rxMsgs = GC.AllocateArray<mmsghdr>(ReceiveBatch, pinned: true);
+        _rxIov = GC.AllocateArray<iovec>(ReceiveBatch, pinned: true);
+        _rxSources = GC.AllocateArray<SocketAddress>(ReceiveBatch, pinned: true);
+        fixed (byte* slab = _rxSlab)
+        {
+            for (int i = 0; i < ReceiveBatch; i++)
+            {
+                _rxIov[i].iov_base = slab + (i * ReceiveSlotSize);
+                _rxIov[i].iov_len = ReceiveSlotSize;
+            }
+        }
+
+        try
+        {
+            _fds = new int[knet.Links.Length + 1];
+            _selfFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+            if (_selfFd < 0)
+            {
+                throw new TransportException("cannot create the knet loopback eventfd", Marshal.GetLastPInvokeError());
+            }
+
+            _fds[knet.Links.Length] = _selfFd;
+            for (int i = 0; i < SelfSlots; i++)
+            {
+                _selfPending[i] = new byte[_frame.Length];
+                _selfReading[i] = new byte[_frame.Length];
+            }
+
+            for (int li = 0; li < knet.Links.Length; li++)
+            {
+                KnetLinkConfig link = knet.Links[li];
+                int fd = OpenLinkSocket(SocketAddress.From(localAddress[li], link.Port), link.LinkNumber);
+                _linkFd[link.LinkNumber] = fd;
+                _fds[li] = fd;
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        long now = MonotonicClock.NowNs();
+        _machine.Start(now);
+        _nextReportNs = now + ReportIntervalNs;
+        Describe = $"knet, {knet.Links.Length} link(s), link_mode {knet.LinkMode.ToString().ToLowerInvariant()}, crypto {(knet.CryptoEnabled ? $"{knet.Cipher}/{knet.Hash}".ToLowerInvariant() : "none")}";
+    }
+
+    /// <summary>Link changes, PMTUd results and drop summaries, as text (called on the loop thread).</summary>
+    public Action<string>? Log { get; set; }
+
+    public KnetMachine Machine => _machine;
+
+    public string Describe { get; }
+
+    public int FdCount => _fds.Length;
+
+    public int Fd(int index) => _fds[index];
+
+    /// <summary>Frames addressed to this node itself that did not fit the loopback queue (a bug if ever non-zero).</summary>
+    public long SelfDrops => _selfDrops;
+
+    public int Receive(int fd)
+    {
+        if (fd == _selfFd)
+        {
+            return ReceiveSelf();
+        }
+
+        _rxSelf = false;
+        int link = Array.IndexOf(_linkFd, fd);
+        if (link < 0)
+        {
+            return 0;
+        }
+
+        int got;
+        fixed (mmsghdr* msgs = _rxMsgs)
+        fixed (iovec* iov = _rxIov)
+        fixed (SocketAddress* sources = _rxSources)
+        {
+            for (int i = 0; i < ReceiveBatch; i++)
+            {
+                msghdr h = default;
+                h.msg_name = sources + i;
+                h.msg_namelen = SocketAddress.Size;
+                h.msg_iov = iov + i;
+                h.msg_iovlen = 1;
+                msgs[i].msg_hdr = h;
+                msgs[i].msg_len = 0;
+            }
+
+            got = Interop.LibcSocket.recvmmsg(fd, msgs, ReceiveBatch, LibC.MSG_DONTWAIT, null);
+        }
+
+        _rxLink = link;
+        _rxNowNs = MonotonicClock.NowNs();
+        return got < 0 ? 0 : got;
+    }
+
+    public ReadOnlySpan<byte> Datagram(int i)
+    {
+        if (_rxSelf)
+        {
+            _rxHost[i] = _localNodeId;
+            return _selfReading[i].AsSpan(0, _selfReadingLength[i]);
+        }
+
+        var bytes = new ReadOnlySpan<byte>(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
+        KnetAddress source = ToKnetAddress(in _rxSources[i]);
+        _rxHost[i] = FastTotem.Protocol.Srp.Transmitter.Unlisted;
+        if (!_machine.HandleDatagram(_rxLink, source, bytes, _rxNowNs, out ReadOnlySpan<byte> totem))
+        {
+            return default;
+        }
+
+        // The knet host id of a delivered packet was checked against its link address (and sealed with the key).
+        _rxHost[i] = _machine.LastSourceHostId;
+
+        if (!TotemKnetRouting.IsForUs(totem, _localNodeId))
+        {
+            _filtered++;
+            return default;
+        }
+
+        return totem;
+    }
+
+    /// <summary>The knet host id of the i-th datagram's sender, once <see cref="Datagram"/> delivered it.</summary>
+    public uint SourceNodeId(int i) => _rxHost[i];
+
+    public bool TryQueue(ReadOnlySpan<byte> datagram, uint destinationNodeId)
+    {
+        if (datagram.Length > _frame.Length)
+        {
+            return false;
+        }
+
+        if (destinationNodeId == _localNodeId)
+        {
+            return QueueSelf(datagram);
+        }
+
+        // totemknet rewrites target_nodeid on every send: the destination of a token, 0 for everything else.
+        datagram.CopyTo(_frame);
+        Span<byte> frame = _frame.AsSpan(0, datagram.Length);
+        TotemKnetRouting.SetTarget(frame, destinationNodeId);
+        long now = MonotonicClock.NowNs();
+        KnetSendResult result = _machine.HandleSend(frame, (ushort)destinationNodeId, now);
+        if (result == KnetSendResult.QueueFull)
+        {
+            Flush();
+            result = _machine.HandleSend(frame, (ushort)destinationNodeId, now);
+        }
+
+        return result is KnetSendResult.Sent or KnetSendResult.NoRoute;
+    }
+
+    public void Flush()
+    {
+        while (_machine.PollTransmit(_tx, out KnetTransmit t))
+        {
+            int fd = _linkFd[t.Link];
+            int target = (t.HostIndex * KnetMachine.LinkMax) + t.Link;
+            fixed (byte* data = _tx)
+            fixed (SocketAddress* to = &_peerAddress[target])
+            {
+                long sent = LibC.sendto(fd, data, (size_t)t.Length, LibC.MSG_DONTWAIT | 0x4000 /* MSG_NOSIGNAL */, (sockaddr*)to, (uint)to->Length);
+                if (sent < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    _sendErrors++;
+                    if (errno == 90 /* EMSGSIZE */)
+                    {
+                        _machine.HandleMessageTooBig(t.HostIndex, t.Link, 0);
+                    }
+                }
+            }
+        }
+
+        if (Log != null)
+        {
+            while (_machine.PollEvent(out KnetEvent ev))
+            {
+                Log(Format(ev));
+            }
+        }
+    }
+
+    public long PollTimeout() => Math.Min(_machine.PollTimeout(), _nextReportNs);
+
+    public void HandleTimeout(long nowNs)
+    {
+        _machine.HandleTimeout(nowNs);
+        if (nowNs >= _nextReportNs)
+        {
+            _nextReportNs = nowNs + ReportIntervalNs;
+            ReportDrops();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_selfFd >= 0)
+        {
+            LibC.close(_selfFd);
+            _selfFd = -1;
+        }
+
+        for (int l = 0; l < _linkFd.Length; l++)
+        {
+            if (_linkFd[l] >= 0)
+            {
+                LibC.close(_linkFd[l]);
+                _linkFd[l] = -1;
+            }
+        }
+
+        _crypto?.Dispose();
+    }
+
+    private bool QueueSelf(ReadOnlySpan<byte> datagram)
+    {
+        if (_selfPendingCount == SelfSlots)
+        {
+            _selfDrops++;
+            return true; // counted; the engine's timers recover as from any lost datagram
+        }
+
+        datagram.CopyTo(_selfPending[_selfPendingCount]);
+        _selfPendingLength[_selfPendingCount] = datagram.Length;
+        _selfPendingCount++;
+        ulong one = 1;
+        LibC.write(_selfFd, &one, sizeof(ulong));
+        return true;
+    }
+
+    private int ReceiveSelf()
+    {
+        ulong count;
+        LibC.read(_selfFd, &count, sizeof(ulong));
+        int got = _selfPendingCount;
+        for (int i = 0; i < got; i++)
+        {
+            (_selfReading[i], _selfPending[i]) = (_selfPending[i], _selfReading[i]);
+            _selfReadingLength[i] = _selfPendingLength[i];
+        }
+
+        _selfPendingCount = 0;
+        _rxSelf = true;
+        return got;
+    }
+
+    private string Format(KnetEvent ev) => ev.Kind switch
+    {
+        KnetEventKind.LinkUp => $"knet: host {ev.HostId} link {ev.Link} is up",
+        KnetEventKind.LinkDown => $"knet: host {ev.HostId} link {ev.Link} is down",
+        KnetEventKind.HostReachable => $"knet: host {ev.HostId} is reachable",
+        KnetEventKind.HostUnreachable => $"knet: host {ev.HostId} is unreachable",
+        KnetEventKind.PmtudDone => $"knet: PMTUD on host {ev.HostId} link {ev.Link}: data MTU {ev.Value}",
+        KnetEventKind.PmtudFailed => $"knet: PMTUD on host {ev.HostId} link {ev.Link} gave up after {KnetMachine.PmtudAttemptsMax} attempts: link has no valid MTU",
+        KnetEventKind.DataMtuChanged => $"knet: data MTU {ev.Value}",
+        _ => $"knet: {ev}",
+    };
+
+    /// <summary>Logs what was dropped since the last report, with the likely reason, when anything was.</summary>
+    private void ReportDrops()
+    {
+        ref readonly KnetDropCounters d = ref _machine.Drops;
+        long crypto = d.CryptoFailed - _reported.CryptoFailed;
+        long source = (d.WrongSource - _reported.WrongSource) + (d.UnknownHost - _reported.UnknownHost);
+        long malformed = (d.Truncated - _reported.Truncated) + (d.BadVersion - _reported.BadVersion) + (d.UnknownType - _reported.UnknownType) + (d.BadFragment - _reported.BadFragment);
+        long refused = (d.Compressed - _reported.Compressed) + (d.BadChannel - _reported.BadChannel);
+        _reported = d;
+        if (Log == null || crypto + source + malformed + refused == 0)
+        {
+            return;
+        }
+
+        string why = crypto > 0
+            ? $"{crypto} failed authentication ({(_sealer?.LastOpenStatus.ToString() ?? "crypto off here, the peer seals")}: the authkey, crypto_cipher or crypto_hash differ from the sender's), "
+            : "";
+        Log($"knet: dropped in the last {ReportIntervalNs / 1_000_000_000} s: {why}{source} from unknown hosts or addresses, {malformed} malformed, {refused} compressed or on another channel (totals: {d.CryptoFailed} auth, {d.WrongSource + d.UnknownHost} source, {d.Duplicate} duplicates)");
+    }
+
+    private static KnetAddress ToKnetAddress(in SocketAddress sa)
+    {
+        if (sa.IsV6)
+        {
+            return KnetAddress.FromV6(sa.V6Address);
+        }
+
+        uint v4 = sa.V4AddressNetworkOrder;
+        return KnetAddress.FromV4(new ReadOnlySpan<byte>(&v4, 4));
+    }
+
+    private static ConfigNode Find(CorosyncConfig config, uint nodeId)
+    {
+        foreach (ConfigNode node in config.Nodes)
+        {
+            if (node.NodeId == nodeId)
+            {
+                return node;
+            }
+        }
+
+        throw new CorosyncConfigException($"nodeid {nodeId} is not in the nodelist");
+    }
+
+    /// <summary>The MTU of the interface holding <paramref name="address"/> (where PMTUd starts), 1500 when unknown.</summary>
+    private static int InterfaceMtuOf(IPAddress address)
+    {
+        try
+        {
+            foreach (NetworkInterface nic in NetworkInterface.GetAllNetworkInterfaces())
+            {
+                foreach (UnicastIPAddressInformation u in nic.GetIPProperties().UnicastAddresses)
+                {
+                    if (u.Address.Equals(address))
+                    {
+                        IPInterfaceProperties p = nic.GetIPProperties();
+                        int mtu = address.AddressFamily == AddressFamily.InterNetworkV6 ? p.GetIPv6Properties().Mtu : p.GetIPv4Properties().Mtu;
+                        return mtu > 0 ? Math.Min(mtu, KnetMtu.MaxIpPacket) : 1500;
+                    }
+                }
+            }
+        }
+        catch (NetworkInformationException)
+        {
+        }
+
+        return 1500;
+    }
+
+    /// <summary>
+    /// A link's socket as libknet sets it up (transport_udp.c, transport_common.c): bound to ringN_addr:port,
+    /// IPv6 only for IPv6, DF set with the kernel's path MTU cache ignored (PMTUd finds the MTU), TOS low-delay,
+    /// priority 6, 8 MiB buffers.
+    /// </summary>
+    private static int OpenLinkSocket(SocketAddress local, int link)
+    {
+        int family = local.IsV6 ? 10 : 2;
+        int fd = LibC.socket(family, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new TransportException($"cannot create the knet link {link} socket", Marshal.GetLastPInvokeError());
+        }
+
+        int on = 1;
+        int size = 8 * 1024 * 1024;
+        int priority = 6;
+        int probe = 3; // IP_PMTUDISC_PROBE / IPV6_PMTUDISC_PROBE
+        LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, &on, sizeof(int));
+        LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &size, sizeof(int));
+        LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_SNDBUF, &size, sizeof(int));
+        LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PRIORITY, &priority, sizeof(int));
+        if (local.IsV6)
+        {
+            LibC.setsockopt(fd, LibC.IPPROTO_IPV6, 26 /* IPV6_V6ONLY */, &on, sizeof(int));
+            LibC.setsockopt(fd, LibC.IPPROTO_IPV6, 23 /* IPV6_MTU_DISCOVER */, &probe, sizeof(int));
+            LibC.setsockopt(fd, LibC.IPPROTO_IPV6, 62 /* IPV6_DONTFRAG */, &on, sizeof(int));
+        }
+        else
+        {
+            int tos = 0x10; // IPTOS_LOWDELAY
+            LibC.setsockopt(fd, LibC.IPPROTO_IP, 1 /* IP_TOS */, &tos, sizeof(int));
+            LibC.setsockopt(fd, LibC.IPPROTO_IP, 10 /* IP_MTU_DISCOVER */, &probe, sizeof(int));
+        }
+
+        if (LibC.bind(fd, (sockaddr*)&local, (uint)local.Length) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            LibC.close(fd);
+            throw new TransportException($"cannot bind the knet link {link} socket to {local}", errno);
+        }
+
+        return fd;
+    }
+}
