@@ -77,7 +77,7 @@ internal sealed class PingEngine : ISimEngine
         _deadline = nowNs + IntervalNs;
     }
 
-    public void HandleDatagram(ReadOnlySpan<byte> datagram, uint transmitter, long nowNs)
+    public void HandleDatagram(ReadOnlySpan<byte> datagram, long nowNs)
     {
         uint from = BinaryPrimitives.ReadUInt32LittleEndian(datagram[5..]);
         uint counter = BinaryPrimitives.ReadUInt32LittleEndian(datagram[13..]);

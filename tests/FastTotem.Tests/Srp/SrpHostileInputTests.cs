@@ -276,8 +276,7 @@ public class SrpHostileInputTests
 
         h.Crash(2);
         h.RunFor(Ms(6000));
-        h.Engines[2] = new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]);
-        h.Start(2);
+        h.Restart(2, new SrpEngine(SrpConfig.CorosyncDefaults(3, h.NodeList, 1000), h.Stores[2]));
         h.RunFor(Ms(6000));
         List<byte[]> samples = h.Wire.Select(w => w.Bytes).Where(b => b.Length >= 13).ToList();
         h.Wire = null;
