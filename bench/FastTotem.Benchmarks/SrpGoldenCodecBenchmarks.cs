@@ -6,7 +6,7 @@ namespace FastTotem.Benchmarks;
 
 /// <summary>
 /// Decode + re-encode of one real captured datagram of each of the six SRP message types (the frames
-/// WIRE.md §16 decodes by hand, and their neighbours). Every method must report 0 B allocated.
+/// docs/wire-format.md §16 decodes by hand, and their neighbours). Every method must report 0 B allocated.
 /// </summary>
 [MemoryDiagnoser]
 public class SrpGoldenCodecBenchmarks

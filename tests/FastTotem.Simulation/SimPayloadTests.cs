@@ -10,7 +10,7 @@ public class SimPayloadTests
         var buffer = new byte[2048];
         int length = new SimPayload().Write(buffer, new MessageId(7, 123456), 20);
         Assert.Equal(SimPayload.HeaderSize + 20, length);
-        // WIRE.md §7.1: version 0, type 0, fragmented 0, continuation 0, msg_count 1, msg_len[0] = 7 + 20;
+        // docs/wire-format.md §7.1: version 0, type 0, fragmented 0, continuation 0, msg_count 1, msg_len[0] = 7 + 20;
         // §8: group_count 1, group_len 3, "sim".
         Assert.Equal(new byte[] { 0, 0, 0, 0, 0, 0, 1, 0, 27, 0, 1, 0, 3, 0, (byte)'s', (byte)'i', (byte)'m' }, buffer[..17]);
         Assert.Equal(new MessageId(7, 123456), SimPayload.Read(buffer.AsSpan(0, length)));

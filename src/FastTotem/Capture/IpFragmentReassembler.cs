@@ -5,7 +5,7 @@ namespace FastTotem.Capture;
 /// <summary>
 /// Puts IPv4 fragments and IPv6 Fragment-header fragments back together, in any arrival order
 /// (RFC 791 / RFC 8200 semantics, without timers: a capture is finite). Full-size corosync recovery
-/// mcasts and every full-size mcast over IPv6 are IP-fragmented on real wires (WIRE.md §1.2, §1.3).
+/// mcasts and every full-size mcast over IPv6 are IP-fragmented on real wires (docs/wire-format.md §1.2, §1.3).
 /// </summary>
 internal sealed class IpFragmentReassembler
 {

@@ -11,7 +11,7 @@ public sealed partial class TotemCaptureDecoder
     /// <summary>
     /// The totempg layer of one mcast payload: the packet header, then each message it completes
     /// (packed entries, or a fragmented message it finishes) through the group header to the service
-    /// decoders. Reassembly is <see cref="PgAssembler"/>'s (totempg_deliver_fn, WIRE.md §7.3),
+    /// decoders. Reassembly is <see cref="PgAssembler"/>'s (totempg_deliver_fn, docs/wire-format.md §7.3),
     /// throw-away mode included, one assembler for the whole capture keyed by header nodeid.
     /// <paramref name="standalone"/> decodes only the entries that are whole in this packet and leaves
     /// the sender's reassembly alone (an encapsulated copy of an mcast already seen).

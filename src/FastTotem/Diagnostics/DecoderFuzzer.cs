@@ -42,7 +42,7 @@ internal sealed class DecoderFuzzer
         0xFF, 0xFFFF, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0x8000, 0x7FFF, 31, 30, 385, 384, 129, 128, 256, 255, 1401, 65536, 1048576,
     ];
 
-    // Offsets of count and length fields (WIRE.md §5, §7, §10–§13), tried more often than random ones.
+    // Offsets of count and length fields (docs/wire-format.md §5, §7, §10–§13), tried more often than random ones.
     private static readonly int[] DatagramCountOffsets = [53, 21, 25, 33, 37, 45 + 4, 45 + 5, 45 + 6, 45 + 8, 45 + 10, 45 + 12, 45 + 45 + 6, 45 + 45 + 8];
     private static readonly int[] PgCountOffsets = [4, 5, 6, 8, 10, 12, 14];
     private static readonly int[] GroupCountOffsets = [0, 2, 4];

@@ -52,7 +52,7 @@ public sealed class SimOptions
 
     public bool HasFaults => Partitions || Crashes || Loss > 0 || Duplicate > 0 || Reorder > 0;
 
-    /// <summary>The token timeout corosync derives for this node count (WIRE.md §14).</summary>
+    /// <summary>The token timeout corosync derives for this node count (docs/wire-format.md §14).</summary>
     public int EffectiveTokenMs => NodeCount > 2 ? TokenMs + TokenCoefficientMs * (NodeCount - 2) : TokenMs;
 
     public int ConsensusMs => (int)(1.2 * EffectiveTokenMs);

@@ -7,7 +7,7 @@ namespace FastTotem.Sim;
 /// The application payload the simulator multicasts: one totempg message in the group "sim", built by the real
 /// totempg packer (<see cref="PgPacker"/>, flushed at once so each mcast carries exactly one message). The message
 /// data starts with the message id (node, counter, little-endian) followed by filler, so every delivery can be
-/// traced back to one multicast. Layout (WIRE.md §7.1, §8): 8-byte totempg header with msg_count 1, msg_len,
+/// traced back to one multicast. Layout (docs/wire-format.md §7.1, §8): 8-byte totempg header with msg_count 1, msg_len,
 /// group header 01 00 03 00 "sim", then the data.
 /// </summary>
 public sealed class SimPayload

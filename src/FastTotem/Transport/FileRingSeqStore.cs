@@ -4,7 +4,7 @@ using FastTotem.Protocol.Srp;
 namespace FastTotem.Transport;
 
 /// <summary>
-/// corosync's ring-id persistence (WIRE.md §15): <c>&lt;state_dir&gt;/ringid_&lt;nodeid&gt;</c>, exactly
+/// corosync's ring-id persistence (docs/wire-format.md §15): <c>&lt;state_dir&gt;/ringid_&lt;nodeid&gt;</c>, exactly
 /// 8 bytes, the ring seq as a little-endian uint64 (corosync writes native order; we only run
 /// little-endian), mode 0600. A missing or short file reads as 0 and is created with 0, as
 /// corosync does, so a node that cannot write its state directory fails at start-up, not later.

@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// struct req_exec_cmap_mcast (cmap.c), the 48-byte head of the cmap exec message (service 0, fn 0): four
-/// one-byte fields, each 8-aligned (WIRE.md §13). Items follow; see <see cref="CmapMcastItemHeader"/>.
+/// one-byte fields, each 8-aligned (docs/wire-format.md §13). Items follow; see <see cref="CmapMcastItemHeader"/>.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct CmapMcastHeader

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_cpg_downlist (cpg.c), always 1568 bytes (WIRE.md §11.4). Entries after
+/// struct req_exec_cpg_downlist (cpg.c), always 1568 bytes (docs/wire-format.md §11.4). Entries after
 /// <see cref="LeftNodes"/> are stale leftovers of the sender and are kept as they arrived.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// Codec for the CPG joinlist (fn 2): a 24-byte qb_ipc_response_header, then one join_list_entry per local
-/// process of the sender (WIRE.md §11.5). corosync walks entries while the offset is below header.size; we
+/// process of the sender (docs/wire-format.md §11.5). corosync walks entries while the offset is below header.size; we
 /// first check that size lies inside the buffer and is a whole number of entries.
 /// </summary>
 public static class CpgJoinList

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace FastTotem.Wire;
 
-/// <summary>struct join_list_entry (cpg.c): pid and group name, 144 bytes (WIRE.md §11.5).</summary>
+/// <summary>struct join_list_entry (cpg.c): pid and group name, 144 bytes (docs/wire-format.md §11.5).</summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct CpgJoinListEntry
 {

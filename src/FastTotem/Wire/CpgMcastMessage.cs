@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_cpg_mcast (cpg.c), 184 bytes followed by msglen bytes of application data (WIRE.md §11.2).
+/// struct req_exec_cpg_mcast (cpg.c), 184 bytes followed by msglen bytes of application data (docs/wire-format.md §11.2).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct CpgMcastMessage

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_cpg_partial_mcast (cpg.c), 200 bytes followed by fraglen bytes (WIRE.md §11.3).
+/// struct req_exec_cpg_partial_mcast (cpg.c), 200 bytes followed by fraglen bytes (docs/wire-format.md §11.3).
 /// corosync leaves stack bytes in its padding; the pad fields keep them so a decoded message re-encodes
 /// byte for byte. Receivers never read them; a message we build starts zeroed.
 /// </summary>

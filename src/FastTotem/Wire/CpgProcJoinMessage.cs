@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_cpg_procjoin (cpg.c), used for procjoin (fn 0) and procleave (fn 1): 168 bytes (WIRE.md §11.1).
+/// struct req_exec_cpg_procjoin (cpg.c), used for procjoin (fn 0) and procleave (fn 1): 168 bytes (docs/wire-format.md §11.1).
 /// The joining process's node is the totem sender, not a field.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// mar_cpg_name_t (ipc_cpg.h): an 8-aligned length and 128 name bytes, 136 bytes (WIRE.md §11).
+/// mar_cpg_name_t (ipc_cpg.h): an 8-aligned length and 128 name bytes, 136 bytes (docs/wire-format.md §11).
 /// The name is not NUL-terminated; bytes after <see cref="Length"/> are kept as they arrived.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// Codec for the group header in front of every totempg message (WIRE.md §8): group_count, group_len[],
+/// Codec for the group header in front of every totempg message (docs/wire-format.md §8): group_count, group_len[],
 /// then the names back to back, not NUL-terminated. Read by group_matches and written by
 /// totempg_groups_mcast_joined in totempg.c. Counts and lengths are swap16 for a foreign-endian sender.
 /// </summary>

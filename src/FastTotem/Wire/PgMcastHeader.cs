@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// The fixed 8-byte part of a totempg packet inside an mcast payload (struct totempg_mcast, totempg.c),
-/// followed on the wire by <c>unsigned short msg_len[msg_count]</c> and the entries (WIRE.md §7.1).
+/// followed on the wire by <c>unsigned short msg_len[msg_count]</c> and the entries (docs/wire-format.md §7.1).
 /// Packed: corosync's struct has no holes.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// Codec for a whole totempg packet: header, msg_len[] and entries (WIRE.md §7.1), as read by
+/// Codec for a whole totempg packet: header, msg_len[] and entries (docs/wire-format.md §7.1), as read by
 /// totempg_deliver_fn and written by mcast_msg / callback_token_received_fn in totempg.c.
 /// </summary>
 public static class PgPacket

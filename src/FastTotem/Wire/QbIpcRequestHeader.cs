@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// libqb's struct qb_ipc_request_header (qbipc_common.h) as corosync sends it in front of every service
-/// message (WIRE.md §9.1). Both members are 8-byte aligned, so it is 16 bytes with two holes. The holes are
+/// message (docs/wire-format.md §9.1). Both members are 8-byte aligned, so it is 16 bytes with two holes. The holes are
 /// kept as fields so that a decoded message re-encodes byte for byte, junk included.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

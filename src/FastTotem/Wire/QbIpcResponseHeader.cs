@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// libqb's struct qb_ipc_response_header (qbipc_common.h): id@0, size@8, error@16, each 8-aligned, 24 bytes.
-/// CPG's joinlist uses it instead of the request header (WIRE.md §11.5).
+/// CPG's joinlist uses it instead of the request header (docs/wire-format.md §11.5).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct QbIpcResponseHeader

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_barrier_message (sync.c), 32 bytes (WIRE.md §10.1). It does not name a service:
+/// struct req_exec_barrier_message (sync.c), 32 bytes (docs/wire-format.md §10.1). It does not name a service:
 /// it counts for whichever service the receiver is processing.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Wire;
 
 /// <summary>
-/// struct req_exec_service_build_message (sync.c), 552 bytes, every member 8-aligned (WIRE.md §10.1).
+/// struct req_exec_service_build_message (sync.c), 552 bytes, every member 8-aligned (docs/wire-format.md §10.1).
 /// The sync service converts nothing for a foreign-endian sender, so neither do we.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]

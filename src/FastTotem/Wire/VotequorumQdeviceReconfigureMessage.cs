@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// struct req_exec_quorum_qdevice_reconfigure (votequorum.c), 528 bytes: oldname[255]@16, newname[255]@271,
-/// then tail padding (WIRE.md §12). Its converter swaps nothing. Source-only: never seen on the wire.
+/// then tail padding (docs/wire-format.md §12). Its converter swaps nothing. Source-only: never seen on the wire.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct VotequorumQdeviceReconfigureMessage

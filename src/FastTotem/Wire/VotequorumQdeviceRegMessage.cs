@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// struct req_exec_quorum_qdevice_reg (votequorum.c), 280 bytes: operation@16 (0 unregister, 1 register),
-/// name[255]@20, then tail padding (WIRE.md §12). Source-only: never seen on the wire.
+/// name[255]@20, then tail padding (docs/wire-format.md §12). Source-only: never seen on the wire.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct VotequorumQdeviceRegMessage

@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>
 /// struct req_exec_quorum_reconfigure (votequorum.c), 32 bytes: nodeid@16, value@20, param@24, three pad
-/// bytes, then tail padding to the header's 8-byte alignment (WIRE.md §12).
+/// bytes, then tail padding to the header's 8-byte alignment (docs/wire-format.md §12).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
 public struct VotequorumReconfigureMessage

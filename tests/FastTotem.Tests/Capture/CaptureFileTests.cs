@@ -230,7 +230,7 @@ public class CaptureFileTests
     [InlineData(true)]
     public void Ipv6_fragment_header_fragments_are_reassembled(bool outOfOrder)
     {
-        // A full-size corosync mcast (1455 bytes) over IPv6 is a 1510-byte frame plus a small one (WIRE.md §1.3).
+        // A full-size corosync mcast (1455 bytes) over IPv6 is a 1510-byte frame plus a small one (docs/wire-format.md §1.3).
         byte[] payload = Payload(1455, 11);
         byte[] udp = SyntheticCapture.Udp(50000, 5405, payload);
         List<byte[]> packets = SyntheticCapture.Ipv6(Node1V6, Node2V6, 17, udp, hopByHop: true, fragmentPayloadMax: 1448);

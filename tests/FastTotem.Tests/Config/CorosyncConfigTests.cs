@@ -55,7 +55,7 @@ public class CorosyncConfigTests
         Assert.Equal("fsalab", c.ClusterName);
         Assert.Equal(TotemTransport.Udpu, c.Transport);
         Assert.Equal(1000, c.TokenMs);
-        Assert.Equal(1650, c.EffectiveTokenMs); // WIRE.md §14: 1000 + 650 × (3 − 2)
+        Assert.Equal(1650, c.EffectiveTokenMs); // docs/wire-format.md §14: 1000 + 650 × (3 − 2)
         Assert.Equal(new uint[] { 1, 2, 3 }, c.NodeIds());
         Assert.Equal("10.212.0.3", c.Nodes[2].Ring0Address);
         Assert.Equal(2u, c.Nodes[2].QuorumVotes);
@@ -140,7 +140,7 @@ public class CorosyncConfigTests
 public class SrpConfigFactoryTests
 {
     [Theory]
-    // WIRE.md §14, measured with corosync-cmapctl on real 3.1.7 daemons.
+    // docs/wire-format.md §14, measured with corosync-cmapctl on real 3.1.7 daemons.
     [InlineData(2, null, 3000, 714, 561, 3600)]
     [InlineData(3, null, 3650, 869, 685, 4380)]
     [InlineData(2, 1000, 1000, 238, 180, 1200)]

@@ -97,7 +97,7 @@ public class KnetConfigTests
     }
 
     [Theory]
-    [InlineData(2, null, 750, 1500)]   // KNET.md §9, capture a
+    [InlineData(2, null, 750, 1500)]   // docs/knet.md §8 (derived ping timers), capture a
     [InlineData(3, null, 912, 1825)]   // token 3650 after token_coefficient, capture b
     [InlineData(2, 1000, 250, 500)]
     [InlineData(4, 1000, 575, 1150)]   // 1000 + 2 × 650 = 2300

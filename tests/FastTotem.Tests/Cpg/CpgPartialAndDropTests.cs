@@ -281,7 +281,7 @@ public class CpgPartialAndDropTests
 
     private static void Swap32(byte[] m, int offset) => Array.Reverse(m, offset, 4);
 
-    /// <summary>A big-endian sender's procjoin and mcast (fields swapped per WIRE.md §11) act like the native ones.</summary>
+    /// <summary>A big-endian sender's procjoin and mcast (fields swapped per docs/wire-format.md §11) act like the native ones.</summary>
     [Fact]
     public void ForeignEndianSenderIsUnderstood()
     {

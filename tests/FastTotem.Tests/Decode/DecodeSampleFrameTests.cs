@@ -5,7 +5,7 @@ using FastTotem.Tests.Capture;
 
 namespace FastTotem.Tests.Decode;
 
-/// <summary>Hand-picked frames, with the expected values read off decoded/*.decoded.txt and WIRE.md §16.</summary>
+/// <summary>Hand-picked frames, with the expected values read off decoded/*.decoded.txt and docs/wire-format.md §16.</summary>
 public class DecodeSampleFrameTests
 {
     private static JsonElement Frame(string fixture, int frame)
@@ -151,7 +151,7 @@ public class DecodeSampleFrameTests
     [Fact]
     public void Ipv4_fragmented_1500_byte_recovery_mcast_decodes_as_one_datagram()
     {
-        // Build the 1500-byte encapsulated mcast WIRE.md §1.2 describes: f#1073's outer header around
+        // Build the 1500-byte encapsulated mcast docs/wire-format.md §1.2 describes: f#1073's outer header around
         // d#388's full-size 1455-byte mcast. It goes out as two IPv4 fragments (1480 + 28 bytes of UDP).
         IReadOnlyList<CapturedDatagram> f = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath("f-retransmit-recovery"));
         IReadOnlyList<CapturedDatagram> d = CaptureFile.ReadUdpDatagrams(CaptureFixtures.PcapPath("d-cpg-traffic"));

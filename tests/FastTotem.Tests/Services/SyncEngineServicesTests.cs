@@ -8,7 +8,7 @@ namespace FastTotem.Tests.Services;
 /// <summary>
 /// The four services (cmap, cpg, quorum, votequorum) run through the real <see cref="SyncEngine"/> on two nodes
 /// joined by an in-test totem (one agreed order, every member receives every message, sender included). Each
-/// node's sends in one sync round must match WIRE.md §10.2's table.
+/// node's sends in one sync round must match docs/wire-format.md §10.2's table.
 /// </summary>
 public class SyncEngineServicesTests
 {

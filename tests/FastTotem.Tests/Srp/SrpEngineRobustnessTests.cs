@@ -68,7 +68,7 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A peer that sends in the other byte order (WIRE.md §3): the engine converts every SRP field
+    /// A peer that sends in the other byte order (docs/wire-format.md §3): the engine converts every SRP field
     /// (receiver makes right), forms the ring, orders its messages, and flags them ForeignEndian on delivery.
     /// </summary>
     [Fact]
@@ -150,7 +150,7 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
     [Fact]
     public void CorosyncDefaultsDeriveTimersLikeTotemconfig()
     {
-        // WIRE.md §14 and the runtime-config logs: token 1000 gives 238/180/1200 with 2 nodes and 1650 →
+        // docs/wire-format.md §14 and the runtime-config logs: token 1000 gives 238/180/1200 with 2 nodes and 1650 →
         // 392/303/1980 with 3; token 3000 gives 714/561/3600 and 3650 → 869/685/4380.
         var two = SrpConfig.CorosyncDefaults(1, [1, 2], 1000);
         Assert.Equal((1000, 238, 180, 1200), (two.TokenMs, two.TokenRetransmitMs, two.HoldMs, two.ConsensusMs));

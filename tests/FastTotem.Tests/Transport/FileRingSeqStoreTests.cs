@@ -2,7 +2,7 @@ using FastTotem.Transport;
 
 namespace FastTotem.Tests.Transport;
 
-/// <summary>corosync's ringid_&lt;nodeid&gt; file (WIRE.md §15).</summary>
+/// <summary>corosync's ringid_&lt;nodeid&gt; file (docs/wire-format.md §15).</summary>
 public class FileRingSeqStoreTests
 {
     [Fact]

@@ -4,7 +4,7 @@ namespace FastTotem.Tests.Wire;
 
 /// <summary>
 /// Builds what a big-endian corosync would have sent for a given little-endian datagram, working from
-/// WIRE.md's offsets and swap columns directly (independently of the codecs under test): magic
+/// docs/wire-format.md's offsets and swap columns directly (independently of the codecs under test): magic
 /// swapped, and exactly the fields marked swap16/32/64 reversed. target_nodeid, encapsulated,
 /// token_hold_cancel's ring id and the mcast payload are left as they are.
 /// </summary>

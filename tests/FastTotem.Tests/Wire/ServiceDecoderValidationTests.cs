@@ -3,7 +3,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>Decoders reject bad lengths and counts with a WireError, never an exception, and swap what WIRE.md says.</summary>
+/// <summary>Decoders reject bad lengths and counts with a WireError, never an exception, and swap what docs/wire-format.md says.</summary>
 public class ServiceDecoderValidationTests
 {
     [Fact]
@@ -155,7 +155,7 @@ public class ServiceDecoderValidationTests
         Assert.Equal(WireError.CountTooLarge, CmapMcastHeader.TryReadItem(m, ref offset, false, scratch, out _, out _));
     }
 
-    /// <summary>Foreign-endian twins: swap exactly the fields of WIRE.md's swap columns, decode as foreign, get the same values.</summary>
+    /// <summary>Foreign-endian twins: swap exactly the fields of docs/wire-format.md's swap columns, decode as foreign, get the same values.</summary>
     [Fact]
     public void ForeignEndianTwinsDecodeToSameValues()
     {

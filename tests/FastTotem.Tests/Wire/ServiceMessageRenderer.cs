@@ -9,7 +9,7 @@ namespace FastTotem.Tests.Wire;
 /// <summary>
 /// Renders a decoded totempg message the way decoded/*.decoded.txt does, using only our codecs, and checks
 /// on the way that every service message re-encodes byte for byte. Also builds foreign-endian twins by
-/// swapping exactly the fields of WIRE.md's swap columns.
+/// swapping exactly the fields of docs/wire-format.md's swap columns.
 /// </summary>
 internal static class ServiceMessageRenderer
 {

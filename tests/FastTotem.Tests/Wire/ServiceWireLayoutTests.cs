@@ -4,7 +4,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>Sizes and offsets of every service-layer wire struct against WIRE.md §7–§13.</summary>
+/// <summary>Sizes and offsets of every service-layer wire struct against docs/wire-format.md §7–§13.</summary>
 public class ServiceWireLayoutTests
 {
     private static int Off<T>(string field) => (int)Marshal.OffsetOf<T>(field);

@@ -8,7 +8,7 @@ public class SrpBadInputTests
 {
     public static TheoryData<string> WorkedExamples() => SrpWorkedDecodeTests.WorkedExamples();
 
-    /// <summary>The shortest prefix that passes the fixed-part check for this type (WIRE.md §3.1).</summary>
+    /// <summary>The shortest prefix that passes the fixed-part check for this type (docs/wire-format.md §3.1).</summary>
     private static int FixedLength(byte[] datagram) => (MessageType)datagram[3] switch
     {
         MessageType.OrfToken => 57,

@@ -35,7 +35,7 @@ public class SrpEncodeTests
     [Fact]
     public void EncapsulatingAStoredMcastReproducesF1073()
     {
-        // A recovery re-send wraps the stored old-ring mcast byte for byte (WIRE.md §5.2.1).
+        // A recovery re-send wraps the stored old-ring mcast byte for byte (docs/wire-format.md §5.2.1).
         byte[] expected = SrpWorkedDecodeTests.F1073Encapsulated;
         byte[] stored = expected.AsSpan(McastHeader.Size).ToArray();
         var outer = new McastHeader

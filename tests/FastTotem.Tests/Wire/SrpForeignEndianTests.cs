@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>Receiver-makes-right: byte-swapped twins decode to the same values (WIRE.md §3.2).</summary>
+/// <summary>Receiver-makes-right: byte-swapped twins decode to the same values (docs/wire-format.md §3.2).</summary>
 public class SrpForeignEndianTests
 {
     public static TheoryData<string> WorkedExamples() => SrpWorkedDecodeTests.WorkedExamples();

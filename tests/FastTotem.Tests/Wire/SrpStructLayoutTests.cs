@@ -4,7 +4,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>Every SRP struct's size and field offsets against WIRE.md §2 and §5.</summary>
+/// <summary>Every SRP struct's size and field offsets against docs/wire-format.md §2 and §5.</summary>
 public class SrpStructLayoutTests
 {
     private static void AssertOffset<T>(string field, int expected) =>

@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>The hand decodes of WIRE.md §16 (and the examples in §5) as byte literals.</summary>
+/// <summary>The hand decodes of docs/wire-format.md §16 (and the examples in §5) as byte literals.</summary>
 public class SrpWorkedDecodeTests
 {
     // a#1: memb_join from node 1, first start.

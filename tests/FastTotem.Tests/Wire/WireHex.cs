@@ -1,6 +1,6 @@
 namespace FastTotem.Tests.Wire;
 
-/// <summary>Byte literals for tests, written as in WIRE.md: hex digits with spaces and '|' as separators.</summary>
+/// <summary>Byte literals for tests, written as in docs/wire-format.md: hex digits with spaces and '|' as separators.</summary>
 internal static class WireHex
 {
     public static byte[] Parse(string text)

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Wire;
 
-/// <summary>The worked decodes of WIRE.md §16, as byte literals: decode, check fields, re-encode byte for byte.</summary>
+/// <summary>The worked decodes of docs/wire-format.md §16, as byte literals: decode, check fields, re-encode byte for byte.</summary>
 public class WorkedDecodeTests
 {
     /// <summary>a#5 from offset 0x2d: totempg msg_len [560], group "sync", service_build ring 1.5 [0,2,3,5].</summary>

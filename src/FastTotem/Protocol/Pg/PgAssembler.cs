@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Pg;
 /// <summary>
 /// The totempg receiver: per-sender reassembly of the messages packed and fragmented in mcast payloads, fed
 /// in totem delivery order. Mirrors totempg_deliver_fn, assembly_ref/assembly_deref and the configuration
-/// change clean-up of totempg.c (WIRE.md §7.3), including throw-away mode and its quirk: the packet that ends
+/// change clean-up of totempg.c (docs/wire-format.md §7.3), including throw-away mode and its quirk: the packet that ends
 /// throw-away mode delivers none of its entries.
 /// <para>
 /// Like corosync it keeps two sets of assemblies, one used while the node waits for the transitional

@@ -5,7 +5,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Pg;
 
 /// <summary>
-/// A set of group names laid out as the group header corosync puts in front of a message (WIRE.md §8):
+/// A set of group names laid out as the group header corosync puts in front of a message (docs/wire-format.md §8):
 /// group_count, group_len[], then the names. Built once at start-up; sending to it allocates nothing.
 /// The header is handed to the packer as separate pieces, exactly as totempg_groups_mcast_joined builds
 /// its iovecs (the length array, then each name), because the packer's fragmentation decisions depend on

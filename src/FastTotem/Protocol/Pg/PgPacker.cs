@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Pg;
 /// The totempg sender: packs application messages into mcast payloads of at most net_mtu bytes, fragments
 /// the ones that do not fit, and keeps the finished payloads in a bounded queue the SRP engine drains when it
 /// holds the token. Mirrors mcast_msg and callback_token_received_fn (totempg.c) decision for decision, so that
-/// the same sends produce the same bytes as corosync (WIRE.md §7.2):
+/// the same sends produce the same bytes as corosync (docs/wire-format.md §7.2):
 /// <list type="bullet">
 /// <item>A message is a list of pieces (the group header's length array, each group name, then the caller's
 /// data pieces), and the "does it fit?" test looks at one whole piece at a time.</item>

@@ -38,7 +38,7 @@ public sealed class SrpConfig
     public int WindowSize = 50;
     public int MaxMessages = 17;
 
-    /// <summary>totem.netmtu. The largest totempg payload per mcast is NetMtu − 90 (WIRE.md §1.2).</summary>
+    /// <summary>totem.netmtu. The largest totempg payload per mcast is NetMtu − 90 (docs/wire-format.md §1.2).</summary>
     public int NetMtu = WireLimits.NetMtuDefault;
 
     /// <summary>

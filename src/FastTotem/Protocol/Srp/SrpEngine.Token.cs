@@ -171,7 +171,7 @@ public sealed partial class SrpEngine
     private const int QueueRtrItemsSizeMax = 16384;
 
     /// <summary>
-    /// The RECOVERY part of the token handler (WIRE.md §6.2): retrans_flg stays set while anyone still has old-ring
+    /// The RECOVERY part of the token handler (docs/wire-format.md §6.2): retrans_flg stays set while anyone still has old-ring
     /// messages to send; two clear visits fix the install seq, and two further rotations with the ring's aru at the
     /// install seq install the new ring.
     /// </summary>

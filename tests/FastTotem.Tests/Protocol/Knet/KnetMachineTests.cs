@@ -58,7 +58,7 @@ public class KnetMachineTests
         net.Run(3_000 * Ms);
         Assert.True(net.AllReachable());
 
-        // Cleartext over a 1500-byte path: 1500 − 28 − 26 = 1446 (KNET.md §5.4).
+        // Cleartext over a 1500-byte path: 1500 − 28 − 26 = 1446 (docs/knet.md §5).
         Assert.Equal(1446, net.Machines[0].DataMtu);
         Assert.Equal(1446, net.Machines[0].LinkMtu(1, 0));
         byte[] small = KnetTestNet.Payload(200, 1);
