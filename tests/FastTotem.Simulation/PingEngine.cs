@@ -56,7 +56,7 @@ internal sealed class PingEngine : ISimEngine
 
         for (int i = 0; i < io.ReceivedCount; i++)
         {
-            HandleDatagram(io.Received(i), io.ReceivedFrom(i), nowNs);
+            HandleDatagram(io.Received(i), nowNs);
         }
 
         HandleTimeout(nowNs);
