@@ -62,6 +62,10 @@ public sealed class SrpCounters
     /// <summary>Gathers that never reached consensus and fell back to a singleton ring.</summary>
     public long GatherFallbackSingleton;
 
+    /// <summary>Token visits on which nothing new was sent because the token's seq was behind a seq this node already
+    /// held (a forged or replayed mcast ahead of the ring).</summary>
+    public long McastBehindToken;
+
     /// <summary>Datagrams whose magic showed the other byte order (accepted and converted).</summary>
     public long ForeignEndianRx;
 

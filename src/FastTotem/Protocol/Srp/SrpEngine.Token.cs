@@ -357,6 +357,15 @@ public sealed partial class SrpEngine
 
         uint sent = 0;
         SendQueue queue = _sendQueue;
+        if (SeqMath.Lt(token.Seq, _myHighSeqReceived))
+        {
+            // A token behind a seq we already hold: only a forged or replayed mcast put that seq here (a real holder
+            // passes the token on after its mcasts). Sending now would reuse seqs and move our aru past our highest
+            // seq, so nothing new leaves on this visit; the token still rotates.
+            _counters.McastBehindToken++;
+            allowed = 0;
+        }
+
         while (sent < allowed)
         {
             ReadOnlySpan<byte> payload;
@@ -418,7 +427,11 @@ public sealed partial class SrpEngine
                 _counters.McastTx++;
             }
 
-            _myHighSeqReceived = seq;
+            if (SeqMath.Lt(_myHighSeqReceived, seq))
+            {
+                _myHighSeqReceived = seq;
+            }
+
             sent++;
         }
 
