@@ -175,24 +175,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     /// </summary>
     public int Receive(int fd)
     {
-        int got;
-        fixed (mmsghdr* msgs = _rxMsgs)
-        fixed (iovec* iov = _rxIov)
-        fixed (SocketAddress* sources = _rxSources)
-        {
-            for (int i = 0; i < ReceiveBatch; i++)
-            {
-                msghdr h = default;
-                h.msg_name = sources + i;
-                h.msg_namelen = SocketAddress.Size;
-                h.msg_iov = iov + i;
-                h.msg_iovlen = 1;
-                msgs[i].msg_hdr = h;
-                msgs[i].msg_len = 0;
-            }
-
-            got = LibcSocket.recvmmsg(fd, msgs, ReceiveBatch, LibC.MSG_DONTWAIT, null);
-        }
+        int got = BatchReceiver.Read(fd, _rxMsgs, _rxIov, _rxSources, ReceiveBatch);
 
         if (got < 0)
         {
