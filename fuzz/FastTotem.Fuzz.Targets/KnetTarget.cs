@@ -86,9 +86,9 @@ public sealed class KnetTarget : IFuzzTarget
                 DecodeClear(_out.AsSpan(0, opened));
             }
 
-            // An empty packet is left out: hash-only Seal accepts it but Open refuses the bare HMAC as TooShort
-            // (found by this target; knet never sends an empty packet, see docs/fuzzing.md).
-            if (packet.Length > 0 && packet.Length + KnetCrypto.OverheadMax <= KnetCrypto.PacketLengthMax
+            // Whatever Seal accepts must open again. (It once sealed an empty packet under hash-only into a bare HMAC
+            // that Open refused as TooShort; Seal now refuses empty packets. The input is kept under crashes/knet.)
+            if (packet.Length + KnetCrypto.OverheadMax <= KnetCrypto.PacketLengthMax
                 && crypto.Seal(packet, Salt, _out, out int sealedLength) == KnetCryptoStatus.Ok)
             {
                 KnetCryptoStatus status = crypto.Open(_out.AsSpan(0, sealedLength), _back, out int back);

@@ -77,6 +77,16 @@ public sealed class KnetCryptoTests(ITestOutputHelper output)
             Convert.ToHexString(plain, 0, written).ToLowerInvariant().Chunk(2).Select(c => new string(c)).Aggregate((a, b) => a + " " + b));
     }
 
+    [Theory]
+    [MemberData(nameof(AllConfigurations))]
+    public void An_empty_packet_is_refused_by_seal_because_no_receiver_could_open_it(KnetCipher cipher, KnetHash hash)
+    {
+        using var crypto = new KnetCrypto(cipher, hash, KnetFixtures.Key(KnetFixtures.SweepKey));
+        var sealedBytes = new byte[KnetCrypto.OverheadMax + 16];
+        Assert.Equal(KnetCryptoStatus.TooShort, crypto.Seal(ReadOnlySpan<byte>.Empty, sealedBytes, out int written));
+        Assert.Equal(0, written);
+    }
+
     [Fact]
     public void A_wrong_key_or_wrong_hash_is_rejected_by_the_hmac()
     {

@@ -168,6 +168,13 @@ public sealed class KnetCrypto : IDisposable
     public KnetCryptoStatus Seal(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> salt, Span<byte> destination, out int written)
     {
         written = 0;
+        if (packet.IsEmpty)
+        {
+            // Every knet packet has a 6-byte header. Hash-only would seal an empty one into a bare HMAC, which no
+            // receiver opens (a sealed packet must be longer than its HMAC): refuse it here rather than send it.
+            return KnetCryptoStatus.TooShort;
+        }
+
         if (packet.Length > PacketLengthMax)
         {
             return KnetCryptoStatus.TooLong;
