@@ -26,7 +26,9 @@ public class CliTests
     {
         (int code, string output, string error) = Run("demo", "--seconds", "1", "--rate", "500");
         Assert.True(code == 0, output + error);
-        Assert.Contains("regular configuration, ring 1.9, members [1 2 3]", output);
+        // The ring seq of the first three-member ring depends on how the nodes' singleton rings and merges interleave
+        // (1.9 usually; the nodes start one after another through TotemNode), so only the membership is pinned.
+        Assert.Matches(@"regular configuration, ring 1\.\d+, members \[1 2 3\]", output);
         Assert.Matches(@"agreed order: identical on all 3 nodes \([\d,]+ messages each", output);
         Assert.Matches(@"re-formed as ring 1\.\d+ with members \[1 2\] and synchronised", output);
     }
