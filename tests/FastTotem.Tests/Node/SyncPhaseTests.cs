@@ -1,5 +1,6 @@
 using FastTotem.Protocol;
 using FastTotem.Protocol.Node;
+using FastTotem.Protocol.Srp;
 using FastTotem.Tests.Srp;
 using static FastTotem.Tests.Srp.RingHarness;
 
@@ -50,7 +51,7 @@ public class SyncPhaseTests
         long abortsBefore = h.Machines[0].Phase.Aborts + h.Machines[1].Phase.Aborts;
         cut = false;
         long deadline = h.Now + Ms(8000);
-        while (h.Now < deadline && !(h.Machines[0].Phase.SyncInProgress && h.Machines[0].Engine.State == Protocol.Srp.SrpState.Operational && MembersOf(h, 0) == 3))
+        while (h.Now < deadline && !(h.Machines[0].Phase.SyncInProgress && h.Machines[0].Engine.State == SrpState.Operational && MembersOf(h, 0) == 3))
         {
             h.RunFor(Ms(0.05));
             checker.CheckAll();
@@ -71,8 +72,8 @@ public class SyncPhaseTests
 
     private static int MembersOf(RingHarness h, int index)
     {
-        (int Node, Protocol.Srp.ConfigChangeKind Kind, string RingId, uint[] Members, uint[] Left, uint[] Joined) last =
-            h.ConfigChanges.LastOrDefault(c => c.Node == index && c.Kind == Protocol.Srp.ConfigChangeKind.Regular);
+        (int Node, ConfigChangeKind Kind, string RingId, uint[] Members, uint[] Left, uint[] Joined) last =
+            h.ConfigChanges.LastOrDefault(c => c.Node == index && c.Kind == ConfigChangeKind.Regular);
         return last.Members?.Length ?? 0;
     }
 
