@@ -22,6 +22,9 @@ public sealed record KnetLabOptions
 
     /// <summary>totem.token in ms; null leaves corosync's default (3000, + 650 per node above two).</summary>
     public int? TokenMs { get; init; }
+
+    /// <summary>knet_ping_interval and knet_ping_timeout of link 0 in ms; null leaves them derived from the token.</summary>
+    public (int IntervalMs, int TimeoutMs)? Ping { get; init; }
 }
 
 /// <summary>
@@ -93,6 +96,11 @@ public sealed partial class NetLab
         if (options.Ipv6)
         {
             sb.Append("\tip_version: ipv6\n");
+        }
+
+        if (options.Ping is { } ping && options.LinkPriorities is null)
+        {
+            sb.Append($"\tinterface {{\n\t\tlinknumber: 0\n\t\tknet_ping_interval: {ping.IntervalMs}\n\t\tknet_ping_timeout: {ping.TimeoutMs}\n\t}}\n");
         }
 
         if (options.LinkPriorities is { } priorities)
