@@ -74,6 +74,14 @@ public sealed partial class NetLab
         node.Link1Ipv6 = $"fd00:215:{_subnet}::{n}";
     }
 
+    /// <summary>Sets the MTU of host N's link 0 interface (v{N}) and of its bridge port (p{N} in the switch namespace).</summary>
+    public void SetPathMtu(LabNode node, int mtu)
+    {
+        string value = mtu.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Shell.Run("ip", "-n", node.Namespace, "link", "set", $"v{node.Id}", "mtu", value);
+        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", $"p{node.Id}", "mtu", value);
+    }
+
     /// <summary>Takes a host's link 0 interface down or up (ip link set v{N} down|up inside its namespace).</summary>
     public void SetLink0(LabNode node, bool up) =>
         Shell.Run("ip", "-n", node.Namespace, "link", "set", $"v{node.Id}", up ? "up" : "down");
