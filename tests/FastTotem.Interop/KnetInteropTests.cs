@@ -69,6 +69,40 @@ public class KnetInteropTests
     }
 
     [SkippableFact]
+    public void ALiveKeyChangeMakesFastTotemLeaveTheRingAndSayWhy()
+    {
+        // The procedure corosync documents: a new authkey on every daemon, then corosync-cfgtool -R. The daemons switch
+        // through cfg's CRYPTO_RECONFIG phases; FastTotem does not follow, so it must leave at once (a LEAVE the
+        // daemons can still open) rather than be timed out of the ring, and say why.
+        using NetLab lab = Lab(out LabNode[] n, new KnetLabOptions { TokenMs = 1000 });
+        LiveNodeInteropTests.AssertDaemonsSee(n[0], "1 2 3");
+        string newKey = Path.Combine(lab.Root, "authkey.new");
+        lab.WriteAuthKey(newKey);
+        foreach (LabNode d in new[] { n[0], n[1] })
+        {
+            // corosync runs in its own mount namespace, where /etc/corosync is a private tmpfs.
+            FastTotem.Cli.Bench.Shell.Run("nsenter", "-t", d.Corosync!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "cp", newKey, "/etc/corosync/authkey");
+        }
+
+        long mark1 = NetLab.LogLength(n[0]);
+        lab.Exec(n[0], "corosync-cfgtool", "-R");
+        Assert.True(NetLab.WaitForLog(n[0], @"Members\[2\]: 1 2\n", TimeSpan.FromSeconds(15), mark1), "the daemons did not re-form without FastTotem");
+        string log1 = File.ReadAllText(n[0].LogFile)[(int)mark1..];
+        Assert.Contains("Received LEAVE message from 3", log1);
+        Assert.DoesNotContain("A processor failed", log1);
+        Assert.True(n[2].FastTotem!.Finished(10_000), "fasttotem run did not end");
+        Assert.Equal(4, n[2].FastTotem!.ExitCode);
+        string output = NetLab.FastTotemOutput(n[2]);
+        _out.WriteLine(output);
+        Assert.Matches(@"node [12] switches the cluster to a new authkey or crypto setting \(corosync-cfgtool -R", output);
+        Assert.Contains("fasttotem: left the ring: the cluster changed its crypto settings", output);
+
+        // The daemons go on with the new key, as a pair.
+        string status = lab.Exec(n[0], "corosync-cfgtool", "-s");
+        Assert.Matches(@"nodeid:\s+2:\s+connected", status);
+    }
+
+    [SkippableFact]
     public void PassiveLinkFailsOverAndBackUnderCpgTrafficWithoutAMembershipChange()
     {
         // Two links, link 0 preferred (priority 2). FastTotem on node 3 receives a CPG stream from daemon 1's
