@@ -31,7 +31,7 @@ public class KnetInteropTests
             Assert.Matches(@"nodeid:\s+3:\s+connected", status);
             string links = WaitFor(() => lab.Exec(d, "corosync-cfgtool", "-n"), @"mtu: 1397", TimeSpan.FromSeconds(10));
             Assert.Matches(@"nodeid: 3 reachable\s+LINK: 0 udp \([^)]*\) enabled connected mtu: 1397", links);
-            _out.WriteLine($"--- daemon {d.Id}: corosync-cfgtool -n\n{links}\n--- corosync-quorumtool -s\n{quorum}");
+            _out.WriteLine($"--- daemon {d.Id}: corosync-cfgtool -s\n{status}\n--- corosync-cfgtool -n\n{links}\n--- corosync-quorumtool -s\n{quorum}");
         }
 
         LiveNodeInteropTests.AssertFastTotemEvents(n[2], 1, seq, new uint[] { 1, 2, 3 });

@@ -6,11 +6,12 @@ namespace FastTotem.Cli.Bench;
 /// N FastTotem nodes, each its own <c>fasttotem bench-node</c> process in its own namespace. "fasttotem-rr" runs
 /// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
 /// </summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false) : IBenchSystem
+/// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null) : IBenchSystem
 {
     private int _group;
 
-    public string Name => schedRr ? "fasttotem-rr" : "fasttotem";
+    public string Name => (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
@@ -24,7 +25,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
         var inv = CultureInfo.InvariantCulture;
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings, knet);
             bool send = scenario.AllSenders || n == 1;
             var args = new List<string>();
             if (schedRr)
