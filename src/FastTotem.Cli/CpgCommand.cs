@@ -89,6 +89,8 @@ internal static class CpgCommand
         var lines = new ConcurrentQueue<string>();
         using (node)
         {
+            // knet link changes, PMTUd results and drop reports, as fasttotem run prints them (stderr; nothing on udpu/udp).
+            node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
             node.Start();
             var ringWait = Stopwatch.StartNew();
             while (waitRing > 0 && (node.Ring?.Members.Length ?? 0) < waitRing && ringWait.Elapsed < TimeSpan.FromSeconds(60) && !stop.IsSet)

@@ -18,6 +18,9 @@ internal static class RunCommand
     private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]";
     private const int RestartsPerMinuteMax = 5;
 
+    /// <summary>Exit status after leaving the ring because the cluster switched its crypto settings (corosync-cfgtool -R).</summary>
+    internal const int ExitCryptoChanged = 4;
+
     public static int Run(string[] args)
     {
         string? configPath = null;
@@ -103,6 +106,7 @@ internal static class RunCommand
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
             node.GatherEntered += log.OnGather;
+            node.CryptoReconfigured += _ => stop.Set();
             node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
             foreach (string warning in node.ConfigWarnings)
             {
@@ -166,6 +170,12 @@ internal static class RunCommand
 
                 node.Stop(leave: true);
                 node.Dispose();
+                if (node.LeftForCryptoChange)
+                {
+                    Console.Error.WriteLine("fasttotem: left the ring: the cluster changed its crypto settings; restart with the new authkey and corosync.conf");
+                    return ExitCryptoChanged;
+                }
+
                 Console.Error.WriteLine("fasttotem: left the ring");
                 return 0;
             }

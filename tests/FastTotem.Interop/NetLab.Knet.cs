@@ -22,6 +22,9 @@ public sealed record KnetLabOptions
 
     /// <summary>totem.token in ms; null leaves corosync's default (3000, + 650 per node above two).</summary>
     public int? TokenMs { get; init; }
+
+    /// <summary>knet_ping_interval and knet_ping_timeout of link 0 in ms; null leaves them derived from the token.</summary>
+    public (int IntervalMs, int TimeoutMs)? Ping { get; init; }
 }
 
 /// <summary>
@@ -71,6 +74,14 @@ public sealed partial class NetLab
         node.Link1Ipv6 = $"fd00:215:{_subnet}::{n}";
     }
 
+    /// <summary>Sets the MTU of host N's link 0 interface (v{N}) and of its bridge port (p{N} in the switch namespace).</summary>
+    public void SetPathMtu(LabNode node, int mtu)
+    {
+        string value = mtu.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Shell.Run("ip", "-n", node.Namespace, "link", "set", $"v{node.Id}", "mtu", value);
+        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", $"p{node.Id}", "mtu", value);
+    }
+
     /// <summary>Takes a host's link 0 interface down or up (ip link set v{N} down|up inside its namespace).</summary>
     public void SetLink0(LabNode node, bool up) =>
         Shell.Run("ip", "-n", node.Namespace, "link", "set", $"v{node.Id}", up ? "up" : "down");
@@ -93,6 +104,11 @@ public sealed partial class NetLab
         if (options.Ipv6)
         {
             sb.Append("\tip_version: ipv6\n");
+        }
+
+        if (options.Ping is { } ping && options.LinkPriorities is null)
+        {
+            sb.Append($"\tinterface {{\n\t\tlinknumber: 0\n\t\tknet_ping_interval: {ping.IntervalMs}\n\t\tknet_ping_timeout: {ping.TimeoutMs}\n\t}}\n");
         }
 
         if (options.LinkPriorities is { } priorities)

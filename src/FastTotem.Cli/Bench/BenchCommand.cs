@@ -141,6 +141,10 @@ internal static class BenchCommand
         "fasttotem-rr" => new FastTotemSystem(lab, settings, schedRr: true),
         "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
         "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
+        "fasttotem-knet" => new FastTotemSystem(lab, settings, knet: false),
+        "fasttotem-knet-aes256" => new FastTotemSystem(lab, settings, knet: true),
+        "corosync-knet" => new CorosyncSystem(lab, settings, schedRr: true, knet: false),
+        "corosync-knet-aes256" => new CorosyncSystem(lab, settings, schedRr: true, knet: true),
         "udp" => new RawUdpSystem(lab, settings),
         "baseline" => new FastTotemSystem(lab, settings, binary: settings.BaselinePath),
         _ => throw new ArgumentException($"unknown system {name}"),
@@ -202,7 +206,7 @@ internal static class BenchCommand
                     case "--latency-rates": s.LatencyRates = v!.Split(',').Select(x => double.Parse(x, inv)).ToList(); break;
                     case "--latency-size": s.LatencyPingSize = int.Parse(v!, inv); break;
                     case "--compare":
-                        s.Systems = new List<string> { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
+                        s.Systems = new List<string> { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256" };
                         s.Runs = Math.Max(s.Runs, 3);
                         s.ResultsDir ??= "bench/results";
                         break;
@@ -238,8 +242,8 @@ internal static class BenchCommand
         }
 
         string[] known = s.BaselinePath != null
-            ? ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "baseline"]
-            : ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp"];
+            ? ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "baseline"]
+            : ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256"];
         if (s.WindowSize is < 1 or > 65535 || s.MaxMessages is < 1 or > 65535 || s.MaxMessages > (s.WindowSize ?? 50) || s.NetMtu is < 576 or > 9000)
         {
             error = "bad --window-size, --max-messages (1..65535, max_messages at most window_size) or --netmtu (576..9000: corosync's udpu frames end at 10,000 bytes)";

@@ -60,6 +60,10 @@ internal static class BenchNodeCommand
 
         using (node)
         {
+            // Rare events only (knet link changes, drop reports, the counters at exit; ring re-formations): evidence for
+            // a slow run in the node's log, nothing on the message path.
+            node.TransportLog += line => Console.Error.WriteLine($"bench-node: {line}");
+            node.GatherEntered += (reason, rep, seq) => Console.Error.WriteLine($"bench-node: ring {rep}.{seq} re-forming: {reason}");
             node.Start();
             return RunMember(node, o);
         }

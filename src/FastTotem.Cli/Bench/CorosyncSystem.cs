@@ -7,15 +7,16 @@ namespace FastTotem.Cli.Bench;
 /// N real corosync 3.1.7 daemons, each in its namespace and its own mount namespace (private tmpfs /run for the
 /// pid file, its own state_dir), kept up across scenarios; per scenario one native/cpgprobe per node in the same
 /// network namespace (libqb's IPC sockets are per network namespace). <see cref="Name"/> "corosync" runs them as
-/// shipped (SCHED_RR 99), "corosync-norr" with <c>system { sched_rr: no }</c>.
+/// shipped (SCHED_RR 99), "corosync-norr" with <c>system { sched_rr: no }</c>; "corosync-knet" and
+/// "corosync-knet-aes256" as shipped on knet, without crypto and with aes256/sha256.
 /// </summary>
-internal sealed class CorosyncSystem(BenchLab lab, BenchSettings settings, bool schedRr) : IBenchSystem
+internal sealed class CorosyncSystem(BenchLab lab, BenchSettings settings, bool schedRr, bool? knet = null) : IBenchSystem
 {
     private readonly List<BenchProcess> _daemons = new();
     private int _group;
     private string? _startError;
 
-    public string Name => schedRr ? "corosync" : "corosync-norr";
+    public string Name => (schedRr ? "corosync" : "corosync-norr") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable =>
         !lab.UsesNamespaces ? "n/a (needs root)"
@@ -71,7 +72,7 @@ internal sealed class CorosyncSystem(BenchLab lab, BenchSettings settings, bool 
         var logs = new List<string>();
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: true, schedRr: schedRr, settings);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: true, schedRr: schedRr, settings, knet);
             string log = Path.Combine(lab.HostDir(n), "corosync.log");
             File.Delete(log);
             logs.Add(log);

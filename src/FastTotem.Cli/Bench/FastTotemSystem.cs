@@ -7,12 +7,13 @@ namespace FastTotem.Cli.Bench;
 /// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
 /// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
 /// </summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, string? binary = null) : IBenchSystem
+/// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null) : IBenchSystem
 {
     private readonly string _path = binary ?? settings.FastTotemPath;
     private int _group;
 
-    public string Name => binary != null ? "baseline" : schedRr ? "fasttotem-rr" : "fasttotem";
+    public string Name => binary != null ? "baseline" : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
@@ -26,7 +27,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
         var inv = CultureInfo.InvariantCulture;
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings, knet);
             bool send = scenario.AllSenders || n == 1;
             var args = new List<string>();
             if (schedRr)

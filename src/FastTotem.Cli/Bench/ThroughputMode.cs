@@ -59,6 +59,11 @@ internal sealed class ThroughputMode : IBenchMode
         }
 
         sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
+        if (settings.Systems.Any(s => s.Contains("-knet", StringComparison.Ordinal)))
+        {
+            AppendKnet(sb, settings, med);
+        }
+
         sb.Append("### Details per system (medians)\n\n");
         sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | note |\n");
         sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
@@ -91,6 +96,39 @@ internal sealed class ThroughputMode : IBenchMode
         return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders}{(s.Rate > 0 ? $" @{s.Rate:0}/s" : "")} | {BenchFormat.Count(r.MsgsPerSec)} | {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1)} | " +
             $"{BenchFormat.Fixed(r.P50Ms, 3)} | {BenchFormat.Fixed(r.P99Ms, 3)} | {BenchFormat.Fixed(r.P999Ms, 3)} | {BenchFormat.Fixed(r.CpuPercentPerNode, 0)} | " +
             $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | {r.Note} |";
+    }
+
+    /// <summary>
+    /// The knet systems: FastTotem against corosync on knet, crypto none and aes256/sha256, and what the crypto costs
+    /// FastTotem (target: at most 25 % of its crypto-none msgs/s at 1 KiB, one sender).
+    /// </summary>
+    private static void AppendKnet(StringBuilder sb, BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        sb.Append("### knet (").Append(BenchConfig.KnetSummary).Append(")\n\n");
+        sb.Append("| size | senders | FastTotem knet | corosync knet | FastTotem / corosync | FastTotem knet aes256 | corosync knet aes256 | FastTotem / corosync | aes256/sha256 costs FastTotem | alloc B/msg aes256 |\n");
+        sb.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach (int size in settings.Sizes)
+        {
+            foreach (bool all in settings.SenderModes)
+            {
+                BenchResult? ft = BenchMedian.Find(med, "fasttotem-knet", size, all);
+                BenchResult? cs = BenchMedian.Find(med, "corosync-knet", size, all);
+                BenchResult? fta = BenchMedian.Find(med, "fasttotem-knet-aes256", size, all);
+                BenchResult? csa = BenchMedian.Find(med, "corosync-knet-aes256", size, all);
+                double cost = 1 - ((fta?.MsgsPerSec ?? double.NaN) / (ft?.MsgsPerSec ?? double.NaN));
+                sb.Append($"| {BenchFormat.Size(size)} | {(all ? "all" : "one")} | {Cell(ft)} | {Cell(cs)} | {BenchFormat.Ratio((ft?.MsgsPerSec ?? double.NaN) / (cs?.MsgsPerSec ?? double.NaN))} | ");
+                sb.Append($"{Cell(fta)} | {Cell(csa)} | {BenchFormat.Ratio((fta?.MsgsPerSec ?? double.NaN) / (csa?.MsgsPerSec ?? double.NaN))} | ");
+                sb.Append($"{(double.IsNaN(cost) ? "-" : $"{cost * 100:0} %")} | {BenchFormat.Fixed(fta?.AllocBytesPerMsg ?? double.NaN, 2)} |\n");
+            }
+        }
+
+        double none1k = BenchMedian.Find(med, "fasttotem-knet", 1024, false)?.MsgsPerSec ?? double.NaN;
+        double aes1k = BenchMedian.Find(med, "fasttotem-knet-aes256", 1024, false)?.MsgsPerSec ?? double.NaN;
+        double cost1k = 1 - (aes1k / none1k);
+        sb.Append('\n').Append(double.IsNaN(cost1k)
+            ? "Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: n/a"
+            : $"Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: {cost1k * 100:0} %: {(cost1k <= 0.25 ? "met" : "MISSED")}");
+        sb.Append("\n\n");
     }
 
     private static string Cell(BenchResult? r) => r == null ? "-" : r.Error ?? BenchFormat.Count(r.MsgsPerSec);

@@ -13,6 +13,9 @@ public sealed partial class TotemCaptureDecoder
     /// <summary>Application bytes shown of a CPG mcast, as printable text.</summary>
     private const int DataPreviewMax = 16;
 
+    /// <summary>Bytes of an opaque message shown in hex.</summary>
+    private const int OpaqueHeadMax = 16;
+
     /// <summary>
     /// One totempg message: the group header, then the service message for the groups corosync uses
     /// ("sync": sync.c; "a": the exec services). Unknown services are shown by id, not counted as errors.
@@ -23,9 +26,15 @@ public sealed partial class TotemCaptureDecoder
         WireError error = PgGroupHeader.TryParse(message, foreignEndian, out PgGroupHeaderView groups);
         if (error != WireError.None)
         {
+            // The Totem mcast and its totempg framing are whole (the message lengths add up to the payload), but the
+            // message's bytes do not begin with a group header that fits in them, so no totempg group would take it:
+            // application bytes of no group. They are shown as such, with the group count they would claim and their
+            // first bytes; the datagram is not undecodable (a test peer's filler message in peer-check p1 is one).
+            fields.Set("service", "opaque");
+            fields.Set("opaque", OpaqueReason(message, foreignEndian, error));
+            fields.Set("head", Convert.ToHexString(message.Length > OpaqueHeadMax ? message[..OpaqueHeadMax] : message).ToLowerInvariant());
             fields.Set("len", message.Length);
-            fields.Set("error", error.ToString());
-            return (fields, new DecodeFailure(error, "group"));
+            return (fields, DecodeFailure.None);
         }
 
         var names = new string[groups.Count];
@@ -63,6 +72,17 @@ public sealed partial class TotemCaptureDecoder
         }
 
         return (fields, failure);
+    }
+
+    private static string OpaqueReason(ReadOnlySpan<byte> message, bool foreignEndian, WireError error)
+    {
+        if (message.Length < sizeof(ushort))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"no totempg group header ({error}: {message.Length} B)");
+        }
+
+        ushort count = foreignEndian ? BinaryPrimitives.ReadUInt16BigEndian(message) : BinaryPrimitives.ReadUInt16LittleEndian(message);
+        return string.Create(CultureInfo.InvariantCulture, $"no totempg group header ({error}: group_count {count} in {message.Length} B)");
     }
 
     /// <summary>sync.c messages: header.id 0 barrier, 1 service build; nothing is byte-swapped.</summary>

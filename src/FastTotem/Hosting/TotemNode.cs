@@ -147,6 +147,16 @@ public sealed class TotemNode : IDisposable
     public event Action<uint, ulong>? SyncCompleted;
 
     /// <summary>
+    /// The cluster is switching to a new authkey or crypto setting (<c>corosync-cfgtool -R</c>; the argument is the
+    /// node whose cfg CRYPTO_RECONFIG came first). FastTotem does not follow a live crypto change: the node has logged
+    /// why (<see cref="TransportLog"/>) and is leaving the ring; restart it with the new files. Protocol thread.
+    /// </summary>
+    public event Action<uint>? CryptoReconfigured;
+
+    /// <summary>True once the node left the ring because the cluster changed its crypto settings.</summary>
+    public bool LeftForCryptoChange { get; private set; }
+
+    /// <summary>
     /// A node configured by a corosync.conf file, as <c>fasttotem run</c> does: the local node is the nodelist entry
     /// with one of this host's addresses, unless <paramref name="nodeId"/> says which.
     /// </summary>
@@ -468,6 +478,29 @@ public sealed class TotemNode : IDisposable
                 catch (Exception exception)
                 {
                     node.ReportHandlerFault(exception, nameof(GatherEntered));
+                }
+            }
+            else if (ev.Kind == NodeEventKind.CryptoReconfigure)
+            {
+                // docs/knet.md §10: the daemons seal with the new key from now on, and still open the old one until
+                // the switch is complete, so a LEAVE sent at once is heard and the ring re-forms without this node.
+                if (node.LeftForCryptoChange)
+                {
+                    return;
+                }
+
+                node.LeftForCryptoChange = true;
+                node.TransportLog?.Invoke(
+                    $"node {ev.SenderNodeId} switches the cluster to a new authkey or crypto setting (corosync-cfgtool -R: cfg CRYPTO_RECONFIG); " +
+                    "FastTotem does not follow a live crypto change, so it leaves the ring now: restart it with the new /etc/corosync/authkey and corosync.conf");
+                node._driver.LeaveFromLoop();
+                try
+                {
+                    node.CryptoReconfigured?.Invoke(ev.SenderNodeId);
+                }
+                catch (Exception exception)
+                {
+                    node.ReportHandlerFault(exception, nameof(CryptoReconfigured));
                 }
             }
             else if (ev.Kind == NodeEventKind.SyncComplete)

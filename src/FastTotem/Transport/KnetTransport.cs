@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -300,6 +301,14 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
 
     public void Dispose()
     {
+        if (Log != null && _loopRead >= 0)
+        {
+            foreach (string line in CountersReport())
+            {
+                Log(line);
+            }
+        }
+
         foreach (int fd in new[] { _loopRead, _loopWrite })
         {
             if (fd >= 0)
@@ -333,6 +342,34 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         KnetEventKind.DataMtuChanged => $"knet: data MTU {ev.Value}",
         _ => $"knet: {ev}",
     };
+
+    /// <summary>
+    /// The per-link counters (as <c>corosync-cmapctl -m stats stats.knet</c> shows a daemon's) and the drop totals, one
+    /// line each; logged when the transport is disposed. Read them after the loop stopped: they are the loop's.
+    /// </summary>
+    public List<string> CountersReport()
+    {
+        var lines = new List<string>();
+        for (int h = 0; h < _machine.HostCount; h++)
+        {
+            for (int l = 0; l < KnetMachine.LinkMax; l++)
+            {
+                if (!_machine.IsConfigured(h, l) || _machine.HostId(h) == _localNodeId)
+                {
+                    continue;
+                }
+
+                ref readonly KnetLinkCounters c = ref _machine.LinkCounters(h, l);
+                lines.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"knet: counters host {_machine.HostId(h)} link {l}: tx_data_packets={c.TxDataPackets} tx_data_bytes={c.TxDataBytes} rx_data_packets={c.RxDataPackets} rx_data_bytes={c.RxDataBytes} tx_pings={c.TxPings} rx_pongs={c.RxPongs} link_ups={c.LinkUps} link_downs={c.LinkDowns} latency_us={c.AverageLatencyUs} mtu={_machine.LinkMtu(h, l)}"));
+            }
+        }
+
+        ref readonly KnetDropCounters d = ref _machine.Drops;
+        lines.Add(string.Create(CultureInfo.InvariantCulture,
+            $"knet: counters dropped: duplicate={d.Duplicate} crypto_failed={d.CryptoFailed} wrong_source={d.WrongSource} unknown_host={d.UnknownHost} not_reachable={d.NotReachable} bad_fragment={d.BadFragment} defrag_evicted={d.DefragEvicted} tx_queue_full={d.TxQueueFull} tx_no_route={d.TxNoRoute}"));
+        return lines;
+    }
 
     /// <summary>Logs what was dropped since the last report, with the likely reason, when anything was.</summary>
     private void ReportDrops()

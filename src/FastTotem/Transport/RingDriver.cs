@@ -141,6 +141,21 @@ public sealed unsafe class RingDriver : IDisposable
         _thread = null;
     }
 
+    /// <summary>
+    /// From the loop thread (an event handler): end the loop after this step and send corosync's LEAVE on the way out,
+    /// as <see cref="Stop"/> does from another thread. The owner still calls <see cref="Stop"/> or Dispose later.
+    /// </summary>
+    internal void LeaveFromLoop()
+    {
+        if (!IsLoopThread)
+        {
+            throw new InvalidOperationException("LeaveFromLoop is for the protocol loop thread; call Stop from other threads");
+        }
+
+        _leaveOnStop = true;
+        _stopping = true;
+    }
+
     /// <summary>True when the calling thread is this driver's loop thread.</summary>
     public bool IsLoopThread => _thread != null && Thread.CurrentThread == _thread;
 

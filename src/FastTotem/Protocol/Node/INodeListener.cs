@@ -16,4 +16,9 @@ internal interface INodeListener
     void OnGather(GatherReason reason, MembRingId ringId)
     {
     }
+
+    /// <summary>Node <paramref name="senderNodeId"/>'s cfg CRYPTO_RECONFIG phase 1 was delivered (a live crypto change).</summary>
+    void OnCryptoReconfigure(uint senderNodeId)
+    {
+    }
 }

@@ -16,6 +16,12 @@ public enum NodeEventKind : byte
     GatherEntered,
 
     /// <summary>
+    /// A daemon multicast cfg's CRYPTO_RECONFIG phase 1 (<see cref="NodeEvent.SenderNodeId"/>): the cluster switches to
+    /// a new authkey or crypto setting now, which FastTotem does not follow (docs/knet.md §10). Services only.
+    /// </summary>
+    CryptoReconfigure,
+
+    /// <summary>
     /// The machine hit a bug (an exception inside it); it left the ring and takes no more input. Only
     /// <see cref="NodeLoop.Step{TIo}"/> reports it, through <see cref="INodeIo.OnFault"/>.
     /// </summary>

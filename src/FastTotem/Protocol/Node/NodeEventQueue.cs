@@ -63,6 +63,18 @@ internal sealed class NodeEventQueue
         slot.Change.SetRingOnly(ringId);
     }
 
+    public void EnqueueCryptoReconfigure(uint senderNodeId)
+    {
+        if (!TryClaim(out Slot slot))
+        {
+            return;
+        }
+
+        slot.Kind = NodeEventKind.CryptoReconfigure;
+        slot.SenderNodeId = senderNodeId;
+        slot.Change.SetRingOnly(default);
+    }
+
     public bool TryDequeue(out NodeEvent ev)
     {
         ev = default;
@@ -78,6 +90,7 @@ internal sealed class NodeEventQueue
         ev.ConfigKind = slot.Change.Kind;
         ev.RingId = slot.Change.RingId;
         ev.GatherReason = slot.GatherReason;
+        ev.SenderNodeId = slot.SenderNodeId;
         ev.Members = slot.Change.Members;
         ev.Left = slot.Change.Left;
         ev.Joined = slot.Change.Joined;
@@ -100,6 +113,7 @@ internal sealed class NodeEventQueue
         }
 
         slot = _slots[(_head + _count) % Capacity];
+        slot.SenderNodeId = 0;
         _count++;
         return true;
     }
@@ -108,6 +122,7 @@ internal sealed class NodeEventQueue
     {
         public NodeEventKind Kind;
         public GatherReason GatherReason;
+        public uint SenderNodeId;
         public readonly ConfigChangeCopy Change = new();
     }
 }

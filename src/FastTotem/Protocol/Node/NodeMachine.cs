@@ -290,4 +290,6 @@ public sealed class NodeMachine : INodeListener
     void INodeListener.OnSyncComplete(MembRingId ringId) => _events.EnqueueSyncComplete(ringId);
 
     void INodeListener.OnGather(GatherReason reason, MembRingId ringId) => _events.EnqueueGather(reason, ringId);
+
+    void INodeListener.OnCryptoReconfigure(uint senderNodeId) => _events.EnqueueCryptoReconfigure(senderNodeId);
 }

@@ -111,6 +111,11 @@ internal sealed class NodeStack
             // of the agreed order (corosync does it inside the delivery), not after the rest of the batch, or the
             // messages right behind the barrier are reassembled in the wrong buffers.
             PollSyncCompletion();
+            if (Services.Cfg.TakeCryptoReconfig(out uint reconfiguringNode))
+            {
+                _listener.OnCryptoReconfigure(reconfiguringNode);
+            }
+
             return;
         }
 

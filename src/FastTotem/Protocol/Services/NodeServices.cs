@@ -35,6 +35,7 @@ public sealed class NodeServices
         Dispatcher.Register(Cmap.ServiceId, Cmap);
         Dispatcher.Register(Cpg.ServiceId, Cpg);
         Dispatcher.Register(Votequorum.ServiceId, Votequorum);
+        Dispatcher.Register(CfgWatch.ServiceIdValue, Cfg);
     }
 
     public ExecOutbox Outbox { get; }
@@ -46,6 +47,9 @@ public sealed class NodeServices
     public QuorumSyncService Quorum { get; }
 
     public VotequorumService Votequorum { get; }
+
+    /// <summary>Watches cfg (service 1) for a live crypto change (corosync-cfgtool -R); not a sync participant.</summary>
+    public CfgWatch Cfg { get; } = new();
 
     /// <summary>The group "a" instance: hand it every message of group "a" (IPgGroupHandler).</summary>
     public ServiceDispatcher Dispatcher { get; }
