@@ -6,8 +6,8 @@ namespace FastTotem.Cli.Bench;
 /// N FastTotem nodes, each its own <c>fasttotem bench-node</c> process in its own namespace. "fasttotem-rr" runs
 /// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
 /// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
-/// </summary>
 /// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
+/// </summary>
 internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null) : IBenchSystem
 {
     private readonly string _path = binary ?? settings.FastTotemPath;
