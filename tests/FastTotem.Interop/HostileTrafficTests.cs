@@ -20,6 +20,7 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
     private static readonly int[] Daemons = { 1, 2 };
     private static readonly int[] Ft = { 3 };
     private static readonly uint[] All = { 1, 2, 3 };
+    private static readonly int SpoofShare = int.Parse(Environment.GetEnvironmentVariable("FASTTOTEM_HOSTILE_SPOOF") ?? "10", System.Globalization.CultureInfo.InvariantCulture);
 
     [SkippableFact]
     public void TargetedAttacksAndSpoofedNodeIds()
@@ -218,7 +219,8 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
                 SniffedDatagram original = pool[mutator.Next(pool.Count)];
                 byte[] d = mutator.Mutate(original.Data, Attacker, out string what);
                 kinds[what.Split(' ')[0]] = kinds.GetValueOrDefault(what.Split(' ')[0]) + 1;
-                ring.Send(Attacker, 3, d);
+                bool spoof = SpoofShare > 0 && mutator.Next(100) < SpoofShare && original.From is >= 1 and <= 3;
+                ring.Send(spoof ? original.From : Attacker, 3, d);
                 sent++;
             }
 
