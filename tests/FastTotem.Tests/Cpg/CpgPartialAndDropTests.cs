@@ -243,6 +243,48 @@ public class CpgPartialAndDropTests
     }
 
     /// <summary>
+    /// reliability.md G2: a full event queue dropped deliveries and confchgs with only a node-wide counter, so a process
+    /// never learnt that it had missed some, nor where. The loss is now an event of its own for each process that lost
+    /// something, placed where the lost events would have been: after what was queued before, before anything later.
+    /// </summary>
+    [Fact]
+    public void LostEventsAreReportedToEachProcessWhereTheyWereLost()
+    {
+        var limits = new CpgLimits { EventCountMax = 4, EventDataBytes = 4096 };
+        (CpgService cpg, _, int handle) = Member(1, limits);
+        cpg.HandleExec(2, ProcJoin(GroupA, 20), false);
+        Drain(cpg);
+        for (int i = 0; i < 6; i++)
+        {
+            cpg.HandleExec(2, Mcast(GroupA, 20, 2, [(byte)('a' + i)]), false);
+        }
+
+        Assert.Equal(2, cpg.Counters.EventOverflowDrops);
+
+        // The host takes two deliveries; then "y" arrives while "c" and "d" still wait: the report of "e" and "f"
+        // comes after "d" and before "y".
+        Assert.True(cpg.PollEvent(out CpgEvent first) && first.Data[0] == 'a');
+        Assert.True(cpg.PollEvent(out CpgEvent second) && second.Data[0] == 'b');
+        cpg.HandleExec(2, Mcast(GroupA, 20, 2, "y"u8), false);
+        List<CpgEventCopy> rest = Drain(cpg);
+        Assert.Equal(["Deliver c", "Deliver d", "EventsLost 2", "Deliver y"], rest.Select(Describe));
+        Assert.All(rest, e => Assert.Equal(handle, e.Handle));
+
+        // A loss with nothing after it is reported once the queue has drained.
+        for (int i = 0; i < 5; i++)
+        {
+            cpg.HandleExec(2, Mcast(GroupA, 20, 2, "z"u8), false);
+        }
+
+        Assert.Equal(["Deliver z", "Deliver z", "Deliver z", "Deliver z", "EventsLost 1"], Drain(cpg).Select(Describe));
+        Assert.Empty(Drain(cpg));
+        Assert.Equal(3, cpg.Counters.EventOverflowDrops);
+
+        static string Describe(CpgEventCopy e) =>
+            e.Kind == CpgEventKind.EventsLost ? $"EventsLost {e.Pid}" : $"{e.Kind} {(char)e.Data[0]}";
+    }
+
+    /// <summary>
     /// reliability.md G5: a process that leaves (or is killed) halfway through a partial message kept its slot; after
     /// as many such leaves as there are slots every large message was dropped. A procleave frees its partials.
     /// </summary>
