@@ -8,7 +8,7 @@ internal static class Program
           cpg -c corosync.conf [-g GROUP] [-s SIZE] [-n COUNT] ...   a CPG member (native/cpgprobe's twin)
           decode FILE [--port N[,N...]] [--authkey FILE]... [--json]   decode the Totem (udpu/udp/knet) and knet packets of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
-          run -c corosync.conf [--nodeid N] [--events -|FILE]   run a ring member
+          run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS]   run a ring member
           bench [--compare] [--systems ...] [--sizes ...]   macro benchmark vs corosync and raw UDP
         """;
 

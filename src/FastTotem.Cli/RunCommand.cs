@@ -9,13 +9,14 @@ using FastTotem.Transport;
 namespace FastTotem.Cli;
 
 /// <summary>
-/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]</c>: runs one ring member until
+/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP]</c>: runs one ring member until
 /// SIGINT/SIGTERM (or, with --cpg, the end of stdin), then leaves the ring the way corosync does (a LEAVE join)
-/// and exits 0. After a protocol fault it starts a fresh node (docs/fault-policy.md); exit code 3 when it gives up. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery.
+/// and exits 0. After a protocol fault it starts a fresh node (docs/fault-policy.md); exit code 3 when it gives up. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery. With --drops
+/// it checks the node's drop counters every MS milliseconds and, when one moved, writes them as a "drops" event.
 /// </summary>
 internal static class RunCommand
 {
-    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--cpg GROUP]";
+    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP]";
     private const int RestartsPerMinuteMax = 5;
 
     /// <summary>Exit status after leaving the ring because the cluster switched its crypto settings (corosync-cfgtool -R).</summary>
@@ -27,6 +28,7 @@ internal static class RunCommand
         uint? nodeId = null;
         string? eventsPath = null;
         string? group = null;
+        int dropsEveryMs = 0;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -53,6 +55,13 @@ internal static class RunCommand
                     }
 
                     break;
+                case "--drops":
+                    if (!int.TryParse(Next(), out dropsEveryMs) || dropsEveryMs < 10 || dropsEveryMs > 3_600_000)
+                    {
+                        return Fail("--drops needs a period in milliseconds, 10 to 3600000");
+                    }
+
+                    break;
                 case "--cpg":
                     group = Next() ?? "";
                     if (group.Length == 0 || Encoding.UTF8.GetByteCount(group) > 128)
@@ -69,6 +78,11 @@ internal static class RunCommand
         if (configPath == null)
         {
             return Fail("-c corosync.conf is required");
+        }
+
+        if (dropsEveryMs > 0 && eventsPath == null)
+        {
+            return Fail("--drops writes events: it needs --events");
         }
 
         TotemNode node;
@@ -100,9 +114,14 @@ internal static class RunCommand
         int injectedFaults = InjectedFaults();
         var groupHolder = new GroupHolder();
         Thread? reader = null;
+        var nodeHolder = new NodeHolder();
+        using Timer? dropsTimer = dropsEveryMs > 0
+            ? new Timer(_ => log.OnDrops(nodeHolder.Node), null, dropsEveryMs, dropsEveryMs)
+            : null;
         while (true)
         {
             faulted.Reset();
+            nodeHolder.Node = node;
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
             node.GatherEntered += log.OnGather;
@@ -254,6 +273,18 @@ internal static class RunCommand
         }
     }
 
+    /// <summary>The current node incarnation, read by the drop-counter timer.</summary>
+    private sealed class NodeHolder
+    {
+        private volatile TotemNode? _node;
+
+        public TotemNode? Node
+        {
+            get => _node;
+            set => _node = value;
+        }
+    }
+
     /// <summary>The group of the current node incarnation, read by the stdin thread.</summary>
     private sealed class GroupHolder
     {
@@ -295,6 +326,7 @@ internal static class RunCommand
     private sealed class RunLog(TextWriter? events)
     {
         private readonly object _gate = new();
+        private NodeDropCounters _lastDrops;
 
         public void OnRing(RingChange r)
         {
@@ -319,6 +351,49 @@ internal static class RunCommand
                 w.WriteString("event", "fault");
                 w.WriteString("kind", f.Kind == NodeFaultKind.Protocol ? "protocol" : "handler");
                 w.WriteString("message", f.Message);
+            });
+        }
+
+        /// <summary>Writes the node's drop counters (totals since this node incarnation started) when one moved.</summary>
+        public void OnDrops(TotemNode? node)
+        {
+            if (node == null)
+            {
+                return;
+            }
+
+            NodeDropCounters d;
+            try
+            {
+                d = node.DropCounters;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (d == _lastDrops)
+                {
+                    return;
+                }
+
+                _lastDrops = d;
+            }
+
+            Emit(w =>
+            {
+                w.WriteString("event", "drops");
+                w.WriteNumber("transport", d.TransportDrops);
+                w.WriteNumber("srp_malformed", d.SrpMalformed);
+                w.WriteNumber("srp_misattributed", d.SrpMisattributed);
+                w.WriteNumber("srp_unlisted", d.SrpUnlisted);
+                w.WriteNumber("srp_impossible", d.SrpImpossible);
+                w.WriteNumber("totempg", d.TotempgDrops);
+                w.WriteNumber("cpg", d.CpgDrops);
+                w.WriteNumber("votequorum", d.VotequorumDrops);
+                w.WriteNumber("sync", d.SyncDrops);
             });
         }
 

@@ -38,6 +38,8 @@ public class CliTests
     [InlineData("run", "-c")]
     [InlineData("run", "-c", "x.conf", "--nodeid", "zero")]
     [InlineData("run", "-c", "x.conf", "--frobnicate")]
+    [InlineData("run", "-c", "x.conf", "--events", "-", "--drops", "5")]
+    [InlineData("run", "-c", "x.conf", "--drops", "100")]
     [InlineData("demo", "--size", "1")]
     [InlineData("nonsense")]
     [InlineData("bench", "--baseline", "/nonexistent/fasttotem")]

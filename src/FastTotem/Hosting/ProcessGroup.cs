@@ -18,8 +18,9 @@ namespace FastTotem.Hosting;
 /// Back-pressure, not loss: when the slab is full the protocol thread keeps the delivery (first in CPG's event queue,
 /// with every later event of the node, any group's, behind it) and retries once the host releases something
 /// (<see cref="DeliveryStalls"/> counts this). The ring does not wait meanwhile: what it delivers piles up in CPG's
-/// event queue (8,192 events, 8.25 MiB), and only a stall longer than that queue holds loses events, counted in
-/// <see cref="TotemNode.EventOverflowDrops"/>.
+/// event queue (8,192 events, 8.25 MiB), and only a stall longer than that queue holds loses events: counted in
+/// <see cref="TotemNode.EventOverflowDrops"/> and <see cref="LostEvents"/>, and reported where they were lost through
+/// <see cref="EventsLost"/>.
 /// </para>
 /// </summary>
 public sealed class ProcessGroup : IDisposable
@@ -35,6 +36,7 @@ public sealed class ProcessGroup : IDisposable
     private volatile bool _closed;
     private volatile bool _stalled;
     private long _deliveryOverruns;
+    private long _lostEvents;
     private long _deliveryStalls;
 
     internal ProcessGroup(TotemNode node, string name, ProcessGroupOptions options)
@@ -97,6 +99,20 @@ public sealed class ProcessGroup : IDisposable
     /// leases (back-pressure: the delivery is kept, see the class remarks for how long).
     /// </summary>
     public long DeliveryStalls => Interlocked.Read(ref _deliveryStalls);
+
+    /// <summary>
+    /// Deliveries and membership changes for this member that CPG's event queue had no room for (a stall longer than
+    /// the queue holds). Each loss is also reported through <see cref="EventsLost"/>, at the point of the event
+    /// stream where it happened.
+    /// </summary>
+    public long LostEvents => Interlocked.Read(ref _lostEvents);
+
+    /// <summary>
+    /// Events for this member were lost here (CPG's event queue was full): the argument says how many deliveries or
+    /// membership changes are missing between the previous callback and the next. On the protocol thread. In
+    /// <see cref="DeliveryMode.Queue"/> the deliveries before the loss may still sit in the slab when it is raised.
+    /// </summary>
+    public event Action<uint>? EventsLost;
 
     /// <summary>Bytes of the delivery slab held by deliveries not yet released (0 in protocol-thread mode).</summary>
     public long DeliveryBytesInUse => _deliveryQueue?.BytesInUse ?? 0;
@@ -289,6 +305,19 @@ public sealed class ProcessGroup : IDisposable
         catch (Exception exception)
         {
             _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(MembershipChanged)}");
+        }
+    }
+
+    internal void OnEventsLost(uint count)
+    {
+        Interlocked.Add(ref _lostEvents, count);
+        try
+        {
+            EventsLost?.Invoke(count);
+        }
+        catch (Exception exception)
+        {
+            _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(EventsLost)}");
         }
     }
 

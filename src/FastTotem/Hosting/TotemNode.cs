@@ -409,6 +409,9 @@ public sealed class TotemNode : IDisposable
                 case CpgEventKind.TotemConfigChange:
                     group.OnRing(new RingChange(true, ev.RingId.Rep, ev.RingId.Seq, ev.TotemMembers.ToArray(), Array.Empty<uint>(), Array.Empty<uint>()));
                     break;
+                case CpgEventKind.EventsLost:
+                    group.OnEventsLost(ev.LostCount);
+                    break;
             }
         }
     }

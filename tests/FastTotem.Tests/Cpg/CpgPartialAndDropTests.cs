@@ -229,7 +229,7 @@ public class CpgPartialAndDropTests
         Assert.Equal(2, cpg.Counters.TableFullDrops);
         Assert.Equal(3, cpg.ProcessCount);
 
-        // Four events fit; more deliveries are counted, not queued.
+        // Four events fit; more deliveries are counted, not queued, and reported once the queue drains.
         Drain(cpg);
         for (int i = 0; i < 6; i++)
         {
@@ -237,9 +237,56 @@ public class CpgPartialAndDropTests
         }
 
         Assert.Equal(2, cpg.Counters.EventOverflowDrops);
-        Assert.Equal(4, Drain(cpg).Count);
+        List<CpgEventCopy> queued = Drain(cpg);
+        Assert.Equal(4, queued.Count(e => e.Kind == CpgEventKind.Deliver));
+        Assert.Equal((CpgEventKind.EventsLost, 2u), (queued[^1].Kind, queued[^1].Pid)); // and the loss is reported
         cpg.HandleExec(2, Mcast(GroupA, 20, 2, "y"u8), false);
         Assert.Single(Drain(cpg));
+    }
+
+    /// <summary>
+    /// reliability.md G2: a full event queue dropped deliveries and confchgs with only a node-wide counter, so a process
+    /// never learnt that it had missed some, nor where. The loss is now an event of its own for each process that lost
+    /// something, placed where the lost events would have been: after what was queued before, before anything later.
+    /// </summary>
+    [Fact]
+    public void LostEventsAreReportedToEachProcessWhereTheyWereLost()
+    {
+        var limits = new CpgLimits { EventCountMax = 4, EventDataBytes = 4096 };
+        (CpgService cpg, _, int handle) = Member(1, limits);
+        cpg.HandleExec(2, ProcJoin(GroupA, 20), false);
+        Drain(cpg);
+        for (int i = 0; i < 6; i++)
+        {
+            cpg.HandleExec(2, Mcast(GroupA, 20, 2, [(byte)('a' + i)]), false);
+        }
+
+        Assert.Equal(2, cpg.Counters.EventOverflowDrops);
+
+        // The host takes three deliveries; then "y" arrives while "d" still waits: the report of "e" and "f" comes
+        // after "d" and before "y".
+        foreach (char expected in "abc")
+        {
+            Assert.True(cpg.PollEvent(out CpgEvent taken) && taken.Data[0] == expected);
+        }
+
+        cpg.HandleExec(2, Mcast(GroupA, 20, 2, "y"u8), false);
+        List<CpgEventCopy> rest = Drain(cpg);
+        Assert.Equal(["Deliver d", "EventsLost 2", "Deliver y"], rest.Select(Describe));
+        Assert.All(rest, e => Assert.Equal(handle, e.Handle));
+
+        // A loss with nothing after it is reported once the queue has drained.
+        for (int i = 0; i < 5; i++)
+        {
+            cpg.HandleExec(2, Mcast(GroupA, 20, 2, "z"u8), false);
+        }
+
+        Assert.Equal(["Deliver z", "Deliver z", "Deliver z", "Deliver z", "EventsLost 1"], Drain(cpg).Select(Describe));
+        Assert.Empty(Drain(cpg));
+        Assert.Equal(3, cpg.Counters.EventOverflowDrops);
+
+        static string Describe(CpgEventCopy e) =>
+            e.Kind == CpgEventKind.EventsLost ? $"EventsLost {e.Pid}" : $"{e.Kind} {(char)e.Data[0]}";
     }
 
     /// <summary>

@@ -51,6 +51,9 @@ public readonly ref struct CpgEvent
     /// <summary>Deliver: the sending process.</summary>
     public uint Pid { get; }
 
+    /// <summary>EventsLost: how many events for this local process were lost here (0 for other kinds).</summary>
+    public uint LostCount => Kind == CpgEventKind.EventsLost ? Pid : 0;
+
     /// <summary>Deliver: the application message (whole, also when it came as partial_mcast pieces).</summary>
     public ReadOnlySpan<byte> Data { get; }
 

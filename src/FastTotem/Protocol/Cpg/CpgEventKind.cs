@@ -10,4 +10,11 @@ public enum CpgEventKind : byte
 
     /// <summary>The ring changed and CPG's sync completed (MESSAGE_RES_CPG_TOTEM_CONFCHG_CALLBACK), for every local process.</summary>
     TotemConfigChange,
+
+    /// <summary>
+    /// Events for this local process were lost where this event stands (CPG's event queue was full):
+    /// <see cref="CpgEvent.LostCount"/> deliveries or confchgs are missing between the previous event and the next.
+    /// corosync queues without bound instead; FastTotem's queue is bounded, so it says what it lost and where.
+    /// </summary>
+    EventsLost,
 }

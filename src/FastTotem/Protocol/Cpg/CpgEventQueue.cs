@@ -41,6 +41,9 @@ internal sealed class CpgEventQueue
         return blockOffset >= 0;
     }
 
+    /// <summary>Room for <paramref name="events"/> more events that carry no data block.</summary>
+    public bool HasRoom(int events) => _count + events <= _records.Length;
+
     public Span<byte> Block(int offset, int length) => _data.AsSpan(offset, length);
 
     /// <summary>Adds an event referring to the block last begun; the last event of a block must say so.</summary>

@@ -63,6 +63,7 @@ public sealed partial class CpgService
         _localPids[slot] = pid;
         _localGroups[slot] = group;
         _localStates[slot] = CpgLocalState.JoinStarted;
+        ForgetLost(slot);
         handle = slot;
         _localHighWater = Math.Max(_localHighWater, slot + 1);
         return CpgResult.Ok;

@@ -62,9 +62,9 @@ public sealed partial class CpgService
 
         ReadOnlySpan<byte> name = _groups.Name(group);
         int addressBytes = (memberCount + left.Length + joined.Length) * Unsafe.SizeOf<CpgAddress>();
-        if (!_events.TryBegin(recipients, addressBytes + name.Length, out int offset))
+        if (!_events.TryBegin(recipients + LostReportsFor(group), addressBytes + name.Length, out int offset))
         {
-            Counters.EventOverflowDrops++;
+            MarkLost(group);
             return;
         }
 
@@ -100,9 +100,9 @@ public sealed partial class CpgService
     {
         ReadOnlySpan<byte> name = _groups.Name(group);
         int dataBytes = (data.Length + 7) & ~7;
-        if (!_events.TryBegin(recipients, dataBytes + name.Length, out int offset))
+        if (!_events.TryBegin(recipients + LostReportsFor(group), dataBytes + name.Length, out int offset))
         {
-            Counters.EventOverflowDrops++;
+            MarkLost(group);
             return;
         }
 
@@ -126,10 +126,16 @@ public sealed partial class CpgService
     private void NotifyTotemMembership()
     {
         int bytes = _memberCount * sizeof(uint);
-        if (!_events.TryBegin(1, bytes, out int offset))
+        if (!_events.TryBegin(1 + _lostPending, bytes, out int offset))
         {
-            Counters.EventOverflowDrops++;
+            MarkLost(-1);
             return;
+        }
+
+        if (_lostPending > 0)
+        {
+            // Every local process receives this one: each loss report goes before it.
+            Invariant.That(AddLostReports(), "the reserve covered every pending loss report");
         }
 
         MemoryMarshal.AsBytes(_members.AsSpan(0, _memberCount)).CopyTo(_events.Block(offset, bytes));
@@ -151,11 +157,94 @@ public sealed partial class CpgService
             CpgLocalState state = _localStates[h];
             if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && _localGroups[h] == group)
             {
+                if (_lostEvents[h] > 0)
+                {
+                    AddLostReport(h);
+                }
+
                 record.LocalHandle = h;
                 record.LocalPid = _localPids[h];
                 record.ReleasesBlock = ++added == recipients;
                 _events.Add(in record);
             }
+        }
+    }
+
+    /// <summary>The event queue had no room for an event of <paramref name="group"/> (-1: of every local process):
+    /// counted, and remembered per recipient until it can be told (<see cref="CpgEventKind.EventsLost"/>).</summary>
+    private void MarkLost(int group)
+    {
+        Counters.EventOverflowDrops++;
+        for (int h = 0; h < _localHighWater; h++)
+        {
+            CpgLocalState state = _localStates[h];
+            if ((state == CpgLocalState.JoinCompleted || state == CpgLocalState.LeaveStarted) && (group < 0 || _localGroups[h] == group)
+                && _lostEvents[h]++ == 0)
+            {
+                _lostPending++;
+            }
+        }
+    }
+
+    /// <summary>How many recipients of <paramref name="group"/> have a loss report due before their next event.</summary>
+    private int LostReportsFor(int group)
+    {
+        if (_lostPending == 0)
+        {
+            return 0;
+        }
+
+        int count = 0;
+        for (int h = 0; h < _localHighWater; h++)
+        {
+            if (_lostEvents[h] > 0 && _localGroups[h] == group)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Queues every pending loss report the queue has room for; true when it queued at least one.</summary>
+    private bool AddLostReports()
+    {
+        bool any = false;
+        for (int h = 0; h < _localHighWater && _lostPending > 0; h++)
+        {
+            if (_lostEvents[h] > 0)
+            {
+                if (!_events.HasRoom(1))
+                {
+                    break;
+                }
+
+                AddLostReport(h);
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>An EventsLost event for local process <paramref name="handle"/> (no data block of its own).</summary>
+    private void AddLostReport(int handle)
+    {
+        CpgEventQueue.Record record = default;
+        record.Kind = CpgEventKind.EventsLost;
+        record.LocalHandle = handle;
+        record.LocalPid = _localPids[handle];
+        record.Pid = _lostEvents[handle];
+        _events.Add(in record);
+        ForgetLost(handle);
+    }
+
+    private void ForgetLost(int handle)
+    {
+        if (_lostEvents[handle] > 0)
+        {
+            _lostEvents[handle] = 0;
+            _lostPending--;
         }
     }
 

@@ -29,6 +29,11 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     // One past the highest local slot ever used, so scans over local processes stay short.
     private int _localHighWater;
 
+    // Events each local process lost to a full event queue and has not been told of yet (reliability.md G2), and
+    // how many processes have such a report pending.
+    private readonly uint[] _lostEvents;
+    private int _lostPending;
+
     // Joinlist entries received in the current sync round (joinlist_messages_head).
     private readonly uint[] _joinlistSenders;
     private readonly uint[] _joinlistPids;
@@ -87,6 +92,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         _localPids = new uint[limits.LocalProcessCountMax];
         _localGroups = new int[limits.LocalProcessCountMax];
         _localStates = new CpgLocalState[limits.LocalProcessCountMax];
+        _lostEvents = new uint[limits.LocalProcessCountMax];
         _joinlistSenders = new uint[limits.ProcessCountMax];
         _joinlistPids = new uint[limits.ProcessCountMax];
         _joinlistNameLengths = new int[limits.ProcessCountMax];
@@ -138,7 +144,16 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     public int PendingEvents => _events.Count;
 
     /// <summary>The next event; its spans stay valid until the next call. False when none is waiting.</summary>
-    public bool PollEvent(out CpgEvent ev) => _events.TryPoll(out ev);
+    public bool PollEvent(out CpgEvent ev)
+    {
+        if (_events.TryPoll(out ev))
+        {
+            return true;
+        }
+
+        // The queue has drained: a loss nothing came after yet is reported now.
+        return _lostPending > 0 && AddLostReports() && _events.TryPoll(out ev);
+    }
 
     /// <summary>
     /// The event the last <see cref="PollEvent"/> returned stays queued: the next PollEvent returns it again (its
