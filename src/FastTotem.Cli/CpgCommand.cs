@@ -107,14 +107,19 @@ internal static class CpgCommand
             ProcessGroup pg;
             try
             {
-                Task<ProcessGroup> join = node.JoinGroupAsync(group, options);
-                if (!join.Wait(TimeSpan.FromSeconds(60)))
-                {
-                    Console.Error.WriteLine("fasttotem cpg: the join was not confirmed within 60 s");
-                    return 1;
-                }
-
-                pg = join.Result;
+                // A join not confirmed in time is withdrawn (cancelled), so no member stays behind without a handle.
+                using var joinTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                pg = node.JoinGroupAsync(group, options, joinTimeout.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("fasttotem cpg: the join was not confirmed within 60 s");
+                return 1;
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"fasttotem cpg: {e.Message}");
+                return 1;
             }
             catch (AggregateException e)
             {
@@ -123,7 +128,7 @@ internal static class CpgCommand
             }
 
             pg.MembershipChanged += m => lines.Enqueue($"confchg group={m.Group} members={List(m.Members, false)} joined={List(m.Joined, true)} left={List(m.Left, true)}");
-            pg.RingChanged += r => lines.Enqueue($"totem ring={r.RingRep}.{r.RingSeq} members={string.Join(',', r.Members)}");
+            pg.RingChanged += r => lines.Enqueue($"totem ring={r.RingId} members={string.Join(',', r.Members)}");
             if (pg.Membership is GroupMembership first)
             {
                 lines.Enqueue($"confchg group={first.Group} members={List(first.Members, false)} joined={List(first.Joined, true)} left={List(first.Left, true)}");
