@@ -284,6 +284,13 @@ public sealed class ProcessGroup : IDisposable
 
     internal DeliveryQueue? Slab => _deliveryQueue;
 
+    /// <summary>
+    /// <see cref="DeliveryMode.Queue"/>: some lease taken with <see cref="TryTakeDelivery"/> is not released yet. Exact
+    /// once the node is disposed; a lease's data stays valid after that for as long as the group object is reachable
+    /// (the C API keeps a destroyed node's group while this is true).
+    /// </summary>
+    public bool HasOutstandingLeases => _deliveryQueue?.HasOutstandingLeases ?? false;
+
     /// <summary>Leaves the group (a procleave with reason LEAVE); members elsewhere see this member leave.</summary>
     public void Leave()
     {
