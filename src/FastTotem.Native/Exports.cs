@@ -43,10 +43,32 @@ public static unsafe class Exports
     private static string? _lastError;
 
     [UnmanagedCallersOnly(EntryPoint = "ft_api_version")]
-    public static int ApiVersion() => ApiVersionNumber;
+    public static int ApiVersion()
+    {
+        try
+        {
+            return ApiVersionNumber;
+        }
+        catch
+        {
+            return ErrInternal; // cannot happen; every export has the same shape (NativeAbiTests)
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create")]
     public static int NodeCreate(byte* configPath, uint nodeId, nint* node)
+    {
+        try
+        {
+            return NodeCreateCore(configPath, nodeId, node);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeCreateCore(byte* configPath, uint nodeId, nint* node)
     {
         if (configPath == null || node == null)
         {
@@ -59,6 +81,18 @@ public static unsafe class Exports
     /// <summary>ft_node_create with loop settings that are not corosync.conf's business: pinning, busy-poll, slab size.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create_ex")]
     public static int NodeCreateEx(byte* configPath, NodeConfig* config, nint* node)
+    {
+        try
+        {
+            return NodeCreateExCore(configPath, config, node);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeCreateExCore(byte* configPath, NodeConfig* config, nint* node)
     {
         if (configPath == null || config == null || node == null)
         {
