@@ -103,6 +103,9 @@ internal static class CpgCommand
                 MaxMessageSize = Math.Max(size, 64 * 1024),
                 SendQueueCapacity = size > 64 * 1024 ? 8 : 256,
                 DeliveryQueueBytes = 64 * 1024 * 1024,
+
+                // With the join, so the first change (this member's own join) is printed like every later one.
+                MembershipChanged = m => lines.Enqueue($"confchg group={m.Group} members={List(m.Members, false)} joined={List(m.Joined, true)} left={List(m.Left, true)}"),
             };
             ProcessGroup pg;
             try
@@ -127,13 +130,7 @@ internal static class CpgCommand
                 return 1;
             }
 
-            pg.MembershipChanged += m => lines.Enqueue($"confchg group={m.Group} members={List(m.Members, false)} joined={List(m.Joined, true)} left={List(m.Left, true)}");
             pg.RingChanged += r => lines.Enqueue($"totem ring={r.RingId} members={string.Join(',', r.Members)}");
-            if (pg.Membership is GroupMembership first)
-            {
-                lines.Enqueue($"confchg group={first.Group} members={List(first.Members, false)} joined={List(first.Joined, true)} left={List(first.Left, true)}");
-            }
-
             Console.WriteLine($"ready nodeid={node.NodeId} pid={pg.Pid} group={group}");
             Console.Out.Flush();
             var stats = new Stats();

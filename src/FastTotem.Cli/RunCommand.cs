@@ -122,7 +122,7 @@ internal static class RunCommand
             node.Start();
             if (group != null)
             {
-                ProcessGroup? pg = JoinGroup(node, group, log.OnDeliver(group), stop, faulted);
+                ProcessGroup? pg = JoinGroup(node, group, log.OnDeliver(group), log.OnMembership, stop, faulted);
                 if (pg == null && !stop.IsSet && !faulted.IsSet)
                 {
                     node.Dispose();
@@ -131,12 +131,6 @@ internal static class RunCommand
 
                 if (pg != null)
                 {
-                    pg.MembershipChanged += log.OnMembership;
-                    if (pg.Membership != null)
-                    {
-                        log.OnMembership(pg.Membership);
-                    }
-
                     groupHolder.Group = pg;
                     if (reader == null)
                     {
@@ -189,11 +183,14 @@ internal static class RunCommand
     }
 
     /// <summary>Joins <paramref name="group"/>; null when stopped, faulted or refused (the reason is printed).</summary>
-    private static ProcessGroup? JoinGroup(TotemNode node, string group, DeliverHandler onDeliver, ManualResetEventSlim stop, ManualResetEventSlim faulted)
+    private static ProcessGroup? JoinGroup(
+        TotemNode node, string group, DeliverHandler onDeliver, Action<GroupMembership> onMembership, ManualResetEventSlim stop, ManualResetEventSlim faulted)
     {
         try
         {
-            Task<ProcessGroup> join = node.JoinGroupAsync(group, onDeliver);
+            // Both handlers go with the join: the first membership change (this member's own join) and a message
+            // sent right after it are printed like every later one.
+            Task<ProcessGroup> join = node.JoinGroupAsync(group, onDeliver, new ProcessGroupOptions { MembershipChanged = onMembership });
             while (!join.Wait(100))
             {
                 if (stop.IsSet || faulted.IsSet)
