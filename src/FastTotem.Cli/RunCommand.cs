@@ -94,6 +94,7 @@ internal static class RunCommand
         // docs/fault-policy.md: after a protocol fault (the node left the ring and stopped) a fresh node with the same
         // settings and state_dir starts 1 s later, at most 5 times in any minute; then run gives up with exit code 3.
         var budget = new RestartBudget(RestartsPerMinuteMax, 60_000_000_000);
+        int injectedFaults = InjectedFaults();
         var groupHolder = new GroupHolder();
         Thread? reader = null;
         while (true)
@@ -116,6 +117,12 @@ internal static class RunCommand
                     faulted.Set();
                 }
             };
+            if (injectedFaults > 0)
+            {
+                injectedFaults--;
+                InjectFaultAfterFirstSync(node);
+            }
+
             Console.Error.WriteLine(budget.Restarts == 0
                 ? $"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})"
                 : $"fasttotem: node {node.NodeId} restarted from {configPath} ({node.TransportDescription}, restart {budget.Restarts})");
@@ -180,6 +187,27 @@ internal static class RunCommand
                 return 3;
             }
         }
+    }
+
+    /// <summary>
+    /// Tests of the restart loop only (docs/fault-policy.md): FASTTOTEM_TEST_FAULTS=N makes the first N incarnations of
+    /// the node hit a protocol fault right after their first synchronisation. An environment variable of this command,
+    /// never read from a configuration file nor by the library.
+    /// </summary>
+    private static int InjectedFaults() =>
+        int.TryParse(Environment.GetEnvironmentVariable("FASTTOTEM_TEST_FAULTS"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 0;
+
+    private static void InjectFaultAfterFirstSync(TotemNode node)
+    {
+        int fired = 0;
+        node.SyncCompleted += (_, _) =>
+        {
+            if (Interlocked.Exchange(ref fired, 1) == 0)
+            {
+                node.InjectFaultForTesting(new InvalidOperationException("protocol fault injected by FASTTOTEM_TEST_FAULTS"));
+            }
+        };
     }
 
     /// <summary>Joins <paramref name="group"/>; null when stopped, faulted or refused (the reason is printed).</summary>

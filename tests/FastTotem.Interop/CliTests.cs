@@ -40,6 +40,8 @@ public class CliTests
     [InlineData("run", "-c", "x.conf", "--frobnicate")]
     [InlineData("demo", "--size", "1")]
     [InlineData("nonsense")]
+    [InlineData("bench", "--baseline", "/nonexistent/fasttotem")]
+    [InlineData("bench", "--systems", "fasttotem,baseline")]
     public void BadArgumentsExitTwoWithAReason(params string[] args)
     {
         (int code, _, string error) = Run(args);

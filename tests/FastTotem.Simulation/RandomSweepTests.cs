@@ -11,7 +11,13 @@ namespace FastTotem.Simulation;
 /// </summary>
 public class RandomSweepTests(ITestOutputHelper output)
 {
-    public const int SeedCount = 200;
+    /// <summary>
+    /// Seeds per test run. Every seed runs the whole node machine (SRP, totempg, sync, the services) since issue 12,
+    /// which costs about 1.6 times an SRP-only seed; 120 seeds on every core keep the sweep within the suite's time
+    /// budget (it was 200 SRP-only seeds on one thread). The seeds of 121..200 that once failed are kept in
+    /// <see cref="RegressionSeedTests"/>.
+    /// </summary>
+    public const int SeedCount = 120;
 
     /// <summary>
     /// Seeds of 1..SeedCount that break a guarantee with the current engine, each kept as a regression test in
@@ -32,9 +38,14 @@ public class RandomSweepTests(ITestOutputHelper output)
         var failed = new List<string>();
         var known = new List<string>();
         long start = Stopwatch.GetTimestamp();
-        foreach (ulong seed in seeds)
+        // Seeds are independent simulations: run them on every core, then report in seed order.
+        var results = new SimRunResult[seeds.Length];
+        Parallel.For(0, seeds.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            i => results[i] = SimRunner.Run(SimSweep.OptionsForSeed(seeds[i])));
+        for (int i = 0; i < seeds.Length; i++)
         {
-            SimRunResult result = SimRunner.Run(SimSweep.OptionsForSeed(seed));
+            ulong seed = seeds[i];
+            SimRunResult result = results[i];
             if (seeds.Length == 1)
             {
                 output.WriteLine(result.Summary());

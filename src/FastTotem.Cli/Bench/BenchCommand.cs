@@ -16,11 +16,16 @@ internal static class BenchCommand
                                [--systems fasttotem,fasttotem-rr,corosync,corosync-norr,udp] [--runs R] [--warmup S] [--seconds S]
                                [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
                                [--latency [--latency-rates 1000,10000] [--latency-size 64]] [--window-size N] [--max-messages M] [--netmtu B]
+                               [--baseline PATH] [--interleave]
           --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
           --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
           fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
           --keep      keep the run's directory (configs, logs) even when every scenario succeeded
           --window-size, --max-messages, --netmtu   totem options for every node of FastTotem and corosync alike (default 50, 17, 1500)
+          --baseline  another fasttotem binary (e.g. an older build) as the extra system "baseline"; the report adds
+                      this build's ratios to it (msgs/s per size and sender mode, p99 at the fixed rate, B/msg)
+          --interleave  run by run, every system on one scenario back to back (which goes first alternates), so a
+                      noisy machine's drift hits the systems alike
         """;
 
     public static int Run(string[] args)
@@ -57,6 +62,12 @@ internal static class BenchCommand
             var plan = modes.SelectMany(m => m.Plan(settings)).ToList();
             // One system at a time: corosync's daemons stay up for all its scenarios, then go before the next system.
             plan = plan.OrderBy(s => settings.Systems.IndexOf(s.System)).ToList();
+            if (settings.Interleave)
+            {
+                plan = plan.OrderBy(s => s.Run).ThenBy(s => s.Rate).ThenBy(s => s.Size).ThenBy(s => s.AllSenders)
+                    .ThenBy(s => s.Run % 2 == 1 ? settings.Systems.IndexOf(s.System) : -settings.Systems.IndexOf(s.System)).ToList();
+            }
+
             string? current = null;
             for (int i = 0; i < plan.Count; i++)
             {
@@ -96,6 +107,11 @@ internal static class BenchCommand
         bool failed = results.Any(r => r.Error != null && !r.Error.StartsWith("n/a", StringComparison.Ordinal));
         lab.KeepFiles = settings.Keep || failed;
         Console.WriteLine(BenchReport.Text(results));
+        if (settings.BaselinePath != null)
+        {
+            Console.WriteLine(BenchReport.Baseline(settings, results));
+        }
+
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd-HHmm", CultureInfo.InvariantCulture);
         if (settings.JsonPath != null)
         {
@@ -126,6 +142,7 @@ internal static class BenchCommand
         "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
         "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
         "udp" => new RawUdpSystem(lab, settings),
+        "baseline" => new FastTotemSystem(lab, settings, binary: settings.BaselinePath),
         _ => throw new ArgumentException($"unknown system {name}"),
     };
 
@@ -152,7 +169,7 @@ internal static class BenchCommand
         {
             string a = args[i];
             string? v = i + 1 < args.Length ? args[i + 1] : null;
-            bool takes = a != "--compare" && a != "--latency" && a != "--keep";
+            bool takes = a != "--compare" && a != "--latency" && a != "--keep" && a != "--interleave";
             if (takes && v == null)
             {
                 error = $"{a} needs a value";
@@ -180,6 +197,8 @@ internal static class BenchCommand
                     case "--cpgprobe": s.CpgProbePath = v!; break;
                     case "--latency": s.Latency = true; break;
                     case "--keep": s.Keep = true; break;
+                    case "--interleave": s.Interleave = true; break;
+                    case "--baseline": s.BaselinePath = Path.GetFullPath(v!); break;
                     case "--latency-rates": s.LatencyRates = v!.Split(',').Select(x => double.Parse(x, inv)).ToList(); break;
                     case "--latency-size": s.LatencyPingSize = int.Parse(v!, inv); break;
                     case "--compare":
@@ -204,7 +223,23 @@ internal static class BenchCommand
             }
         }
 
-        string[] known = { "fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp" };
+        if (s.BaselinePath != null)
+        {
+            if (!File.Exists(s.BaselinePath))
+            {
+                error = $"--baseline {s.BaselinePath}: no such file";
+                return false;
+            }
+
+            if (!s.Systems.Contains("baseline"))
+            {
+                s.Systems.Add("baseline");
+            }
+        }
+
+        string[] known = s.BaselinePath != null
+            ? ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "baseline"]
+            : ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp"];
         if (s.WindowSize is < 1 or > 65535 || s.MaxMessages is < 1 or > 65535 || s.MaxMessages > (s.WindowSize ?? 50) || s.NetMtu is < 576 or > 9000)
         {
             error = "bad --window-size, --max-messages (1..65535, max_messages at most window_size) or --netmtu (576..9000: corosync's udpu frames end at 10,000 bytes)";

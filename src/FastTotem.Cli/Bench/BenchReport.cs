@@ -43,6 +43,42 @@ internal static class BenchReport
         return sb.ToString();
     }
 
+    /// <summary>
+    /// This build against <c>--baseline</c>'s (markdown table): msgs/s ratio per size and sender mode (target at least
+    /// 0.95), p99 at the fixed rate (target at most 1.1 × the baseline's), and bytes allocated per message.
+    /// </summary>
+    public static string Baseline(BenchSettings settings, IReadOnlyList<BenchResult> results)
+    {
+        Dictionary<string, BenchResult> med = BenchMedian.Of(results);
+        var sb = new StringBuilder();
+        sb.Append($"### This build against the baseline ({settings.BaselinePath}), median of {settings.Runs} run(s)\n\n");
+        sb.Append("| scenario | this build | baseline | ratio | target | B/msg (this / baseline) |\n|---|---:|---:|---:|---|---|\n");
+        foreach (int size in settings.Sizes)
+        {
+            foreach (bool all in settings.SenderModes)
+            {
+                BenchResult? ft = BenchMedian.Find(med, "fasttotem", size, all);
+                BenchResult? old = BenchMedian.Find(med, "baseline", size, all);
+                double ratio = (ft?.MsgsPerSec ?? double.NaN) / (old?.MsgsPerSec ?? double.NaN);
+                sb.Append($"| {BenchFormat.Size(size)} {(all ? "all" : "one")} msgs/s | {BenchFormat.Count(ft?.MsgsPerSec ?? double.NaN)} | " +
+                    $"{BenchFormat.Count(old?.MsgsPerSec ?? double.NaN)} | {BenchFormat.Ratio(ratio)} | ≥ 0.95 {(ratio >= 0.95 ? "met" : "missed")} | " +
+                    $"{BenchFormat.Fixed(ft?.AllocBytesPerMsg ?? double.NaN, 2)} / {BenchFormat.Fixed(old?.AllocBytesPerMsg ?? double.NaN, 2)} |\n");
+            }
+        }
+
+        if (settings.LatencyRate > 0)
+        {
+            BenchResult? ft = med.Values.FirstOrDefault(r => r.Scenario.System == "fasttotem" && r.Scenario.Rate > 0);
+            BenchResult? old = med.Values.FirstOrDefault(r => r.Scenario.System == "baseline" && r.Scenario.Rate > 0);
+            double ratio = (ft?.P99Ms ?? double.NaN) / (old?.P99Ms ?? double.NaN);
+            sb.Append($"| p99 ms at {settings.LatencyRate:0} msgs/s of {BenchFormat.Size(settings.LatencySize)} | {BenchFormat.Fixed(ft?.P99Ms ?? double.NaN, 3)} | " +
+                $"{BenchFormat.Fixed(old?.P99Ms ?? double.NaN, 3)} | {BenchFormat.Ratio(ratio)} | ≤ 1.1 {(ratio <= 1.1 ? "met" : "missed")} | " +
+                $"{BenchFormat.Fixed(ft?.AllocBytesPerMsg ?? double.NaN, 2)} / {BenchFormat.Fixed(old?.AllocBytesPerMsg ?? double.NaN, 2)} |\n");
+        }
+
+        return sb.ToString();
+    }
+
     public static string Markdown(BenchSettings settings, IReadOnlyList<IBenchMode> modes, IReadOnlyList<BenchResult> results, string date, string chartFile)
     {
         var sb = new StringBuilder();
@@ -58,6 +94,11 @@ internal static class BenchReport
         foreach (IBenchMode mode in modes)
         {
             sb.Append(mode.Markdown(settings, results)).Append('\n');
+        }
+
+        if (settings.BaselinePath != null)
+        {
+            sb.Append(Baseline(settings, results)).Append('\n');
         }
 
         var ft = results.Where(r => r.Scenario.System == "fasttotem" && r.Error == null).ToList();

@@ -52,6 +52,12 @@ internal sealed class BenchSettings
 
     public string FastTotemPath { get; set; } = Environment.ProcessPath ?? "fasttotem";
 
+    /// <summary>--baseline: another fasttotem binary (e.g. a build of an older commit), benchmarked as system "baseline".</summary>
+    public string? BaselinePath { get; set; }
+
+    /// <summary>--interleave: run by run, each scenario on every system back to back (alternating which goes first).</summary>
+    public bool Interleave { get; set; }
+
     public string CpgProbePath { get; set; } =
         Path.Combine(Path.GetDirectoryName(Environment.ProcessPath) ?? ".", "native", "cpgprobe");
 }

@@ -5,12 +5,14 @@ namespace FastTotem.Cli.Bench;
 /// <summary>
 /// N FastTotem nodes, each its own <c>fasttotem bench-node</c> process in its own namespace. "fasttotem-rr" runs
 /// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
+/// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
 /// </summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false) : IBenchSystem
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, string? binary = null) : IBenchSystem
 {
+    private readonly string _path = binary ?? settings.FastTotemPath;
     private int _group;
 
-    public string Name => schedRr ? "fasttotem-rr" : "fasttotem";
+    public string Name => binary != null ? "baseline" : schedRr ? "fasttotem-rr" : "fasttotem";
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
@@ -29,7 +31,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
             var args = new List<string>();
             if (schedRr)
             {
-                args.AddRange(new[] { "-r", "99", settings.FastTotemPath });
+                args.AddRange(new[] { "-r", "99", _path });
             }
 
             args.AddRange(new[]
@@ -40,7 +42,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
                 "--warmup", settings.WarmupSeconds.ToString(inv), "--seconds", settings.Seconds.ToString(inv),
                 "--delivery", settings.Delivery,
             });
-            BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : settings.FastTotemPath, args.ToArray());
+            BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : _path, args.ToArray());
             members.Add(p);
             pids.Add(p.Pid);
         }

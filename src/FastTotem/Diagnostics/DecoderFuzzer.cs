@@ -455,7 +455,16 @@ internal sealed class DecoderFuzzer
                 _assembler.HandleConfigurationChange([sender]);
                 break;
             case 1:
-                _assembler.SetWaitingTransAck(_random.Next(2) == 0);
+                // The phase's two moments that move totempg's side: a regular configuration, or a sync's trans ack.
+                if (_random.Next(2) == 0)
+                {
+                    _assembler.Phase.RegularConfigurationDelivered();
+                }
+                else
+                {
+                    _assembler.Phase.TransAck(ringIsCurrent: false);
+                }
+
                 break;
         }
 

@@ -1,3 +1,4 @@
+using FastTotem.Protocol;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Services;
 using FastTotem.Tests.Services;
@@ -255,8 +256,8 @@ public class CpgMembershipTests
         // corosync's sync_in_process: CPG's round may be done while later services (quorum, votequorum) still sync;
         // library sends stay refused until the last barrier, or they would share the transitional lane with the sync.
         var outbox = new ExecOutbox(2 * 1024 * 1024, 16);
-        var cpg = new CpgService(1, outbox, SmallLimits);
-        cpg.SetSyncInProgress(true);
+        var phase = new SyncPhase();      // a node starts synchronising
+        var cpg = new CpgService(1, outbox, SmallLimits, phase);
         cpg.SyncInit([], [1], new MembRingId(1, 5));
         cpg.SyncProcess();
         outbox.Dequeue();
@@ -266,7 +267,8 @@ public class CpgMembershipTests
         Assert.Equal(CpgResult.TryAgain, cpg.Join(GroupA, 1, out _));
         Assert.Equal(0, outbox.Count);
 
-        cpg.SetSyncInProgress(false);
+        phase.SyncCompleted();
+        cpg.HandleSyncCompleted();
         Assert.Equal(CpgResult.Ok, cpg.Join(GroupA, 1, out int handle));
         Assert.True(outbox.TryPeek(out ReadOnlySpan<byte> procjoin));
         cpg.HandleExec(1, procjoin, false);
@@ -274,7 +276,7 @@ public class CpgMembershipTests
         Drain(cpg);
 
         // The next change: refused from the configuration change on, through CPG's activation, until completion.
-        cpg.SetSyncInProgress(true);
+        phase.ConfigurationChanged();
         Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         cpg.SyncInit([1], [1], new MembRingId(1, 9));
         cpg.SyncProcess();
@@ -287,7 +289,8 @@ public class CpgMembershipTests
         Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
         Assert.Equal(0, outbox.Count);          // the exit's PROCDOWN waits too
 
-        cpg.SetSyncInProgress(false);
+        phase.SyncCompleted();
+        cpg.HandleSyncCompleted();
         Assert.Equal(1, outbox.Count);
         Assert.True(outbox.TryPeek(out ReadOnlySpan<byte> procleave));
         Assert.Equal(WireError.None, CpgProcJoinMessage.TryRead(procleave, false, out CpgProcJoinMessage leave));

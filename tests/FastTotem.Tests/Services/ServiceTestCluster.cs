@@ -1,12 +1,14 @@
 using FastTotem.Protocol.Services;
+using FastTotem.Tests.Srp;
 using FastTotem.Wire;
 
 namespace FastTotem.Tests.Services;
 
 /// <summary>
-/// Nodes that each own an <see cref="ExecOutbox"/> and a set of services, with a trivial "totem" in between: a
-/// message drained from a node's outbox is delivered to every node of the given ring, sender included, in the order
-/// the test drains. Sync rounds follow sync.c: everyone inits, everyone processes, then deliveries, then activate.
+/// Nodes that each own an <see cref="ExecOutbox"/> and a set of services, over a real total order: a message drained
+/// from a node's outbox goes through totempg and a ring of node machines (<see cref="RingWire"/>, driven through
+/// NodeLoop.Step) and is delivered to every node of the given configuration, sender included, in the agreed order.
+/// Sync rounds follow sync.c: everyone inits, everyone processes, then deliveries, then activate.
 /// </summary>
 internal sealed class ServiceTestCluster
 {
@@ -34,6 +36,8 @@ internal sealed class ServiceTestCluster
         public List<(string Round, byte[] Message)> Sent { get; } = new();
     }
 
+    private RingWire? _wire;
+
     public Dictionary<uint, Node> Nodes { get; } = new();
 
     public void Add(Node node) => Nodes.Add(node.NodeId, node);
@@ -41,16 +45,25 @@ internal sealed class ServiceTestCluster
     /// <summary>Drains <paramref name="sender"/>'s outbox and delivers every message to <paramref name="ring"/>.</summary>
     public void Flush(uint sender, ReadOnlySpan<uint> ring, string round)
     {
+        // The ring is made at the first flush, with a node for every id the test has added so far (at least 3).
+        _wire ??= new RingWire(Math.Max(3, (int)Nodes.Keys.Max()));
+        Assert.True(sender <= _wire.NodeCount, $"node {sender} was added after the ring of {_wire.NodeCount} formed");
         Node node = Nodes[sender];
         while (node.Outbox.TryPeek(out ReadOnlySpan<byte> message))
         {
             byte[] copy = message.ToArray();
             node.Outbox.Dequeue();
             node.Sent.Add((round, copy));
-            int service = (int)((uint)BitConverter.ToInt32(copy, 0) >> 16);
+            _wire.Send(sender, copy);
+        }
+
+        _wire.Settle();
+        while (_wire.TryTakeNext(out uint from, out byte[] delivered))
+        {
+            int service = (int)((uint)BitConverter.ToInt32(delivered, 0) >> 16);
             foreach (uint member in ring)
             {
-                Nodes[member].Handlers[service]?.HandleExec(sender, copy, false);
+                Nodes[member].Handlers[service]?.HandleExec(from, delivered, false);
             }
         }
     }

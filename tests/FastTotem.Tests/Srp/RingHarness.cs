@@ -23,6 +23,11 @@ internal sealed class RingHarness
     private readonly long[] _at = new long[PacketCapacity];
     private int _head;
     private int _count;
+
+    // A forged datagram handed to one node (Inject) travels through the step like any other, from this slot.
+    private const int InjectSlot = -2;
+    private byte[] _injected = [];
+    private uint _injectedFrom;
     public readonly NodeMachine[] Machines;
     public readonly SrpEngine[] Engines;
     public readonly MemoryRingSeqStore[] Stores;
@@ -140,11 +145,12 @@ internal sealed class RingHarness
     /// <summary>The harness's side of the step: at most one datagram in, the wire out, events to the recorders.</summary>
     private readonly struct Io(RingHarness harness, int index, int packetSlot) : INodeIo
     {
-        public int ReceivedCount => packetSlot < 0 ? 0 : 1;
+        public int ReceivedCount => packetSlot == InjectSlot || packetSlot >= 0 ? 1 : 0;
 
-        public ReadOnlySpan<byte> Received(int i) => harness._packets[packetSlot].AsSpan(0, harness._length[packetSlot]);
+        public ReadOnlySpan<byte> Received(int i) =>
+            packetSlot == InjectSlot ? harness._injected : harness._packets[packetSlot].AsSpan(0, harness._length[packetSlot]);
 
-        public NodeSource ReceivedSource(int i) => new((uint)harness._from[packetSlot]);
+        public NodeSource ReceivedSource(int i) => new(packetSlot == InjectSlot ? harness._injectedFrom : (uint)harness._from[packetSlot]);
 
         public void Transmit(ReadOnlySpan<byte> datagram, uint destination) => harness.Transmit(index, datagram, destination);
 
@@ -242,11 +248,12 @@ internal sealed class RingHarness
     }
 
     /// <summary>Hands a forged datagram to node <paramref name="index"/> as if <paramref name="transmitter"/> sent it,
-    /// then drains that node.</summary>
+    /// in one loop step of that node (so its events are drained and recorded like any other's).</summary>
     public void Inject(int index, ReadOnlySpan<byte> datagram, uint transmitter)
     {
-        Engines[index].HandleDatagram(datagram, transmitter, Now);
-        Drain(index);
+        _injected = datagram.ToArray();
+        _injectedFrom = transmitter;
+        Step(index, InjectSlot, NodeLoop.Input.None);
     }
 
     /// <summary>Runs the network and the timers until <paramref name="untilNs"/>.</summary>

@@ -48,7 +48,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     private SyncStep _syncStep;
     private long _syncTicket;
     private bool _synced;
-    private bool _syncInProgress;
+    private readonly SyncPhase _phase;
 
     // Scratch for activation and confchg building, sized for the whole process table.
     private readonly CpgAddress[] _scratchAddresses;
@@ -56,8 +56,13 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     private readonly CpgAddress[] _scratchOneGroup;
     private readonly int[] _scratchDistinct;
 
-    public CpgService(uint nodeId, ExecOutbox outbox, CpgLimits? limits = null)
+    /// <param name="nodeId">This node's id.</param>
+    /// <param name="outbox">Where CPG queues its exec messages for group "a".</param>
+    /// <param name="limits">Table and queue sizes; null for the defaults.</param>
+    /// <param name="phase">The node's synchronisation phase; a CPG used on its own (tests, benchmarks) gets an idle one.</param>
+    public CpgService(uint nodeId, ExecOutbox outbox, CpgLimits? limits = null, SyncPhase? phase = null)
     {
+        _phase = phase ?? SyncPhase.Idle();
         ArgumentNullException.ThrowIfNull(outbox);
         limits ??= CpgLimits.Default;
         if (limits.GroupCountMax < 1 || limits.ProcessCountMax < 1 || limits.LocalProcessCountMax < 1
@@ -109,30 +114,20 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     public bool IsSynced => _synced;
 
     /// <summary>
-    /// True from a configuration change until the whole synchronisation (every service, not just CPG) completed:
-    /// corosync's sync_in_process, during which it answers a library's join, leave and mcast with TRY_AGAIN.
-    /// Local requests are accepted only when CPG is synced and no synchronisation runs.
+    /// The node's synchronisation phase. CPG reads main.c's sync_in_process there: from a configuration change until
+    /// the whole synchronisation (every service, not just CPG) completed, it answers a library's join, leave and
+    /// mcast with TryAgain. What it would send belongs after the last barrier, on the regular lane; sent during the
+    /// synchronisation it would share the transitional lane with the sync messages and could straddle the barrier,
+    /// where receivers switch reassembly buffers (a corosync receiver then keeps the half in its transitional buffer,
+    /// which breaks the next synchronisation's first message from this node).
     /// </summary>
-    public bool SyncInProgress => _syncInProgress;
+    public SyncPhase Phase => _phase;
 
-    /// <summary>
-    /// The node's synchronisation started (a configuration change) or completed. While it runs nothing a local
-    /// process asks for goes out: what it would send belongs after the last barrier, on the regular lane. Sent during
-    /// the synchronisation, it would share the transitional lane with the sync messages and could straddle the
-    /// barrier, where receivers switch reassembly buffers; a corosync receiver then throws the chain away and keeps
-    /// the half in its transitional buffer, which breaks the next synchronisation's first message from this node.
-    /// </summary>
-    public void SetSyncInProgress(bool inProgress)
-    {
-        _syncInProgress = inProgress;
-        if (!inProgress)
-        {
-            SendPendingExits();
-        }
-    }
+    /// <summary>The node's synchronisation completed (corosync_sync_completed): exits deferred during it go out now.</summary>
+    public void HandleSyncCompleted() => SendPendingExits();
 
     /// <summary>Local requests (join, leave, mcast, an exit's procleave) may go out now: CPG synced, no synchronisation running.</summary>
-    public bool AcceptsLocalRequests => _synced && !_syncInProgress;
+    public bool AcceptsLocalRequests => _synced && !_phase.SyncInProgress;
 
     public CpgCounters Counters { get; } = new();
 

@@ -61,6 +61,12 @@ public sealed class NodeMachine : INodeListener
 
     public SrpEngine Engine => _engine;
 
+    /// <summary>
+    /// The node's one synchronisation phase (its engine's): the engine's lanes, totempg's side, sync v2 and CPG's
+    /// local requests all read it; nothing above the engine keeps a copy.
+    /// </summary>
+    public SyncPhase Phase => _engine.Phase;
+
     public uint NodeId => _engine.NodeId;
 
     /// <summary>The largest datagram <see cref="PollTransmit"/> can produce: drivers size their send and receive slots from it.</summary>
@@ -266,17 +272,17 @@ public sealed class NodeMachine : INodeListener
     /// <summary>With services: every engine event goes to the stack at once, then the stack moves until it is quiet.</summary>
     private void Settle()
     {
-        if (_stack == null)
+        if (_stack != null)
         {
-            return;
+            while (_engine.PollEvent(out SrpEvent ev))
+            {
+                _stack.OnEvent(in ev);
+            }
+
+            _stack.Pump();
         }
 
-        while (_engine.PollEvent(out SrpEvent ev))
-        {
-            _stack.OnEvent(in ev);
-        }
-
-        _stack.Pump();
+        _engine.Phase.CheckInvariants();
     }
 
     void INodeListener.OnConfigChange(in SrpEvent ev) => _events.EnqueueConfigChange(in ev);

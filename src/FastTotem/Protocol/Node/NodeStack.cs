@@ -29,8 +29,8 @@ internal sealed class NodeStack
     private readonly ExecOutbox _outbox;
     private readonly INodeListener _listener;
     private readonly byte[] _scratch;
+    private readonly SyncPhase _phase;
     private bool _started;
-    private bool _waitingTransAck = true;
 
     /// <param name="engine">The SRP engine below.</param>
     /// <param name="quorum">votequorum's settings.</param>
@@ -44,23 +44,24 @@ internal sealed class NodeStack
     {
         _engine = engine;
         _listener = listener;
+        // The one synchronisation phase: the engine holds its lanes in it, and totempg, sync and CPG read it.
+        _phase = engine.Phase;
         // Two packers, one per engine lane, so a fragment chain never crosses from one lane to the other: receivers
         // reassemble what arrives during a synchronisation apart from what arrives after it (totempg's
         // assembly_list_inuse_trans), so a chain begun on one side and continued on the other is thrown away.
         _packer = new PgPacker(engine.MaxPayload);
         _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: 512);
-        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
+        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1), phase: _phase);
         _groups = new PgGroups();
-        _sync = new SyncEngine();
+        _sync = new SyncEngine(_phase);
         // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.
         _scratch = new byte[Math.Max(SyncServiceBuildMessage.Size, engine.MaxPayload)];
-        Services = new NodeServices(engine.NodeId, quorum, cpgLimits, configVersion, new ExecOutbox(outboxBytes));
+        Services = new NodeServices(engine.NodeId, quorum, cpgLimits, configVersion, new ExecOutbox(outboxBytes), _phase);
         _outbox = Services.Outbox;
         // Service messages queued before a ring change wait here, in order, until its synchronisation is done;
         // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
         _held = new ExecOutbox(2 * outboxBytes, 2 * ExecOutbox.DefaultMessageCountMax);
         Services.RegisterWith(_sync);
-        Services.Cpg.SetSyncInProgress(true); // corosync starts with sync_in_process = 1: nothing local before the first sync
 
         int syncInstance = _groups.AddInstance(_sync);
         _groups.Join(syncInstance, "sync"u8);
@@ -77,6 +78,10 @@ internal sealed class NodeStack
 
     public PgAssembler Assembler => _assembler;
 
+    public SyncEngine Sync => _sync;
+
+    public SyncPhase Phase => _phase;
+
     /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (loop thread or before start).</summary>
     public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler)
     {
@@ -88,7 +93,7 @@ internal sealed class NodeStack
     /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
     {
-        PgSendResult result = (_waitingTransAck ? _transPacker : _packer).TrySend(groups, data);
+        PgSendResult result = (_phase.TotempgWaitingTransAck ? _transPacker : _packer).TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {
             DrainPacker();
@@ -116,19 +121,16 @@ internal sealed class NodeStack
         }
 
         // totempg first (app_confchg_fn drops the assemblies of nodes that left), then sync (main.c confchg_fn, which
-        // also stops local requests, transitional or regular change alike, until the synchronisation completes).
+        // also stops local requests through the phase, transitional or regular change alike, until the
+        // synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);
-        Services.Cpg.SetSyncInProgress(true);
         if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
             _assembler.HandleRegularConfiguration(ev.Members);
-            if (!_waitingTransAck)
+            if (_phase.RegularConfigurationDelivered())
             {
                 HoldRegularTraffic();
             }
-
-            _waitingTransAck = true;
-            _assembler.SetWaitingTransAck(true);
         }
 
         _sync.HandleConfigurationChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.Members, ev.RingId);
@@ -176,10 +178,10 @@ internal sealed class NodeStack
         bool any = false;
         while (_sync.TryPollEvent(out SyncEvent done))
         {
-            _waitingTransAck = false;
+            // The sync engine already ended sync_in_process in the phase; the trans ack moves totempg back to its
+            // regular side and opens the engine's regular lane if the synchronised ring is still the engine's.
             _engine.TransAck(done.RingId);
-            _assembler.SetWaitingTransAck(false);
-            Services.Cpg.SetSyncInProgress(false);
+            Services.Cpg.HandleSyncCompleted();
             _listener.OnSyncComplete(done.RingId);
             any = true;
         }
@@ -210,7 +212,7 @@ internal sealed class NodeStack
     private bool DrainOutbox()
     {
         bool moved = Drain(_held, _packer);
-        if (_waitingTransAck)
+        if (_phase.TotempgWaitingTransAck)
         {
             moved |= Drain(_outbox, _transPacker);
         }
@@ -243,7 +245,7 @@ internal sealed class NodeStack
     private bool DrainSync()
     {
         bool moved = false;
-        PgPacker packer = _waitingTransAck ? _transPacker : _packer;
+        PgPacker packer = _phase.TotempgWaitingTransAck ? _transPacker : _packer;
         // Room for the largest sync message however it is fragmented (a service_build needs two payloads at a small
         // netmtu), so the packer cannot refuse a message already taken from sync.
         int packetsMax = _scratch.Length / packer.PacketSizeMax + 2;

@@ -26,7 +26,7 @@ public sealed class PgAssembler
 
     private readonly Slot[] _slots;
     private readonly bool _preallocate;
-    private bool _waitingTransAck;
+    private readonly SyncPhase _phase;
 
     // The current regular configuration; before the first one every sender is taken.
     private readonly uint[] _members = new uint[WireLimits.ProcessorCountMax];
@@ -34,8 +34,11 @@ public sealed class PgAssembler
 
     /// <param name="senderCountMax">Most distinct senders at once (the member count; at most 384).</param>
     /// <param name="preallocate">Allocate every slot's buffer now instead of at its first fragment.</param>
-    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false)
+    /// <param name="phase">The node's synchronisation phase, whose <see cref="SyncPhase.TotempgWaitingTransAck"/> picks the
+    /// buffers; an assembler used on its own gets an idle phase of its own.</param>
+    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false, SyncPhase? phase = null)
     {
+        _phase = phase ?? SyncPhase.Idle();
         if (senderCountMax < 1 || senderCountMax > WireLimits.ProcessorCountMax)
         {
             Invariant.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
@@ -96,10 +99,10 @@ public sealed class PgAssembler
     }
 
     /// <summary>
-    /// totempg_waiting_trans_ack_cb: while set, payloads are assembled in the transitional set, so that
-    /// half-assembled messages of the old ring do not mix with the new ring's.
+    /// The phase whose totempg_waiting_trans_ack this assembler reads: while set, payloads are assembled in the
+    /// transitional set, so that half-assembled messages of the old ring do not mix with the new ring's.
     /// </summary>
-    public void SetWaitingTransAck(bool waiting) => _waitingTransAck = waiting;
+    public SyncPhase Phase => _phase;
 
     /// <summary>
     /// A configuration change (app_confchg_fn): the assemblies of nodes that left are dropped in both sets,
@@ -311,7 +314,7 @@ public sealed class PgAssembler
         return PgReceiveResult.Oversize;
     }
 
-    private byte ActiveSet => _waitingTransAck ? SetTransitional : SetNormal;
+    private byte ActiveSet => _phase.TotempgWaitingTransAck ? SetTransitional : SetNormal;
 
     private Slot? Find(uint nodeId, byte set)
     {

@@ -17,7 +17,8 @@ namespace FastTotem.Protocol.Services;
 /// </remarks>
 public sealed class NodeServices
 {
-    public NodeServices(uint nodeId, VotequorumConfig votequorum, CpgLimits? cpgLimits = null, ulong? configVersion = null, ExecOutbox? outbox = null)
+    public NodeServices(uint nodeId, VotequorumConfig votequorum, CpgLimits? cpgLimits = null, ulong? configVersion = null, ExecOutbox? outbox = null,
+        SyncPhase? phase = null)
     {
         ArgumentNullException.ThrowIfNull(votequorum);
         if (votequorum.NodeId != nodeId)
@@ -27,7 +28,7 @@ public sealed class NodeServices
 
         Outbox = outbox ?? new ExecOutbox();
         Cmap = new CmapSyncService(Outbox, configVersion);
-        Cpg = new CpgService(nodeId, Outbox, cpgLimits);
+        Cpg = new CpgService(nodeId, Outbox, cpgLimits, phase);
         Quorum = new QuorumSyncService();
         Votequorum = new VotequorumService(Outbox, votequorum);
         Dispatcher = new ServiceDispatcher();

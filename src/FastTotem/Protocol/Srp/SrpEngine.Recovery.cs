@@ -201,7 +201,7 @@ public sealed partial class SrpEngine
         // Hold the regular lane until the synchronisation of the new ring is done (memb_state_operational_enter
         // sets waiting_trans_ack): what was queued before the change must not reach receivers while they reassemble
         // in their transitional buffers, or a fragment chain begun in the old ring is thrown away there.
-        _waitingTransAck = true;
+        _phase.RingInstalled(_ringId);
 
         MessagesDeliverToApp(skip: true, _oldRingStateHighSeqReceived);
         _myAru = aruSave;

@@ -250,7 +250,7 @@ public sealed partial class SrpEngine
     /// <summary>backlog_get: our queue length in the states that send.</summary>
     private uint BacklogGet() => _state switch
     {
-        SrpState.Operational => _waitingTransAck ? (uint)_transQueue.Count : (uint)(_transQueue.Count + _sendQueue.Count),
+        SrpState.Operational => _phase.RegularLaneHeld ? (uint)_transQueue.Count : (uint)(_transQueue.Count + _sendQueue.Count),
         SrpState.Recovery => (uint)_retransQueue.Count,
         _ => 0,
     };
@@ -444,7 +444,7 @@ public sealed partial class SrpEngine
     /// what the transitional lane still holds first (it was queued earlier), then the regular lane.
     /// </summary>
     private SendQueue ActiveSendQueue() =>
-        _waitingTransAck || !_transQueue.IsEmpty ? _transQueue : _sendQueue;
+        _phase.RegularLaneHeld || !_transQueue.IsEmpty ? _transQueue : _sendQueue;
 
     /// <summary>token_send: our nodeid in the header, keep a copy for retransmission, unicast it unless held.</summary>
     private void TokenSend(bool forward)

@@ -112,8 +112,9 @@ public sealed partial class SrpEngine
     private uint _oldRingStateAru;
     private uint _oldRingStateHighSeqReceived;
 
-    // corosync starts waiting (totemsrp_initialize) and waits again at every ring installation.
-    private bool _waitingTransAck = true;
+    // corosync starts waiting (totemsrp_initialize) and waits again at every ring installation; the flag lives in
+    // the node's one sync phase, which totempg, sync and CPG read too.
+    private readonly SyncPhase _phase = new();
 
     private bool _orfTokenDiscard;
     private bool _originatedOrfToken;
@@ -209,7 +210,10 @@ public sealed partial class SrpEngine
     /// True from the installation of a ring until <see cref="TransAck"/> (corosync's waiting_trans_ack; also true
     /// before the first ring). While it is set the regular lane is held and only the transitional lane is sent.
     /// </summary>
-    public bool WaitingTransAck => _waitingTransAck;
+    public bool WaitingTransAck => _phase.RegularLaneHeld;
+
+    /// <summary>The node's synchronisation phase: this engine holds and opens the regular lane in it; the node machine hands it to the layers above.</summary>
+    public SyncPhase Phase => _phase;
 
     /// <summary>Largest payload <see cref="TryMulticast(ReadOnlySpan{byte})"/> accepts (NetMtu − 90).</summary>
     public int MaxPayload => _config.MaxPayload;
@@ -311,7 +315,7 @@ public sealed partial class SrpEngine
     /// (totemsrp_event_signal).
     /// </summary>
     public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
-        TryMulticast(totempgPayload, _waitingTransAck ? SendLane.Transitional : SendLane.Regular);
+        TryMulticast(totempgPayload, _phase.RegularLaneHeld ? SendLane.Transitional : SendLane.Regular);
 
     /// <summary>
     /// Queues a totempg payload on an explicit lane. A packer that keeps its regular and transitional traffic apart
@@ -346,16 +350,7 @@ public sealed partial class SrpEngine
     /// events are read after the installation, so without the check that late acknowledgement would open the new
     /// ring's regular lane during its synchronisation.
     /// </summary>
-    public bool TransAck(MembRingId syncedRing)
-    {
-        if (syncedRing != _ringId)
-        {
-            return false;
-        }
-
-        _waitingTransAck = false;
-        return true;
-    }
+    public bool TransAck(MembRingId syncedRing) => _phase.TransAck(ringIsCurrent: syncedRing == _ringId);
 
     /// <summary>Graceful shutdown (totemsrp_finalize): multicast a LEAVE and stop.</summary>
     public void Leave(long nowNs)

@@ -57,7 +57,14 @@ public sealed partial class SyncEngine : IPgGroupHandler
 
     private MembRingId _ringId;
     private bool _processPending;
-    private bool _syncInProcess = true;
+    private readonly SyncPhase _phase;
+
+    /// <param name="phase">The node's synchronisation phase: this engine starts and completes main.c's
+    /// sync_in_process in it; a sync engine used on its own gets a phase of its own.</param>
+    public SyncEngine(SyncPhase? phase = null)
+    {
+        _phase = phase ?? new SyncPhase();
+    }
 
     /// <summary>The current state.</summary>
     public SyncState State { get; private set; } = SyncState.Barrier;
@@ -66,7 +73,10 @@ public sealed partial class SyncEngine : IPgGroupHandler
     public MembRingId RingId => _ringId;
 
     /// <summary>True from a configuration change until the round completes (corosync's sync_in_process).</summary>
-    public bool IsSyncInProgress => _syncInProcess;
+    public bool IsSyncInProgress => _phase.SyncInProgress;
+
+    /// <summary>The phase this engine reports to.</summary>
+    public SyncPhase Phase => _phase;
 
     /// <summary>Id of the service being processed, or -1 when none is.</summary>
     public int CurrentServiceId =>
@@ -121,12 +131,11 @@ public sealed partial class SyncEngine : IPgGroupHandler
             Invariant.ThrowArgumentOutOfRange(nameof(members), "at most 384 members");
         }
 
-        if (_syncInProcess)
+        if (_phase.ConfigurationChanged())
         {
             Abort();
         }
 
-        _syncInProcess = true;
         if (!regular)
         {
             members.CopyTo(_transitional);
@@ -289,7 +298,7 @@ public sealed partial class SyncEngine : IPgGroupHandler
 
     private void Complete()
     {
-        _syncInProcess = false;
+        _phase.SyncCompleted();
         if (_eventCount == EventCapacity)
         {
             Invariant.ThrowInvalidOperation("sync events are not being polled");

@@ -121,10 +121,10 @@ public class PgAssemblerTests
         var a = new PgAssembler(4);
         var c = new Collector();
         a.HandlePacket(1, Packet(1, 0, B(10, 1)), false, c);
-        a.SetWaitingTransAck(true);
+        a.Phase.RegularConfigurationDelivered();
         Assert.Equal(0, a.BufferedBytes(1));
         Assert.Equal(PgReceiveResult.Accepted, a.HandlePacket(1, Packet(0, 0, B(3, 2)), false, c));
-        a.SetWaitingTransAck(false);
+        a.Phase.TransAck(ringIsCurrent: true);
         Assert.Equal(10, a.BufferedBytes(1));
         Assert.Equal(PgReceiveResult.Accepted, a.HandlePacket(1, Packet(0, 1, B(3, 1)), false, c));
         Assert.Equal([B(3, 2), B(13, 1)], c.Messages);

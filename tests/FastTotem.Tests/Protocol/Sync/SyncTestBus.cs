@@ -1,4 +1,5 @@
 using FastTotem.Protocol.Sync;
+using FastTotem.Tests.Srp;
 using FastTotem.Wire;
 
 namespace FastTotem.Tests.Protocol.Sync;
@@ -58,12 +59,14 @@ internal sealed class SyncTestNode
 }
 
 /// <summary>
-/// A tiny total-order bus: every multicast goes into one global queue and is delivered to every member of the
-/// current ring, in that one order.
+/// Sync engines over a real total order: every multicast goes through its node's totempg and a ring of node machines
+/// (<see cref="RingWire"/>, driven through NodeLoop.Step) and is delivered to every member of the scripted current
+/// configuration, one message of the agreed order per step.
 /// </summary>
 internal sealed class SyncTestBus(params SyncTestNode[] nodes)
 {
-    private readonly Queue<(uint Sender, byte[] Message)> _wire = new();
+    // Nodes 1..3 at least: a test may inject as a node outside the bus (3).
+    private readonly RingWire _wire = new(Math.Max(3, (int)nodes.Max(n => n.Id)));
 
     public List<SyncTestNode> Nodes { get; } = [.. nodes];
 
@@ -83,7 +86,7 @@ internal sealed class SyncTestBus(params SyncTestNode[] nodes)
     }
 
     /// <summary>Injects a raw message as if <paramref name="sender"/> had multicast it.</summary>
-    public void Inject(uint sender, byte[] message) => _wire.Enqueue((sender, message));
+    public void Inject(uint sender, byte[] message) => _wire.Send(sender, message);
 
     /// <summary>One scheduling pass: every member processes once and its sends go on the wire; then one delivery.</summary>
     public bool Step()
@@ -105,17 +108,18 @@ internal sealed class SyncTestBus(params SyncTestNode[] nodes)
                     n.BuildsSent++;
                 }
 
-                _wire.Enqueue((n.Id, m));
+                _wire.Send(n.Id, m);
                 progress = true;
             }
         }
 
-        if (_wire.TryDequeue(out (uint Sender, byte[] Message) next))
+        _wire.Settle();
+        if (_wire.TryTakeNext(out uint sender, out byte[] message))
         {
             Delivered++;
             foreach (SyncTestNode n in Members)
             {
-                n.Engine.HandleMessage(next.Sender, next.Message);
+                n.Engine.HandleMessage(sender, message);
                 while (n.Engine.TryPollEvent(out SyncEvent e))
                 {
                     n.Completed.Add(e);
