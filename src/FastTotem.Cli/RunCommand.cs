@@ -201,7 +201,7 @@ internal static class RunCommand
     private static void InjectFaultAfterFirstSync(TotemNode node)
     {
         int fired = 0;
-        node.SyncCompleted += (_, _) =>
+        node.SyncCompleted += _ =>
         {
             if (Interlocked.Exchange(ref fired, 1) == 0)
             {
