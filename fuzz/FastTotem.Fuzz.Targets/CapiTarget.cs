@@ -276,9 +276,13 @@ public sealed unsafe class CapiTarget : IFuzzTarget
             written = ((delegate* unmanaged<byte*, nuint, int>)(&Exports.LastError))(buffer, (nuint)size);
         }
 
-        if (written < 0 || (size > 0 && written >= size) || (size > 0 && _buffer[written] != 0) || (size < _buffer.Length && _buffer[size] != 0xAA))
+        // The result is the size the whole message needs (NUL included); what fits is copied and terminated.
+        int needed = ((delegate* unmanaged<byte*, nuint, int>)(&Exports.LastError))(null, 0);
+        int copied = size > 0 ? Array.IndexOf(_buffer, (byte)0, 0, size) : -1;
+        if (written != needed || needed < 1 || (size > 0 && (copied < 0 || copied > needed - 1 || (needed <= size && copied != needed - 1)))
+            || (size < _buffer.Length && _buffer[size] != 0xAA))
         {
-            throw new FuzzInvariantException($"ft_last_error into {size} bytes wrote {written} (terminator or bounds wrong)");
+            throw new FuzzInvariantException($"ft_last_error into {size} bytes returned {written}, needs {needed}, terminated at {copied} (size or bounds wrong)");
         }
     }
 }

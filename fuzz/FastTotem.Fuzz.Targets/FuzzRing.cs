@@ -50,10 +50,8 @@ internal sealed class FuzzRing : IPgGroupHandler
         uint[] votes = [1, 1, 1];
         for (int i = 0; i < NodeCount; i++)
         {
-            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: 1000);
             // Small stores keep the per-input set-up cheap; a 3-node ring with a few messages never fills them.
-            config.StoreCapacity = 256;
-            config.SendQueueCapacity = 128;
+            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: 1000) with { StoreCapacity = 256, SendQueueCapacity = 128 };
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
             Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, 1152 * 1024);
             Machines[i].JoinGroup("fuzz"u8, this);

@@ -1,6 +1,7 @@
 /*
  * ftecho: a C host on the FastTotem C API. It joins a ring described by a corosync.conf (real corosync daemons
  * may be members), joins a CPG group, and echoes every message another member sends, prefixed with "echo: ".
+ * Membership changes go to stderr, from its own join on.
  * usage: ftecho CONFIG GROUP [SECONDS]
  */
 #include "fasttotem.h"
@@ -25,6 +26,19 @@ static void on_deliver(void *user, uint32_t nodeid, uint32_t pid, const uint8_t 
 	while (ft_group_try_mcast(group, reply, (size_t)n) == FT_ERR_TRY_AGAIN) {
 		usleep(1000);
 	}
+}
+
+static void on_confchg(void *user, const ft_confchg *change)
+{
+	(void)user;
+	fprintf(stderr, "ftecho: confchg members=%zu", change->member_count);
+	for (size_t i = 0; i < change->joined_count; i++) {
+		fprintf(stderr, " joined=%u:%u(reason %u)", change->joined[i].nodeid, change->joined[i].pid, change->joined[i].reason);
+	}
+	for (size_t i = 0; i < change->left_count; i++) {
+		fprintf(stderr, " left=%u:%u(reason %u)", change->left[i].nodeid, change->left[i].pid, change->left[i].reason);
+	}
+	fprintf(stderr, "\n");
 }
 
 int main(int argc, char **argv)
@@ -54,7 +68,8 @@ int main(int argc, char **argv)
 	printf("ready nodeid=%u group=%s\n", self, argv[2]);
 	fflush(stdout);
 	for (int i = 0; i < seconds * 1000; i++) {
-		if (ft_group_dispatch(group, on_deliver, NULL, 64) == 0) {
+		int confchgs = ft_group_dispatch_confchg(group, on_confchg, NULL, 16);
+		if (ft_group_dispatch(group, on_deliver, NULL, 64) == 0 && confchgs == 0) {
 			usleep(1000);
 		}
 	}

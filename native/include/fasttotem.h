@@ -1,9 +1,13 @@
 /*
  * fasttotem.h: the C API of libfasttotem.so, a corosync 3.1 compatible Totem ring member (SRP, totempg, sync,
- * CPG) in-process: no daemon, no IPC. API version 2 (version 1's functions are unchanged).
+ * CPG) in-process: no daemon, no IPC. API version 3: node and group handles are distinct types (a group passed
+ * where a node is expected does not compile), ft_loop_info reports SCHED_RR, ft_group_stats grew, membership
+ * changes are dispatched (ft_group_dispatch_confchg), a timed-out join is withdrawn, and ft_last_error returns
+ * the size needed. Version 2 programs need recompiling (and their handle variables retyping).
  *
- * Every function returns FT_OK (0) or a negative FT_ERR_* code (ft_group_dispatch and ft_group_members return
- * a count on success). No call ever aborts the host: NULL pointers, unknown or destroyed handles, oversize
+ * Every function returns FT_OK (0) or a negative FT_ERR_* code (ft_group_dispatch, ft_group_dispatch_confchg and
+ * ft_group_members return a count on success). The codes are generated from one list (FtError in the library; a
+ * test compares it with this header). No call ever aborts the host: NULL pointers, unknown or destroyed handles, oversize
  * messages and calls after stop are error codes. ft_last_error() gives the detail of the last error on the
  * calling thread.
  *
@@ -27,7 +31,7 @@
 extern "C" {
 #endif
 
-#define FT_API_VERSION 2
+#define FT_API_VERSION 3
 
 #define FT_OK 0
 #define FT_ERR_INVALID_ARGUMENT -1
@@ -44,15 +48,21 @@ extern "C" {
 #define FT_ERR_FAULTED -12    /* the node hit a bug on its protocol thread, left the ring and stopped: destroy it and
                                * create a new one (same config, same state_dir) to rejoin; see docs/fault-policy.md */
 
-typedef intptr_t ft_node;   /* opaque handles; 0 is never a valid handle */
-typedef intptr_t ft_group;
+/* Opaque handles: ids in the library's table (a stale or forged one is FT_ERR_INVALID_HANDLE, never a crash).
+ * Distinct struct types, so the compiler refuses a group where a node is expected and the reverse. An id of 0 is
+ * never a valid handle; FT_NODE_NONE / FT_GROUP_NONE are that value. */
+typedef struct ft_node { uint64_t id; } ft_node;
+typedef struct ft_group { uint64_t id; } ft_group;
+#define FT_NODE_NONE ((ft_node){ 0 })
+#define FT_GROUP_NONE ((ft_group){ 0 })
 
 /* Called by ft_group_dispatch on the calling thread; data is valid only during the call. */
 typedef void (*ft_deliver_fn)(void *user, uint32_t nodeid, uint32_t pid, const uint8_t *data, size_t length);
 
 /* v2: a delivery leased in place by ft_group_take. */
 typedef struct ft_delivery {
-	const uint8_t *data;  /* in the group's pinned slab; valid until ft_group_release (NULL when length is 0) */
+	const uint8_t *data;  /* in the group's pinned slab; valid until ft_group_release (NULL when length is 0), even
+	                       * after ft_node_destroy: see there */
 	size_t length;
 	uint32_t nodeid;      /* the sender */
 	uint32_t pid;
@@ -81,6 +91,8 @@ typedef struct ft_loop_info {
 	int32_t busy_poll;
 	uint64_t iterations;      /* loop turns */
 	uint64_t cpu_migrations;  /* samples that found it on another CPU than the previous sample */
+	int32_t sched_rr;         /* v3: 1 when it runs under SCHED_RR (system.sched_rr: yes, and the privilege to) */
+	int32_t reserved;
 } ft_loop_info;
 
 /* v2: delivery counters of a group. */
@@ -89,7 +101,34 @@ typedef struct ft_group_stats {
 	uint64_t delivery_overruns; /* deliveries dropped: larger than the slab, or arrived after leave with a full slab */
 	uint64_t slab_bytes_in_use; /* held by deliveries not yet released */
 	uint64_t slab_bytes;        /* the slab's size */
+	uint64_t confchg_overruns;  /* v3: membership changes dropped because 1,024 waited undispatched */
+	uint64_t unconsumed;        /* v3: deliveries that found no consumer (0 for groups joined through this API) */
 } ft_group_stats;
+
+/* v3: one member in a membership change, as libcpg's struct cpg_address. */
+#define FT_REASON_JOIN 1
+#define FT_REASON_LEAVE 2
+#define FT_REASON_NODEDOWN 3
+#define FT_REASON_NODEUP 4
+#define FT_REASON_PROCDOWN 5
+typedef struct ft_member {
+	uint32_t nodeid;
+	uint32_t pid;
+	uint32_t reason;            /* FT_REASON_* in left and joined; 0 in members */
+} ft_member;
+
+/* v3: a group membership change (libcpg's cpg_confchg_fn arguments). The arrays are valid during the call. */
+typedef struct ft_confchg {
+	uint64_t deliveries_before; /* deliveries of the group that precede this change in agreed order: a host that
+	                             * has taken that many has reached the point of the change */
+	const ft_member *members;   /* every member after the change */
+	size_t member_count;
+	const ft_member *left;
+	size_t left_count;
+	const ft_member *joined;
+	size_t joined_count;
+} ft_confchg;
+typedef void (*ft_confchg_fn)(void *user, const ft_confchg *change);
 
 /* Every drop of a node, by layer (docs/robustness.md in the repository). */
 typedef struct ft_node_drops {
@@ -114,16 +153,24 @@ int ft_node_start(ft_node node);
 /* v2: the protocol loop thread's tid, CPU and settings. */
 int ft_node_loop_info(ft_node node, ft_loop_info *info);
 int ft_node_id(ft_node node, uint32_t *nodeid);
-/* Leaves the ring (corosync's LEAVE) and frees the node and its groups. */
+/* Leaves the ring (corosync's LEAVE) and frees the node and its groups. A lease still held keeps its data valid:
+ * the group's slab lives on until its last lease is released with ft_group_release (which still answers for that
+ * group handle, and nothing else does); a lease never released keeps its slab for the life of the process. */
 int ft_node_destroy(ft_node node);
 
-/* cpg_join: blocks until the cluster confirmed the join (timeout_ms 0 = 30 s). */
+/* cpg_join: blocks until the cluster confirmed the join (timeout_ms 0 = 30 s). Membership changes are kept from
+ * the first one (this member's own join) for ft_group_dispatch_confchg. On FT_ERR_TIMEOUT the join is withdrawn
+ * (not sent, or followed by a leave): no member stays in the cluster without a handle. */
 int ft_group_join(ft_node node, const char *name, uint32_t timeout_ms, ft_group *group);
 int ft_group_leave(ft_group group);
 /* Never blocks: FT_OK, FT_ERR_TRY_AGAIN (back-pressure), FT_ERR_TOO_LARGE or FT_ERR_CLOSED. */
 int ft_group_try_mcast(ft_group group, const void *data, size_t length);
 /* Hands up to max waiting deliveries to deliver; returns how many (0 when none), or an error. */
 int ft_group_dispatch(ft_group group, ft_deliver_fn deliver, void *user, int max);
+/* v3: hands up to max waiting membership changes, oldest first, to confchg on the calling thread (as cpg_dispatch
+ * calls cpg_confchg_fn); returns how many (0 when none), or an error. Poll it beside ft_group_wait/take: a change
+ * does not wake ft_group_wait. */
+int ft_group_dispatch_confchg(ft_group group, ft_confchg_fn confchg, void *user, int max);
 /* v2: leases the oldest waiting delivery without copying it: returns 1 (taken, *delivery filled), 0 (none
  * waiting) or an error. One thread takes; leases may be held several at a time and released in any order. */
 int ft_group_take(ft_group group, ft_delivery *delivery);
@@ -141,7 +188,9 @@ int ft_group_counters(ft_group group, ft_group_stats *stats);
 int ft_group_members(ft_group group, uint32_t *nodeids, uint32_t *pids, int capacity);
 
 const char *ft_strerror(int code);
-/* Copies the last error's detail for this thread into buffer (NUL-terminated); returns its length. */
+/* Copies the last error's detail for this thread into buffer (NUL-terminated, truncated to fit) and returns the
+ * size the whole detail needs, NUL included (buffer may be NULL to ask): the copy is complete when the result is
+ * at most size. */
 int ft_last_error(char *buffer, size_t size);
 
 #ifdef __cplusplus

@@ -9,12 +9,32 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Handles are structs now: a forged id is spelt out. */
+#define FORGED_NODE ((ft_node){ 12345 })
+#define FORGED_GROUP ((ft_group){ 777 })
+
 static int passed, failed;
 
 #define CHECK(cond, what) do { if (cond) { passed++; printf("ok   %s\n", what); } else { failed++; printf("FAIL %s\n", what); } } while (0)
 
 static int received;
 static int in_order = 1;
+
+static int confchgs, last_member_count = -1, last_joined_reason = -1;
+static uint32_t last_joined_nodeid;
+static uint64_t last_deliveries_before = UINT64_MAX;
+
+static void on_confchg(void *user, const ft_confchg *change)
+{
+	(void)user;
+	confchgs++;
+	last_member_count = (int)change->member_count;
+	last_deliveries_before = change->deliveries_before;
+	if (change->joined_count > 0) {
+		last_joined_reason = (int)change->joined[0].reason;
+		last_joined_nodeid = change->joined[0].nodeid;
+	}
+}
 
 static void on_deliver(void *user, uint32_t nodeid, uint32_t pid, const uint8_t *data, size_t length)
 {
@@ -35,16 +55,26 @@ int main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	char detail[256];
-	ft_node none = 0;
-	ft_group group = 0;
+	ft_node none = FT_NODE_NONE;
+	ft_group group = FT_GROUP_NONE;
 
 	CHECK(ft_api_version() == FT_API_VERSION, "api version");
 	CHECK(ft_node_create(NULL, 0, &none) == FT_ERR_INVALID_ARGUMENT, "NULL config path is an error");
-	CHECK(ft_node_create("/nonexistent/corosync.conf", 1, &none) == FT_ERR_CONFIG && none == 0, "missing config file is FT_ERR_CONFIG");
+	CHECK(ft_node_create("/nonexistent/corosync.conf", 1, &none) == FT_ERR_CONFIG && none.id == 0, "missing config file is FT_ERR_CONFIG");
 	CHECK(ft_last_error(detail, sizeof detail) > 0 && strstr(detail, "cannot read") != NULL, "ft_last_error explains it");
-	CHECK(ft_node_start(12345) == FT_ERR_INVALID_HANDLE, "forged node handle");
-	CHECK(ft_group_try_mcast(777, "x", 1) == FT_ERR_INVALID_HANDLE, "forged group handle");
-	CHECK(ft_group_dispatch(777, on_deliver, NULL, 10) == FT_ERR_INVALID_HANDLE, "dispatch on a forged handle");
+	{
+		/* v3: the size needed comes back whatever the buffer, so a short buffer says how much to retry with. */
+		int needed = ft_last_error(NULL, 0);
+		char small[8];
+		memset(small, 'x', sizeof small);
+		int got = ft_last_error(small, sizeof small);
+		CHECK(needed == (int)strlen(detail) + 1 && got == needed && strlen(small) == sizeof small - 1 && memcmp(small, detail, 7) == 0,
+			"ft_last_error: a short buffer is filled and terminated, and the size needed is returned");
+	}
+	CHECK(ft_node_start(FORGED_NODE) == FT_ERR_INVALID_HANDLE, "forged node handle");
+	CHECK(ft_group_try_mcast(FORGED_GROUP, "x", 1) == FT_ERR_INVALID_HANDLE, "forged group handle");
+	CHECK(ft_group_dispatch(FORGED_GROUP, on_deliver, NULL, 10) == FT_ERR_INVALID_HANDLE, "dispatch on a forged handle");
+	CHECK(ft_group_dispatch_confchg(FORGED_GROUP, on_confchg, NULL, 10) == FT_ERR_INVALID_HANDLE, "dispatch_confchg on a forged handle");
 	CHECK(strcmp(ft_strerror(FT_ERR_TRY_AGAIN), "try again: the send queue is full") == 0, "ft_strerror");
 
 	/* v2: leases, loop info and the extended create, on bad input. */
@@ -52,29 +82,29 @@ int main(int argc, char **argv)
 	ft_loop_info loop;
 	ft_group_stats stats;
 	ft_node_config cfg = FT_NODE_CONFIG_INIT;
-	CHECK(ft_api_version() == 2, "api version 2");
+	CHECK(ft_api_version() == 3, "api version 3");
 	CHECK(ft_node_create_ex(NULL, &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: NULL config path");
 	CHECK(ft_node_create_ex("/x", NULL, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: NULL config");
 	cfg.size = 4;
 	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: short size");
 	cfg.size = sizeof cfg;
 	cfg.pin_cpu = 4096;
-	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT && none == 0, "create_ex: CPU out of range");
+	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT && none.id == 0, "create_ex: CPU out of range");
 	cfg.pin_cpu = -1;
 	cfg.flags = 0x80;
 	CHECK(ft_node_create_ex("/x", &cfg, &none) == FT_ERR_INVALID_ARGUMENT, "create_ex: unknown flag");
 	cfg.flags = 0;
 	CHECK(ft_node_create_ex("/nonexistent/corosync.conf", &cfg, &none) == FT_ERR_CONFIG, "create_ex: missing file");
-	CHECK(ft_node_loop_info(12345, &loop) == FT_ERR_INVALID_HANDLE, "loop info: forged handle");
-	CHECK(ft_node_loop_info(12345, NULL) == FT_ERR_INVALID_ARGUMENT, "loop info: NULL");
+	CHECK(ft_node_loop_info(FORGED_NODE, &loop) == FT_ERR_INVALID_HANDLE, "loop info: forged handle");
+	CHECK(ft_node_loop_info(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "loop info: NULL");
 	ft_node_drops drops;
-	CHECK(ft_node_drop_counters(12345, &drops) == FT_ERR_INVALID_HANDLE, "drop counters: forged handle");
-	CHECK(ft_node_drop_counters(12345, NULL) == FT_ERR_INVALID_ARGUMENT, "drop counters: NULL");
-	CHECK(ft_group_take(777, &lease) == FT_ERR_INVALID_HANDLE, "take: forged handle");
-	CHECK(ft_group_take(777, NULL) == FT_ERR_INVALID_ARGUMENT, "take: NULL delivery");
-	CHECK(ft_group_release(777, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
-	CHECK(ft_group_release(777, NULL) == FT_ERR_INVALID_ARGUMENT, "release: NULL delivery");
-	CHECK(ft_group_counters(777, &stats) == FT_ERR_INVALID_HANDLE, "counters: forged handle");
+	CHECK(ft_node_drop_counters(FORGED_NODE, &drops) == FT_ERR_INVALID_HANDLE, "drop counters: forged handle");
+	CHECK(ft_node_drop_counters(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "drop counters: NULL");
+	CHECK(ft_group_take(FORGED_GROUP, &lease) == FT_ERR_INVALID_HANDLE, "take: forged handle");
+	CHECK(ft_group_take(FORGED_GROUP, NULL) == FT_ERR_INVALID_ARGUMENT, "take: NULL delivery");
+	CHECK(ft_group_release(FORGED_GROUP, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
+	CHECK(ft_group_release(FORGED_GROUP, NULL) == FT_ERR_INVALID_ARGUMENT, "release: NULL delivery");
+	CHECK(ft_group_counters(FORGED_GROUP, &stats) == FT_ERR_INVALID_HANDLE, "counters: forged handle");
 	CHECK(strcmp(ft_strerror(FT_ERR_RELEASED), "already released") == 0, "ft_strerror(FT_ERR_RELEASED)");
 
 	char dir[] = "/tmp/fasttotem-capi-XXXXXX";
@@ -85,16 +115,18 @@ int main(int argc, char **argv)
 	snprintf(conf, sizeof conf, "%s/corosync.conf", dir);
 	FILE *f = fopen(conf, "w");
 	int port = 20000 + getpid() % 20000;
+	/* As root the loop thread may run under SCHED_RR (system.sched_rr), and ft_loop_info must say so. */
+	int rr = geteuid() == 0;
 	fprintf(f, "totem {\n\tversion: 2\n\tcluster_name: capi\n\ttransport: udpu\n\ttoken: 1000\n\tinterface {\n\t\tlinknumber: 0\n\t\tmcastport: %d\n\t}\n}\n"
-		"system {\n\tstate_dir: %s\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}\n}\n", port, dir);
+		"system {\n\tstate_dir: %s\n\tsched_rr: %s\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}\n}\n", port, dir, rr ? "yes" : "no");
 	fclose(f);
 
-	ft_node node = 0;
+	ft_node node = FT_NODE_NONE;
 	/* A 4 KiB slab holds 128 four-byte deliveries (24-byte header each, 8-aligned): 300 must stall, not drop. */
 	cfg.nodeid = 1;
 	cfg.pin_cpu = 0;
 	cfg.delivery_bytes = 4096;
-	CHECK(ft_node_create_ex(conf, &cfg, &node) == FT_OK && node != 0, "create a pinned node with a 4 KiB slab");
+	CHECK(ft_node_create_ex(conf, &cfg, &node) == FT_OK && node.id != 0, "create a pinned node with a 4 KiB slab");
 	CHECK(ft_group_join(node, "capi", 1000, &group) == FT_ERR_STATE, "join before start is FT_ERR_STATE");
 	CHECK(ft_node_start(node) == FT_OK, "start");
 	CHECK(ft_node_start(node) == FT_ERR_STATE, "second start is FT_ERR_STATE");
@@ -109,10 +141,15 @@ int main(int argc, char **argv)
 		usleep(10000);
 	}
 	CHECK(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0 && loop.busy_poll == 0, "loop info: pinned to CPU 0 and runs there");
+	CHECK(loop.sched_rr == rr, rr ? "loop info: SCHED_RR as system.sched_rr asks (root)" : "loop info: no SCHED_RR without system.sched_rr");
 	if (!(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0)) {
 		printf("     pin_cpu %d pinned %d cpu %d errno %d iterations %llu\n", loop.pin_cpu, loop.pinned, loop.cpu, loop.pin_errno, (unsigned long long)loop.iterations);
 	}
-	CHECK(ft_group_join(node, "capi", 10000, &group) == FT_OK && group != 0, "join a group");
+	CHECK(ft_group_join(node, "capi", 10000, &group) == FT_OK && group.id != 0, "join a group");
+	CHECK(ft_group_dispatch_confchg(group, on_confchg, NULL, 8) == 1 && last_member_count == 1 && last_joined_nodeid == 1
+		&& last_joined_reason == FT_REASON_JOIN && last_deliveries_before == 0, "confchg: the member's own join, from the first change");
+	CHECK(ft_group_dispatch_confchg(group, on_confchg, NULL, 8) == 0, "confchg: none more waiting");
+	CHECK(ft_group_dispatch_confchg(group, NULL, NULL, 8) == FT_ERR_INVALID_ARGUMENT, "confchg: NULL callback");
 	CHECK(ft_group_join(node, NULL, 0, &group) == FT_ERR_INVALID_ARGUMENT, "NULL group name");
 	uint32_t nodeids[4], pids[4];
 	CHECK(ft_group_members(group, nodeids, pids, 4) == 1 && nodeids[0] == 1, "the group lists this member");
@@ -123,7 +160,7 @@ int main(int argc, char **argv)
 
 	CHECK(ft_group_take(group, &lease) == 0, "take: nothing waiting yet");
 	CHECK(ft_group_wait(group, 20000) == 0, "wait: times out when nothing comes");
-	CHECK(ft_group_wait(777, 10) == FT_ERR_INVALID_HANDLE, "wait: forged handle");
+	CHECK(ft_group_wait(FORGED_GROUP, 10) == FT_ERR_INVALID_HANDLE, "wait: forged handle");
 	{
 		int probe = -1;
 		while (ft_group_try_mcast(group, &probe, sizeof probe) == FT_ERR_TRY_AGAIN) {
@@ -151,6 +188,11 @@ int main(int argc, char **argv)
 		usleep(10000);
 	}
 	CHECK(stats.delivery_stalls > 0 && stats.delivery_overruns == 0 && stats.slab_bytes_in_use > 4000, "a full slab stalls the ring's deliveries, drops none");
+
+	/* While the slab is full the node's events wait behind the held delivery, so a join cannot be confirmed: it
+	 * times out, and is withdrawn rather than joining later with no handle. */
+	ft_group ghost = FT_GROUP_NONE;
+	CHECK(ft_group_join(node, "ghost", 300, &ghost) == FT_ERR_TIMEOUT && ghost.id == 0, "a join that times out returns no handle");
 
 	/* Lease three deliveries in place, release them out of order, then the rest by take and by dispatch. */
 	ft_delivery held[3];
@@ -199,12 +241,38 @@ int main(int argc, char **argv)
 	CHECK(received == 300 && in_order, "dispatch: the rest, each once, in order, none lost");
 	CHECK(ft_group_counters(group, &stats) == FT_OK && stats.delivery_overruns == 0 && stats.slab_bytes == 4096, "no overruns");
 	CHECK(ft_group_take(group, &lease) == 0, "take: drained");
+	CHECK(ft_group_counters(group, &stats) == FT_OK && stats.confchg_overruns == 0 && stats.unconsumed == 0, "counters: no confchg overruns, nothing unconsumed");
+
+	/* The timed-out join never shows: a member joining "ghost" now is, once things settle, alone there. */
+	ft_group observer = FT_GROUP_NONE;
+	CHECK(ft_group_join(node, "ghost", 10000, &observer) == FT_OK, "join the group the timed-out join asked for");
+	int alone = 0;
+	for (int i = 0; i < 300 && !alone; i++) {
+		ft_group_dispatch_confchg(observer, on_confchg, NULL, 16);
+		alone = i >= 50 && last_member_count == 1 && ft_group_members(observer, nodeids, pids, 4) == 1;
+		usleep(10000);
+	}
+	CHECK(alone, "the withdrawn join is in no view: the observer is alone in the group");
+	CHECK(ft_group_leave(observer) == FT_OK, "leave the observer's group");
+
+	/* A lease held across ft_node_destroy stays readable and can still be released once. */
+	int last = 4242;
+	while (ft_group_try_mcast(group, &last, sizeof last) == FT_ERR_TRY_AGAIN) {
+		usleep(1000);
+	}
+	ft_delivery kept;
+	CHECK(ft_group_wait(group, 5000000) == 1 && ft_group_take(group, &kept) == 1 && kept.length == 4, "take one more lease and keep it");
 	CHECK(ft_group_leave(group) == FT_OK, "leave the group");
-	CHECK(ft_node_destroy(node) == FT_OK, "destroy the node");
-	CHECK(ft_group_try_mcast(group, "x", 1) == FT_ERR_INVALID_HANDLE, "a destroyed node's group handle is invalid");
+	CHECK(ft_node_destroy(node) == FT_OK, "destroy the node with the lease held");
+	int kept_value = -1;
+	memcpy(&kept_value, kept.data, 4);
+	CHECK(kept_value == 4242, "the held lease's data is still there after destroy");
+	CHECK(ft_group_try_mcast(group, "x", 1) == FT_ERR_INVALID_HANDLE, "a destroyed node's group handle is invalid for sending");
+	CHECK(ft_group_take(group, &lease) == FT_ERR_INVALID_HANDLE, "take after the node is gone is an error");
+	CHECK(ft_group_release(group, &kept) == FT_OK, "the held lease is released after destroy");
+	CHECK(ft_group_release(group, &kept) == FT_ERR_INVALID_HANDLE, "then the group handle is gone for good");
 	CHECK(ft_node_destroy(node) == FT_ERR_INVALID_HANDLE, "double destroy is an error, not a crash");
 	CHECK(ft_group_release(group, &held[0]) == FT_ERR_INVALID_HANDLE, "release after the node is gone is an error");
-	CHECK(ft_group_take(group, &lease) == FT_ERR_INVALID_HANDLE, "take after the node is gone is an error");
 	CHECK(ft_node_loop_info(node, &loop) == FT_ERR_INVALID_HANDLE, "loop info after destroy is an error");
 
 	char cmd[600];

@@ -105,18 +105,26 @@ internal static class CpgCommand
                 MaxMessageSize = Math.Max(size, 64 * 1024),
                 SendQueueCapacity = size > 64 * 1024 ? 8 : 256,
                 DeliveryQueueBytes = 64 * 1024 * 1024,
+
+                // With the join, so the first change (this member's own join) is printed like every later one.
+                MembershipChanged = m => lines.Enqueue($"confchg group={m.Group} members={List(m.Members, false)} joined={List(m.Joined, true)} left={List(m.Left, true)}"),
             };
             ProcessGroup pg;
             try
             {
-                Task<ProcessGroup> join = node.JoinGroupAsync(group, options);
-                if (!join.Wait(TimeSpan.FromSeconds(60)))
-                {
-                    Console.Error.WriteLine("fasttotem cpg: the join was not confirmed within 60 s");
-                    return 1;
-                }
-
-                pg = join.Result;
+                // A join not confirmed in time is withdrawn (cancelled), so no member stays behind without a handle.
+                using var joinTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                pg = node.JoinGroupAsync(group, options, joinTimeout.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("fasttotem cpg: the join was not confirmed within 60 s");
+                return 1;
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine($"fasttotem cpg: {e.Message}");
+                return 1;
             }
             catch (AggregateException e)
             {
@@ -124,13 +132,7 @@ internal static class CpgCommand
                 return 1;
             }
 
-            pg.MembershipChanged += m => lines.Enqueue($"confchg group={m.Group} members={List(m.Members, false)} joined={List(m.Joined, true)} left={List(m.Left, true)}");
-            pg.RingChanged += r => lines.Enqueue($"totem ring={r.RingRep}.{r.RingSeq} members={string.Join(',', r.Members)}");
-            if (pg.Membership is GroupMembership first)
-            {
-                lines.Enqueue($"confchg group={first.Group} members={List(first.Members, false)} joined={List(first.Joined, true)} left={List(first.Left, true)}");
-            }
-
+            pg.RingChanged += r => lines.Enqueue($"totem ring={r.RingId} members={string.Join(',', r.Members)}");
             Console.WriteLine($"ready nodeid={node.NodeId} pid={pg.Pid} group={group}");
             Console.Out.Flush();
             var stats = new Stats();

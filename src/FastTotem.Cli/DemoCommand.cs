@@ -255,8 +255,7 @@ internal static class DemoCommand
         /// <summary>Joins group "demo" (cpg_join) and takes its deliveries on the protocol thread.</summary>
         public async Task JoinAsync()
         {
-            _group = await _node.JoinGroupAsync("demo").ConfigureAwait(false);
-            _group.Delivered = OnDeliver;
+            _group = await _node.JoinGroupAsync("demo", OnDeliver).ConfigureAwait(false);
         }
 
         /// <summary>Host thread: multicast message number <paramref name="seq"/>, waiting out back-pressure.</summary>
@@ -299,18 +298,18 @@ internal static class DemoCommand
         private void OnRingChanged(RingChange change)
         {
             _members = change.Members.Length;
-            if (change.Regular)
+            if (change.Kind == RingChangeKind.Regular)
             {
                 _syncedMembers = 0;
-                _events.Enqueue($"  [{Ms()}] node {_id}: regular configuration, ring {change.RingRep}.{change.RingSeq}, members [{string.Join(' ', change.Members)}]");
+                _events.Enqueue($"  [{Ms()}] node {_id}: regular configuration, ring {change.RingId}, members [{string.Join(' ', change.Members)}]");
             }
         }
 
-        private void OnSyncCompleted(uint rep, ulong seq)
+        private void OnSyncCompleted(RingId ring)
         {
-            SyncedRing = $"{rep}.{seq}";
+            SyncedRing = ring.ToString();
             _syncedMembers = _members;
-            _events.Enqueue($"  [{Ms()}] node {_id}: synchronisation complete on ring {rep}.{seq}");
+            _events.Enqueue($"  [{Ms()}] node {_id}: synchronisation complete on ring {ring}");
         }
 
         public (double P50, double P99) Percentiles(int from, int to)

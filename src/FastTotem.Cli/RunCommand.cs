@@ -152,7 +152,7 @@ internal static class RunCommand
             node.Start();
             if (group != null)
             {
-                ProcessGroup? pg = JoinGroup(node, group, stop, faulted);
+                ProcessGroup? pg = JoinGroup(node, group, log.OnDeliver(group), log.OnMembership, stop, faulted);
                 if (pg == null && !stop.IsSet && !faulted.IsSet)
                 {
                     node.Dispose();
@@ -161,13 +161,6 @@ internal static class RunCommand
 
                 if (pg != null)
                 {
-                    pg.Delivered = log.OnDeliver(group);
-                    pg.MembershipChanged += log.OnMembership;
-                    if (pg.Membership != null)
-                    {
-                        log.OnMembership(pg.Membership);
-                    }
-
                     groupHolder.Group = pg;
                     if (reader == null)
                     {
@@ -237,7 +230,7 @@ internal static class RunCommand
     private static void InjectFaultAfterFirstSync(TotemNode node)
     {
         int fired = 0;
-        node.SyncCompleted += (_, _) =>
+        node.SyncCompleted += _ =>
         {
             if (Interlocked.Exchange(ref fired, 1) == 0)
             {
@@ -247,11 +240,14 @@ internal static class RunCommand
     }
 
     /// <summary>Joins <paramref name="group"/>; null when stopped, faulted or refused (the reason is printed).</summary>
-    private static ProcessGroup? JoinGroup(TotemNode node, string group, ManualResetEventSlim stop, ManualResetEventSlim faulted)
+    private static ProcessGroup? JoinGroup(
+        TotemNode node, string group, DeliverHandler onDeliver, Action<GroupMembership> onMembership, ManualResetEventSlim stop, ManualResetEventSlim faulted)
     {
         try
         {
-            Task<ProcessGroup> join = node.JoinGroupAsync(group);
+            // Both handlers go with the join: the first membership change (this member's own join) and a message
+            // sent right after it are printed like every later one.
+            Task<ProcessGroup> join = node.JoinGroupAsync(group, onDeliver, new ProcessGroupOptions { MembershipChanged = onMembership });
             while (!join.Wait(100))
             {
                 if (stop.IsSet || faulted.IsSet)
@@ -330,13 +326,13 @@ internal static class RunCommand
 
         public void OnRing(RingChange r)
         {
-            string kind = r.Regular ? "regular" : "transitional";
-            Console.Error.WriteLine($"fasttotem: {kind} configuration ring {r.RingRep}.{r.RingSeq}: members [{string.Join(' ', r.Members)}] left [{string.Join(' ', r.Left)}] joined [{string.Join(' ', r.Joined)}]");
+            string kind = r.Kind == RingChangeKind.Regular ? "regular" : "transitional";
+            Console.Error.WriteLine($"fasttotem: {kind} configuration ring {r.RingId}: members [{string.Join(' ', r.Members)}] left [{string.Join(' ', r.Left)}] joined [{string.Join(' ', r.Joined)}]");
             Emit(w =>
             {
                 w.WriteString("event", "config");
                 w.WriteString("type", kind);
-                WriteRing(w, r.RingRep, r.RingSeq);
+                WriteRing(w, r.RingId.Rep, r.RingId.Seq);
                 WriteList(w, "members", r.Members);
                 WriteList(w, "left", r.Left);
                 WriteList(w, "joined", r.Joined);
@@ -345,11 +341,17 @@ internal static class RunCommand
 
         public void OnFault(NodeFault f)
         {
-            Console.Error.WriteLine($"fasttotem: {(f.Kind == NodeFaultKind.Protocol ? "protocol fault" : "handler fault")}: {f.Message}");
+            string kind = f.Kind switch
+            {
+                NodeFaultKind.Protocol => "protocol",
+                NodeFaultKind.UnconsumedDelivery => "unconsumed",
+                _ => "handler",
+            };
+            Console.Error.WriteLine($"fasttotem: {kind} fault: {f.Message}");
             Emit(w =>
             {
                 w.WriteString("event", "fault");
-                w.WriteString("kind", f.Kind == NodeFaultKind.Protocol ? "protocol" : "handler");
+                w.WriteString("kind", kind);
                 w.WriteString("message", f.Message);
             });
         }
@@ -394,29 +396,30 @@ internal static class RunCommand
                 w.WriteNumber("cpg", d.CpgDrops);
                 w.WriteNumber("votequorum", d.VotequorumDrops);
                 w.WriteNumber("sync", d.SyncDrops);
+                w.WriteNumber("unconsumed", d.UnconsumedDeliveries);
             });
         }
 
-        public void OnSync(uint rep, ulong seq)
+        public void OnSync(RingId ring)
         {
-            Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {rep}.{seq}");
+            Console.Error.WriteLine($"fasttotem: synchronisation completed for ring {ring}");
             Emit(w =>
             {
                 w.WriteString("event", "sync-complete");
-                WriteRing(w, rep, seq);
+                WriteRing(w, ring.Rep, ring.Seq);
             });
         }
 
-        public void OnGather(GatherReason reason, uint rep, ulong seq)
+        public void OnGather(GatherReason reason, RingId ring)
         {
             string name = GatherReasonNames.Name(reason);
-            Console.Error.WriteLine($"fasttotem: ring {rep}.{seq} re-forming: gather ({name})");
+            Console.Error.WriteLine($"fasttotem: ring {ring} re-forming: gather ({name})");
             Emit(w =>
             {
                 w.WriteString("event", "gather");
                 w.WriteString("reason", name);
                 w.WriteNumber("code", (int)reason);
-                WriteRing(w, rep, seq);
+                WriteRing(w, ring.Rep, ring.Seq);
             });
         }
 

@@ -15,20 +15,26 @@ namespace FastTotem.Native;
 /// </summary>
 public static unsafe class Exports
 {
-    private const int Ok = 0;
-    private const int ErrInvalidArgument = -1;
-    private const int ErrInvalidHandle = -2;
-    private const int ErrConfig = -3;
-    private const int ErrTransport = -4;
-    private const int ErrTryAgain = -5;
-    private const int ErrTooLarge = -6;
-    private const int ErrClosed = -7;
-    private const int ErrTimeout = -8;
-    private const int ErrInternal = -9;
-    private const int ErrState = -10;
-    private const int ErrReleased = -11;
-    private const int ErrFaulted = -12;
+    /// <summary>FT_API_VERSION: 3 gave node and group handles distinct types, grew ft_loop_info and ft_group_stats, and added confchgs.</summary>
+    public const int ApiVersionNumber = 3;
+
+    private const int Ok = (int)FtError.Ok;
+    private const int ErrInvalidArgument = (int)FtError.InvalidArgument;
+    private const int ErrInvalidHandle = (int)FtError.InvalidHandle;
+    private const int ErrConfig = (int)FtError.Config;
+    private const int ErrTransport = (int)FtError.Transport;
+    private const int ErrTryAgain = (int)FtError.TryAgain;
+    private const int ErrTooLarge = (int)FtError.TooLarge;
+    private const int ErrClosed = (int)FtError.Closed;
+    private const int ErrTimeout = (int)FtError.Timeout;
+    private const int ErrInternal = (int)FtError.Internal;
+    private const int ErrState = (int)FtError.State;
+    private const int ErrReleased = (int)FtError.Released;
+    private const int ErrFaulted = (int)FtError.Faulted;
     private const uint FlagBusyPoll = 1;
+
+    /// <summary>Membership changes a group keeps for ft_group_dispatch_confchg; more are counted as overruns.</summary>
+    private const int ConfchgQueueMax = 1024;
 
     private static readonly ConcurrentDictionary<nint, object> Handles = new();
     private static long _nextHandle;
@@ -37,10 +43,32 @@ public static unsafe class Exports
     private static string? _lastError;
 
     [UnmanagedCallersOnly(EntryPoint = "ft_api_version")]
-    public static int ApiVersion() => 2;
+    public static int ApiVersion()
+    {
+        try
+        {
+            return ApiVersionNumber;
+        }
+        catch
+        {
+            return ErrInternal; // cannot happen; every export has the same shape (NativeAbiTests)
+        }
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create")]
     public static int NodeCreate(byte* configPath, uint nodeId, nint* node)
+    {
+        try
+        {
+            return NodeCreateCore(configPath, nodeId, node);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeCreateCore(byte* configPath, uint nodeId, nint* node)
     {
         if (configPath == null || node == null)
         {
@@ -53,6 +81,18 @@ public static unsafe class Exports
     /// <summary>ft_node_create with loop settings that are not corosync.conf's business: pinning, busy-poll, slab size.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_node_create_ex")]
     public static int NodeCreateEx(byte* configPath, NodeConfig* config, nint* node)
+    {
+        try
+        {
+            return NodeCreateExCore(configPath, config, node);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeCreateExCore(byte* configPath, NodeConfig* config, nint* node)
     {
         if (configPath == null || config == null || node == null)
         {
@@ -107,26 +147,35 @@ public static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "ft_node_loop_info")]
     public static int NodeLoopInfo(nint node, LoopInfo* info)
     {
-        if (info == null)
+        try
         {
-            return Fail(ErrInvalidArgument, "info must not be NULL");
-        }
+            if (info == null)
+            {
+                return Fail(ErrInvalidArgument, "info must not be NULL");
+            }
 
-        if (!TryGet(node, out NodeState? state))
+            if (!TryGet(node, out NodeState? state))
+            {
+                return Fail(ErrInvalidHandle, "not a node handle");
+            }
+
+            LoopThreadInfo li = state.Node.LoopThreadInfo;
+            info->Tid = li.Tid;
+            info->Cpu = li.Cpu;
+            info->PinCpu = li.PinCpu;
+            info->Pinned = li.Pinned ? 1 : 0;
+            info->PinErrno = li.PinErrno;
+            info->BusyPoll = li.BusyPoll ? 1 : 0;
+            info->Iterations = (ulong)li.Iterations;
+            info->CpuMigrations = (ulong)li.CpuMigrations;
+            info->SchedRr = li.RealTime ? 1 : 0;
+            info->Reserved = 0;
+            return Ok;
+        }
+        catch (Exception e)
         {
-            return Fail(ErrInvalidHandle, "not a node handle");
+            return Fail(ErrInternal, e.Message);
         }
-
-        LoopThreadInfo li = state.Node.LoopThreadInfo;
-        info->Tid = li.Tid;
-        info->Cpu = li.Cpu;
-        info->PinCpu = li.PinCpu;
-        info->Pinned = li.Pinned ? 1 : 0;
-        info->PinErrno = li.PinErrno;
-        info->BusyPoll = li.BusyPoll ? 1 : 0;
-        info->Iterations = (ulong)li.Iterations;
-        info->CpuMigrations = (ulong)li.CpuMigrations;
-        return Ok;
     }
 
     [UnmanagedCallersOnly(EntryPoint = "ft_node_start")]
@@ -173,15 +222,25 @@ public static unsafe class Exports
                 lock (state.Groups)
                 {
                     state.Destroyed = true;
-                    foreach (nint g in state.Groups)
-                    {
-                        Handles.TryRemove(g, out _);
-                    }
                 }
             }
             finally
             {
                 state.Node.Dispose();
+            }
+
+            // The loop thread is gone. A group whose host still holds leases stays behind for ft_group_release only,
+            // keeping its pinned slab (and so every lease's data) alive until the last lease is released.
+            foreach (nint g in state.Groups)
+            {
+                if (Handles.TryGetValue(g, out object? o2) && o2 is GroupState kept && kept.Group is { } pg && pg.HasOutstandingLeases)
+                {
+                    kept.Zombie = true;
+                }
+                else
+                {
+                    Handles.TryRemove(g, out _);
+                }
             }
 
             return Ok;
@@ -195,13 +254,20 @@ public static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "ft_node_id")]
     public static int NodeId(nint node, uint* nodeId)
     {
-        if (nodeId == null || !TryGet(node, out NodeState? state))
+        try
         {
-            return Fail(ErrInvalidHandle, "not a node handle, or nodeid is NULL");
-        }
+            if (nodeId == null || !TryGet(node, out NodeState? state))
+            {
+                return Fail(ErrInvalidHandle, "not a node handle, or nodeid is NULL");
+            }
 
-        *nodeId = state.Node.NodeId;
-        return Ok;
+            *nodeId = state.Node.NodeId;
+            return Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
     }
 
     [UnmanagedCallersOnly(EntryPoint = "ft_group_join")]
@@ -231,16 +297,28 @@ public static unsafe class Exports
                 return Fail(ErrInvalidArgument, "group names hold 1 to 128 bytes");
             }
 
-            var options = state.DeliveryBytes > 0
-                ? new ProcessGroupOptions { Delivery = DeliveryMode.Queue, DeliveryQueueBytes = state.DeliveryBytes }
-                : new ProcessGroupOptions { Delivery = DeliveryMode.Queue };
-            Task<ProcessGroup> join = state.Node.JoinGroupAsync(groupName, options);
-            if (!join.Wait(TimeSpan.FromMilliseconds(timeoutMs == 0 ? 30_000 : timeoutMs)))
+            // The confchg queue exists before the join is sent, so the first change (this member's join) is kept.
+            var g = new GroupState(state.Node);
+            var options = new ProcessGroupOptions
             {
-                return Fail(ErrTimeout, "the join was not confirmed in time");
+                Delivery = DeliveryMode.Queue,
+                DeliveryQueueBytes = state.DeliveryBytes > 0 ? state.DeliveryBytes : new ProcessGroupOptions().DeliveryQueueBytes,
+                MembershipChanged = g.OnMembership,
+            };
+
+            // A join not confirmed in time is withdrawn (cancelled): no member stays in the cluster without a handle.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeoutMs == 0 ? 30_000 : timeoutMs));
+            Task<ProcessGroup> join = state.Node.JoinGroupAsync(groupName, options, timeout.Token);
+            try
+            {
+                join.Wait();
+            }
+            catch (AggregateException) when (join.IsCanceled)
+            {
+                return Fail(ErrTimeout, "the join was not confirmed in time; it was withdrawn");
             }
 
-            var g = new GroupState(join.Result, state.Node);
+            g.Group = join.Result;
             lock (state.Groups)
             {
                 // ft_node_destroy ran meanwhile: the node (and the group with it) is gone; hand out no handle.
@@ -447,7 +525,8 @@ public static unsafe class Exports
                 return Fail(ErrInvalidArgument, "delivery must not be NULL");
             }
 
-            if (!TryGet(group, out GroupState? g))
+            // A destroyed node's group that still has leases out answers here, and only here (see ft_node_destroy).
+            if (!Handles.TryGetValue(group, out object? o) || o is not GroupState g || g.Group == null)
             {
                 return Fail(ErrInvalidHandle, "not a group handle");
             }
@@ -457,7 +536,13 @@ public static unsafe class Exports
                 return Fail(ErrInvalidArgument, "not a delivery of this group");
             }
 
-            return g.Group.ReleaseDelivery((long)delivery->Token) switch
+            DeliveryRelease released = g.Group.ReleaseDelivery((long)delivery->Token);
+            if (g.Zombie && !g.Group.HasOutstandingLeases)
+            {
+                Handles.TryRemove(group, out _); // the last lease of a destroyed node's group: its slab may go now
+            }
+
+            return released switch
             {
                 DeliveryRelease.Ok => Ok,
                 DeliveryRelease.AlreadyReleased => Fail(ErrReleased, "the delivery was already released"),
@@ -473,6 +558,18 @@ public static unsafe class Exports
     /// <summary>Every drop counter of the node, by layer (docs/robustness.md).</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_node_drop_counters")]
     public static int NodeDrops(nint node, NodeDropStatistics* stats)
+    {
+        try
+        {
+            return NodeDropsCore(node, stats);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeDropsCore(nint node, NodeDropStatistics* stats)
     {
         if (stats == null)
         {
@@ -501,21 +598,95 @@ public static unsafe class Exports
     [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
     public static int GroupStats(nint group, GroupStatistics* stats)
     {
-        if (stats == null)
+        try
         {
-            return Fail(ErrInvalidArgument, "stats must not be NULL");
+            if (stats == null)
+            {
+                return Fail(ErrInvalidArgument, "stats must not be NULL");
+            }
+
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            stats->DeliveryStalls = (ulong)g.Group.DeliveryStalls;
+            stats->DeliveryOverruns = (ulong)g.Group.DeliveryOverruns;
+            stats->SlabBytesInUse = (ulong)g.Group.DeliveryBytesInUse;
+            stats->SlabBytes = (ulong)g.Group.Options.DeliveryQueueBytes;
+            stats->ConfchgOverruns = (ulong)Interlocked.Read(ref g.ConfchgOverruns);
+            stats->UnconsumedDeliveries = (ulong)g.Group.UnconsumedDeliveries;
+            return Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Hands up to <paramref name="max"/> waiting membership changes of the group, oldest first, to
+    /// <paramref name="confchg"/> on the calling thread (libcpg's cpg_confchg_fn); returns how many, or an error.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_dispatch_confchg")]
+    public static int GroupDispatchConfchg(nint group, delegate* unmanaged<void*, Confchg*, void> confchg, void* user, int max)
+    {
+        try
+        {
+            if (confchg == null || max <= 0)
+            {
+                return Fail(ErrInvalidArgument, "confchg must not be NULL and max must be positive");
+            }
+
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            int count = 0;
+            while (count < max && g.Confchgs.TryDequeue(out GroupMembership? change))
+            {
+                Interlocked.Decrement(ref g.ConfchgCount);
+                Member[] members = ToMembers(change.Members);
+                Member[] left = ToMembers(change.Left);
+                Member[] joined = ToMembers(change.Joined);
+                fixed (Member* m = members)
+                fixed (Member* l = left)
+                fixed (Member* j = joined)
+                {
+                    var c = new Confchg
+                    {
+                        DeliveriesBefore = (ulong)change.DeliveriesBefore,
+                        Members = m,
+                        MemberCount = (nuint)members.Length,
+                        Left = l,
+                        LeftCount = (nuint)left.Length,
+                        Joined = j,
+                        JoinedCount = (nuint)joined.Length,
+                    };
+                    confchg(user, &c);
+                }
+
+                count++;
+            }
+
+            return count;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static Member[] ToMembers(GroupMember[] list)
+    {
+        var members = new Member[list.Length];
+        for (int i = 0; i < list.Length; i++)
+        {
+            members[i] = new Member { NodeId = list[i].NodeId, Pid = list[i].Pid, Reason = (uint)list[i].Reason };
         }
 
-        if (!TryGet(group, out GroupState? g))
-        {
-            return Fail(ErrInvalidHandle, "not a group handle");
-        }
-
-        stats->DeliveryStalls = (ulong)g.Group.DeliveryStalls;
-        stats->DeliveryOverruns = (ulong)g.Group.DeliveryOverruns;
-        stats->SlabBytesInUse = (ulong)g.Group.DeliveryBytesInUse;
-        stats->SlabBytes = (ulong)g.Group.Options.DeliveryQueueBytes;
-        return Ok;
+        return members;
     }
 
     /// <summary>The members of the group as of its latest membership change: writes up to <paramref name="capacity"/> (nodeid, pid) pairs.</summary>
@@ -556,33 +727,33 @@ public static unsafe class Exports
 
     /// <summary>A static description of an error code.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_strerror")]
-    public static byte* StrError(int code) => code switch
+    public static byte* StrError(int code)
     {
-        Ok => Utf8("success"),
-        ErrInvalidArgument => Utf8("invalid argument"),
-        ErrInvalidHandle => Utf8("invalid handle"),
-        ErrConfig => Utf8("bad or unsupported corosync.conf"),
-        ErrTransport => Utf8("socket setup failed"),
-        ErrTryAgain => Utf8("try again: the send queue is full"),
-        ErrTooLarge => Utf8("message too large"),
-        ErrClosed => Utf8("closed"),
-        ErrTimeout => Utf8("timed out"),
-        ErrState => Utf8("not allowed in this state"),
-        ErrReleased => Utf8("already released"),
-        ErrFaulted => Utf8("the node faulted: it left the ring and stopped; destroy it and create a new one"),
-        _ => Utf8("internal error"),
-    };
+        try
+        {
+            return Utf8(FtErrorText.Describe((FtError)code));
+        }
+        catch
+        {
+            return null;
+        }
+    }
 
-    /// <summary>The detailed message of the last error on this thread (valid until the next call on this thread).</summary>
+    /// <summary>
+    /// Copies the detailed message of the last error on this thread into <paramref name="buffer"/> (NUL-terminated,
+    /// truncated at a character boundary to fit) and returns the size the whole message needs, NUL included, whatever
+    /// <paramref name="size"/> was: the copy is complete when the result is at most <paramref name="size"/>.
+    /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_last_error")]
     public static int LastError(byte* buffer, nuint size)
     {
         try
         {
             string message = _lastError ?? "";
+            int needed = Encoding.UTF8.GetByteCount(message) + 1;
             if (buffer == null || size == 0)
             {
-                return Encoding.UTF8.GetByteCount(message) + 1;
+                return needed;
             }
 
             var destination = new Span<byte>(buffer, (int)Math.Min(size, int.MaxValue));
@@ -590,7 +761,7 @@ public static unsafe class Exports
             // characters (a path, say) can need more bytes than it has chars (found by the capi fuzz target).
             System.Text.Unicode.Utf8.FromUtf16(message, destination[..^1], out _, out int written);
             destination[written] = 0;
-            return written;
+            return needed;
         }
         catch
         {
@@ -614,7 +785,7 @@ public static unsafe class Exports
     private static bool TryGet<T>(nint handle, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
         where T : class
     {
-        value = Handles.TryGetValue(handle, out object? o) ? o as T : null;
+        value = Handles.TryGetValue(handle, out object? o) && o is not GroupState { Zombie: true } ? o as T : null;
         return value != null;
     }
 
@@ -643,14 +814,36 @@ public static unsafe class Exports
 
     private sealed class GroupState
     {
-        public GroupState(ProcessGroup group, TotemNode node)
+        public GroupState(TotemNode node)
         {
-            Group = group;
             Node = node;
             Handler = Deliver;
         }
 
-        public ProcessGroup Group { get; }
+        /// <summary>Set once the join is confirmed, before the handle is handed out.</summary>
+        public ProcessGroup Group { get; set; } = null!;
+
+        /// <summary>Its node was destroyed while the host held leases: only ft_group_release still answers.</summary>
+        public volatile bool Zombie;
+
+        public readonly System.Collections.Concurrent.ConcurrentQueue<GroupMembership> Confchgs = new();
+
+        public int ConfchgCount;
+
+        public long ConfchgOverruns;
+
+        /// <summary>Protocol thread: keeps a membership change for ft_group_dispatch_confchg (bounded; overflow counted).</summary>
+        public void OnMembership(GroupMembership change)
+        {
+            if (Interlocked.Increment(ref ConfchgCount) > ConfchgQueueMax)
+            {
+                Interlocked.Decrement(ref ConfchgCount);
+                Interlocked.Increment(ref ConfchgOverruns);
+                return;
+            }
+
+            Confchgs.Enqueue(change);
+        }
 
         public TotemNode Node { get; }
 
@@ -693,6 +886,8 @@ public static unsafe class Exports
         public int BusyPoll;
         public ulong Iterations;
         public ulong CpuMigrations;
+        public int SchedRr;
+        public int Reserved;
     }
 
     /// <summary>struct ft_delivery (fasttotem.h).</summary>
@@ -729,5 +924,29 @@ public static unsafe class Exports
         public ulong DeliveryOverruns;
         public ulong SlabBytesInUse;
         public ulong SlabBytes;
+        public ulong ConfchgOverruns;
+        public ulong UnconsumedDeliveries;
+    }
+
+    /// <summary>struct ft_member (fasttotem.h): cpg_address's fields.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Member
+    {
+        public uint NodeId;
+        public uint Pid;
+        public uint Reason;
+    }
+
+    /// <summary>struct ft_confchg (fasttotem.h).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Confchg
+    {
+        public ulong DeliveriesBefore;
+        public Member* Members;
+        public nuint MemberCount;
+        public Member* Left;
+        public nuint LeftCount;
+        public Member* Joined;
+        public nuint JoinedCount;
     }
 }

@@ -76,7 +76,9 @@ internal static class BenchNodeCommand
             Delivery = o.Queue ? DeliveryMode.Queue : DeliveryMode.ProtocolThread,
             MaxMessageSize = Math.Max(o.Size, 64 * 1024),
         };
-        Task<ProcessGroup> join = node.JoinGroupAsync(o.Group, options);
+        var stats = new DeliveryStats();
+        var receiver = new Receiver(stats);
+        Task<ProcessGroup> join = o.Queue ? node.JoinGroupAsync(o.Group, options) : node.JoinGroupAsync(o.Group, receiver.OnDeliverNow, options);
         if (!join.Wait(TimeSpan.FromSeconds(60)))
         {
             Console.Error.WriteLine("bench-node: the join was not confirmed within 60 s");
@@ -86,13 +88,6 @@ internal static class BenchNodeCommand
         ProcessGroup pg = join.Result;
         int ringChanges = 0;
         node.RingChanged += _ => Interlocked.Increment(ref ringChanges); // control plane, counted for the report
-        var stats = new DeliveryStats();
-        var receiver = new Receiver(stats);
-        if (!o.Queue)
-        {
-            pg.Delivered = receiver.OnDeliverNow;
-        }
-
         long waitUntil = MonotonicClock.NowNs() + 60_000_000_000;
         while ((pg.Membership?.Members.Length ?? 0) < o.Members)
         {

@@ -5,8 +5,9 @@ namespace FastTotem.Hosting;
 /// nothing is copied between the protocol thread and the host. The memory stays valid, and is not reused, until
 /// <see cref="Release"/>; reading <see cref="Data"/> after that is a host bug (the bytes may belong to a later
 /// delivery). A small struct: hold as many leases as the slab has room for, release them in any order.
+/// <c>using</c> releases it at the end of a scope (<see cref="Dispose"/>; no boxing, no allocation).
 /// </summary>
-public readonly struct DeliveryLease
+public readonly struct DeliveryLease : IDisposable
 {
     private readonly ProcessGroup? _group;
     private readonly DeliveryRecord _record;
@@ -40,4 +41,7 @@ public readonly struct DeliveryLease
     /// (a copy of this struct counts as the same lease); never throws.
     /// </summary>
     public DeliveryRelease Release() => _group == null ? DeliveryRelease.NotALease : _group.ReleaseDelivery(_record.Token);
+
+    /// <summary>Releases the lease (<see cref="Release"/>, its result ignored: a second release changes nothing).</summary>
+    public void Dispose() => Release();
 }

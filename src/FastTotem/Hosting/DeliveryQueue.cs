@@ -179,6 +179,40 @@ internal sealed class DeliveryQueue
         return witnessed == ~token || token < Volatile.Read(ref _head) ? DeliveryRelease.AlreadyReleased : DeliveryRelease.NotALease;
     }
 
+    /// <summary>
+    /// True while some delivery taken from the slab has not been released. Exact once the producer has stopped (the
+    /// node is gone): the records between the reclaim head and the take cursor are then fixed, and only their states
+    /// change, each once, to Released.
+    /// </summary>
+    public bool HasOutstandingLeases
+    {
+        get
+        {
+            long position = Volatile.Read(ref _head);
+            long take = Volatile.Read(ref _take);
+            while (position < take)
+            {
+                int offset = (int)(position % _ring.Length);
+                int untilEnd = _ring.Length - offset;
+                int length = untilEnd >= RecordHeader ? BinaryPrimitives.ReadInt32LittleEndian(_ring.AsSpan(offset)) : WrapMarker;
+                if (length == WrapMarker)
+                {
+                    position += untilEnd;
+                    continue;
+                }
+
+                if (Volatile.Read(ref StateOf(offset)) != StateReleased)
+                {
+                    return true;
+                }
+
+                position += Align(RecordHeader + length);
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Consumer: the data of a lease (valid until it is released).</summary>
     public ReadOnlySpan<byte> Data(DeliveryRecord delivery) => _ring.AsSpan(delivery.Offset, delivery.Length);
 

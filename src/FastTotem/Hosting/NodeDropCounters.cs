@@ -37,4 +37,10 @@ public readonly record struct NodeDropCounters
     /// when its queue has room for the message however it is fragmented.
     /// </summary>
     public long SyncDrops { get; init; }
+
+    /// <summary>
+    /// Group deliveries that found no consumer: a group in <see cref="DeliveryMode.ProtocolThread"/> mode without a
+    /// delivery handler (<see cref="ProcessGroup.UnconsumedDeliveries"/>, summed over the node's groups).
+    /// </summary>
+    public long UnconsumedDeliveries { get; init; }
 }

@@ -9,8 +9,8 @@ namespace FastTotem.Hosting;
 /// messages with it in one agreed order.
 /// <para>
 /// <see cref="TryMulticast"/> never blocks and never allocates: it copies the message into a preallocated
-/// slot of a lock-free queue the protocol thread drains. Deliveries arrive through <see cref="Delivered"/>
-/// on the protocol thread, or (<see cref="DeliveryMode.Queue"/>) in a pinned slab that one host thread reads in
+/// slot of a lock-free queue the protocol thread drains. Deliveries arrive through the handler given with the join
+/// (<see cref="Delivered"/>) on the protocol thread, or (<see cref="DeliveryMode.Queue"/>) in a pinned slab that one host thread reads in
 /// place: <see cref="TryTakeDelivery"/> leases a delivery without copying it, <see cref="DeliveryLease.Release"/>
 /// gives its memory back; <see cref="TryReceive"/> does both around a callback.
 /// </para>
@@ -32,14 +32,19 @@ public sealed class ProcessGroup : IDisposable
 
     /// <summary>Made once, so that waiting allocates nothing.</summary>
     private static readonly Func<DeliveryQueue, bool> HasWaiting = static q => q.HasWaiting;
-    private readonly SemaphoreSlim _sendSpace = new(0);
+
+    /// <summary>Armed by <see cref="MulticastAsync"/> while the send queue is full; completed by the loop when it frees a slot.</summary>
+    private TaskCompletionSource? _sendSpace;
     private volatile bool _closed;
     private volatile bool _stalled;
     private long _deliveryOverruns;
     private long _lostEvents;
     private long _deliveryStalls;
+    private long _unconsumedDeliveries;
+    private long _deliveriesHandedOut; // loop thread only
+    private long _sendWaits;
 
-    internal ProcessGroup(TotemNode node, string name, ProcessGroupOptions options)
+    internal ProcessGroup(TotemNode node, string name, ProcessGroupOptions options, DeliverHandler? onDeliver = null)
     {
         if (options.MaxMessageSize < 1 || options.MaxMessageSize > CpgLimits.Default.MessageLengthMax)
         {
@@ -52,6 +57,7 @@ public sealed class ProcessGroup : IDisposable
         NameBytes = Encoding.UTF8.GetBytes(name);
         Pid = options.Pid ?? (uint)Environment.ProcessId;
         Options = options;
+        Delivered = onDeliver;
         _sendQueue = new HostSubmitQueue(options.SendQueueCapacity, options.MaxMessageSize);
         if (options.Delivery == DeliveryMode.Queue)
         {
@@ -73,10 +79,22 @@ public sealed class ProcessGroup : IDisposable
     public ProcessGroupOptions Options { get; }
 
     /// <summary>
-    /// Each delivered message, on the protocol thread (<see cref="DeliveryMode.ProtocolThread"/>). The span is
-    /// valid only during the call; the handler must not block.
+    /// Each delivered message, on the protocol thread (<see cref="DeliveryMode.ProtocolThread"/>): the handler given
+    /// to <see cref="TotemNode.JoinGroupAsync(string, DeliverHandler, ProcessGroupOptions?, CancellationToken)"/>,
+    /// which may be replaced here. The span is valid only during the call; the handler must not block. A delivery
+    /// that finds no handler is counted in <see cref="UnconsumedDeliveries"/> and reported on
+    /// <see cref="TotemNode.Faulted"/> (the first one of the group).
     /// </summary>
     public DeliverHandler? Delivered { get; set; }
+
+    /// <summary>
+    /// Deliveries that arrived in <see cref="DeliveryMode.ProtocolThread"/> mode while no <see cref="Delivered"/>
+    /// handler was set: never silent, they are counted here and in <see cref="NodeDropCounters.UnconsumedDeliveries"/>.
+    /// </summary>
+    public long UnconsumedDeliveries => Interlocked.Read(ref _unconsumedDeliveries);
+
+    /// <summary>How often <see cref="MulticastAsync"/> waited for the protocol thread to free a send slot (each a wake-up, not a poll).</summary>
+    public long SendWaits => Interlocked.Read(ref _sendWaits);
 
     /// <summary>Group membership changes (cpg_confchg_fn), on the protocol thread.</summary>
     public event Action<GroupMembership>? MembershipChanged;
@@ -126,6 +144,22 @@ public sealed class ProcessGroup : IDisposable
     internal TaskCompletionSource<bool> Joined { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
+    /// The joiner gave up (cancelled, timed out): when that wins the race against the confirmation, the join is
+    /// withdrawn, so no member is left in the cluster without a handle that can leave it. A join the protocol thread
+    /// has not handed to CPG yet is dropped; one already sent is followed by a leave.
+    /// </summary>
+    internal bool TryWithdrawJoin(CancellationToken cancellationToken)
+    {
+        if (!Joined.TrySetCanceled(cancellationToken))
+        {
+            return false; // confirmed first: the caller owns the group
+        }
+
+        Leave();
+        return true;
+    }
+
+    /// <summary>
     /// Queues <paramref name="message"/> for the group without blocking. <see cref="SendResult.TryAgain"/> is
     /// back-pressure (the queue is full: the ring sends at the pace of its token); nothing is ever dropped silently.
     /// </summary>
@@ -150,7 +184,10 @@ public sealed class ProcessGroup : IDisposable
         return SendResult.Ok;
     }
 
-    /// <summary>Queues <paramref name="message"/>, waiting asynchronously while the send queue is full.</summary>
+    /// <summary>
+    /// Queues <paramref name="message"/>, waiting asynchronously while the send queue is full. The wait ends when the
+    /// protocol thread frees a slot (or the group closes): no polling.
+    /// </summary>
     public async ValueTask<SendResult> MulticastAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         while (true)
@@ -161,7 +198,28 @@ public sealed class ProcessGroup : IDisposable
                 return result;
             }
 
-            await _sendSpace.WaitAsync(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            // Arm the signal first, then try again: a slot freed in between is seen by the retry, one freed after it
+            // completes the armed signal (the loop swaps it out when it frees a slot).
+            TaskCompletionSource? signal = Volatile.Read(ref _sendSpace);
+            if (signal == null)
+            {
+                var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                signal = Interlocked.CompareExchange(ref _sendSpace, fresh, null) ?? fresh;
+            }
+
+            result = TryMulticast(message.Span);
+            if (result != SendResult.TryAgain)
+            {
+                return result;
+            }
+
+            if (_closed)
+            {
+                return SendResult.Closed;
+            }
+
+            Interlocked.Increment(ref _sendWaits);
+            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -242,12 +300,19 @@ public sealed class ProcessGroup : IDisposable
 
     internal DeliveryQueue? Slab => _deliveryQueue;
 
+    /// <summary>
+    /// <see cref="DeliveryMode.Queue"/>: some lease taken with <see cref="TryTakeDelivery"/> is not released yet. Exact
+    /// once the node is disposed; a lease's data stays valid after that for as long as the group object is reachable
+    /// (the C API keeps a destroyed node's group while this is true).
+    /// </summary>
+    public bool HasOutstandingLeases => _deliveryQueue?.HasOutstandingLeases ?? false;
+
     /// <summary>Leaves the group (a procleave with reason LEAVE); members elsewhere see this member leave.</summary>
     public void Leave()
     {
         if (!_closed)
         {
-            _closed = true;
+            MarkClosed();
             _node.LeaveGroup(this);
         }
     }
@@ -260,9 +325,18 @@ public sealed class ProcessGroup : IDisposable
     {
         if (_deliveryQueue == null)
         {
+            _deliveriesHandedOut++;
+            DeliverHandler? handler = Delivered;
+            if (handler == null)
+            {
+                _node.ReportUnconsumed(this, Interlocked.Increment(ref _unconsumedDeliveries) == 1);
+
+                return true;
+            }
+
             try
             {
-                Delivered?.Invoke(nodeId, pid, data);
+                handler(nodeId, pid, data);
             }
             catch (Exception exception)
             {
@@ -275,6 +349,7 @@ public sealed class ProcessGroup : IDisposable
         switch (_deliveryQueue.TryWrite(nodeId, pid, data))
         {
             case DeliveryWrite.Ok:
+                _deliveriesHandedOut++;
                 _stalled = false;
                 _doorbell!.Ring();
                 return true;
@@ -295,9 +370,21 @@ public sealed class ProcessGroup : IDisposable
         }
     }
 
+    /// <summary>Loop thread: deliveries handed out so far (for <see cref="GroupMembership.DeliveriesBefore"/>).</summary>
+    internal long DeliveriesHandedOut => _deliveriesHandedOut;
+
     internal void OnMembership(GroupMembership membership)
     {
         Membership = membership;
+        try
+        {
+            Options.MembershipChanged?.Invoke(membership);
+        }
+        catch (Exception exception)
+        {
+            _node.ReportHandlerFault(exception, $"group '{Name}' {nameof(ProcessGroupOptions)}.{nameof(MembershipChanged)}");
+        }
+
         try
         {
             MembershipChanged?.Invoke(membership);
@@ -333,15 +420,23 @@ public sealed class ProcessGroup : IDisposable
         }
     }
 
+    /// <summary>Loop thread: slots were freed; wakes a waiting <see cref="MulticastAsync"/> (one swap when none waits).</summary>
     internal void SignalSendSpace()
     {
-        if (_sendSpace.CurrentCount == 0)
+        // The fence orders the freed slot before the read of the signal (a store then a load): without it a host
+        // that armed the signal and retried in between could miss both.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sendSpace) != null)
         {
-            _sendSpace.Release();
+            Interlocked.Exchange(ref _sendSpace, null)?.TrySetResult();
         }
     }
 
-    internal void MarkClosed() => _closed = true;
+    internal void MarkClosed()
+    {
+        _closed = true;
+        Interlocked.Exchange(ref _sendSpace, null)?.TrySetResult(); // a waiting MulticastAsync returns Closed
+    }
 
     /// <summary>Closes the delivery doorbell's eventfd (the node was disposed; <see cref="WaitForDelivery"/> then only checks).</summary>
     internal void CloseDoorbell() => _doorbell?.Dispose();

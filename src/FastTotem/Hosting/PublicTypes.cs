@@ -21,7 +21,10 @@ public enum SendResult
 /// <summary>Where a <see cref="ProcessGroup"/>'s deliveries go.</summary>
 public enum DeliveryMode
 {
-    /// <summary>The <see cref="ProcessGroup.Delivered"/> callback runs on the protocol thread; it must not block.</summary>
+    /// <summary>
+    /// The delivery handler given to <see cref="TotemNode.JoinGroupAsync(string, DeliverHandler, ProcessGroupOptions?, CancellationToken)"/>
+    /// runs on the protocol thread; it must not block.
+    /// </summary>
     ProtocolThread,
 
     /// <summary>Deliveries wait in a lock-free queue that one host thread drains with <see cref="ProcessGroup.TryReceive"/>.</summary>
@@ -45,6 +48,13 @@ public sealed class ProcessGroupOptions
 
     /// <summary>Bytes of the delivery queue in <see cref="DeliveryMode.Queue"/> mode. Default 16 MiB.</summary>
     public int DeliveryQueueBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Group membership changes (cpg_confchg_fn), on the protocol thread, from the very first one (this member's own
+    /// join): given with the join, so none can come before the handler exists. Also raised on
+    /// <see cref="ProcessGroup.MembershipChanged"/>. Must not block.
+    /// </summary>
+    public Action<GroupMembership>? MembershipChanged { get; init; }
 }
 
 /// <summary>A delivered group message: valid only during the callback (or until the next <see cref="ProcessGroup.TryReceive"/>).</summary>
@@ -64,16 +74,36 @@ public readonly record struct GroupMember(uint NodeId, uint Pid, CpgReason Reaso
 /// <param name="Members">Every member after the change.</param>
 /// <param name="Left">Members that left, with the reason (LEAVE, NODEDOWN, PROCDOWN).</param>
 /// <param name="Joined">Members that joined, with the reason (JOIN, NODEUP).</param>
-public sealed record GroupMembership(string Group, GroupMember[] Members, GroupMember[] Left, GroupMember[] Joined);
+public sealed record GroupMembership(string Group, GroupMember[] Members, GroupMember[] Left, GroupMember[] Joined)
+{
+    /// <summary>
+    /// How many of the group's deliveries came before this change in agreed order (handed to the delivery handler,
+    /// or written to the delivery slab in <see cref="DeliveryMode.Queue"/> mode): a queue-mode host that has taken
+    /// that many deliveries has reached the point of this change.
+    /// </summary>
+    public long DeliveriesBefore { get; init; }
+}
 
 /// <summary>A ring (totem) configuration change, as libcpg's cpg_totem_confchg_fn or corosync's confchg reports it.</summary>
-/// <param name="Regular">True for a regular configuration, false for a transitional one.</param>
-/// <param name="RingRep">The ring representative's nodeid.</param>
-/// <param name="RingSeq">The ring sequence number.</param>
+/// <param name="Kind">Transitional or regular.</param>
+/// <param name="RingId">The ring the change is about.</param>
 /// <param name="Members">Members of the configuration.</param>
 /// <param name="Left">Nodes that left.</param>
 /// <param name="Joined">Nodes that joined.</param>
-public sealed record RingChange(bool Regular, uint RingRep, ulong RingSeq, uint[] Members, uint[] Left, uint[] Joined);
+public sealed record RingChange(RingChangeKind Kind, RingId RingId, uint[] Members, uint[] Left, uint[] Joined)
+{
+    /// <summary>True for a regular configuration.</summary>
+    [Obsolete("use Kind == RingChangeKind.Regular")]
+    public bool Regular => Kind == RingChangeKind.Regular;
+
+    /// <summary>The ring representative's nodeid.</summary>
+    [Obsolete("use RingId.Rep")]
+    public uint RingRep => RingId.Rep;
+
+    /// <summary>The ring sequence number.</summary>
+    [Obsolete("use RingId.Seq")]
+    public ulong RingSeq => RingId.Seq;
+}
 
 /// <summary>Outcome of <see cref="DeliveryLease.Release"/> and <see cref="ProcessGroup.ReleaseDelivery"/>.</summary>
 public enum DeliveryRelease

@@ -15,7 +15,7 @@ namespace FastTotem.Hosting;
 /// A Totem ring member that corosync 3.1 daemons accept as one of their own: the SRP engine, totempg, sync and
 /// the cmap/cpg/quorum/votequorum services, on one protocol thread over UDP sockets. Configure it from the very
 /// corosync.conf the daemons use (<see cref="FromConfigFile"/>) or from code (<see cref="Create"/>), then
-/// <see cref="Start"/> it and join process groups with <see cref="JoinGroupAsync"/>.
+/// <see cref="Start"/> it and join process groups with <see cref="JoinGroupAsync(string, DeliverHandler, ProcessGroupOptions?, CancellationToken)"/>.
 /// <para>Events are raised on the protocol thread; handlers must not block.</para>
 /// </summary>
 public sealed class TotemNode : IDisposable
@@ -34,6 +34,7 @@ public sealed class TotemNode : IDisposable
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 created, 1 started, 2 stopped
     private long _handlerFaults;
+    private long _unconsumedDeliveries;
 
     private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu)
     {
@@ -130,6 +131,7 @@ public sealed class TotemNode : IDisposable
                     + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops,
                 VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
                 SyncDrops = _machine.Counters.EventOverflowDrops,
+                UnconsumedDeliveries = Interlocked.Read(ref _unconsumedDeliveries),
             };
         }
     }
@@ -137,14 +139,14 @@ public sealed class TotemNode : IDisposable
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;
 
-    /// <summary>Every service finished synchronising on the ring with this (rep, seq), on the protocol thread.</summary>
     /// <summary>
     /// The ring is re-forming: the protocol entered GATHER, for the reason given (corosync's gather_state_from),
-    /// leaving the ring (rep, seq). Raised on the protocol thread.
+    /// leaving the ring given. Raised on the protocol thread.
     /// </summary>
-    public event Action<GatherReason, uint, ulong>? GatherEntered;
+    public event Action<GatherReason, RingId>? GatherEntered;
 
-    public event Action<uint, ulong>? SyncCompleted;
+    /// <summary>Every service finished synchronising on this ring, on the protocol thread.</summary>
+    public event Action<RingId>? SyncCompleted;
 
     /// <summary>
     /// The cluster is switching to a new authkey or crypto setting (<c>corosync-cfgtool -R</c>; the argument is the
@@ -173,11 +175,16 @@ public sealed class TotemNode : IDisposable
     public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1) =>
         FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll, pinCpu);
 
-    /// <summary>A node configured from code: the same settings a corosync.conf would carry.</summary>
+    /// <summary>
+    /// A node configured from code: the same settings a corosync.conf would carry, mapped straight to them (no
+    /// corosync.conf text in between, so no value is ever read as syntax).
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range or the options contradict each other.</exception>
+    /// <exception cref="TransportException">The sockets could not be bound.</exception>
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FromConfig(CorosyncConfig.Parse(options.ToCorosyncConf()), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        return FromConfig(CorosyncConfig.FromOptions(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
     }
 
     private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)
@@ -203,14 +210,50 @@ public sealed class TotemNode : IDisposable
         _driver.Start($"fasttotem-{NodeId}");
     }
 
-    /// <summary>Completes when the node finished its first synchronisation (on its singleton ring or a larger one).</summary>
-    public Task WaitForSyncAsync() => _firstSync.Task;
+    /// <summary>
+    /// Completes when the node finished its first synchronisation (on its singleton ring or a larger one); faults
+    /// when a protocol fault ends the node first, and is cancelled with <paramref name="cancellationToken"/>.
+    /// </summary>
+    public Task WaitForSyncAsync(CancellationToken cancellationToken = default) => _firstSync.Task.WaitAsync(cancellationToken);
 
     /// <summary>
-    /// Joins the process group <paramref name="name"/> (cpg_join). Completes when the cluster confirmed the join
-    /// (this member appears in the group's membership).
+    /// Joins the process group <paramref name="name"/> (cpg_join) with <paramref name="onDeliver"/> as its delivery
+    /// handler, on the protocol thread (<see cref="DeliveryMode.ProtocolThread"/>). The handler is in place before the
+    /// join is sent, so a delivery that arrives the instant the join completes reaches it. Completes when the cluster
+    /// confirmed the join (this member appears in the group's membership).
     /// </summary>
-    public async Task<ProcessGroup> JoinGroupAsync(string name, ProcessGroupOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="name">The group (1 to 128 bytes of UTF-8).</param>
+    /// <param name="onDeliver">Each delivery, on the protocol thread; must not block; exceptions are reported on <see cref="Faulted"/>.</param>
+    /// <param name="options">Group settings; <see cref="ProcessGroupOptions.Delivery"/> must be <see cref="DeliveryMode.ProtocolThread"/>.</param>
+    /// <param name="cancellationToken">
+    /// Gives up the join: unless the confirmation came first (then the group is returned), the join is withdrawn
+    /// (not sent, or followed by a leave) and the task is cancelled. No member stays in the cluster without a handle.
+    /// </param>
+    public Task<ProcessGroup> JoinGroupAsync(string name, DeliverHandler onDeliver, ProcessGroupOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onDeliver);
+        options ??= new ProcessGroupOptions();
+        if (options.Delivery != DeliveryMode.ProtocolThread)
+        {
+            throw new ArgumentException("a delivery handler goes with DeliveryMode.ProtocolThread; queue mode is drained with TryTakeDelivery/TryReceive", nameof(options));
+        }
+
+        return JoinAsync(name, options, onDeliver, cancellationToken);
+    }
+
+    /// <summary>
+    /// Joins the process group <paramref name="name"/> (cpg_join) whose deliveries wait in a queue
+    /// (<see cref="DeliveryMode.Queue"/>): the slab exists before the join is sent, so nothing is missed. Completes when
+    /// the cluster confirmed the join. In <see cref="DeliveryMode.ProtocolThread"/> mode give the delivery handler
+    /// (the other overload): a delivery that finds none is counted and reported, not handed anywhere.
+    /// </summary>
+    /// <param name="name">The group (1 to 128 bytes of UTF-8).</param>
+    /// <param name="options">Group settings.</param>
+    /// <param name="cancellationToken">Gives up the join and withdraws it (see the other overload).</param>
+    public Task<ProcessGroup> JoinGroupAsync(string name, ProcessGroupOptions? options = null, CancellationToken cancellationToken = default) =>
+        JoinAsync(name, options ?? new ProcessGroupOptions(), null, cancellationToken);
+
+    private async Task<ProcessGroup> JoinAsync(string name, ProcessGroupOptions options, DeliverHandler? onDeliver, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (Encoding.UTF8.GetByteCount(name) > MarCpgName.ValueMax)
@@ -223,11 +266,16 @@ public sealed class TotemNode : IDisposable
             throw new InvalidOperationException("start the node before joining groups");
         }
 
-        var group = new ProcessGroup(this, name, options ?? new ProcessGroupOptions());
+        cancellationToken.ThrowIfCancellationRequested(); // given up before anything was sent: nothing to withdraw
+        var group = new ProcessGroup(this, name, options, onDeliver);
         _created.Enqueue(group);
         _control.Enqueue(() => _pendingJoins.Add(group));
         Wake();
-        using (cancellationToken.Register(() => group.Joined.TrySetCanceled(cancellationToken)))
+        using (cancellationToken.Register(static state =>
+        {
+            var (g, token) = ((ProcessGroup, CancellationToken))state!;
+            g.TryWithdrawJoin(token);
+        }, (group, cancellationToken)))
         {
             await group.Joined.Task.ConfigureAwait(false);
         }
@@ -246,7 +294,8 @@ public sealed class TotemNode : IDisposable
             _driver.Stop(leave);
         }
 
-        foreach (ProcessGroup g in _groups.ToArray())
+        // Every group ever created, joined or still joining (the loop's own lists belong to its thread).
+        foreach (ProcessGroup g in _created)
         {
             g.MarkClosed();
             g.Joined.TrySetException(new InvalidOperationException("the node stopped"));
@@ -292,6 +341,18 @@ public sealed class TotemNode : IDisposable
     {
         Interlocked.Increment(ref _handlerFaults);
         RaiseFault(new NodeFault(NodeFaultKind.Handler, $"node {NodeId}: the {handler} handler threw {exception.GetType().Name}: {exception.Message}", exception));
+    }
+
+    /// <summary>Loop thread: a protocol-thread-mode group had a delivery and no handler. Counted; the first of each group reported.</summary>
+    internal void ReportUnconsumed(ProcessGroup group, bool first)
+    {
+        Interlocked.Increment(ref _unconsumedDeliveries);
+        if (first)
+        {
+            RaiseFault(new NodeFault(NodeFaultKind.UnconsumedDelivery,
+                $"node {NodeId}: group '{group.Name}' had a delivery and no delivery handler; give it with JoinGroupAsync(name, handler, ...) (counted in UnconsumedDeliveries)",
+                new InvalidOperationException($"group '{group.Name}' has no delivery handler")));
+        }
     }
 
     private void RaiseFault(NodeFault fault)
@@ -407,7 +468,7 @@ public sealed class TotemNode : IDisposable
                     RouteMembership(group, in ev);
                     break;
                 case CpgEventKind.TotemConfigChange:
-                    group.OnRing(new RingChange(true, ev.RingId.Rep, ev.RingId.Seq, ev.TotemMembers.ToArray(), Array.Empty<uint>(), Array.Empty<uint>()));
+                    group.OnRing(new RingChange(RingChangeKind.Regular, new RingId(ev.RingId), ev.TotemMembers.ToArray(), Array.Empty<uint>(), Array.Empty<uint>()));
                     break;
                 case CpgEventKind.EventsLost:
                     group.OnEventsLost(ev.LostCount);
@@ -418,7 +479,10 @@ public sealed class TotemNode : IDisposable
 
     private void RouteMembership(ProcessGroup group, in CpgEvent ev)
     {
-        var membership = new GroupMembership(group.Name, ToMembers(ev.Members), ToMembers(ev.Left), ToMembers(ev.Joined));
+        var membership = new GroupMembership(group.Name, ToMembers(ev.Members), ToMembers(ev.Left), ToMembers(ev.Joined))
+        {
+            DeliveriesBefore = group.DeliveriesHandedOut,
+        };
         group.OnMembership(membership);
         foreach (GroupMember m in membership.Joined)
         {
@@ -457,8 +521,9 @@ public sealed class TotemNode : IDisposable
         {
             if (ev.Kind == NodeEventKind.ConfigChange)
             {
-                var change = new RingChange(ev.ConfigKind == ConfigChangeKind.Regular, ev.RingId.Rep, ev.RingId.Seq, ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray());
-                if (change.Regular)
+                var kind = ev.ConfigKind == ConfigChangeKind.Regular ? RingChangeKind.Regular : RingChangeKind.Transitional;
+                var change = new RingChange(kind, new RingId(ev.RingId), ev.Members.ToArray(), ev.Left.ToArray(), ev.Joined.ToArray());
+                if (kind == RingChangeKind.Regular)
                 {
                     node.Ring = change;
                 }
@@ -476,7 +541,7 @@ public sealed class TotemNode : IDisposable
             {
                 try
                 {
-                    node.GatherEntered?.Invoke(ev.GatherReason, ev.RingId.Rep, ev.RingId.Seq);
+                    node.GatherEntered?.Invoke(ev.GatherReason, new RingId(ev.RingId));
                 }
                 catch (Exception exception)
                 {
@@ -511,7 +576,7 @@ public sealed class TotemNode : IDisposable
                 node._firstSync.TrySetResult(true);
                 try
                 {
-                    node.SyncCompleted?.Invoke(ev.RingId.Rep, ev.RingId.Seq);
+                    node.SyncCompleted?.Invoke(new RingId(ev.RingId));
                 }
                 catch (Exception exception)
                 {
@@ -528,7 +593,7 @@ public sealed class TotemNode : IDisposable
                 $"node {node.NodeId}: a protocol fault ({exception.GetType().Name}: {exception.Message}); the node left the ring and stopped", exception);
             node.ProtocolFault = fault;
             node._firstSync.TrySetException(new InvalidOperationException(fault.Message, exception));
-            foreach (ProcessGroup g in node._groups)
+            foreach (ProcessGroup g in node._created)
             {
                 g.MarkClosed();
                 g.Joined.TrySetException(new InvalidOperationException(fault.Message, exception));

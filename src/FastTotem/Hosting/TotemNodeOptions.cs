@@ -1,5 +1,5 @@
 using System.Net;
-using System.Text;
+using FastTotem.Hosting.Config;
 
 namespace FastTotem.Hosting;
 
@@ -9,31 +9,35 @@ namespace FastTotem.Hosting;
 /// <param name="QuorumVotes">Its votes (1 by default, as corosync).</param>
 public sealed record TotemMember(uint NodeId, IPAddress Address, uint QuorumVotes = 1);
 
-/// <summary>The settings of a <see cref="TotemNode"/> given in code instead of a corosync.conf file.</summary>
+/// <summary>
+/// The settings of a <see cref="TotemNode"/> given in code instead of a corosync.conf file. Each maps straight to the
+/// corosync.conf key named in its summary and is checked against the same range (<see cref="TotemNode.Create"/>
+/// throws <see cref="ArgumentException"/> naming what is wrong).
+/// </summary>
 public sealed class TotemNodeOptions
 {
     /// <summary>This node's id; must be in <see cref="Members"/>.</summary>
     public required uint NodeId { get; init; }
 
-    /// <summary>The nodelist: every member of the cluster, this node included.</summary>
+    /// <summary>The nodelist: every member of the cluster, this node included, all IPv4 or all IPv6.</summary>
     public required IReadOnlyList<TotemMember> Members { get; init; }
 
-    /// <summary>"udpu" (unicast to every member) or "udp" (multicast).</summary>
-    public string Transport { get; init; } = "udpu";
+    /// <summary>totem.transport: <see cref="TotemTransport.Udpu"/> (unicast to every member, the default) or <see cref="TotemTransport.Udp"/> (multicast). knet needs a corosync.conf (<see cref="TotemNode.FromConfigFile"/>).</summary>
+    public TotemTransport Transport { get; init; } = TotemTransport.Udpu;
 
-    /// <summary>totem.cluster_name (used to derive the multicast group for "udp").</summary>
+    /// <summary>totem.cluster_name (used to derive the multicast group for udp).</summary>
     public string ClusterName { get; init; } = "fasttotem";
 
     /// <summary>The Totem port (mcastport), 5405 as corosync.</summary>
-    public int Port { get; init; } = 5405;
+    public int Port { get; init; } = CorosyncConfig.DefaultMcastPort;
 
     /// <summary>totem.token in ms (3000 as corosync; token_coefficient is added beyond two nodes).</summary>
-    public int TokenMs { get; init; } = 3000;
+    public int TokenMs { get; init; } = CorosyncConfig.DefaultTokenMs;
 
     /// <summary>Where the ring seq is kept (system.state_dir).</summary>
-    public string StateDir { get; init; } = "/var/lib/corosync";
+    public string StateDir { get; init; } = CorosyncConfig.DefaultStateDir;
 
-    /// <summary>Multicast group for "udp"; derived from <see cref="ClusterName"/> when null.</summary>
+    /// <summary>interface.mcastaddr for udp; derived from <see cref="ClusterName"/> as corosync does when null.</summary>
     public IPAddress? McastAddress { get; init; }
 
     /// <summary>Spin on the sockets instead of sleeping in epoll: lowest latency, one core busy.</summary>
@@ -51,35 +55,4 @@ public sealed class TotemNodeOptions
 
     /// <summary>totem.netmtu (576 to 65,536): the largest Totem frame; null keeps corosync's 1500. Every member must agree.</summary>
     public int? NetMtu { get; init; }
-
-    internal string ToCorosyncConf()
-    {
-        var sb = new StringBuilder();
-        sb.Append($"totem {{\n\tversion: 2\n\tcluster_name: {ClusterName}\n\ttransport: {Transport}\n\ttoken: {TokenMs}\n");
-        if (NetMtu is { } netMtu)
-        {
-            sb.Append($"\tnetmtu: {netMtu}\n");
-        }
-
-        bool v6 = Members.Count > 0 && Members[0].Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        if (v6)
-        {
-            sb.Append("\tip_version: ipv6\n");
-        }
-
-        sb.Append($"\tinterface {{\n\t\tlinknumber: 0\n\t\tmcastport: {Port}\n");
-        if (McastAddress != null)
-        {
-            sb.Append($"\t\tmcastaddr: {McastAddress}\n");
-        }
-
-        sb.Append($"\t}}\n}}\nsystem {{\n\tstate_dir: {StateDir}\n\tsched_rr: {(SchedRr ? "yes" : "no")}\n}}\nnodelist {{\n");
-        foreach (TotemMember m in Members)
-        {
-            sb.Append($"\tnode {{\n\t\tnodeid: {m.NodeId}\n\t\tring0_addr: {m.Address}\n\t\tquorum_votes: {m.QuorumVotes}\n\t}}\n");
-        }
-
-        sb.Append("}\n");
-        return sb.ToString();
-    }
 }

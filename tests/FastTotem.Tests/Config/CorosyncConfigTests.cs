@@ -231,11 +231,9 @@ public class ConfigHardeningTests
     [Fact]
     public void EngineRefusesZeroTimers()
     {
-        var srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]);
-        srp.TokenRetransmitMs = 0;
+        var srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]) with { TokenRetransmitMs = 0 };
         Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
-        srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]);
-        srp.HoldMs = -4;
+        srp = FastTotem.Protocol.Srp.SrpConfig.CorosyncDefaults(1, [1, 2]) with { HoldMs = -4 };
         Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
     }
 

@@ -280,7 +280,7 @@ public class EmbeddingTests
     }
 
     private static ProcessGroup StartSingleGroupInCallbackMode(TotemNode node) =>
-        node.JoinGroupAsync("embed-cb").WaitAsync(TimeSpan.FromSeconds(15)).GetAwaiter().GetResult();
+        node.JoinGroupAsync("embed-cb", (node, pid, data) => { }).WaitAsync(TimeSpan.FromSeconds(15)).GetAwaiter().GetResult();
 
     [Fact]
     public async Task SteadyStateHostPathsAllocateNothing()

@@ -31,8 +31,7 @@ public class NodeFaultPolicyTests
             for (int i = 0; i < 3; i++)
             {
                 var log = received[i] = new ConcurrentQueue<(uint, int, byte)>();
-                groups[i] = await nodes[i].JoinGroupAsync("mtu").WaitAsync(TimeSpan.FromSeconds(15));
-                groups[i].Delivered = (node, pid, data) => log.Enqueue((node, data.Length, data[^1]));
+                groups[i] = await nodes[i].JoinGroupAsync("mtu", (node, pid, data) => log.Enqueue((node, data.Length, data[^1]))).WaitAsync(TimeSpan.FromSeconds(15));
             }
 
             Assert.True(WaitFor(() => groups.All(g => g.Membership?.Members.Length == 3)), "group membership did not reach 3");
@@ -79,13 +78,8 @@ public class NodeFaultPolicyTests
             var groups = new ProcessGroup[3];
             int thrown = 0;
             int othersReceived = 0;
-            for (int i = 0; i < 3; i++)
-            {
-                groups[i] = await nodes[i].JoinGroupAsync("faults").WaitAsync(TimeSpan.FromSeconds(15));
-            }
-
             TotemNode victim = nodes[0];
-            groups[0].Delivered = (node, pid, data) =>
+            DeliverHandler throwing = (node, pid, data) =>
             {
                 if (data[0] == 1)
                 {
@@ -103,7 +97,9 @@ public class NodeFaultPolicyTests
                 Interlocked.Increment(ref thrown);
                 throw new FormatException($"a handler bug on message {data[0]}");
             };
-            groups[1].Delivered = (node, pid, data) => Interlocked.Increment(ref othersReceived);
+            groups[0] = await nodes[0].JoinGroupAsync("faults", throwing).WaitAsync(TimeSpan.FromSeconds(15));
+            groups[1] = await nodes[1].JoinGroupAsync("faults", (node, pid, data) => Interlocked.Increment(ref othersReceived)).WaitAsync(TimeSpan.FromSeconds(15));
+            groups[2] = await nodes[2].JoinGroupAsync("faults", (node, pid, data) => { }).WaitAsync(TimeSpan.FromSeconds(15));
             Assert.True(WaitFor(() => groups.All(g => g.Membership?.Members.Length == 3)), "group membership did not reach 3");
 
             for (byte m = 1; m <= 20; m++)
@@ -164,7 +160,7 @@ public class NodeFaultPolicyTests
         try
         {
             Assert.True(WaitFor(() => nodes.All(n => n.Ring?.Members.Length == 3)), "no 3-node ring");
-            ulong seqBefore = nodes[0].Ring!.RingSeq;
+            ulong seqBefore = nodes[0].Ring!.RingId.Seq;
 
             var sw = System.Diagnostics.Stopwatch.StartNew();
             nodes[2].InjectFaultForTesting(new InvalidProgramException("a bug stand-in"));
@@ -184,7 +180,7 @@ public class NodeFaultPolicyTests
             nodes[2] = TotemNode.Create(Options(2));
             nodes[2].Start();
             Assert.True(WaitFor(() => nodes.All(n => n.Ring?.Members.Length == 3)), "the fresh node did not rejoin");
-            Assert.True(nodes[2].Ring!.RingSeq > seqBefore);
+            Assert.True(nodes[2].Ring!.RingId.Seq > seqBefore);
             Assert.False(nodes[2].IsFaulted);
         }
         finally

@@ -80,8 +80,10 @@ public class TotemNodeTests
             for (int i = 0; i < 3; i++)
             {
                 var log = logs[i] = new ConcurrentQueue<string>();
-                groups[i] = await nodes[i].JoinGroupAsync("api-test", new ProcessGroupOptions { Pid = (uint)(100 + i) }).WaitAsync(TimeSpan.FromSeconds(15));
-                groups[i].Delivered = (node, pid, data) => log.Enqueue($"{node}:{pid}:{System.Text.Encoding.ASCII.GetString(data)}");
+                groups[i] = await nodes[i].JoinGroupAsync(
+                    "api-test",
+                    (node, pid, data) => log.Enqueue($"{node}:{pid}:{System.Text.Encoding.ASCII.GetString(data)}"),
+                    new ProcessGroupOptions { Pid = (uint)(100 + i) }).WaitAsync(TimeSpan.FromSeconds(15));
             }
 
             Assert.True(WaitFor(() => groups.All(g => g.Membership?.Members.Length == 3)), "group membership did not reach 3");

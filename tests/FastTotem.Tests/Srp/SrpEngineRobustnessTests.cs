@@ -96,8 +96,7 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
     [Fact]
     public void PayloadLimitsAndQueueFullAreResults()
     {
-        var config = SrpConfig.CorosyncDefaults(1, [1, 2]);
-        config.SendQueueCapacity = 4;
+        var config = SrpConfig.CorosyncDefaults(1, [1, 2]) with { SendQueueCapacity = 4 };
         var engine = new SrpEngine(config, new MemoryRingSeqStore());
         Assert.Equal(MulticastResult.NotRunning, engine.TryMulticast([1]));
         engine.Start(0);

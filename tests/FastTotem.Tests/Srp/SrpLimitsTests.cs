@@ -125,9 +125,7 @@ public class SrpLimitsTests
     {
         var h = new RingHarness(3, (id, list) =>
         {
-            SrpConfig c = SrpConfig.CorosyncDefaults(id, list, 1000);
-            c.NetMtu = 20000;
-            return c;
+            return SrpConfig.CorosyncDefaults(id, list, 1000) with { NetMtu = 20000 };
         });
         h.StartAll();
         h.RunFor(Ms(3000));

@@ -35,7 +35,7 @@ public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, 
 /// corosync 3.1 node runs with. Unset timing keys stay null so the engine derives them exactly
 /// as corosync does; features FastTotem does not speak are refused with what to use instead.
 /// </summary>
-public sealed class CorosyncConfig
+public sealed partial class CorosyncConfig
 {
     public const int DefaultMcastPort = 5405;
     public const int DefaultTokenMs = 3000;

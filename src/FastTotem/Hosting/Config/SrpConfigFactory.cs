@@ -21,31 +21,38 @@ public static class SrpConfigFactory
         // (totemconfig.c totem_volatile_config_read): token, then retransmit, then hold, then consensus.
         if (config.TokenRetransmitsBeforeLossConst is int retransmits)
         {
-            srp.TokenRetransmitsBeforeLoss = retransmits;
-            srp.TokenRetransmitMs = (int)(srp.TokenMs / (retransmits + 0.2));
-            srp.HoldMs = (int)(srp.TokenRetransmitMs * 0.8 - 10);
+            int retransmitMs = (int)(srp.TokenMs / (retransmits + 0.2));
+            srp = srp with
+            {
+                TokenRetransmitsBeforeLoss = retransmits,
+                TokenRetransmitMs = retransmitMs,
+                HoldMs = (int)(retransmitMs * 0.8 - 10),
+            };
         }
 
-        srp.TokenRetransmitMs = config.TokenRetransmitMs ?? srp.TokenRetransmitMs;
-        srp.HoldMs = config.HoldMs ?? (config.TokenRetransmitMs is int r ? (int)(r * 0.8 - 10) : srp.HoldMs);
-        srp.ConsensusMs = config.ConsensusMs ?? srp.ConsensusMs;
-        srp.JoinMs = config.JoinMs ?? srp.JoinMs;
-        srp.MergeMs = config.MergeMs ?? srp.MergeMs;
-        srp.DowncheckMs = config.DowncheckMs ?? srp.DowncheckMs;
-        srp.FailRecvConst = config.FailRecvConst ?? srp.FailRecvConst;
-        srp.SeqnoUnchangedConst = config.SeqnoUnchangedConst ?? srp.SeqnoUnchangedConst;
-        srp.MissCountConst = config.MissCountConst ?? srp.MissCountConst;
-        srp.WindowSize = config.WindowSize ?? srp.WindowSize;
-        srp.MaxMessages = config.MaxMessages ?? srp.MaxMessages;
-        srp.NetMtu = config.NetMtu;
+        srp = srp with
+        {
+            TokenRetransmitMs = config.TokenRetransmitMs ?? srp.TokenRetransmitMs,
+            HoldMs = config.HoldMs ?? (config.TokenRetransmitMs is int r ? (int)(r * 0.8 - 10) : srp.HoldMs),
+            ConsensusMs = config.ConsensusMs ?? srp.ConsensusMs,
+            JoinMs = config.JoinMs ?? srp.JoinMs,
+            MergeMs = config.MergeMs ?? srp.MergeMs,
+            DowncheckMs = config.DowncheckMs ?? srp.DowncheckMs,
+            FailRecvConst = config.FailRecvConst ?? srp.FailRecvConst,
+            SeqnoUnchangedConst = config.SeqnoUnchangedConst ?? srp.SeqnoUnchangedConst,
+            MissCountConst = config.MissCountConst ?? srp.MissCountConst,
+            WindowSize = config.WindowSize ?? srp.WindowSize,
+            MaxMessages = config.MaxMessages ?? srp.MaxMessages,
+            NetMtu = config.NetMtu,
+            BindIdentity = config.BindIdentity,
+        };
         if (config.Knet is { } knet)
         {
             // corosync's frames over knet reach 65,536 bytes, so the engine stores frames that large (netmtu 65536);
             // FastTotem's own frames fit one knet packet on a 1500-byte path unless totem.netmtu says otherwise.
-            srp.SendMtu = knet.NetMtuSet ? config.NetMtu : KnetSendMtu(knet, config.IpVersion);
+            srp = srp with { SendMtu = knet.NetMtuSet ? config.NetMtu : KnetSendMtu(knet, config.IpVersion) };
         }
 
-        srp.BindIdentity = config.BindIdentity;
         Validate(srp, config.TokenRetransmitMs is not null);
         return srp;
     }

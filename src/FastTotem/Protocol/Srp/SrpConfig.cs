@@ -4,62 +4,63 @@ namespace FastTotem.Protocol.Srp;
 
 /// <summary>
 /// Totem SRP settings (the protocol part of corosync's struct totem_config), built once at start-up.
-/// All times are milliseconds, as corosync configures them.
+/// All times are milliseconds, as corosync configures them. Immutable once built (init-only; derive a variant
+/// with <c>with</c>), so the engine that keeps it sees exactly what it was given.
 /// </summary>
-public sealed class SrpConfig
+public sealed record SrpConfig
 {
     /// <summary>This node's nodeid (non-zero).</summary>
-    public uint NodeId;
+    public uint NodeId { get; init; }
 
     /// <summary>Every configured nodeid. "mcast"-path datagrams go to each of them (udpu).</summary>
-    public uint[] NodeList = [];
+    public uint[] NodeList { get; init; } = [];
 
     /// <summary>
     /// Identity binding (docs/robustness.md): a message is believed only from the address of the node it speaks for.
     /// On by default; off gives corosync's unbound behaviour (for NAT'd setups whose source addresses are rewritten).
     /// Nodeids outside <see cref="NodeList"/> are refused either way.
     /// </summary>
-    public bool BindIdentity = true;
+    public bool BindIdentity { get; init; } = true;
 
-    public int TokenMs = 3000;
-    public int TokenRetransmitMs = 714;
-    public int HoldMs = 561;
-    public int JoinMs = 50;
-    public int ConsensusMs = 3600;
-    public int MergeMs = 200;
+    public int TokenMs { get; init; } = 3000;
+    public int TokenRetransmitMs { get; init; } = 714;
+    public int HoldMs { get; init; } = 561;
+    public int JoinMs { get; init; } = 50;
+    public int ConsensusMs { get; init; } = 3600;
+    public int MergeMs { get; init; } = 200;
 
     /// <summary>Kept for completeness: corosync uses it only to re-check a downed interface (transport layer).</summary>
-    public int DowncheckMs = 1000;
+    public int DowncheckMs { get; init; } = 1000;
 
-    public int TokenRetransmitsBeforeLoss = 4;
-    public int FailRecvConst = 2500;
-    public int SeqnoUnchangedConst = 30;
-    public int MissCountConst = 5;
-    public int WindowSize = 50;
-    public int MaxMessages = 17;
+    public int TokenRetransmitsBeforeLoss { get; init; } = 4;
+    public int FailRecvConst { get; init; } = 2500;
+    public int SeqnoUnchangedConst { get; init; } = 30;
+    public int MissCountConst { get; init; } = 5;
+    public int WindowSize { get; init; } = 50;
+    public int MaxMessages { get; init; } = 17;
 
     /// <summary>totem.netmtu. The largest totempg payload per mcast is NetMtu − 90 (docs/wire-format.md §1.2).</summary>
-    public int NetMtu = WireLimits.NetMtuDefault;
+    public int NetMtu { get; init; } = WireLimits.NetMtuDefault;
 
     /// <summary>
     /// Capacity of the send queue in messages. corosync's MESSAGE_QUEUE_MAX is 4 MiB divided by the effective MTU
     /// (2974 with netmtu 1500); 0 means "derive it that way".
     /// </summary>
-    public int SendQueueCapacity;
+    public int SendQueueCapacity { get; init; }
 
     /// <summary>
     /// Capacity of each message store (sort queue) in messages; 0 derives it from window_size and max_messages, at
     /// least 4096 so a recovery (every member re-sending the old ring's unreleased messages) fits. Rounded up to a
     /// power of two.
     /// </summary>
-    public int StoreCapacity;
+    public int StoreCapacity { get; init; }
 
     /// <summary>
     /// The largest frame this node builds itself, when smaller than <see cref="NetMtu"/> (0: NetMtu). Over knet the
     /// store slots must take corosync's frames of up to 64 KiB (NetMtu 65536) while FastTotem's own frames stay
     /// within one knet packet (docs/knet.md, "Live").
     /// </summary>
-    public int SendMtu;
+    public int SendMtu { get; init; }
 
     /// <summary>Largest totempg payload one mcast carries (corosync's net_mtu after the 90-byte reduction).</summary>
     public int MaxPayload => (SendMtu > 0 ? Math.Min(SendMtu, NetMtu) : NetMtu) - WireLimits.NetMtuReduction;
