@@ -63,7 +63,7 @@ internal static class BenchNodeCommand
             // Rare events only (knet link changes, drop reports, the counters at exit; ring re-formations): evidence for
             // a slow run in the node's log, nothing on the message path.
             node.TransportLog += line => Console.Error.WriteLine($"bench-node: {line}");
-            node.GatherEntered += (reason, rep, seq) => Console.Error.WriteLine($"bench-node: ring {rep}.{seq} re-forming: {reason}");
+            node.GatherEntered += (reason, ring) => Console.Error.WriteLine($"bench-node: ring {ring} re-forming: {reason}");
             node.Start();
             return RunMember(node, o);
         }
