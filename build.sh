@@ -8,6 +8,9 @@
 #                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
+#   ./build.sh sweep N [FIRST_SEED] [--parallel P] [--nodes-max M] [--duration D] [--stack full|srp]
+#                       N simulator seeds of the whole node stack with every fault on (docs/simulator.md): seeds/s,
+#                       violations, and the `fasttotem sim` command replaying each failure
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -208,5 +211,7 @@ case "${1:-build}" in
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
   bench-compare) shift; install_prereqs; build; ./out/fasttotem bench --compare "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
-  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]]" >&2; exit 2 ;;
+  sweep) shift; [ $# -ge 1 ] || { echo "usage: ./build.sh sweep N [FIRST_SEED] [options]" >&2; exit 2; }
+    dotnet run -c Release --project bench/FastTotem.Benchmarks -- sweep "$@" --all-faults ;;
+  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]|sweep N]" >&2; exit 2 ;;
 esac
