@@ -40,7 +40,8 @@ public static class SimSweep
         return o;
     }
 
-    private static SimOptions BaseOptionsForSeed(ulong seed, int nodeCountMax, long durationNs)
+    /// <summary>The options a sweep seed had before the later faults existed (ring size, token, rate, loss, dup, reorder, partitions, crashes).</summary>
+    public static SimOptions BaseOptionsForSeed(ulong seed, int nodeCountMax = 6, long durationNs = 20 * SimFormat.NsPerSecond)
     {
         var r = new SimRandom(SimRandom.Derive(seed, 0x5EE9));
         var o = new SimOptions

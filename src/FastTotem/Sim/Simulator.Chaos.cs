@@ -13,6 +13,7 @@ public sealed partial class Simulator
     private const int ReplayLogEvery = 3;
 
     private ReplayEntry[]? _replayLog;
+    private readonly SimRandom _replayRandom;
     private int _replayLogCount;
     private int _replayLogNext;
     private long _sentForLog;
@@ -388,21 +389,23 @@ public sealed partial class Simulator
     /// </summary>
     public void Replay(int count)
     {
+        Fingerprint('R', count);
         if (_replayLog == null || _replayLogCount == 0)
         {
             return;
         }
 
-        Fingerprint('R', count);
         int replayed = 0;
         int tokens = 0;
         long oldestNs = long.MaxValue;
         for (int i = 0; i < count; i++)
         {
             // Half the picks favour the oldest half of the log, where previous rings' traffic lies.
-            int back = _chaosRandom.Chance(0.5)
-                ? _replayLogCount / 2 + _chaosRandom.NextInt(Math.Max(1, _replayLogCount - _replayLogCount / 2))
-                : _chaosRandom.NextInt(_replayLogCount);
+            // The picks draw from their own stream: how much traffic there is to pick from depends on the engines,
+            // and the schedule's stream must not.
+            int back = _replayRandom.Chance(0.5)
+                ? _replayLogCount / 2 + _replayRandom.NextInt(Math.Max(1, _replayLogCount - _replayLogCount / 2))
+                : _replayRandom.NextInt(_replayLogCount);
             back = Math.Min(back, _replayLogCount - 1);
             ref ReplayEntry entry = ref _replayLog[(_replayLogNext - 1 - back + 2 * ReplayLogSize) % ReplayLogSize];
             SimNode from = _nodes[entry.From];
@@ -412,7 +415,7 @@ public sealed partial class Simulator
                 continue;
             }
 
-            long delay = Options.LatencyMinNs + _chaosRandom.NextLong(0, Options.ReorderDelayMaxNs + 1);
+            long delay = Options.LatencyMinNs + _replayRandom.NextLong(0, Options.ReorderDelayMaxNs + 1);
             Schedule(from, to, entry.Buffer.AsSpan(0, entry.Length), NowNs + delay, fifo: false);
             replayed++;
             tokens += entry.Length > 3 && entry.Buffer[3] == 0 ? 1 : 0;

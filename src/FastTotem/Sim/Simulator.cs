@@ -63,6 +63,7 @@ public sealed partial class Simulator
         // The faults added later draw from streams of their own, so runs without them replay as they always did.
         _chaosRandom = new SimRandom(SimRandom.Derive(options.Seed, 5));
         _typeRandom = new SimRandom(SimRandom.Derive(options.Seed, 6));
+        _replayRandom = new SimRandom(SimRandom.Derive(options.Seed, 8));
         _injector = options.Buggify ? new SimFaultInjector(this, SimRandom.Derive(options.Seed, 7)) : null;
         _linkFifoNs = new long[options.NodeCount * options.NodeCount];
         _linkCut = new bool[options.NodeCount * options.NodeCount];
