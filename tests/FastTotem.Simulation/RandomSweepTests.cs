@@ -33,9 +33,12 @@ public class RandomSweepTests(ITestOutputHelper output)
         ulong[] seeds = ReplaySeed is { } one ? [one] : Enumerable.Range(1, SeedCount).Select(i => (ulong)i).ToArray();
         var failed = new List<string>();
         var known = new List<string>();
+        var lines = new string?[seeds.Length];
         long start = Stopwatch.GetTimestamp();
-        foreach (ulong seed in seeds)
+        // Seeds are independent and each is deterministic: run them on every core, report them in seed order.
+        Parallel.For(0, seeds.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
+            ulong seed = seeds[i];
             SimOptions options = SimSweep.OptionsForSeed(seed);
             SimRunResult result;
             try
@@ -44,28 +47,42 @@ public class RandomSweepTests(ITestOutputHelper output)
             }
             catch (Exception e)
             {
-                failed.Add($"seed {seed}: {e.GetType().Name}: {e.Message}\n     replay: {SimSweep.ReplayCommand(options)}");
-                continue;
+                lines[i] = $"FAIL seed {seed}: {e.GetType().Name}: {e.Message}\n     replay: {SimSweep.ReplayCommand(options)}";
+                return;
             }
 
             if (seeds.Length == 1)
             {
-                output.WriteLine(result.Summary());
+                var sb = new System.Text.StringBuilder(result.Summary());
                 foreach (Violation v in result.Report.Violations)
                 {
-                    output.WriteLine(v.ToString());
+                    sb.AppendLine(v.ToString());
                 }
+
+                output.WriteLine(sb.ToString());
             }
 
             if (!result.Report.Passed)
             {
-                string line = SimSweep.Line(result);
-                (KnownFailingSeeds.Contains(seed) && seeds.Length > 1 ? known : failed).Add(line);
-                output.WriteLine(line);
+                lines[i] = SimSweep.Line(result);
             }
             else if (KnownFailingSeeds.Contains(seed))
             {
-                output.WriteLine($"known failing seed {seed} passes now: remove it from KnownFailingSeeds");
+                lines[i] = $"known failing seed {seed} passes now: remove it from KnownFailingSeeds";
+            }
+        });
+
+        for (int i = 0; i < seeds.Length; i++)
+        {
+            if (lines[i] is not { } line)
+            {
+                continue;
+            }
+
+            output.WriteLine(line);
+            if (line.StartsWith("FAIL", StringComparison.Ordinal))
+            {
+                (KnownFailingSeeds.Contains(seeds[i]) && seeds.Length > 1 ? known : failed).Add(line);
             }
         }
 
