@@ -66,8 +66,12 @@ run_tests() {
   log=$(mktemp)
   set +e
   # "minimal" prints each failure's message and stack under the per-project summary line.
+  # The simulator's fresh seeds (FreshSeedTests) are new on every run: say which ones ran.
+  export FASTTOTEM_SIM_SEEDS_FILE="$PWD/out/sim-fresh-seeds.txt"
+  mkdir -p out && rm -f "$FASTTOTEM_SIM_SEEDS_FILE"
   dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  [ -f "$FASTTOTEM_SIM_SEEDS_FILE" ] && cat "$FASTTOTEM_SIM_SEEDS_FILE"
   set -e
   # The C API test against libfasttotem.so ends with its own "N passed, N failed" line.
   set +e

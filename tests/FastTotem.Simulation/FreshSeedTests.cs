@@ -63,8 +63,15 @@ public class FreshSeedTests(ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"fresh seeds {first}..{seeds[^1]} ({seeds.Count} seeds, every fault, up to {NodeCountMax} nodes, " +
-                         $"{SimFormat.Time(DurationNs)} each) in {clock.Elapsed.TotalSeconds:0.0} s");
+        string summary = $"simulator fresh seeds {first}..{seeds[^1]} ({seeds.Count} seeds, whole stack, every fault, up to {NodeCountMax} nodes, " +
+                         $"{SimFormat.Duration(DurationNs)} each) in {clock.Elapsed.TotalSeconds:0.0} s: {(failed.Count == 0 ? "all passed" : "FAILED")}";
+        output.WriteLine(summary);
+        // ./build.sh test prints this file after the run, so the seeds tried show even when every test passed.
+        if (Environment.GetEnvironmentVariable("FASTTOTEM_SIM_SEEDS_FILE") is { Length: > 0 } file)
+        {
+            File.AppendAllText(file, summary + "\n" + string.Join('\n', failed) + (failed.Count > 0 ? "\n" : ""));
+        }
+
         Assert.True(failed.Count == 0, $"a fresh seed broke a guarantee; pin it in RegressionSeedTests before fixing it:\n{string.Join('\n', failed)}");
     }
 }
