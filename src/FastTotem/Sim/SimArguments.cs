@@ -9,7 +9,7 @@ public static class SimArguments
     public const string Usage = """
         usage: fasttotem sim --nodes N --seed S --duration 60s [--loss P] [--dup P] [--reorder P]
                              [--partitions] [--crashes] [--clock-drift PPM] [--pauses] [--one-way] [--type-faults]
-                             [--replays] [--buggify] [--all-faults] [--rate R] [--token MS] [--coefficient MS]
+                             [--replays] [--buggify] [--cpg] [--all-faults] [--rate R] [--token MS] [--coefficient MS]
                              [--payload B] [--stack full|srp] [--srp-only] [--fault-interval D] [--pause-max D]
                              [--socket-buffer N]
           --nodes N        ring size, 1 to 32 (default 3)
@@ -30,7 +30,9 @@ public static class SimArguments
           --replays        a buggy but honest network: genuine old datagrams (stale tokens, previous rings'
                            joins, commit tokens and messages) arrive again
           --buggify        fault points inside the protocol code force its queue-full and store-full paths
-          --all-faults     every fault above, with loss, dup and reorder 0.02 unless given
+          --cpg            (whole stack) each node also runs a CPG process that multicasts the same messages
+                           through CPG and leaves and rejoins its group now and then
+          --all-faults     every fault above and --cpg, with loss, dup and reorder 0.02 unless given
           --rate R         application messages per node per virtual second (default 10)
           --token MS       totem token timeout (default 1000); --coefficient MS token_coefficient (default 50)
           --payload B      application data bytes per message, 8 to 1200 (default 16)
@@ -81,6 +83,9 @@ public static class SimArguments
                 case "--all-faults":
                     allFaults = true;
                     continue;
+                case "--cpg":
+                    options.CpgTraffic = true;
+                    continue;
             }
 
             if (!arg.StartsWith("--", StringComparison.Ordinal))
@@ -128,7 +133,7 @@ public static class SimArguments
         if (allFaults)
         {
             options.Partitions = options.Crashes = options.Pauses = options.OneWayLinks = true;
-            options.TypeFaults = options.Replays = options.Buggify = true;
+            options.TypeFaults = options.Replays = options.Buggify = options.CpgTraffic = true;
             options.ClockDriftPpmMax = options.ClockDriftPpmMax > 0 ? options.ClockDriftPpmMax : 500;
             options.Loss = lossGiven ? options.Loss : 0.02;
             options.Duplicate = dupGiven ? options.Duplicate : 0.02;
@@ -157,7 +162,7 @@ public static class SimArguments
         sb.Append(o.Partitions ? " --partitions" : "").Append(o.Crashes ? " --crashes" : "");
         sb.Append(inv, $" --clock-drift {o.ClockDriftPpmMax}");
         sb.Append(o.Pauses ? " --pauses" : "").Append(o.OneWayLinks ? " --one-way" : "").Append(o.TypeFaults ? " --type-faults" : "");
-        sb.Append(o.Replays ? " --replays" : "").Append(o.Buggify ? " --buggify" : "");
+        sb.Append(o.Replays ? " --replays" : "").Append(o.Buggify ? " --buggify" : "").Append(o.CpgTraffic ? " --cpg" : "");
         sb.Append(inv, $" --rate {o.MessagesPerSecond:R} --token {o.TokenMs} --coefficient {o.TokenCoefficientMs} --payload {o.PayloadDataBytes}");
         sb.Append(inv, $" --fault-interval {SimFormat.Duration(o.MeanFaultIntervalNs)} --pause-max {SimFormat.Duration(o.PauseMaxNs)}");
         sb.Append(inv, $" --socket-buffer {o.ReceiveQueueMax}");

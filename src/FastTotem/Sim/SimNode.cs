@@ -143,5 +143,17 @@ public sealed class SimNode : ISimNodeIo
         _sim.History.ConfigChange(_sim.NowNs, Process, kind, ringId, memberArray, left.ToArray(), joined.ToArray());
     }
 
+    public void OnCpgEvent(bool delivery)
+    {
+        if (delivery)
+        {
+            _sim.Stats.CpgDeliveries++;
+        }
+        else
+        {
+            _sim.Stats.CpgConfigChanges++;
+        }
+    }
+
     public override string ToString() => $"n{NodeId}{(Up ? "" : " (down)")} {Engine?.StateName}";
 }

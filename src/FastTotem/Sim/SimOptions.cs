@@ -47,6 +47,12 @@ public sealed class SimOptions
     /// <summary>Fault points inside the protocol code force its queue-full and store-full paths (<see cref="Diagnostics.FaultPoints"/>).</summary>
     public bool Buggify;
 
+    /// <summary>
+    /// Whole stack only: each node also runs a CPG process in group "simcpg" that multicasts the application's
+    /// messages a second time through CPG and leaves and rejoins now and then, so CPG's paths run under the faults.
+    /// </summary>
+    public bool CpgTraffic;
+
     /// <summary>Datagrams a node's socket buffer holds before the kernel drops more (0: unbounded).</summary>
     public int ReceiveQueueMax;
 

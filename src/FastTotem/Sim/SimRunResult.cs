@@ -54,6 +54,11 @@ public sealed class SimRunResult
             sb.AppendLine(inv, $"  later faults: drift {o.ClockDriftPpmMax} ppm ({Stats.DriftChanges} changes), {Stats.Pauses} pauses, {Stats.LinkCuts} one-way cuts ({Stats.DroppedOneWay} dropped), {Stats.TypeBursts} per-type bursts ({Stats.DroppedTypeFault} dropped, {Stats.DelayedTypeFault} held back), {Stats.Replayed} replayed, {Stats.FaultPointHits} fault-point hits, {Stats.DroppedSocketBuffer} socket-buffer drops");
         }
 
+        if (o.CpgTraffic)
+        {
+            sb.AppendLine(inv, $"  cpg: {Stats.CpgDeliveries} deliveries, {Stats.CpgConfigChanges} group configuration changes");
+        }
+
         sb.AppendLine(inv, $"  stack {(o.SrpOnly ? "srp" : "full")}, schedule fingerprint {ScheduleFingerprint:x16}");
         sb.AppendLine(inv, $"  virtual time {SimFormat.Time(History.EndNs)}, real time {RealTime.TotalSeconds:0.000}s ({SimulatedSecondsPerRealSecond:0.#} simulated s per real s), {Stats.Events} events");
         sb.AppendLine("guarantees:");

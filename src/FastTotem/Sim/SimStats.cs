@@ -35,4 +35,6 @@ public sealed class SimStats
     public long LinkCuts;
     public long TypeBursts;
     public long FaultPointHits;
+    public long CpgDeliveries;
+    public long CpgConfigChanges;
 }

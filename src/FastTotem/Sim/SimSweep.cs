@@ -26,6 +26,7 @@ public static class SimSweep
         o.TypeFaults = everyFault || r.Chance(0.5);
         o.Replays = everyFault || r.Chance(0.5);
         o.Buggify = everyFault || r.Chance(0.5);
+        o.CpgTraffic = everyFault || r.Chance(0.5);
         o.ReceiveQueueMax = 1024;
         if (everyFault)
         {
@@ -73,7 +74,7 @@ public static class SimSweep
         $"partitions {(o.Partitions ? "on" : "off")}, crashes {(o.Crashes ? "on" : "off")}, token {o.TokenMs} ms, {o.MessagesPerSecond} msg/s" +
         (o.HasNewFaults
             ? $", drift {o.ClockDriftPpmMax} ppm, pauses {(o.Pauses ? "on" : "off")}, one-way {(o.OneWayLinks ? "on" : "off")}, " +
-              $"type faults {(o.TypeFaults ? "on" : "off")}, replays {(o.Replays ? "on" : "off")}, buggify {(o.Buggify ? "on" : "off")}"
+              $"type faults {(o.TypeFaults ? "on" : "off")}, replays {(o.Replays ? "on" : "off")}, buggify {(o.Buggify ? "on" : "off")}, cpg {(o.CpgTraffic ? "on" : "off")}"
             : "");
 
     /// <summary>The command that replays a run exactly: every option spelled out, so it outlives changes to the sweep's generator.</summary>
