@@ -214,4 +214,21 @@ public class SimFaultTests(ITestOutputHelper output)
             Assert.Contains("generator changed: re-pin", e.Message);
         }
     }
+
+    [Fact]
+    public void CpgTrafficRunsThroughCrashesAndLoss()
+    {
+        SimOptions options = Quiet(4, seed: 7);
+        options.CpgTraffic = true;
+        options.Crashes = true;
+        options.Loss = 0.02;
+        options.MeanFaultIntervalNs = 2 * Second;
+        SimRunResult result = SimRunner.Run(options);
+        output.WriteLine(result.Summary());
+        Assert.True(result.Report.Passed, SimSweep.Line(result));
+        Assert.True(result.Stats.Crashes > 0);
+        // Every accepted application message also went through CPG; the processes left and rejoined their group.
+        Assert.True(result.Stats.CpgDeliveries > result.Stats.Deliveries / 2, $"{result.Stats.CpgDeliveries} CPG deliveries for {result.Stats.Deliveries} deliveries");
+        Assert.True(result.Stats.CpgConfigChanges > 8, $"{result.Stats.CpgConfigChanges} CPG configuration changes");
+    }
 }
