@@ -24,7 +24,7 @@ public static class SimArguments
                            from its own boot offset, the rate changing at random
           --pauses         random process/VM pauses (up to --pause-max, default 3s): the node runs nothing, then
                            finds its clock moved on and its socket buffer full
-          --one-way        one-way link cuts and asymmetric partitions
+          --one-way        one-way link cuts, clogged links (late, in order) and asymmetric partitions
           --type-faults    bursts of drops, duplicates or delays aimed at one message type (token, mcast, join,
                            commit token, merge detect, token hold cancel)
           --replays        a buggy but honest network: genuine old datagrams (stale tokens, previous rings'

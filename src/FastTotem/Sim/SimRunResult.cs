@@ -51,7 +51,7 @@ public sealed class SimRunResult
         sb.AppendLine(inv, $"  faults injected: {Stats.Partitions} partitions, {Stats.Heals} heals, {Stats.Crashes} crashes, {Stats.Restarts} restarts; last fault healed at {SimFormat.Time(History.FaultsHealedNs)}");
         if (o.HasNewFaults)
         {
-            sb.AppendLine(inv, $"  later faults: drift {o.ClockDriftPpmMax} ppm ({Stats.DriftChanges} changes), {Stats.Pauses} pauses, {Stats.LinkCuts} one-way cuts ({Stats.DroppedOneWay} dropped), {Stats.TypeBursts} per-type bursts ({Stats.DroppedTypeFault} dropped, {Stats.DelayedTypeFault} held back), {Stats.Replayed} replayed, {Stats.FaultPointHits} fault-point hits, {Stats.DroppedSocketBuffer} socket-buffer drops");
+            sb.AppendLine(inv, $"  later faults: drift {o.ClockDriftPpmMax} ppm ({Stats.DriftChanges} changes), {Stats.Pauses} pauses, {Stats.LinkCuts} one-way cuts or clogs ({Stats.DroppedOneWay} dropped, {Stats.DelayedClog} late), {Stats.TypeBursts} per-type bursts ({Stats.DroppedTypeFault} dropped, {Stats.DelayedTypeFault} held back), {Stats.Replayed} replayed, {Stats.FaultPointHits} fault-point hits, {Stats.DroppedSocketBuffer} socket-buffer drops");
         }
 
         if (o.CpgTraffic)

@@ -26,6 +26,7 @@ public sealed class SimStats
     public long Partitions;
     public long Heals;
     public long DroppedOneWay;
+    public long DelayedClog;
     public long DroppedTypeFault;
     public long DelayedTypeFault;
     public long DroppedSocketBuffer;

@@ -232,13 +232,32 @@ public sealed partial class Simulator
         MarkFault();
     }
 
-    /// <summary>Restores every one-way cut link.</summary>
+    /// <summary>
+    /// Clogs the link from <paramref name="fromNodeId"/> to <paramref name="toNodeId"/> one way: every datagram on it
+    /// arrives <paramref name="delayNs"/> late, in order (a congested path), until <see cref="HealLinks"/>.
+    /// </summary>
+    public void ClogLink(uint fromNodeId, uint toNodeId, long delayNs)
+    {
+        ref long clog = ref _linkClogNs[(fromNodeId - 1) * (uint)_nodes.Length + (toNodeId - 1)];
+        if (clog == 0 && delayNs > 0 && fromNodeId != toNodeId)
+        {
+            clog = delayNs;
+            _linksClogged++;
+            Fingerprint('K', fromNodeId, toNodeId, delayNs);
+        }
+
+        MarkFault();
+    }
+
+    /// <summary>Restores every one-way cut or clogged link.</summary>
     public void HealLinks()
     {
-        if (_linksCut > 0)
+        if (_linksCut > 0 || _linksClogged > 0)
         {
             Array.Clear(_linkCut);
+            Array.Clear(_linkClogNs);
             _linksCut = 0;
+            _linksClogged = 0;
             Fingerprint('H');
             History.Note(NowNs, "one-way links healed");
         }
@@ -254,7 +273,26 @@ public sealed partial class Simulator
         }
 
         Stats.LinkCuts++;
-        if (_chaosRandom.Chance(0.5))
+        if (_chaosRandom.Chance(0.3))
+        {
+            // Clogged, not cut: a few directed links deliver everything, in order, 20 ms to 1 s late.
+            int links = 1 + _chaosRandom.NextInt(_nodes.Length);
+            var clogs = new List<string>();
+            for (int i = 0; i < links; i++)
+            {
+                uint from = (uint)_chaosRandom.NextInt(_nodes.Length) + 1;
+                uint to = (uint)_chaosRandom.NextInt(_nodes.Length) + 1;
+                long delayNs = _chaosRandom.NextLong(20 * SimFormat.NsPerMs, SimFormat.NsPerSecond);
+                if (from != to)
+                {
+                    ClogLink(from, to, delayNs);
+                    clogs.Add($"n{from}->n{to} +{delayNs / SimFormat.NsPerMs} ms");
+                }
+            }
+
+            History.Note(NowNs, $"links clogged: {string.Join(' ', clogs)}");
+        }
+        else if (_chaosRandom.Chance(0.5))
         {
             // An asymmetric partition: one side hears the other, the other side hears nothing from it.
             int offset = _chaosRandom.NextInt(_nodes.Length);

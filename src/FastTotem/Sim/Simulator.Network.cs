@@ -5,6 +5,8 @@ public sealed partial class Simulator
     private readonly Stack<byte[]> _bufferPool = new();
     private readonly long[] _linkFifoNs;
     private readonly bool[] _linkCut;
+    private readonly long[] _linkClogNs;
+    private int _linksClogged;
     private readonly SimRandom _typeRandom;
     private int _linksCut;
     private readonly double[] _typeLoss = new double[TypeCount];
@@ -148,6 +150,12 @@ public sealed partial class Simulator
         for (int c = 0; c < copies; c++)
         {
             long delay = Options.LatencyMinNs + (Options.LatencyJitterNs > 0 ? _netRandom.NextLong(0, Options.LatencyJitterNs + 1) : 0);
+            if (_linksClogged > 0 && _linkClogNs[from.Index * _nodes.Length + to.Index] is > 0 and long clogNs)
+            {
+                delay += clogNs; // a clogged link: late, in order
+                Stats.DelayedClog++;
+            }
+
             if (typeDelayNs > 0)
             {
                 // Held back (a congested queue for this kind of message): later datagrams on the link overtake it.

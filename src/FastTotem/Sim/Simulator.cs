@@ -67,6 +67,7 @@ public sealed partial class Simulator
         _injector = options.Buggify ? new SimFaultInjector(this, SimRandom.Derive(options.Seed, 7)) : null;
         _linkFifoNs = new long[options.NodeCount * options.NodeCount];
         _linkCut = new bool[options.NodeCount * options.NodeCount];
+        _linkClogNs = new long[options.NodeCount * options.NodeCount];
         InitClocks();
     }
 
@@ -167,7 +168,7 @@ public sealed partial class Simulator
         History.AppStopNs = Math.Min(Options.AppStopNs, NowNs);
         History.FaultsHealedNs = _lastFaultNs;
         bool room = NowNs - _lastFaultNs >= Options.LivenessBoundNs + Options.DrainNs &&
-                    _downCount == 0 && !_partitioned && _loss == 0 && _filter == null && _linksCut == 0;
+                    _downCount == 0 && !_partitioned && _loss == 0 && _filter == null && _linksCut == 0 && _linksClogged == 0;
         History.LivenessBoundNs = room ? Options.LivenessBoundNs : 0;
     }
 
