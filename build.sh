@@ -8,6 +8,9 @@
 #                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
+#   ./build.sh sweep N [FIRST_SEED] [--parallel P] [--nodes-max M] [--duration D] [--stack full|srp]
+#                       N simulator seeds of the whole node stack with every fault on (docs/simulator.md): seeds/s,
+#                       violations, and the `fasttotem sim` command replaying each failure
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -63,8 +66,12 @@ run_tests() {
   log=$(mktemp)
   set +e
   # "minimal" prints each failure's message and stack under the per-project summary line.
+  # The simulator's fresh seeds (FreshSeedTests) are new on every run: say which ones ran.
+  export FASTTOTEM_SIM_SEEDS_FILE="$PWD/out/sim-fresh-seeds.txt"
+  mkdir -p out && rm -f "$FASTTOTEM_SIM_SEEDS_FILE"
   dotnet test FastTotem.sln -c Release --no-build -v quiet -nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  [ -f "$FASTTOTEM_SIM_SEEDS_FILE" ] && cat "$FASTTOTEM_SIM_SEEDS_FILE"
   set -e
   # The C API test against libfasttotem.so ends with its own "N passed, N failed" line.
   set +e
@@ -208,5 +215,7 @@ case "${1:-build}" in
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
   bench-compare) shift; install_prereqs; build; ./out/fasttotem bench --compare "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
-  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]]" >&2; exit 2 ;;
+  sweep) shift; [ $# -ge 1 ] || { echo "usage: ./build.sh sweep N [FIRST_SEED] [options]" >&2; exit 2; }
+    dotnet run -c Release --project bench/FastTotem.Benchmarks -- sweep "$@" --all-faults ;;
+  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]|sweep N]" >&2; exit 2 ;;
 esac

@@ -5,13 +5,14 @@ using FastTotem.Sim;
 namespace FastTotem.Benchmarks;
 
 /// <summary>
-/// <c>sweep N [FIRST_SEED] [--nodes-max M] [--duration D] [--parallel P]</c>: the long simulator sweep, N seeded runs
-/// with random faults (the same per-seed options as the test sweep), each checked against every Totem guarantee.
-/// Prints each failing seed (replay: FASTTOTEM_SEED=seed dotnet test tests/FastTotem.Simulation, or sweep 1 seed).
+/// <c>sweep N [FIRST_SEED] [--nodes-max M] [--duration D] [--parallel P] [--all-faults] [--stack full|srp]</c>: the long
+/// simulator sweep, N seeded runs with random faults (the same per-seed options as the test sweep; every fault on with
+/// --all-faults), each checked against every Totem guarantee. Prints each failing seed with the `fasttotem sim`
+/// command that replays it, and at the end seeds per second and the violations by guarantee.
 /// </summary>
 internal static class SweepVerb
 {
-    private const string Usage = "usage: FastTotem.Benchmarks sweep N [FIRST_SEED] [--nodes-max M] [--duration D] [--parallel P]";
+    private const string Usage = "usage: FastTotem.Benchmarks sweep N [FIRST_SEED] [--nodes-max M] [--duration D] [--parallel P] [--all-faults] [--stack full|srp]";
 
     public static int Run(string[] args)
     {
@@ -25,10 +26,14 @@ internal static class SweepVerb
         int nodesMax = 6;
         int parallel = 1;
         long durationNs = 20 * SimFormat.NsPerSecond;
+        bool everyFault = false;
+        bool srpOnly = false;
         for (int i = 1; i < args.Length; i++)
         {
             bool ok = args[i] switch
             {
+                "--all-faults" => everyFault = true,
+                "--stack" => ++i < args.Length && (args[i] == "full" || (srpOnly = args[i] == "srp")),
                 "--nodes-max" => ++i < args.Length && int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out nodesMax) &&
                                  nodesMax >= 2 && nodesMax <= SimOptions.NodeCountMax,
                 "--duration" => ++i < args.Length && SimFormat.TryParseDuration(args[i], out durationNs),
@@ -44,7 +49,8 @@ internal static class SweepVerb
             }
         }
 
-        Console.WriteLine($"sweep: seeds {first}..{first + (ulong)count - 1}, up to {nodesMax} nodes, {SimFormat.Time(durationNs)} each, {parallel} in parallel");
+        Console.WriteLine($"sweep: seeds {first}..{first + (ulong)count - 1}, up to {nodesMax} nodes, {SimFormat.Time(durationNs)} each, " +
+                          $"stack {(srpOnly ? "srp" : "full")}, {(everyFault ? "every fault on" : "random fault mixes")}, {parallel} in parallel");
         var failuresBy = new int[CheckReport.GuaranteeCount];
         int failed = 0, done = 0;
         double simulatedSeconds = 0;
@@ -53,7 +59,30 @@ internal static class SweepVerb
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel }, i =>
         {
             ulong seed = first + (ulong)i;
-            SimRunResult result = SimRunner.Run(SimSweep.OptionsForSeed(seed, nodesMax, durationNs));
+            SimOptions options = SimSweep.OptionsForSeed(seed, nodesMax, durationNs, everyFault);
+            if (srpOnly)
+            {
+                options.EngineFactory = SrpSimEngine.Create;
+            }
+
+            SimRunResult result;
+            try
+            {
+                result = SimRunner.Run(options);
+            }
+            catch (Exception e)
+            {
+                // A bug the engine threw out of a step: a violation like any other, with its replay command.
+                lock (gate)
+                {
+                    done++;
+                    failed++;
+                    Console.WriteLine($"FAIL {SimSweep.Describe(options)}: exception {e.GetType().Name}: {e.Message}\n     replay: {SimSweep.ReplayCommand(options)}");
+                }
+
+                return;
+            }
+
             lock (gate)
             {
                 done++;
@@ -74,12 +103,12 @@ internal static class SweepVerb
 
                 if (done % 100 == 0)
                 {
-                    Console.WriteLine($"  {done}/{count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s");
+                    Console.WriteLine($"  {done}/{count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s, {done / clock.Elapsed.TotalSeconds:0.00} seeds/s");
                 }
             }
         });
 
-        Console.WriteLine($"sweep: {count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s real, " +
+        Console.WriteLine($"sweep: {count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s real, {count / clock.Elapsed.TotalSeconds:0.00} seeds/s, " +
                           $"{simulatedSeconds:0} simulated s ({simulatedSeconds / clock.Elapsed.TotalSeconds:0} per real s)");
         for (int g = 0; g < CheckReport.GuaranteeCount; g++)
         {

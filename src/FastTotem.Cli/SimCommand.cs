@@ -35,6 +35,8 @@ internal static class SimCommand
 
         Console.WriteLine();
         Console.WriteLine($"replay: fasttotem sim {string.Join(' ', args)}");
+        // Every option spelled out: replays the same run even after a default changes.
+        Console.WriteLine($"exact:  {SimSweep.ReplayCommand(options)}");
         return 1;
     }
 }

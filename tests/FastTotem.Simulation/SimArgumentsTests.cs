@@ -54,6 +54,12 @@ public class SimArgumentsTests
     [InlineData("--seed", "-1")]
     [InlineData("--duration", "1ms")]
     [InlineData("--bogus", "1")]
+    [InlineData("--stack", "corosync")]
+    [InlineData("--clock-drift", "1001")]
+    [InlineData("--clock-drift", "-5")]
+    [InlineData("--pause-max", "11s")]
+    [InlineData("--socket-buffer", "x")]
+    [InlineData("--fault-interval", "0s")]
     [InlineData("--nodes")]
     [InlineData("stray")]
     public void BadArgumentsGiveAClearError(params string[] args)
@@ -67,5 +73,45 @@ public class SimArgumentsTests
     {
         Assert.False(SimArguments.TryParse(["--nodes", "16", "--duration", "5s", "--crashes"], out SimOptions o, out string? error));
         Assert.Contains($"{o.MinimumDurationNs / SimFormat.NsPerMs} ms", error);
+    }
+
+    [Fact]
+    public void TheLaterFaultsAndTheStackParse()
+    {
+        Assert.True(SimArguments.TryParse(["--clock-drift", "300", "--pauses", "--pause-max", "2s", "--one-way", "--type-faults", "--replays",
+            "--buggify", "--stack", "srp", "--fault-interval", "750ms", "--socket-buffer", "512"], out SimOptions o, out string? error), error);
+        Assert.Equal(300, o.ClockDriftPpmMax);
+        Assert.True(o.Pauses && o.OneWayLinks && o.TypeFaults && o.Replays && o.Buggify && o.SrpOnly);
+        Assert.Equal(2 * SimFormat.NsPerSecond, o.PauseMaxNs);
+        Assert.Equal(750 * SimFormat.NsPerMs, o.MeanFaultIntervalNs);
+        Assert.Equal(512, o.ReceiveQueueMax);
+        Assert.True(SimArguments.TryParse(["--srp-only"], out o, out _) && o.SrpOnly); // the old spelling still works
+        Assert.True(SimArguments.TryParse(["--stack", "full"], out o, out _) && !o.SrpOnly && o.EngineFactory == null);
+    }
+
+    [Fact]
+    public void AllFaultsTurnsEveryFaultOnAndKeepsGivenRates()
+    {
+        Assert.True(SimArguments.TryParse(["--all-faults", "--loss", "0.1"], out SimOptions o, out string? error), error);
+        Assert.True(o.Partitions && o.Crashes && o.Pauses && o.OneWayLinks && o.TypeFaults && o.Replays && o.Buggify);
+        Assert.Equal(500, o.ClockDriftPpmMax);
+        Assert.Equal(0.1, o.Loss);
+        Assert.Equal(0.02, o.Duplicate);
+        Assert.Equal(0.02, o.Reorder);
+    }
+
+    [Fact]
+    public void FormatGivesBackTheSameOptions()
+    {
+        for (ulong seed = 1; seed <= 50; seed++)
+        {
+            SimOptions o = SimSweep.OptionsForSeed(seed, 6, 20 * SimFormat.NsPerSecond, everyFault: seed % 2 == 0);
+            string text = SimArguments.Format(o);
+            Assert.True(SimArguments.TryParse(text.Split(' '), out SimOptions back, out string? error), $"{text}: {error}");
+            Assert.Equal(text, SimArguments.Format(back));
+            Assert.Equal(o.MeanFaultIntervalNs, back.MeanFaultIntervalNs);
+            Assert.Equal(o.Loss, back.Loss);
+            Assert.Equal(o.MessagesPerSecond, back.MessagesPerSecond);
+        }
     }
 }

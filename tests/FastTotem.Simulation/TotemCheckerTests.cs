@@ -322,6 +322,11 @@ public class TotemCheckerTests
         // p delivers a,b; q delivers b,c; r delivers c,a: every pair agrees on its common messages, yet no total
         // order contains all three, which Totem's agreed order forbids.
         var b = new Builder();
+        for (uint n = 1; n <= 3; n++)
+        {
+            b.Regular(n, RingA, 1, 2, 3);
+        }
+
         b.Mcast(1, 1);
         b.Mcast(2, 1);
         b.Mcast(3, 1);
@@ -337,5 +342,110 @@ public class TotemCheckerTests
         AssertOnly(report, Guarantee.AgreedOrder);
         Assert.Contains("no single total order", report.Violations[0].Description);
         Assert.Equal(3, report.Violations[0].Messages.Length);
+    }
+
+    // The later faults, each with a history that must fail.
+
+    [Fact]
+    public void ReplayedOldRingMessageDeliveredInALaterRingBreaksSenderMembership()
+    {
+        // A replayed datagram of ring A (node 3's m3:1) comes out again at node 2 after nodes 1 and 2 moved to ring B
+        // without node 3. Node 2 never delivered it in ring A, so it is no duplicate: only the sender check sees it.
+        var b = new Builder();
+        for (uint n = 1; n <= 3; n++)
+        {
+            b.Regular(n, RingA, 1, 2, 3);
+        }
+
+        b.Mcast(3, 1);
+        b.Deliver(1, 3, 1);
+        b.Deliver(3, 3, 1);
+        b.Crash(3);
+        for (uint n = 1; n <= 2; n++)
+        {
+            b.Transitional(n, RingB, 1, 2);
+            b.Regular(n, RingB, 1, 2);
+        }
+
+        b.H.Note(b.T, "replay of 5 old datagrams (1 tokens), the oldest sent at 0.002000s");
+        b.Deliver(2, 3, 1);
+        b.H.FaultsHealedNs = b.T;
+        b.H.AppStopNs = b.T;
+        CheckReport report = Check(b);
+        Assert.True(report.Has(Guarantee.SenderMembership), report.Summary());
+        Violation v = report.Violations.First(x => x.Guarantee == Guarantee.SenderMembership);
+        Assert.Equal([2u, 3u], v.Nodes);
+        Assert.Contains("do not include the sender", v.Description);
+        Assert.Contains(v.Trace, r => r.Kind == SimRecordKind.Note && r.Note!.StartsWith("replay", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DeliveryBeforeAnyConfigurationBreaksSenderMembership()
+    {
+        var b = new Builder();
+        b.Mcast(1, 1);
+        b.Deliver(2, 1, 1); // node 2 delivers before it installed any ring
+        b.H.LivenessBoundNs = 0;
+        b.H.AppStopNs = 0;
+        CheckReport report = Check(b);
+        AssertOnly(report, Guarantee.SenderMembership);
+        Assert.Contains("before it installed any configuration", report.Violations[0].Description);
+    }
+
+    [Fact]
+    public void MessagesOfTheTransitionalConfigurationKeepSenderMembership()
+    {
+        // Node 3's message delivered between the transitional and the regular change of ring B belongs to ring A,
+        // where node 3 was a member: no violation (the check reads the last regular configuration).
+        Builder b = Builder.Correct();
+        CheckReport report = Check(b);
+        Assert.False(report.Has(Guarantee.SenderMembership), report.Summary());
+    }
+
+    [Fact]
+    public void ReplayedDatagramDeliveredTwiceIsAnIntegrityViolation()
+    {
+        Builder b = Builder.Correct();
+        b.H.Note(b.T, "replay of 3 old datagrams (0 tokens), the oldest sent at 0.004000s");
+        b.Deliver(1, 1, 2); // node 1 delivers its own m1:2 again
+        CheckReport report = Check(b);
+        AssertOnly(report, Guarantee.Integrity);
+        Assert.Contains("twice", report.Violations[0].Description);
+    }
+
+    [Fact]
+    public void ANodeLeftOutByAOneWayLinkBreaksLiveness()
+    {
+        // The one-way cut healed, but node 3 still sits in its own ring while 1 and 2 run ring B.
+        var b = new Builder();
+        b.Regular(1, RingB, 1, 2);
+        b.Regular(2, RingB, 1, 2);
+        b.H.Note(b.T, "one-way links cut: n3->n1 n3->n2");
+        b.Regular(3, new MembRingId(3, 12), 3);
+        b.H.Note(b.T, "one-way links healed");
+        b.H.FaultsHealedNs = b.T;
+        b.H.EndNs = b.T + 5000 * Ms;
+        CheckReport report = Check(b);
+        AssertOnly(report, Guarantee.Liveness);
+        Assert.Contains("not all live nodes", report.Violations[0].Description);
+    }
+
+    [Fact]
+    public void ARingFormedTooLongAfterAPauseEndedBreaksLiveness()
+    {
+        // A pause counts as a fault until the node runs again; the bound runs from there, and this ring came late.
+        Builder b = Builder.Correct();
+        b.H.Note(b.T, "pause n1 for 3.000000s");
+        b.H.FaultsHealedNs = b.T; // "n1 runs again"
+        b.H.LivenessBoundNs = 1;
+        b.H.EndNs = b.T + 10 * Ms;
+        for (uint n = 1; n <= 2; n++)
+        {
+            b.Regular(n, new MembRingId(1, 12), 1, 2);
+        }
+
+        CheckReport report = Check(b);
+        AssertOnly(report, Guarantee.Liveness);
+        Assert.Contains("after the bound", report.Violations[0].Description);
     }
 }

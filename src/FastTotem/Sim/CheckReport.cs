@@ -11,7 +11,7 @@ public sealed class CheckReport
     private readonly string?[] _notChecked = new string?[GuaranteeCount];
     private readonly List<Violation> _violations = [];
 
-    public const int GuaranteeCount = (int)Guarantee.Liveness + 1;
+    public const int GuaranteeCount = (int)Guarantee.SenderMembership + 1;
 
     public IReadOnlyList<Violation> Violations => _violations;
 

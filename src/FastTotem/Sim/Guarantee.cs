@@ -15,4 +15,10 @@ public enum Guarantee
     ConfigAgreement,
     /// <summary>(6) After the last fault heals, one ring of all nodes forms within the bound and pending messages are delivered.</summary>
     Liveness,
+    /// <summary>
+    /// (7) A process delivers a message only from a member of its current configuration (the last regular one it
+    /// installed; a transitional one is a subset of it), and only after it installed one: a genuine datagram of an
+    /// earlier ring that the network delivers again must not come out in a later one.
+    /// </summary>
+    SenderMembership,
 }

@@ -7,4 +7,9 @@ public interface ISimEventSink
 {
     void OnDeliver(uint senderNodeId, ReadOnlySpan<byte> payload);
     void OnConfigChange(SimConfigKind kind, MembRingId ringId, ReadOnlySpan<uint> members, ReadOnlySpan<uint> left, ReadOnlySpan<uint> joined);
+
+    /// <summary>The node's CPG process saw an event (background CPG traffic): a delivery, or a group configuration change.</summary>
+    void OnCpgEvent(bool delivery)
+    {
+    }
 }

@@ -33,6 +33,11 @@ public abstract class MachineSimEngine : ISimEngine
         Sink = io;
         var loopIo = new Io(this, io);
         NodeLoop.Step(Machine, ref loopIo, nowNs, start ? NodeLoop.Input.Start : NodeLoop.Input.None);
+        if (!Machine.Faulted)
+        {
+            AfterStep(io);
+        }
+
         Sink = null;
         if (!Machine.Faulted)
         {
@@ -44,6 +49,11 @@ public abstract class MachineSimEngine : ISimEngine
     public long PollTimeout() => Machine.PollTimeout();
 
     public abstract bool TryMulticast(ReadOnlySpan<byte> totempgPayload);
+
+    /// <summary>The host's turn after the loop step (a host thread reading its queues and issuing commands).</summary>
+    protected virtual void AfterStep(ISimEventSink sink)
+    {
+    }
 
     /// <summary>One machine event, in order, during a step.</summary>
     protected abstract void OnEvent(in NodeEvent ev, ISimEventSink sink);

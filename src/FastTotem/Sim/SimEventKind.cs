@@ -13,6 +13,8 @@ internal enum SimEventKind : byte
     AppSend,
     /// <summary>A step of the random fault schedule.</summary>
     RandomFault,
+    /// <summary>A step of the later faults' schedule (clocks, pauses, one-way links, per-type bursts, replays).</summary>
+    ChaosFault,
     /// <summary>A scripted action (tests, scenarios).</summary>
     Action,
 }

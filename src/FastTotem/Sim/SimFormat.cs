@@ -11,14 +11,19 @@ public static class SimFormat
     public static string Time(long ns) =>
         (ns / (double)NsPerSecond).ToString("0.000000", CultureInfo.InvariantCulture) + "s";
 
-    /// <summary>Parses "60s", "500ms", "2m", "1.5s", "250us" (a bare number means seconds). False on anything else.</summary>
+    /// <summary>Parses "60s", "500ms", "2m", "1.5s", "250us", "1500ns" (a bare number means seconds). False on anything else.</summary>
     public static bool TryParseDuration(string text, out long ns)
     {
         ns = 0;
         string t = text.Trim();
         double scale;
         string number;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
+        if (t.EndsWith("ns", StringComparison.Ordinal))
+        {
+            scale = 1;
+            number = t[..^2];
+        }
+        else if (t.EndsWith("ms", StringComparison.Ordinal))
         {
             scale = NsPerMs;
             number = t[..^2];
@@ -65,4 +70,10 @@ public static class SimFormat
         ns = (long)result;
         return ns > 0;
     }
+
+    /// <summary>A duration <see cref="TryParseDuration"/> reads back exactly: whole seconds or milliseconds where it can, else nanoseconds.</summary>
+    public static string Duration(long ns) =>
+        ns % NsPerSecond == 0 ? (ns / NsPerSecond).ToString(CultureInfo.InvariantCulture) + "s"
+        : ns % NsPerMs == 0 ? (ns / NsPerMs).ToString(CultureInfo.InvariantCulture) + "ms"
+        : ns.ToString(CultureInfo.InvariantCulture) + "ns";
 }

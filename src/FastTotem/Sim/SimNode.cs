@@ -32,6 +32,58 @@ public sealed class SimNode : ISimNodeIo
 
     internal long PendingTimerNs = long.MaxValue;
 
+    /// <summary>The node's CLOCK_MONOTONIC: local = base + (global − base) · (10⁶ + ppm) / 10⁶. It belongs to the host and survives restarts.</summary>
+    internal long ClockBaseGlobalNs, ClockBaseLocalNs;
+
+    /// <summary>How fast the node's clock runs against the simulator's, in parts per million (negative: slow).</summary>
+    public int DriftPpm { get; private set; }
+
+    /// <summary>While the simulator's time is before this, the node's process is paused: it reads, fires and sends nothing.</summary>
+    public long PausedUntilNs { get; internal set; }
+
+    /// <summary>What the node's clock reads at simulator time <paramref name="globalNs"/> (never less than at an earlier time).</summary>
+    public long LocalTime(long globalNs) =>
+        DriftPpm == 0
+            ? ClockBaseLocalNs + (globalNs - ClockBaseGlobalNs)
+            : ClockBaseLocalNs + (long)((Int128)(globalNs - ClockBaseGlobalNs) * (1_000_000 + DriftPpm) / 1_000_000);
+
+    /// <summary>The first simulator time at which the node's clock reads at least <paramref name="localNs"/> (long.MaxValue stays).</summary>
+    public long GlobalTime(long localNs)
+    {
+        if (localNs == long.MaxValue)
+        {
+            return long.MaxValue;
+        }
+
+        long delta = localNs - ClockBaseLocalNs;
+        if (delta <= 0)
+        {
+            return ClockBaseGlobalNs;
+        }
+
+        Int128 scaled = ((Int128)delta * 1_000_000 + (1_000_000 + DriftPpm) - 1) / (1_000_000 + DriftPpm);
+        if (scaled > long.MaxValue / 4)
+        {
+            return long.MaxValue / 4;
+        }
+
+        long global = ClockBaseGlobalNs + (long)scaled;
+        while (LocalTime(global) < localNs)
+        {
+            global++;
+        }
+
+        return global;
+    }
+
+    /// <summary>From <paramref name="globalNs"/> on the clock runs at <paramref name="ppm"/>; it reads on from where it stood.</summary>
+    internal void SetClock(long globalNs, int ppm, long localNs)
+    {
+        ClockBaseGlobalNs = globalNs;
+        ClockBaseLocalNs = localNs;
+        DriftPpm = ppm;
+    }
+
     /// <summary>The socket buffer: datagrams arrived and not yet read (buffer, length, sender index or -1).</summary>
     internal readonly Queue<(byte[] Buffer, int Length, int From)> ReceiveQueue = new();
 
@@ -50,6 +102,7 @@ public sealed class SimNode : ISimNodeIo
         Members = [];
         PendingTimerNs = long.MaxValue;
         ReadPending = false;
+        PausedUntilNs = 0;
         _sim.ReleaseBuffers(ReceiveQueue);
     }
 
@@ -88,6 +141,18 @@ public sealed class SimNode : ISimNodeIo
         }
 
         _sim.History.ConfigChange(_sim.NowNs, Process, kind, ringId, memberArray, left.ToArray(), joined.ToArray());
+    }
+
+    public void OnCpgEvent(bool delivery)
+    {
+        if (delivery)
+        {
+            _sim.Stats.CpgDeliveries++;
+        }
+        else
+        {
+            _sim.Stats.CpgConfigChanges++;
+        }
     }
 
     public override string ToString() => $"n{NodeId}{(Up ? "" : " (down)")} {Engine?.StateName}";

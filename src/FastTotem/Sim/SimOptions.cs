@@ -9,6 +9,9 @@ public sealed class SimOptions
 {
     public const int NodeCountMax = 32;
 
+    /// <summary>A Linux clock slews by at most 500 ppm; a simulated one may drift up to twice that.</summary>
+    public const int ClockDriftPpmLimit = 1000;
+
     public int NodeCount = 3;
     public ulong Seed = 1;
     public long DurationNs = 60 * SimFormat.NsPerSecond;
@@ -18,6 +21,40 @@ public sealed class SimOptions
 
     /// <summary>Random partitions (and heals), random crashes (and restarts) during the fault phase.</summary>
     public bool Partitions, Crashes;
+
+    /// <summary>
+    /// Per-node clocks: each node's CLOCK_MONOTONIC runs fast or slow by up to this many parts per million (NTP slews
+    /// at most 500), from a random boot offset, and the rate changes at random during the fault phase. 0: every node
+    /// reads the simulator's clock.
+    /// </summary>
+    public int ClockDriftPpmMax;
+
+    /// <summary>Random process or VM pauses (a GC, SIGSTOP, a hypervisor): the node runs nothing, then finds its clock moved on.</summary>
+    public bool Pauses;
+
+    /// <summary>The longest pause.</summary>
+    public long PauseMaxNs = 3 * SimFormat.NsPerSecond;
+
+    /// <summary>One-way link cuts and asymmetric partitions (A hears B, B does not hear A) during the fault phase.</summary>
+    public bool OneWayLinks;
+
+    /// <summary>Bursts of drops, duplicates or delays of one message type (token, mcast, join, commit, merge detect, hold cancel).</summary>
+    public bool TypeFaults;
+
+    /// <summary>A buggy but honest network: genuine datagrams sent earlier (stale tokens, old rings' traffic) arrive again.</summary>
+    public bool Replays;
+
+    /// <summary>Fault points inside the protocol code force its queue-full and store-full paths (<see cref="Diagnostics.FaultPoints"/>).</summary>
+    public bool Buggify;
+
+    /// <summary>
+    /// Whole stack only: each node also runs a CPG process in group "simcpg" that multicasts the application's
+    /// messages a second time through CPG and leaves and rejoins now and then, so CPG's paths run under the faults.
+    /// </summary>
+    public bool CpgTraffic;
+
+    /// <summary>Datagrams a node's socket buffer holds before the kernel drops more (0: unbounded).</summary>
+    public int ReceiveQueueMax;
 
     /// <summary>Application multicasts per node per virtual second (Poisson arrivals); 0 sends none.</summary>
     public double MessagesPerSecond = 10;
@@ -50,7 +87,13 @@ public sealed class SimOptions
     /// <summary>A node's loop reads its socket buffer up to this long after a datagram lands (0: at once).</summary>
     public long ReadDelayMaxNs;
 
-    public bool HasFaults => Partitions || Crashes || Loss > 0 || Duplicate > 0 || Reorder > 0;
+    public bool HasFaults => Partitions || Crashes || Loss > 0 || Duplicate > 0 || Reorder > 0 || HasNewFaults;
+
+    /// <summary>Any of the faults added after the first sweeps (clocks, pauses, one-way links, per-type, replays, fault points).</summary>
+    public bool HasNewFaults => ClockDriftPpmMax > 0 || Pauses || OneWayLinks || TypeFaults || Replays || Buggify;
+
+    /// <summary>True for the SRP-only engine (<c>--stack srp</c>), false for the whole node stack.</summary>
+    public bool SrpOnly => EngineFactory == (SimEngineFactory)SrpSimEngine.Create;
 
     /// <summary>The token timeout corosync derives for this node count (docs/wire-format.md §14).</summary>
     public int EffectiveTokenMs => NodeCount > 2 ? TokenMs + TokenCoefficientMs * (NodeCount - 2) : TokenMs;
@@ -123,6 +166,26 @@ public sealed class SimOptions
         if (LatencyMinNs < 1 || LatencyJitterNs < 0 || ReorderDelayMaxNs < 0 || ReadDelayMaxNs < 0)
         {
             return "latencies must be positive";
+        }
+
+        if (ClockDriftPpmMax < 0 || ClockDriftPpmMax > ClockDriftPpmLimit)
+        {
+            return $"clock drift must be 0 to {ClockDriftPpmLimit} ppm";
+        }
+
+        if (PauseMaxNs < SimFormat.NsPerMs || PauseMaxNs > 10 * SimFormat.NsPerSecond)
+        {
+            return "the longest pause must be 1 ms to 10 s";
+        }
+
+        if (ReceiveQueueMax < 0)
+        {
+            return "the socket buffer holds 0 (unbounded) or more datagrams";
+        }
+
+        if (MeanFaultIntervalNs < SimFormat.NsPerMs)
+        {
+            return "the mean fault interval must be at least 1 ms";
         }
 
         if (ReceiveBatchMin < 1 || ReceiveBatchMax < ReceiveBatchMin || ReceiveBatchMax > 64)

@@ -13,6 +13,9 @@ public sealed class SimRunResult
     public required CheckReport Report { get; init; }
     public required TimeSpan RealTime { get; init; }
 
+    /// <summary>The fault schedule's fingerprint (<see cref="Simulator.ScheduleFingerprint"/>): what a pinned seed is checked against.</summary>
+    public ulong ScheduleFingerprint { get; init; }
+
     /// <summary>Distinct regular configurations (ring ids) formed during the run.</summary>
     public int RingsFormed
     {
@@ -46,6 +49,17 @@ public sealed class SimRunResult
         sb.AppendLine(inv, $"  messages: {Stats.Multicasts} multicast ({Stats.MulticastsRejected} refused), {Stats.Deliveries} deliveries");
         sb.AppendLine(inv, $"  datagrams: {Stats.DatagramsSent} sent, {Stats.DatagramsArrived} arrived, lost {Stats.DroppedLoss}, partitioned {Stats.DroppedPartition}, to down nodes {Stats.DroppedNodeDown}, duplicated {Stats.Duplicated}, reordered {Stats.Reordered}");
         sb.AppendLine(inv, $"  faults injected: {Stats.Partitions} partitions, {Stats.Heals} heals, {Stats.Crashes} crashes, {Stats.Restarts} restarts; last fault healed at {SimFormat.Time(History.FaultsHealedNs)}");
+        if (o.HasNewFaults)
+        {
+            sb.AppendLine(inv, $"  later faults: drift {o.ClockDriftPpmMax} ppm ({Stats.DriftChanges} changes), {Stats.Pauses} pauses, {Stats.LinkCuts} one-way cuts or clogs ({Stats.DroppedOneWay} dropped, {Stats.DelayedClog} late), {Stats.TypeBursts} per-type bursts ({Stats.DroppedTypeFault} dropped, {Stats.DelayedTypeFault} held back), {Stats.Replayed} replayed, {Stats.FaultPointHits} fault-point hits, {Stats.DroppedSocketBuffer} socket-buffer drops");
+        }
+
+        if (o.CpgTraffic)
+        {
+            sb.AppendLine(inv, $"  cpg: {Stats.CpgDeliveries} deliveries, {Stats.CpgConfigChanges} group configuration changes");
+        }
+
+        sb.AppendLine(inv, $"  stack {(o.SrpOnly ? "srp" : "full")}, schedule fingerprint {ScheduleFingerprint:x16}");
         sb.AppendLine(inv, $"  virtual time {SimFormat.Time(History.EndNs)}, real time {RealTime.TotalSeconds:0.000}s ({SimulatedSecondsPerRealSecond:0.#} simulated s per real s), {Stats.Events} events");
         sb.AppendLine("guarantees:");
         sb.Append(Report.Summary());

@@ -18,6 +18,7 @@ public static class SimRunner
             Stats = sim.Stats,
             Report = report,
             RealTime = Stopwatch.GetElapsedTime(start),
+            ScheduleFingerprint = sim.ScheduleFingerprint,
         };
     }
 }

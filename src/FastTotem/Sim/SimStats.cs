@@ -25,4 +25,17 @@ public sealed class SimStats
     public long Restarts;
     public long Partitions;
     public long Heals;
+    public long DroppedOneWay;
+    public long DelayedClog;
+    public long DroppedTypeFault;
+    public long DelayedTypeFault;
+    public long DroppedSocketBuffer;
+    public long Replayed;
+    public long Pauses;
+    public long DriftChanges;
+    public long LinkCuts;
+    public long TypeBursts;
+    public long FaultPointHits;
+    public long CpgDeliveries;
+    public long CpgConfigChanges;
 }

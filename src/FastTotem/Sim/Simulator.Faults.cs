@@ -21,6 +21,7 @@ public sealed partial class Simulator
         }
 
         node.Engine = null;
+        Fingerprint('C', nodeId);
         History.Crash(NowNs, node.Process);
         node.Process = -1;
         _downCount++;
@@ -38,6 +39,7 @@ public sealed partial class Simulator
         }
 
         _downCount--;
+        Fingerprint('S', nodeId);
         Stats.Restarts++;
         MarkFault();
         StartNode(node);
@@ -60,6 +62,11 @@ public sealed partial class Simulator
         }
 
         _partitioned = true;
+        foreach (SimNode node in _nodes)
+        {
+            Fingerprint('G', node.NodeId, node.Group);
+        }
+
         Stats.Partitions++;
         History.Note(NowNs, "partition " + string.Join(" | ", Array.ConvertAll(groups, g => string.Join(',', g))));
         MarkFault();
@@ -75,6 +82,7 @@ public sealed partial class Simulator
 
         if (_partitioned)
         {
+            Fingerprint('h');
             Stats.Heals++;
             History.Note(NowNs, "heal");
         }
@@ -94,7 +102,10 @@ public sealed partial class Simulator
         _loss = Options.Loss;
         _duplicate = Options.Duplicate;
         _reorder = Options.Reorder;
-        History.Note(0, $"fault phase until {SimFormat.Time(end)}: loss {Options.Loss}, dup {Options.Duplicate}, reorder {Options.Reorder}, partitions {Options.Partitions}, crashes {Options.Crashes}");
+        _faultsActive = true;
+        ScheduleChaos(end);
+        History.Note(0, $"fault phase until {SimFormat.Time(end)}: loss {Options.Loss}, dup {Options.Duplicate}, reorder {Options.Reorder}, partitions {Options.Partitions}, crashes {Options.Crashes}" +
+            (Options.HasNewFaults ? $", clock drift {Options.ClockDriftPpmMax} ppm, pauses {Options.Pauses}, one-way links {Options.OneWayLinks}, type faults {Options.TypeFaults}, replays {Options.Replays}, fault points {Options.Buggify}" : ""));
         if (Options.Partitions || Options.Crashes)
         {
             long first = _faultRandom.NextExponential(Options.MeanFaultIntervalNs);
@@ -114,6 +125,8 @@ public sealed partial class Simulator
         _duplicate = 0;
         _reorder = 0;
         _filter = null;
+        Fingerprint('E');
+        EndChaos();
         Heal();
         foreach (SimNode node in _nodes)
         {

@@ -4,6 +4,19 @@ public sealed partial class Simulator
 {
     private readonly Stack<byte[]> _bufferPool = new();
     private readonly long[] _linkFifoNs;
+    private readonly bool[] _linkCut;
+    private readonly long[] _linkClogNs;
+    private int _linksClogged;
+    private readonly SimRandom _typeRandom;
+    private int _linksCut;
+    private readonly double[] _typeLoss = new double[TypeCount];
+    private readonly double[] _typeDuplicate = new double[TypeCount];
+    private readonly double[] _typeDelay = new double[TypeCount];
+    private readonly long[] _typeDelayMaxNs = new long[TypeCount];
+    private int _typeFaultsActive;
+
+    /// <summary>The Totem message types (docs/wire-format.md: the type byte at offset 3): token .. token hold cancel.</summary>
+    internal const int TypeCount = 6;
     private double _loss, _duplicate, _reorder;
     private SimDatagramFilter? _filter;
 
@@ -11,26 +24,26 @@ public sealed partial class Simulator
     public double Loss
     {
         get => _loss;
-        set { _loss = value; MarkFault(); }
+        set { _loss = value; Fingerprint('l', BitConverter.DoubleToInt64Bits(value)); MarkFault(); }
     }
 
     public double Duplicate
     {
         get => _duplicate;
-        set { _duplicate = value; MarkFault(); }
+        set { _duplicate = value; Fingerprint('d', BitConverter.DoubleToInt64Bits(value)); MarkFault(); }
     }
 
     public double Reorder
     {
         get => _reorder;
-        set { _reorder = value; MarkFault(); }
+        set { _reorder = value; Fingerprint('r', BitConverter.DoubleToInt64Bits(value)); MarkFault(); }
     }
 
     /// <summary>A scripted drop rule, consulted for every datagram between two connected live nodes.</summary>
     public SimDatagramFilter? Filter
     {
         get => _filter;
-        set { _filter = value; MarkFault(); }
+        set { _filter = value; Fingerprint('f', value == null ? 0 : 1); MarkFault(); }
     }
 
     /// <summary>
@@ -82,6 +95,17 @@ public sealed partial class Simulator
             return;
         }
 
+        if (_linksCut > 0 && _linkCut[from.Index * _nodes.Length + to.Index])
+        {
+            Stats.DroppedOneWay++;
+            return;
+        }
+
+        if (_replayLog != null && !loopback)
+        {
+            LogForReplay(from, to, datagram);
+        }
+
         if (loopback)
         {
             // The kernel loops a node's datagram to itself without loss, reordering or duplication.
@@ -95,16 +119,49 @@ public sealed partial class Simulator
             return;
         }
 
+        int type = datagram.Length > 3 && datagram[3] < TypeCount ? datagram[3] : -1;
+        long typeDelayNs = 0;
         int copies = _duplicate > 0 && _netRandom.Chance(_duplicate) ? 2 : 1;
-        if (copies == 2)
+        if (_typeFaultsActive > 0 && type >= 0)
         {
-            Stats.Duplicated++;
+            if (_typeLoss[type] > 0 && _typeRandom.Chance(_typeLoss[type]))
+            {
+                Stats.DroppedTypeFault++;
+                return;
+            }
+
+            if (_typeDuplicate[type] > 0 && _typeRandom.Chance(_typeDuplicate[type]))
+            {
+                copies++;
+            }
+
+            if (_typeDelay[type] > 0 && _typeRandom.Chance(_typeDelay[type]))
+            {
+                Stats.DelayedTypeFault++;
+                typeDelayNs = _typeRandom.NextLong(1, _typeDelayMaxNs[type] + 1);
+            }
+        }
+
+        if (copies >= 2)
+        {
+            Stats.Duplicated += copies - 1;
         }
 
         for (int c = 0; c < copies; c++)
         {
             long delay = Options.LatencyMinNs + (Options.LatencyJitterNs > 0 ? _netRandom.NextLong(0, Options.LatencyJitterNs + 1) : 0);
-            if (_reorder > 0 && _netRandom.Chance(_reorder))
+            if (_linksClogged > 0 && _linkClogNs[from.Index * _nodes.Length + to.Index] is > 0 and long clogNs)
+            {
+                delay += clogNs; // a clogged link: late, in order
+                Stats.DelayedClog++;
+            }
+
+            if (typeDelayNs > 0)
+            {
+                // Held back (a congested queue for this kind of message): later datagrams on the link overtake it.
+                Schedule(from, to, datagram, NowNs + delay + typeDelayNs, fifo: false);
+            }
+            else if (_reorder > 0 && _netRandom.Chance(_reorder))
             {
                 // Held back out of FIFO order, so later datagrams on this link overtake it.
                 Stats.Reordered++;
@@ -164,6 +221,13 @@ public sealed partial class Simulator
             return;
         }
 
+        if (Options.ReceiveQueueMax > 0 && to.ReceiveQueue.Count >= Options.ReceiveQueueMax)
+        {
+            Stats.DroppedSocketBuffer++; // the kernel's socket buffer is full (a paused reader)
+            ReleaseBuffer(buffer);
+            return;
+        }
+
         to.ReceiveQueue.Enqueue((buffer, ev.Length, ev.FromNode));
         ScheduleRead(to);
     }
@@ -185,6 +249,13 @@ public sealed partial class Simulator
         SimNode node = _nodes[ev.Node];
         if (node.Engine == null || ev.Incarnation != node.Incarnation)
         {
+            return;
+        }
+
+        if (node.PausedUntilNs > NowNs)
+        {
+            // A paused process reads nothing: the datagrams wait in its socket buffer until it runs again.
+            Enqueue(node.PausedUntilNs, new SimEvent { Kind = SimEventKind.Read, Node = node.Index, Incarnation = node.Incarnation });
             return;
         }
 

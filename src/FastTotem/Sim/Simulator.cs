@@ -1,3 +1,5 @@
+using FastTotem.Diagnostics;
+
 namespace FastTotem.Sim;
 
 /// <summary>
@@ -19,6 +21,8 @@ public sealed partial class Simulator
     private readonly SimRandom _appRandom;
     private readonly SimRandom _faultRandom;
     private readonly SimRandom _readRandom;
+    private readonly SimRandom _chaosRandom;
+    private readonly SimFaultInjector? _injector;
     private readonly byte[] _transmitBuffer = new byte[DatagramBufferSize];
     private readonly byte[] _payloadBuffer = new byte[2048];
     private readonly SimPayload _payload = new();
@@ -56,7 +60,15 @@ public sealed partial class Simulator
         _appRandom = new SimRandom(SimRandom.Derive(options.Seed, 2));
         _faultRandom = new SimRandom(SimRandom.Derive(options.Seed, 3));
         _readRandom = new SimRandom(SimRandom.Derive(options.Seed, 4));
+        // The faults added later draw from streams of their own, so runs without them replay as they always did.
+        _chaosRandom = new SimRandom(SimRandom.Derive(options.Seed, 5));
+        _typeRandom = new SimRandom(SimRandom.Derive(options.Seed, 6));
+        _replayRandom = new SimRandom(SimRandom.Derive(options.Seed, 8));
+        _injector = options.Buggify ? new SimFaultInjector(this, SimRandom.Derive(options.Seed, 7)) : null;
         _linkFifoNs = new long[options.NodeCount * options.NodeCount];
+        _linkCut = new bool[options.NodeCount * options.NodeCount];
+        _linkClogNs = new long[options.NodeCount * options.NodeCount];
+        InitClocks();
     }
 
     public SimOptions Options { get; }
@@ -156,7 +168,7 @@ public sealed partial class Simulator
         History.AppStopNs = Math.Min(Options.AppStopNs, NowNs);
         History.FaultsHealedNs = _lastFaultNs;
         bool room = NowNs - _lastFaultNs >= Options.LivenessBoundNs + Options.DrainNs &&
-                    _downCount == 0 && !_partitioned && _loss == 0 && _filter == null;
+                    _downCount == 0 && !_partitioned && _loss == 0 && _filter == null && _linksCut == 0 && _linksClogged == 0;
         History.LivenessBoundNs = room ? Options.LivenessBoundNs : 0;
     }
 
@@ -184,6 +196,9 @@ public sealed partial class Simulator
                 break;
             case SimEventKind.RandomFault:
                 RandomFaultStep();
+                break;
+            case SimEventKind.ChaosFault:
+                ChaosStep();
                 break;
             case SimEventKind.Action:
                 ev.Action!(this);
@@ -214,13 +229,22 @@ public sealed partial class Simulator
         }
 
         node.SteppingIncarnation = node.Incarnation;
-        engine.Step(NowNs, node, start);
+        IFaultInjector? previous = FaultPoints.Install(_injector);
+        try
+        {
+            engine.Step(node.LocalTime(NowNs), node, start);
+        }
+        finally
+        {
+            FaultPoints.Install(previous);
+        }
+
         if (node.Engine != engine)
         {
             return; // a filter or action crashed the node mid-step
         }
 
-        long deadline = engine.PollTimeout();
+        long deadline = node.GlobalTime(engine.PollTimeout());
         if (deadline < node.PendingTimerNs)
         {
             node.PendingTimerNs = deadline;
@@ -234,6 +258,14 @@ public sealed partial class Simulator
         if (node.Engine == null || ev.Incarnation != node.Incarnation || Math.Max(node.PendingTimerNs, 0) > NowNs)
         {
             return; // stale: the node crashed, or an earlier deadline replaced this one
+        }
+
+        if (node.PausedUntilNs > NowNs)
+        {
+            // A paused process fires nothing; its timers are all due at once when it runs again.
+            node.PendingTimerNs = node.PausedUntilNs;
+            Enqueue(node.PausedUntilNs, new SimEvent { Kind = SimEventKind.Timer, Node = node.Index, Incarnation = node.Incarnation });
+            return;
         }
 
         node.PendingTimerNs = long.MaxValue;
@@ -263,7 +295,11 @@ public sealed partial class Simulator
             return;
         }
 
-        Multicast(node);
+        if (node.PausedUntilNs <= NowNs)
+        {
+            Multicast(node); // a paused process's application is paused with it
+        }
+
         ScheduleAppSend(node);
     }
 
@@ -277,7 +313,17 @@ public sealed partial class Simulator
 
         var id = new MessageId(node.NodeId, node.MessageCounter + 1);
         int length = _payload.Write(_payloadBuffer, id, Options.PayloadDataBytes);
-        bool accepted = node.Engine.TryMulticast(_payloadBuffer.AsSpan(0, length));
+        bool accepted;
+        IFaultInjector? previous = FaultPoints.Install(_injector);
+        try
+        {
+            accepted = node.Engine.TryMulticast(_payloadBuffer.AsSpan(0, length));
+        }
+        finally
+        {
+            FaultPoints.Install(previous);
+        }
+
         if (accepted)
         {
             node.MessageCounter++;

@@ -22,6 +22,7 @@ public static partial class TotemChecker
         CheckSelfDelivery(view, report);
         CheckConfigAgreement(view, report);
         CheckLiveness(view, report);
+        CheckSenderMembership(view, report);
         return report;
     }
 
@@ -417,6 +418,49 @@ public static partial class TotemChecker
                     Nodes = [p.NodeId],
                     Messages = [mc.Message],
                     Trace = Trace(view, view.History.Records.Count - 1, [mc.Process], [mc.Message]),
+                }))
+            {
+                return;
+            }
+        }
+    }
+
+    private static void CheckSenderMembership(HistoryView view, CheckReport report)
+    {
+        var current = new SimRecord?[view.History.Processes.Count];
+        foreach (SimRecord r in view.History.Records)
+        {
+            if (r.Kind == SimRecordKind.ConfigChange && r.ConfigKind == SimConfigKind.Regular)
+            {
+                current[r.Process] = r;
+                continue;
+            }
+
+            if (r.Kind != SimRecordKind.Deliver)
+            {
+                continue;
+            }
+
+            SimRecord? config = current[r.Process];
+            string? problem = null;
+            if (config == null)
+            {
+                problem = $"n{r.NodeId} delivered {r.Message} from n{r.SenderNodeId} before it installed any configuration";
+            }
+            else if (Array.IndexOf(config.Members, r.SenderNodeId) < 0)
+            {
+                problem = $"n{r.NodeId} delivered {r.Message} from n{r.SenderNodeId} in ring {config.RingId}, whose members [{string.Join(',', Sorted(config.Members))}] do not include the sender";
+            }
+
+            if (problem != null &&
+                !report.Add(new Violation
+                {
+                    Guarantee = Guarantee.SenderMembership,
+                    Description = problem,
+                    Nodes = [r.NodeId, r.SenderNodeId],
+                    Messages = [r.Message],
+                    Rings = config != null ? [config.RingId] : [],
+                    Trace = Trace(view, r.Index, [r.Process], [r.Message]),
                 }))
             {
                 return;

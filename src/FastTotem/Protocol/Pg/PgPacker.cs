@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using FastTotem.Diagnostics;
 using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Pg;
@@ -104,7 +105,8 @@ public sealed class PgPacker
 
         State dryRun = _state;
         int packets = Run(ref dryRun, ref pieces, emit: false);
-        if (packets > QueueAvailable)
+        // The fault point spares sync messages: the node takes one from sync only after checking the queue's room.
+        if (packets > QueueAvailable || (FaultPoints.Hit(FaultPoint.PackerFull) && groups != PgGroupSet.Sync))
         {
             // Would it fit an empty queue, after the buffered messages have left at a token visit?
             State empty = _state;
@@ -123,7 +125,7 @@ public sealed class PgPacker
     /// </summary>
     public void HandleTokenReceived()
     {
-        if (_state.PackedCount == 0 || _queueCount == _queueCapacity)
+        if (_state.PackedCount == 0 || _queueCount == _queueCapacity || FaultPoints.Hit(FaultPoint.PackerQueueFullAtToken))
         {
             return;
         }

@@ -1,3 +1,4 @@
+using FastTotem.Diagnostics;
 using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
@@ -129,7 +130,8 @@ public sealed partial class SrpEngine
         if (store.InRange(seq) && !store.Contains(seq))
         {
             // Only the next seq we lack may take the store's reserve: then a full arena cannot stop the aru.
-            if (!store.TryAdd(seq, datagram, keepReserve: seq != _myAru + 1))
+            bool keepReserve = seq != _myAru + 1;
+            if ((keepReserve && FaultPoints.Hit(FaultPoint.SrpStoreFull)) || !store.TryAdd(seq, datagram, keepReserve))
             {
                 _counters.DropStoreFull++;
             }

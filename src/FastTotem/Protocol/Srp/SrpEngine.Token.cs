@@ -1,3 +1,4 @@
+using FastTotem.Diagnostics;
 using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
@@ -242,6 +243,11 @@ public sealed partial class SrpEngine
             {
                 allowed = backlogCalc;
             }
+        }
+
+        if (allowed > 0 && FaultPoints.Hit(FaultPoint.SrpWindowShrunk))
+        {
+            allowed /= 2; // a simulation's fault point: others' backlog took half the window
         }
 
         return allowed;

@@ -1,3 +1,4 @@
+using FastTotem.Diagnostics;
 using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
@@ -333,7 +334,8 @@ public sealed partial class SrpEngine
             return MulticastResult.TooLarge;
         }
 
-        if (!(lane == SendLane.Transitional ? _transQueue : _sendQueue).TryEnqueue(totempgPayload))
+        if (FaultPoints.Hit(FaultPoint.SrpSendQueueFull) ||
+            !(lane == SendLane.Transitional ? _transQueue : _sendQueue).TryEnqueue(totempgPayload))
         {
             return MulticastResult.QueueFull;
         }
