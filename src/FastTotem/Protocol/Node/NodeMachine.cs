@@ -39,20 +39,22 @@ public sealed class NodeMachine : INodeListener
     /// A machine with services whose CPG tables and outbox are sized smaller than a daemon's: for harnesses that build
     /// many machines (the fuzz targets build three per input). See <see cref="NodeStack"/>'s parameters.
     /// </summary>
-    internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes)
-        : this(engine, quorum, null, servicesWanted: true, cpgLimits, outboxBytes)
+    internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
+        : this(engine, quorum, null, servicesWanted: true, cpgLimits, outboxBytes, packerQueueCapacity, assemblyBytes)
     {
     }
 
     private NodeMachine(SrpEngine engine, VotequorumConfig? quorum, ulong? configVersion, bool servicesWanted,
-        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
     {
         ArgumentNullException.ThrowIfNull(engine);
         _engine = engine;
         _events = new NodeEventQueue(Counters);
         if (servicesWanted && quorum != null)
         {
-            _stack = new NodeStack(engine, quorum, this, configVersion, cpgLimits, outboxBytes);
+            _stack = new NodeStack(engine, quorum, this, configVersion, cpgLimits, outboxBytes, packerQueueCapacity, assemblyBytes);
         }
 
         // The one size every driver asks for: its transmit slots must hold the largest frame the engine can produce.

@@ -39,17 +39,21 @@ internal sealed class NodeStack
     /// <param name="cpgLimits">CPG's table and queue sizes; null for the defaults.</param>
     /// <param name="outboxBytes">Bytes the service outbox holds (the held-traffic queue holds twice as many).
     /// Smaller sizes only serve harnesses that build many stacks (the fuzz targets build three per input).</param>
+    /// <param name="packerQueueCapacity">Payloads totempg's send queue holds (corosync's MESSAGE_QUEUE_MAX for the
+    /// default); smaller only for harnesses that snapshot and restore whole stacks (the fuzz targets).</param>
+    /// <param name="assemblyBytes">Bytes one totempg reassembly buffer holds; smaller only for such harnesses.</param>
     public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null,
-        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
     {
         _engine = engine;
         _listener = listener;
         // Two packers, one per engine lane, so a fragment chain never crosses from one lane to the other: receivers
         // reassemble what arrives during a synchronisation apart from what arrives after it (totempg's
         // assembly_list_inuse_trans), so a chain begun on one side and continued on the other is thrown away.
-        _packer = new PgPacker(engine.MaxPayload);
-        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: 512);
-        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1));
+        _packer = new PgPacker(engine.MaxPayload, packerQueueCapacity);
+        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: Math.Min(512, packerQueueCapacity));
+        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1), assemblyCapacity: assemblyBytes);
         _groups = new PgGroups();
         _sync = new SyncEngine();
         // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.

@@ -26,6 +26,7 @@ public sealed class PgAssembler
 
     private readonly Slot[] _slots;
     private readonly bool _preallocate;
+    private readonly int _assemblyCapacity;
     private bool _waitingTransAck;
 
     // The current regular configuration; before the first one every sender is taken.
@@ -34,21 +35,29 @@ public sealed class PgAssembler
 
     /// <param name="senderCountMax">Most distinct senders at once (the member count; at most 384).</param>
     /// <param name="preallocate">Allocate every slot's buffer now instead of at its first fragment.</param>
-    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false)
+    /// <param name="assemblyCapacity">Bytes one reassembly buffer holds; smaller than <see cref="AssemblyCapacity"/>
+    /// only for harnesses that reset many assemblers (the fuzz targets): longer messages are then dropped as oversize.</param>
+    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false, int assemblyCapacity = AssemblyCapacity)
     {
         if (senderCountMax < 1 || senderCountMax > WireLimits.ProcessorCountMax)
         {
             Invariant.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
         }
 
+        if (assemblyCapacity < WireLimits.FrameSizeMax || assemblyCapacity > AssemblyCapacity)
+        {
+            Invariant.ThrowArgumentOutOfRange(nameof(assemblyCapacity), "between one frame and 1 MiB + 64 KiB");
+        }
+
         _preallocate = preallocate;
+        _assemblyCapacity = assemblyCapacity;
         _slots = new Slot[senderCountMax * 2];
         for (int i = 0; i < _slots.Length; i++)
         {
             _slots[i] = new Slot();
             if (preallocate)
             {
-                _slots[i].Buffer = new byte[AssemblyCapacity];
+                _slots[i].Buffer = new byte[_assemblyCapacity];
             }
         }
     }
@@ -199,7 +208,7 @@ public sealed class PgAssembler
             {
                 // Keep the start of the fragmented last entry.
                 int tail = packet.LengthAt(count - 1);
-                if (!EnsureBuffer(slot) || tail >= AssemblyCapacity)
+                if (!EnsureBuffer(slot) || tail >= _assemblyCapacity)
                 {
                     return Oversize(slot);
                 }
@@ -219,7 +228,7 @@ public sealed class PgAssembler
         where TSink : IPgMessageSink
     {
         // corosync asserts here; we drop the message and start the sender afresh.
-        if (slot.Index + payloadLength >= AssemblyCapacity || !EnsureBuffer(slot))
+        if (slot.Index + payloadLength >= _assemblyCapacity || !EnsureBuffer(slot))
         {
             return Oversize(slot);
         }
@@ -289,7 +298,7 @@ public sealed class PgAssembler
             if (count > 1)
             {
                 int from = slot.Index;
-                if (from + tail > AssemblyCapacity)
+                if (from + tail > _assemblyCapacity)
                 {
                     return Oversize(slot);
                 }
@@ -370,7 +379,7 @@ public sealed class PgAssembler
             }
 
             // One-time, bounded by the slot count: the first fragment a slot ever holds.
-            slot.Buffer = new byte[AssemblyCapacity];
+            slot.Buffer = new byte[_assemblyCapacity];
         }
 
         return true;
