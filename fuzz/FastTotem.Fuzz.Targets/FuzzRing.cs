@@ -452,7 +452,7 @@ internal sealed class FuzzRing : IPgGroupHandler
                 {
                     const System.Reflection.BindingFlags F = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
                     object? Get(object? o, string name) => o?.GetType().GetField(name, F)?.GetValue(o) ?? o?.GetType().GetProperty(name, F)?.GetValue(o);
-                    text.Append($" srp trans {Get(Get(Engines[i], "_transQueue"), "Count")} regular {Get(Get(Engines[i], "_sendQueue"), "Count")} transPacker avail {Get(Get(stack, "_transPacker"), "QueueAvailable")} packer avail {Get(Get(stack, "_packer"), "QueueAvailable")} held {Get(Get(stack, "_held"), "Count")} outbox {Get(Get(stack, "_outbox"), "Count")} wta {Get(stack, "_waitingTransAck")}");
+                    text.Append($" srp trans {Get(Get(Engines[i], "_transQueue"), "Count")} regular {Get(Get(Engines[i], "_sendQueue"), "Count")} transPacker avail {Get(Get(stack, "_transPacker"), "QueueAvailable")} packer avail {Get(Get(stack, "_packer"), "QueueAvailable")} held {Get(Get(stack, "_held"), "Count")} outbox {Get(Get(stack, "_outbox"), "Count")} wta {Get(stack, "_waitingTransAck")} asm thrown {Machines[i].Assembler.ThrownAwayPackets} transmis {Machines[i].Assembler.TransitionalMismatches} freshmis {Machines[i].Assembler.FreshSlotMismatches} notmember {Machines[i].Assembler.NotMemberDrops} sync old {sync.OldRingMessages} unexpected {sync.UnexpectedMessages} malformed {sync.MalformedMessages}");
                 }
 
                 text.Append(';');
