@@ -76,7 +76,7 @@ public sealed class DatagramTarget(bool reuse = true) : IFuzzTarget
         Require(ring.RunUntilFormed(10_000_000_000), "the 3-node ring did not form");
         for (int i = 0; i < FuzzRing.NodeCount; i++)
         {
-            ring.Send(i, "fuzz target set-up message"u8);
+            Require(ring.Send(i, "fuzz target set-up message"u8), "a synchronised node refused a message");
         }
 
         ring.RunFor(20 * FuzzRing.LatencyNs);

@@ -43,29 +43,6 @@ public class FuzzCorpusReplayTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"{failures.Count} of {files.Count} {name} inputs failed:\n" + string.Join("\n", failures.Take(5)));
     }
 
-    /// <summary>
-    /// Findings not fixed yet, each pinned to how it fails today: <c>open/TARGET/NAME</c> must still throw a
-    /// <see cref="FuzzInvariantException"/> whose message holds the text of <c>NAME.expect</c>. When a fix lands this
-    /// test fails, and the input moves to <c>crashes/TARGET/</c>, where it must replay cleanly (docs/fuzzing.md).
-    /// </summary>
-    [Fact]
-    public void Open_findings_still_fail_as_recorded()
-    {
-        string root = Path.Combine(RepoRoot(), "tests", "FastTotem.Fuzz.Tests", "open");
-        var pinned = Directory.Exists(root)
-            ? Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".expect", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList()
-            : [];
-        foreach (string file in pinned)
-        {
-            string name = Path.GetFileName(Path.GetDirectoryName(file))!;
-            string expected = File.ReadAllText(file + ".expect").Trim();
-            IFuzzTarget target = FuzzTargets.Create(name) ?? throw new InvalidOperationException($"{file}: no target {name}");
-            var e = Assert.Throws<FuzzInvariantException>(() => target.Run(File.ReadAllBytes(file)));
-            Assert.Contains(expected, e.Message, StringComparison.Ordinal);
-            output.WriteLine($"{Path.GetRelativePath(root, file)}: still fails as recorded");
-        }
-    }
-
     public static TheoryData<string> NodeTargets() => new("datagram", "engine");
 
     /// <summary>

@@ -108,7 +108,8 @@ public sealed class NodeMachine : INodeListener
     /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (services only).</summary>
     public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler) => Stack.JoinGroup(name, handler);
 
-    /// <summary>A host command: hands a message to totempg for <paramref name="groups"/> (services only, loop thread).</summary>
+    /// <summary>A host command: hands a message to totempg for <paramref name="groups"/> (services only, loop thread);
+    /// <see cref="PgSendResult.TryAgain"/> while a synchronisation is in progress, as CPG answers local requests.</summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data) => Stack.TrySend(groups, data);
 
     /// <summary>A host command for an SRP-only machine: multicast a totempg payload.</summary>

@@ -89,9 +89,21 @@ internal sealed class NodeStack
         return instance;
     }
 
-    /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
+    /// <summary>
+    /// Hands a message to totempg for <paramref name="groups"/> (loop thread only). Refused with
+    /// <see cref="PgSendResult.TryAgain"/> until a synchronisation is done, as CPG refuses its local requests
+    /// (corosync's sync_in_process): a fragmented message sent then would go out on the transitional lane, where its
+    /// chain can cross the barrier or the next ring change; a node that meets the continuation in a fresh assembly throws
+    /// it away with the sync messages packed behind it, and the synchronisation never ends (found by the engine fuzz
+    /// target, docs/fuzzing.md).
+    /// </summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
     {
+        if (!Services.Cpg.AcceptsLocalRequests)
+        {
+            return PgSendResult.TryAgain;
+        }
+
         PgSendResult result = (_waitingTransAck ? _transPacker : _packer).TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {
