@@ -36,8 +36,9 @@ public sealed class NodeMachine : INodeListener
     }
 
     /// <summary>
-    /// A machine with services whose CPG tables and outbox are sized smaller than a daemon's: for harnesses that build
-    /// many machines (the fuzz targets build three per input). See <see cref="NodeStack"/>'s parameters.
+    /// A machine with services whose CPG tables, outbox, totempg send queue and reassembly buffers are sized smaller than
+    /// a daemon's: for harnesses that build or restore many machines (the fuzz targets restore three per input from a
+    /// snapshot, copying every buffer). See <see cref="NodeStack"/>'s parameters.
     /// </summary>
     internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes,
         int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)

@@ -38,7 +38,7 @@ internal sealed class NodeStack
     /// <param name="configVersion">cmap's totem.config_version, when the file sets one.</param>
     /// <param name="cpgLimits">CPG's table and queue sizes; null for the defaults.</param>
     /// <param name="outboxBytes">Bytes the service outbox holds (the held-traffic queue holds twice as many).
-    /// Smaller sizes only serve harnesses that build many stacks (the fuzz targets build three per input).</param>
+    /// Smaller sizes only serve harnesses that build or restore many stacks (the fuzz targets).</param>
     /// <param name="packerQueueCapacity">Payloads totempg's send queue holds (corosync's MESSAGE_QUEUE_MAX for the
     /// default); smaller only for harnesses that snapshot and restore whole stacks (the fuzz targets).</param>
     /// <param name="assemblyBytes">Bytes one totempg reassembly buffer holds; smaller only for such harnesses.</param>
