@@ -144,11 +144,14 @@ fuzz_target() {
   fi
   rm -rf "$findings"
   mkdir -p "$findings"
-  echo "build.sh: fuzzing $target for $seconds s (findings in $findings)"
+  # FUZZ_EXECS=N also stops the run after about N executions (whichever comes first).
+  local limit=(-V "$seconds")
+  [ -n "${FUZZ_EXECS:-}" ] && limit+=(-E "$FUZZ_EXECS")
+  echo "build.sh: fuzzing $target for $seconds s${FUZZ_EXECS:+ or $FUZZ_EXECS executions} (findings in $findings)"
   # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
   AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
     AFL_FORKSRV_INIT_TMOUT=120000 \
-    nice -n 19 afl-fuzz -V "$seconds" -i "$corpus" -o "$findings" -t 20000 -m none \
+    nice -n 19 afl-fuzz "${limit[@]}" -i "$corpus" -o "$findings" -t 20000 -m none \
     -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl.log" 2>&1 || true
   local stats=$findings/default/fuzzer_stats
   if [ ! -f "$stats" ]; then

@@ -10,9 +10,14 @@ namespace FastTotem.Fuzz;
 /// 2 COMMIT and 3 RECOVERY on the way from there to the 2-node ring. Each state is built from nothing by the same
 /// deterministic run, so an input always meets the same state. After the datagram the ring runs on for a few
 /// network latencies, so what node 1 answers reaches the others, and the invariants are checked.
+/// Each state is built once per process and snapshotted (<see cref="GraphSnapshot"/>); every input starts from the
+/// restored snapshot, which is the state a fresh build reaches (<c>reuse: false</c> builds it fresh every time; the
+/// replay tests check that both give the same result).
 /// </summary>
-public sealed class DatagramTarget : IFuzzTarget
+public sealed class DatagramTarget(bool reuse = true) : IFuzzTarget
 {
+    private readonly PreparedRing?[] _prepared = new PreparedRing?[StateCount];
+
     public const int StateCount = 4;
 
     /// <summary>Who the datagram comes from: node 2, node 3, node 1 itself, no nodelist address, a stranger.</summary>
@@ -24,11 +29,44 @@ public sealed class DatagramTarget : IFuzzTarget
     {
         var reader = new FuzzInput(input);
         byte first = reader.Byte();
-        FuzzRing ring = Prepare(first % StateCount);
-        ring.Inject(0, Sources[(first / StateCount) % Sources.Length], reader.Rest());
-        ring.RunFor(20 * FuzzRing.LatencyNs);
-        ring.CheckInvariants();
+        int state = first % StateCount;
+        FuzzRing ring = reuse ? (_prepared[state] ??= new PreparedRing(() => Prepare(state))).Restore() : Prepare(state);
+        try
+        {
+            ring.Inject(0, Sources[(first / StateCount) % Sources.Length], reader.Rest());
+            ring.RunFor(20 * FuzzRing.LatencyNs);
+            ring.CheckInvariants();
+        }
+        finally
+        {
+            LastFingerprint = ring.Fingerprint();
+        }
     }
+
+    /// <summary>What the snapshots of the prepared states hold and what a restore costs (the runner's <c>time</c> verb).</summary>
+    public string DescribeSnapshots()
+    {
+        var text = new System.Text.StringBuilder();
+        for (int state = 0; state < StateCount; state++)
+        {
+            if (_prepared[state] is { } prepared)
+            {
+                GraphSnapshot snapshot = prepared.Snapshot;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = 0; i < 100; i++)
+                {
+                    snapshot.Restore();
+                }
+
+                text.Append($"state {state}: {snapshot.ObjectCount} objects, {snapshot.ArrayCount} arrays, {snapshot.ArrayBytes} array bytes, restore {watch.Elapsed.TotalMilliseconds / 100:F3} ms\n{snapshot.LargestArrays}\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary><see cref="FuzzRing.Fingerprint"/> of the ring after the last input.</summary>
+    public ulong LastFingerprint { get; private set; }
 
     /// <summary>Node 1 (index 0) in state <paramref name="state"/> (see the class summary).</summary>
     internal static FuzzRing Prepare(int state)
@@ -38,7 +76,7 @@ public sealed class DatagramTarget : IFuzzTarget
         Require(ring.RunUntilFormed(10_000_000_000), "the 3-node ring did not form");
         for (int i = 0; i < FuzzRing.NodeCount; i++)
         {
-            ring.Send(i, "fuzz target set-up message"u8);
+            Require(ring.Send(i, "fuzz target set-up message"u8), "a synchronised node refused a message");
         }
 
         ring.RunFor(20 * FuzzRing.LatencyNs);

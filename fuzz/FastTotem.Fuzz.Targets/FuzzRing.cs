@@ -10,31 +10,45 @@ namespace FastTotem.Fuzz;
 /// <summary>
 /// Three whole nodes (<see cref="NodeMachine"/>: the SRP engine and everything above it, totempg, sync v2,
 /// cmap/cpg/quorum/votequorum, as every driver runs them) on a deterministic network: a virtual clock, a fixed one-way
-/// latency, FIFO delivery, links that can be cut. Built from nothing for every fuzz input, so the same input always
-/// meets the same state. The machines are called directly, not through NodeLoop, so an exception inside one escapes
-/// to the fuzzer instead of becoming a fault.
+/// latency, FIFO delivery, links that can be cut. Built once per prepared state and restored from a snapshot for every
+/// fuzz input (<see cref="PreparedRing"/>), so the same input always meets the same state. Every input reaches a
+/// machine through <see cref="NodeLoop.Step"/>, the loop production runs; the ring's <see cref="INodeIo.OnFault"/>
+/// rethrows what the loop caught, so a bug reaches the fuzzer as a crash instead of becoming a quiet fault.
 /// </summary>
 internal sealed class FuzzRing : IPgGroupHandler
 {
     public const int NodeCount = 3;
     public const long LatencyNs = 1_000_000;
+    public const int TokenTimeoutMs = 1000;
     private const int PacketsMax = 4096;
     private const int PumpRoundsMax = 64;
 
     /// <summary>The group the fuzz targets' own messages travel on.</summary>
     public static readonly PgGroupSet AppGroup = new("fuzz"u8);
 
-    /// <summary>CPG sized for a 3-node test ring rather than a production node (a fresh ring per input must be cheap).</summary>
+    /// <summary>
+    /// CPG sized for a 3-node test ring rather than a production node: every input restores the whole ring from a
+    /// snapshot, and a restore copies every buffer, so the buffers are as small as the targets' traffic allows.
+    /// </summary>
     private static readonly CpgLimits CpgLimits = new()
     {
         GroupCountMax = 64,
         ProcessCountMax = 256,
         LocalProcessCountMax = 16,
-        EventCountMax = 1024,
-        EventDataBytes = 1024 * 1024,
-        MessageLengthMax = 1024 * 1024,
+        EventCountMax = 256,
+        EventDataBytes = 64 * 1024,
+        MessageLengthMax = 64 * 1024,
         PartialSlotCount = 1,
     };
+
+    /// <summary>The service outbox: one CPG piece of <see cref="CpgLimits"/>' largest message and room to spare.</summary>
+    private const int OutboxBytes = 128 * 1024;
+
+    /// <summary>totempg's send queue: the engine target's largest message (4 KiB) is 3 payloads.</summary>
+    private const int PackerQueueCapacity = 64;
+
+    /// <summary>totempg's reassembly buffers: the targets' messages are at most 4 KiB; longer forged chains drop as oversize.</summary>
+    private const int AssemblyBytes = 96 * 1024;
 
     public readonly SrpEngine[] Engines = new SrpEngine[NodeCount];
     public readonly NodeMachine[] Machines = new NodeMachine[NodeCount];
@@ -43,7 +57,6 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// <summary>Links[from, to]: false drops the datagrams from one node to the other.</summary>
     private readonly bool[,] _links = new bool[NodeCount, NodeCount];
     private readonly Queue<Packet> _packets = new();
-    private readonly byte[] _tx = new byte[WireLimits.FrameSizeMax];
 
     public FuzzRing()
     {
@@ -51,9 +64,10 @@ internal sealed class FuzzRing : IPgGroupHandler
         for (int i = 0; i < NodeCount; i++)
         {
             // Small stores keep the per-input set-up cheap; a 3-node ring with a few messages never fills them.
-            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: 1000) with { StoreCapacity = 256, SendQueueCapacity = 128 };
+            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: TokenTimeoutMs) with { StoreCapacity = 256, SendQueueCapacity = 128 };
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
-            Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, 1152 * 1024);
+            Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, OutboxBytes,
+                PackerQueueCapacity, AssemblyBytes);
             Machines[i].JoinGroup("fuzz"u8, this);
             for (int k = 0; k < NodeCount; k++)
             {
@@ -79,8 +93,7 @@ internal sealed class FuzzRing : IPgGroupHandler
     {
         for (int i = 0; i < NodeCount; i++)
         {
-            Machines[i].Start(Now);
-            Pump(i);
+            Run(i, NodeLoop.Input.Start);
         }
     }
 
@@ -109,8 +122,7 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// <paramref name="source"/> (0: an address not in the nodelist).</summary>
     public void Inject(int index, uint source, ReadOnlySpan<byte> datagram)
     {
-        Machines[index].HandleDatagram(Now, new NodeSource(source), datagram);
-        Pump(index);
+        Run(index, NodeLoop.Input.None, source, datagram);
     }
 
     /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
@@ -121,35 +133,58 @@ internal sealed class FuzzRing : IPgGroupHandler
         return queued;
     }
 
-    /// <summary>Moves a node's transmits to the network and drains its events (the machine settled itself).</summary>
-    public void Pump(int index)
+    /// <summary>One <see cref="NodeLoop.Step"/> of node <paramref name="index"/> with nothing received: what it
+    /// queued goes to the network and its events are drained (and a timer already due fires, as on a live node).</summary>
+    public void Pump(int index) => Run(index, NodeLoop.Input.None);
+
+    private void Run(int index, NodeLoop.Input input, uint source = 0, ReadOnlySpan<byte> datagram = default)
     {
-        NodeMachine machine = Machines[index];
-        while (machine.PollEvent(out NodeEvent ev))
+        var io = new RingIo(this, index, source, datagram.ToArray());
+        NodeLoop.Step(Machines[index], ref io, Now, input);
+    }
+
+    private void Route(int from, ReadOnlySpan<byte> datagram, uint destination)
+    {
+        if (destination == 0)
         {
-            if (ev.Kind == NodeEventKind.SyncComplete)
+            for (int k = 0; k < NodeCount; k++)
             {
-                SyncsCompleted++;
+                Enqueue(from, k, datagram);
             }
         }
-
-        while (machine.PollTransmit(_tx, out TransmitInfo info))
+        else if (destination >= 1 && destination <= NodeCount)
         {
-            if (info.Destination == 0)
-            {
-                for (int k = 0; k < NodeCount; k++)
-                {
-                    Enqueue(index, k, info.Length);
-                }
-            }
-            else if (info.Destination >= 1 && info.Destination <= NodeCount)
-            {
-                Enqueue(index, (int)info.Destination - 1, info.Length);
-            }
+            Enqueue(from, (int)destination - 1, datagram);
         }
     }
 
-    private void Enqueue(int from, int to, int length)
+    /// <summary>The ring as one node's loop sees it: at most one received datagram, transmits onto the wire.</summary>
+    private readonly struct RingIo(FuzzRing ring, int index, uint source, byte[] datagram) : INodeIo
+    {
+        public int ReceivedCount => datagram.Length == 0 ? 0 : 1;
+
+        public ReadOnlySpan<byte> Received(int i) => datagram;
+
+        public NodeSource ReceivedSource(int i) => new(source);
+
+        public void Transmit(ReadOnlySpan<byte> bytes, uint destination) => ring.Route(index, bytes, destination);
+
+        public void Flush()
+        {
+        }
+
+        public void OnEvent(in NodeEvent ev)
+        {
+            if (ev.Kind == NodeEventKind.SyncComplete)
+            {
+                ring.SyncsCompleted++;
+            }
+        }
+
+        public void OnFault(Exception exception) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+    }
+
+    private void Enqueue(int from, int to, ReadOnlySpan<byte> datagram)
     {
         if (!_links[from, to] || _packets.Count >= PacketsMax)
         {
@@ -157,7 +192,7 @@ internal sealed class FuzzRing : IPgGroupHandler
             return;
         }
 
-        byte[] bytes = _tx.AsSpan(0, length).ToArray();
+        byte[] bytes = datagram.ToArray();
         Recorded?.Add(bytes);
         _packets.Enqueue(new Packet(bytes, from, to, Now + LatencyNs));
     }
@@ -187,8 +222,7 @@ internal sealed class FuzzRing : IPgGroupHandler
         {
             if (Machines[i].PollTimeout() <= Now)
             {
-                Machines[i].HandleTimeout(Now);
-                Pump(i);
+                Run(i, NodeLoop.Input.None);
             }
         }
 
@@ -201,8 +235,7 @@ internal sealed class FuzzRing : IPgGroupHandler
         Packet p = _packets.Dequeue();
         if (_links[p.From, p.To])
         {
-            Machines[p.To].HandleDatagram(Now, new NodeSource(NodeIds[p.From]), p.Bytes);
-            Pump(p.To);
+            Run(p.To, NodeLoop.Input.None, NodeIds[p.From], p.Bytes);
         }
     }
 
@@ -289,6 +322,22 @@ internal sealed class FuzzRing : IPgGroupHandler
         return true;
     }
 
+    /// <summary>Steps until every node is operational in the 3-node ring with no synchronisation pending; false if not in time.</summary>
+    public bool RunUntilSettled(long withinNs)
+    {
+        long until = Now + withinNs;
+        while (!AllOperational() || !SyncDone())
+        {
+            if (!Step(until))
+            {
+                Now = Math.Max(Now, until);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private bool SyncDone()
     {
         for (int i = 0; i < NodeCount; i++)
@@ -363,6 +412,71 @@ internal sealed class FuzzRing : IPgGroupHandler
                 throw new FuzzInvariantException($"node {e.NodeId}: ring representative {e.RingId.Rep} is not a member");
             }
         }
+    }
+
+    /// <summary>
+    /// A hash of what the ring did: the clock, counters, each node's SRP state, ring and membership, and every datagram
+    /// still in flight. Two runs of one input from the same state give the same fingerprint.
+    /// </summary>
+    public ulong Fingerprint()
+    {
+        ulong hash = 14695981039346656037UL; // FNV-1a over 64-bit words and bytes
+        void Add(long value) => hash = (hash ^ (ulong)value) * 1099511628211UL;
+
+        Add(Now);
+        Add(PacketsDropped);
+        Add(Deliveries);
+        Add(SyncsCompleted);
+        for (int i = 0; i < NodeCount; i++)
+        {
+            SrpEngine e = Engines[i];
+            Add((long)e.State);
+            Add((long)e.RingId.Seq);
+            Add(e.RingId.Rep);
+            Add(Machines[i].Faulted ? 1 : 0);
+            foreach (uint member in e.Members)
+            {
+                Add(member);
+            }
+        }
+
+        foreach (Packet p in _packets)
+        {
+            Add(p.From * 16 + p.To);
+            Add(p.AtNs);
+            foreach (byte b in p.Bytes)
+            {
+                Add(b);
+            }
+        }
+
+        return hash;
+    }
+
+    /// <summary>Each node's SRP state, ring, and synchronisation state (for failure messages).</summary>
+    public string Describe()
+    {
+        var text = new System.Text.StringBuilder($"at {Now / 1_000_000} ms:");
+        for (int i = 0; i < NodeCount; i++)
+        {
+            object? stack = typeof(NodeMachine).GetField("_stack", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetValue(Machines[i]);
+            var sync = stack?.GetType().GetField("_sync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)?.GetValue(stack) as FastTotem.Protocol.Sync.SyncEngine;
+            text.Append($" node {NodeIds[i]} {Engines[i].State} ring {Engines[i].RingId} [{string.Join(",", Engines[i].Members.ToArray())}]");
+            if (sync is not null)
+            {
+                text.Append($" sync {sync.State} ring {sync.RingId} service {sync.CurrentServiceId} pending {sync.PendingMessages} inprogress {sync.IsSyncInProgress}");
+                if (Environment.GetEnvironmentVariable("FUZZ_TRACE") == "1")
+                {
+                    const System.Reflection.BindingFlags F = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
+                    object? Get(object? o, string name) => o?.GetType().GetField(name, F)?.GetValue(o) ?? o?.GetType().GetProperty(name, F)?.GetValue(o);
+                    text.Append($" srp trans {Get(Get(Engines[i], "_transQueue"), "Count")} regular {Get(Get(Engines[i], "_sendQueue"), "Count")} transPacker avail {Get(Get(stack, "_transPacker"), "QueueAvailable")} packer avail {Get(Get(stack, "_packer"), "QueueAvailable")} held {Get(Get(stack, "_held"), "Count")} outbox {Get(Get(stack, "_outbox"), "Count")} wta {Machines[i].Phase.TotempgWaitingTransAck} asm thrown {Machines[i].Assembler.ThrownAwayPackets} transmis {Machines[i].Assembler.TransitionalMismatches} freshmis {Machines[i].Assembler.FreshSlotMismatches} notmember {Machines[i].Assembler.NotMemberDrops} sync old {sync.OldRingMessages} unexpected {sync.UnexpectedMessages} malformed {sync.MalformedMessages}");
+                }
+
+                text.Append(';');
+            }
+        }
+
+        return text.ToString();
     }
 
     public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Deliveries++;

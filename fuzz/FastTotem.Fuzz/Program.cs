@@ -5,7 +5,8 @@ using SharpFuzz;
 //   FastTotem.Fuzz TARGET                       under afl-fuzz: the SharpFuzz fork server, input on stdin
 //   FastTotem.Fuzz replay TARGET PATH...        every file (or every file in each folder) once; exit 1 on a failure
 //   FastTotem.Fuzz seed TARGET DIR [FIXTURES]   writes the starting corpus
-//   FastTotem.Fuzz time TARGET DIR [ROUNDS]     mean time per input over the folder, uninstrumented
+//   FastTotem.Fuzz time TARGET DIR [ROUNDS] [fresh]   mean time per input over the folder, uninstrumented
+//                                               (fresh: the node targets build their rings per input, no snapshot)
 if (args.Length >= 1 && args[0] is "replay" or "seed" or "time")
 {
     // The assemblies in out/fuzz/bin are instrumented: outside afl-fuzz their branches need a map to write into.
@@ -26,7 +27,7 @@ if (args.Length >= 3 && args[0] == "seed")
 
 if (args.Length >= 3 && args[0] == "time")
 {
-    return Time(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return Time(args[1], args[2], args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 3, args.Length > 4 && args[4] == "fresh");
 }
 
 if (args.Length != 1 || !FuzzTargets.Names.Contains(args[0]))
@@ -80,9 +81,9 @@ static int Replay(string name, string[] paths)
     return failures == 0 ? 0 : 1;
 }
 
-static int Time(string name, string directory, int rounds)
+static int Time(string name, string directory, int rounds, bool fresh)
 {
-    IFuzzTarget target = FuzzTargets.Create(name) ?? throw new ArgumentException($"unknown target '{name}'");
+    IFuzzTarget target = FuzzTargets.Create(name, reuse: !fresh) ?? throw new ArgumentException($"unknown target '{name}'");
     byte[][] inputs = Directory.GetFiles(directory).Order().Select(File.ReadAllBytes).ToArray();
     foreach (byte[] input in inputs)
     {
@@ -99,7 +100,12 @@ static int Time(string name, string directory, int rounds)
     }
 
     double perInput = watch.Elapsed.TotalMilliseconds / Math.Max(1, rounds * inputs.Length);
-    Console.WriteLine($"{name}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s");
+    Console.WriteLine($"{name}{(fresh ? " (fresh)" : "")}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s");
+    if (target is DatagramTarget datagram)
+    {
+        Console.Write(datagram.DescribeSnapshots());
+    }
+
     return 0;
 }
 

@@ -36,23 +36,26 @@ public sealed class NodeMachine : INodeListener
     }
 
     /// <summary>
-    /// A machine with services whose CPG tables and outbox are sized smaller than a daemon's: for harnesses that build
-    /// many machines (the fuzz targets build three per input). See <see cref="NodeStack"/>'s parameters.
+    /// A machine with services whose CPG tables, outbox, totempg send queue and reassembly buffers are sized smaller than
+    /// a daemon's: for harnesses that build or restore many machines (the fuzz targets restore three per input from a
+    /// snapshot, copying every buffer). See <see cref="NodeStack"/>'s parameters.
     /// </summary>
-    internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes)
-        : this(engine, quorum, null, servicesWanted: true, cpgLimits, outboxBytes)
+    internal NodeMachine(SrpEngine engine, VotequorumConfig quorum, CpgLimits cpgLimits, int outboxBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
+        : this(engine, quorum, null, servicesWanted: true, cpgLimits, outboxBytes, packerQueueCapacity, assemblyBytes)
     {
     }
 
     private NodeMachine(SrpEngine engine, VotequorumConfig? quorum, ulong? configVersion, bool servicesWanted,
-        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
     {
         ArgumentNullException.ThrowIfNull(engine);
         _engine = engine;
         _events = new NodeEventQueue(Counters);
         if (servicesWanted && quorum != null)
         {
-            _stack = new NodeStack(engine, quorum, this, configVersion, cpgLimits, outboxBytes);
+            _stack = new NodeStack(engine, quorum, this, configVersion, cpgLimits, outboxBytes, packerQueueCapacity, assemblyBytes);
         }
 
         // The one size every driver asks for: its transmit slots must hold the largest frame the engine can produce.
@@ -112,7 +115,8 @@ public sealed class NodeMachine : INodeListener
     /// <summary>Adds a local totempg group instance that receives the messages of group <paramref name="name"/> (services only).</summary>
     public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler) => Stack.JoinGroup(name, handler);
 
-    /// <summary>A host command: hands a message to totempg for <paramref name="groups"/> (services only, loop thread).</summary>
+    /// <summary>A host command: hands a message to totempg for <paramref name="groups"/> (services only, loop thread);
+    /// <see cref="PgSendResult.TryAgain"/> while a synchronisation is in progress, as CPG answers local requests.</summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data) => Stack.TrySend(groups, data);
 
     /// <summary>A host command for an SRP-only machine: multicast a totempg payload.</summary>

@@ -38,9 +38,13 @@ internal sealed class NodeStack
     /// <param name="configVersion">cmap's totem.config_version, when the file sets one.</param>
     /// <param name="cpgLimits">CPG's table and queue sizes; null for the defaults.</param>
     /// <param name="outboxBytes">Bytes the service outbox holds (the held-traffic queue holds twice as many).
-    /// Smaller sizes only serve harnesses that build many stacks (the fuzz targets build three per input).</param>
+    /// Smaller sizes only serve harnesses that build or restore many stacks (the fuzz targets).</param>
+    /// <param name="packerQueueCapacity">Payloads totempg's send queue holds (corosync's MESSAGE_QUEUE_MAX for the
+    /// default); smaller only for harnesses that snapshot and restore whole stacks (the fuzz targets).</param>
+    /// <param name="assemblyBytes">Bytes one totempg reassembly buffer holds; smaller only for such harnesses.</param>
     public NodeStack(SrpEngine engine, VotequorumConfig quorum, INodeListener listener, ulong? configVersion = null,
-        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes)
+        CpgLimits? cpgLimits = null, int outboxBytes = ExecOutbox.DefaultCapacityBytes,
+        int packerQueueCapacity = PgPacker.QueueCapacityDefault, int assemblyBytes = PgAssembler.AssemblyCapacity)
     {
         _engine = engine;
         _listener = listener;
@@ -49,9 +53,9 @@ internal sealed class NodeStack
         // Two packers, one per engine lane, so a fragment chain never crosses from one lane to the other: receivers
         // reassemble what arrives during a synchronisation apart from what arrives after it (totempg's
         // assembly_list_inuse_trans), so a chain begun on one side and continued on the other is thrown away.
-        _packer = new PgPacker(engine.MaxPayload);
-        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: 512);
-        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1), phase: _phase);
+        _packer = new PgPacker(engine.MaxPayload, packerQueueCapacity);
+        _transPacker = new PgPacker(engine.MaxPayload, queueCapacity: Math.Min(512, packerQueueCapacity));
+        _assembler = new PgAssembler(Math.Max(engine.Config.NodeList.Length, 1), assemblyCapacity: assemblyBytes, phase: _phase);
         _groups = new PgGroups();
         _sync = new SyncEngine(_phase);
         // Holds one sync message (a service_build is the largest) or one totempg payload on its way to the engine.
@@ -90,9 +94,21 @@ internal sealed class NodeStack
         return instance;
     }
 
-    /// <summary>Hands a message to totempg for <paramref name="groups"/> (loop thread only).</summary>
+    /// <summary>
+    /// Hands a message to totempg for <paramref name="groups"/> (loop thread only). Refused with
+    /// <see cref="PgSendResult.TryAgain"/> until a synchronisation is done, as CPG refuses its local requests
+    /// (corosync's sync_in_process): a fragmented message sent then would go out on the transitional lane, where its
+    /// chain can cross the barrier or the next ring change; a node that meets the continuation in a fresh assembly throws
+    /// it away with the sync messages packed behind it, and the synchronisation never ends (found by the engine fuzz
+    /// target, docs/fuzzing.md).
+    /// </summary>
     public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
     {
+        if (!Services.Cpg.AcceptsLocalRequests)
+        {
+            return PgSendResult.TryAgain;
+        }
+
         PgSendResult result = (_phase.TotempgWaitingTransAck ? _transPacker : _packer).TrySend(groups, data);
         if (result == PgSendResult.Queued)
         {

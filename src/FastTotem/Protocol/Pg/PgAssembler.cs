@@ -27,6 +27,7 @@ public sealed class PgAssembler
     private readonly Slot[] _slots;
     private readonly bool _preallocate;
     private readonly SyncPhase _phase;
+    private readonly int _assemblyCapacity;
 
     // The current regular configuration; before the first one every sender is taken.
     private readonly uint[] _members = new uint[WireLimits.ProcessorCountMax];
@@ -36,7 +37,9 @@ public sealed class PgAssembler
     /// <param name="preallocate">Allocate every slot's buffer now instead of at its first fragment.</param>
     /// <param name="phase">The node's synchronisation phase, whose <see cref="SyncPhase.TotempgWaitingTransAck"/> picks the
     /// buffers; an assembler used on its own gets an idle phase of its own.</param>
-    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false, SyncPhase? phase = null)
+    /// <param name="assemblyCapacity">Bytes one reassembly buffer holds; smaller than <see cref="AssemblyCapacity"/>
+    /// only for harnesses that reset many assemblers (the fuzz targets): longer messages are then dropped as oversize.</param>
+    public PgAssembler(int senderCountMax = WireLimits.ProcessorCountMax, bool preallocate = false, SyncPhase? phase = null, int assemblyCapacity = AssemblyCapacity)
     {
         _phase = phase ?? SyncPhase.Idle();
         if (senderCountMax < 1 || senderCountMax > WireLimits.ProcessorCountMax)
@@ -44,14 +47,20 @@ public sealed class PgAssembler
             Invariant.ThrowArgumentOutOfRange(nameof(senderCountMax), "between 1 and 384 senders");
         }
 
+        if (assemblyCapacity < WireLimits.FrameSizeMax || assemblyCapacity > AssemblyCapacity)
+        {
+            Invariant.ThrowArgumentOutOfRange(nameof(assemblyCapacity), "between one frame and 1 MiB + 64 KiB");
+        }
+
         _preallocate = preallocate;
+        _assemblyCapacity = assemblyCapacity;
         _slots = new Slot[senderCountMax * 2];
         for (int i = 0; i < _slots.Length; i++)
         {
             _slots[i] = new Slot();
             if (preallocate)
             {
-                _slots[i].Buffer = new byte[AssemblyCapacity];
+                _slots[i].Buffer = new byte[_assemblyCapacity];
             }
         }
     }
@@ -202,7 +211,7 @@ public sealed class PgAssembler
             {
                 // Keep the start of the fragmented last entry.
                 int tail = packet.LengthAt(count - 1);
-                if (!EnsureBuffer(slot) || tail >= AssemblyCapacity)
+                if (!EnsureBuffer(slot) || tail >= _assemblyCapacity)
                 {
                     return Oversize(slot);
                 }
@@ -222,7 +231,7 @@ public sealed class PgAssembler
         where TSink : IPgMessageSink
     {
         // corosync asserts here; we drop the message and start the sender afresh.
-        if (slot.Index + payloadLength >= AssemblyCapacity || !EnsureBuffer(slot))
+        if (slot.Index + payloadLength >= _assemblyCapacity || !EnsureBuffer(slot))
         {
             return Oversize(slot);
         }
@@ -292,7 +301,7 @@ public sealed class PgAssembler
             if (count > 1)
             {
                 int from = slot.Index;
-                if (from + tail > AssemblyCapacity)
+                if (from + tail > _assemblyCapacity)
                 {
                     return Oversize(slot);
                 }
@@ -373,7 +382,7 @@ public sealed class PgAssembler
             }
 
             // One-time, bounded by the slot count: the first fragment a slot ever holds.
-            slot.Buffer = new byte[AssemblyCapacity];
+            slot.Buffer = new byte[_assemblyCapacity];
         }
 
         return true;

@@ -36,13 +36,16 @@ public sealed class PgPacker
     private readonly byte[] _queue;
     private readonly int[] _queueLengths;
     private readonly int _queueCapacity;
+
+    /// <summary>corosync's MESSAGE_QUEUE_MAX (4 MiB) in payloads of the default net_mtu.</summary>
+    public const int QueueCapacityDefault = 2974;
     private int _queueHead;
     private int _queueCount;
     private State _state;
 
     /// <param name="netMtu">Room for one totempg payload: corosync's net_mtu after totemsrp's reduction (1410 by default).</param>
     /// <param name="queueCapacity">Payloads the send queue holds (corosync: MESSAGE_QUEUE_MAX, 4 MiB / net_mtu).</param>
-    public PgPacker(int netMtu = WireLimits.NetMtuDefault - WireLimits.NetMtuReduction, int queueCapacity = 2974)
+    public PgPacker(int netMtu = WireLimits.NetMtuDefault - WireLimits.NetMtuReduction, int queueCapacity = QueueCapacityDefault)
     {
         if (netMtu < 64 || netMtu > WireLimits.FrameSizeMax)
         {
