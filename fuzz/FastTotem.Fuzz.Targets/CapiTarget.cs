@@ -68,7 +68,8 @@ public sealed unsafe class CapiTarget : IFuzzTarget
                     break;
                 default:
                     byte* text = ((delegate* unmanaged<int, byte*>)(&Exports.StrError))((int)reader.UInt32());
-                    if (text == null || new ReadOnlySpan<byte>(text, 64).IndexOf((byte)0) <= 0)
+                    // fasttotem.h: a non-empty text, NUL-terminated within FT_STRERROR_MAX (128) bytes.
+                    if (text == null || new ReadOnlySpan<byte>(text, FtErrorText.LengthMax + 1).IndexOf((byte)0) <= 0)
                     {
                         throw new FuzzInvariantException("ft_strerror returned no NUL-terminated text");
                     }

@@ -187,6 +187,9 @@ int ft_group_counters(ft_group group, ft_group_stats *stats);
 /* Writes up to capacity members (nodeid, pid) of the group's latest membership; returns the member count. */
 int ft_group_members(ft_group group, uint32_t *nodeids, uint32_t *pids, int capacity);
 
+/* A static text for code (also for codes this library does not know): NUL-terminated, at most
+ * FT_STRERROR_MAX bytes with its NUL, never to be freed. */
+#define FT_STRERROR_MAX 128
 const char *ft_strerror(int code);
 /* Copies the last error's detail for this thread into buffer (NUL-terminated, truncated to fit) and returns the
  * size the whole detail needs, NUL included (buffer may be NULL to ask): the copy is complete when the result is

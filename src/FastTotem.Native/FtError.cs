@@ -49,6 +49,9 @@ public enum FtError
 /// <summary>The static texts of <c>ft_strerror</c>, one per <see cref="FtError"/>.</summary>
 public static class FtErrorText
 {
+    /// <summary>The longest text, in bytes without its NUL, that <c>fasttotem.h</c> promises (FT_STRERROR_MAX - 1).</summary>
+    public const int LengthMax = 127;
+
     public static string Describe(FtError code) => code switch
     {
         FtError.Ok => "success",

@@ -34,6 +34,10 @@ public partial class NativeAbiTests
         Assert.True(header.Count >= 13, $"only {header.Count} codes found in {Header}");
         Assert.Equal(library, header);
         Assert.Equal(Enum.GetValues<FtError>().Length, Enum.GetValues<FtError>().Select(FtErrorText.Describe).Distinct().Count());
+        // Every text, the one for unknown codes included, fits the FT_STRERROR_MAX the header promises.
+        Assert.Equal(FtErrorText.LengthMax + 1, int.Parse(System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Header), @"#define FT_STRERROR_MAX (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.All(Enum.GetValues<FtError>().Select(FtErrorText.Describe).Append(FtErrorText.Describe((FtError)12345)),
+            text => Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(text), 1, FtErrorText.LengthMax));
         Assert.Equal(Exports.ApiVersionNumber, int.Parse(ApiVersionDefine().Match(File.ReadAllText(Header)).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
