@@ -138,6 +138,9 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
         {
             foreach (bool heal in new[] { false, true })
             {
+                // Counted before the change starts: a merge can send all its commit tokens while the drop counters are read.
+                long dropped = CommitDrops(ring);
+                long seen = ring.Sniffer.Commits;
                 if (heal)
                 {
                     ring.Lab.Heal(ring.Node(2));
@@ -147,8 +150,6 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
                     ring.Lab.Cut(ring.Node(2), ring.Node(1), ring.Node(3));
                 }
 
-                long dropped = CommitDrops(ring);
-                long seen = ring.Sniffer.Commits;
                 int sent = 0;
                 var sw = Stopwatch.StartNew();
                 uint[] big = Enumerable.Range(1, 384).Select(i => (uint)i).ToArray();
