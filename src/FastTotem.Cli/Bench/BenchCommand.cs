@@ -115,6 +115,8 @@ internal static class BenchCommand
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd-HHmm", CultureInfo.InvariantCulture);
         if (settings.JsonPath != null)
         {
+            // Its folder is made here: a missing one used to throw the whole run away at its end.
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.JsonPath))!);
             File.WriteAllText(settings.JsonPath, BenchReport.Json(settings, results, date));
         }
 
