@@ -122,7 +122,7 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// <paramref name="source"/> (0: an address not in the nodelist).</summary>
     public void Inject(int index, uint source, ReadOnlySpan<byte> datagram)
     {
-        Run(index, NodeLoop.Input.None, source, datagram);
+        Run(index, NodeLoop.Input.None, source, datagram.ToArray());
     }
 
     /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
@@ -137,9 +137,9 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// queued goes to the network and its events are drained (and a timer already due fires, as on a live node).</summary>
     public void Pump(int index) => Run(index, NodeLoop.Input.None);
 
-    private void Run(int index, NodeLoop.Input input, uint source = 0, ReadOnlySpan<byte> datagram = default)
+    private void Run(int index, NodeLoop.Input input, uint source = 0, byte[]? datagram = null)
     {
-        var io = new RingIo(this, index, source, datagram.ToArray());
+        var io = new RingIo(this, index, source, datagram ?? []);
         NodeLoop.Step(Machines[index], ref io, Now, input);
     }
 
