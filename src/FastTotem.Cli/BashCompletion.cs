@@ -11,7 +11,7 @@ namespace FastTotem.Cli;
 /// </summary>
 internal static class BashCompletion
 {
-    public static string Script(RootCommand root, string program)
+    public static string Script(Command root, string program)
     {
         string function = "_" + program.Replace('-', '_');
         var sb = new StringBuilder();
@@ -79,11 +79,13 @@ internal static class BashCompletion
     }
 
     /// <summary>The command's own options and the root's recursive ones (--help).</summary>
-    private static IEnumerable<Option> AllOptions(RootCommand root, Command command) =>
+    private static IEnumerable<Option> AllOptions(Command root, Command command) =>
         command.Options.Concat(root.Options.Where(o => o.Recursive && !command.Options.Contains(o))).Where(o => !o.Hidden);
 
+    /// <summary>Every name and alias of the options, without the Windows spellings (/h, -?, /?) a shell would glob.</summary>
     private static IEnumerable<string> Names(IEnumerable<Option> options) =>
-        options.Where(o => !o.Hidden).SelectMany(o => new[] { o.Name }.Concat(o.Aliases));
+        options.Where(o => !o.Hidden).SelectMany(o => new[] { o.Name }.Concat(o.Aliases))
+            .Where(n => n.Length > 1 && n[0] == '-' && char.IsAsciiLetter(n.TrimStart('-')[0]));
 
     private static bool TakesFile(string? helpName) => helpName != null && helpName.Contains("FILE", StringComparison.Ordinal);
 

@@ -12,7 +12,7 @@ internal static class CommandLineRunner
 {
     public const int ExitUsage = 2;
 
-    public static int Run(RootCommand root, string program, string[] args)
+    public static int Run(Command root, string program, string[] args)
     {
         if (args.Length == 0)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 
 namespace FastTotem.Cli;
 
@@ -11,11 +12,19 @@ internal static class Commands
 {
     public const string Program = "fasttotem";
 
-    public static RootCommand Build()
+    /// <summary>
+    /// The tree. Its root is a plain command named fasttotem with --help (every verb inherits it) and --version, so
+    /// usage lines say "fasttotem run", not the name of the program behind the fasttotem link.
+    /// </summary>
+    public static Command Build()
     {
-        var root = new RootCommand(
+        var root = new Command(Program, 
             "FastTotem: a corosync 3.1 Totem member in C#. Exit codes: 0 ok, 1 failure, 2 usage; " +
-            "run also 3 (gave up restarting after faults) and 4 (the cluster changed its crypto).");
+            "run also 3 (gave up restarting after faults) and 4 (the cluster changed its crypto).")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Add(Run());
         root.Add(Demo());
         root.Add(Cpg());
@@ -91,7 +100,7 @@ internal static class Commands
         return command;
     }
 
-    private static Command Completion(RootCommand root)
+    private static Command Completion(Command root)
     {
         var shell = new Argument<string>("SHELL") { Description = "the shell (bash)" };
         shell.AcceptOnlyFromAmong("bash");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using FastTotem.Cli.Bench;
@@ -17,7 +18,7 @@ internal static class LabCommands
 
     public static int Run(string[] args)
     {
-        RootCommand root = Build(args);
+        Command root = Build(args);
         if (args.Length == 0)
         {
             root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
@@ -40,11 +41,16 @@ internal static class LabCommands
         return result.Invoke();
     }
 
-    private static RootCommand Build(string[] args)
+    /// <summary>A plain root named fasttotem-lab (usage lines name it, not FastTotem.Lab) with --help and --version.</summary>
+    private static Command Build(string[] args)
     {
         // The verb's reader gets everything after the verb, untouched.
         string[] rest = args.Length > 0 ? args[1..] : [];
-        var root = new RootCommand("fasttotem-lab: FastTotem's tooling (simulator, benchmark and its node programs); `fasttotem sim|bench ...` runs it. Exit codes: 0 ok, 1 failure (a violation, a failed run), 2 usage.");
+        var root = new Command(Program, "fasttotem-lab: FastTotem's tooling (simulator, benchmark and its node programs); `fasttotem sim|bench ...` runs it. Exit codes: 0 ok, 1 failure (a violation, a failed run), 2 usage.")
+        {
+            new HelpOption(),
+            new VersionOption(),
+        };
         root.Add(Verb("sim", "Run one deterministic simulated ring, checked against the Totem guarantees (docs/simulator.md).", () => SimCommand.Run(rest),
             ("--nodes", "N", "ring size, 1 to 32 (default 3)"),
             ("--seed", "S", "seed of every random choice, decimal or 0x-hex (default 1)"),
@@ -94,19 +100,16 @@ internal static class LabCommands
             ("--interleave", null, "every system on one scenario back to back, run by run"),
             ("--keep", null, "keep the run's directory even when everything succeeded"),
             ("--cpgprobe", "PATH", "the cpgprobe program for the corosync systems")));
-        // The bench's node programs, started by bench itself.
-        root.Add(Verb("bench-node", "One FastTotem ring member of bench, in its own process (started by bench).", () => BenchNodeCommand.Run(rest), hidden: true));
-        root.Add(Verb("bench-latency-node", "One node of bench --latency (started by bench).", () => LatencyNodeCommand.Run(rest), hidden: true));
-        root.Add(Verb("bench-udp", "The raw-UDP sender or receiver of bench (started by bench).", () => BenchUdpCommand.Run(rest), hidden: true));
+        // The bench's node programs, started by bench itself (listed: a hidden command has no --help).
+        root.Add(Verb("bench-node", "One FastTotem ring member of bench, in its own process (started by bench).", () => BenchNodeCommand.Run(rest)));
+        root.Add(Verb("bench-latency-node", "One node of bench --latency (started by bench).", () => LatencyNodeCommand.Run(rest)));
+        root.Add(Verb("bench-udp", "The raw-UDP sender or receiver of bench (started by bench).", () => BenchUdpCommand.Run(rest)));
         return root;
     }
 
-    private static Command Verb(string name, string description, Func<int> run, params (string Name, string? Value, string Help)[] options) =>
-        Verb(name, description, run, false, options);
-
-    private static Command Verb(string name, string description, Func<int> run, bool hidden, params (string Name, string? Value, string Help)[] options)
+    private static Command Verb(string name, string description, Func<int> run, params (string Name, string? Value, string Help)[] options)
     {
-        var command = new Command(name, description) { Hidden = hidden, TreatUnmatchedTokensAsErrors = false };
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
         foreach ((string option, string? value, string help) in options)
         {
             command.Add(value == null

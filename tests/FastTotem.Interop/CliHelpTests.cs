@@ -157,7 +157,7 @@ public class CliHelpTests
     }
 
     [Fact]
-    public void ALabVerbWithoutTheLabSaysWhatIsMissing()
+    public async Task ALabVerbWithoutTheLabSaysWhatIsMissing()
     {
         var psi = new ProcessStartInfo(Repo.FastTotem) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("sim");
@@ -167,15 +167,15 @@ public class CliHelpTests
         p.StandardOutput.ReadToEnd();
         Assert.True(p.Finished(60_000));
         Assert.Equal(1, p.ExitCode);
-        Assert.Contains("fasttotem-lab", stderr.Result);
+        Assert.Contains("fasttotem-lab", await stderr);
     }
 
     [Fact]
     public void SimThroughFastTotemKeepsItsOutputAndExitCode()
     {
-        (int code, string output, string error) = Run(Repo.FastTotem, "sim", "--nodes", "3", "--seed", "7", "--duration", "2s");
+        (int code, string output, string error) = Run(Repo.FastTotem, "sim", "--nodes", "3", "--seed", "7", "--duration", "10s");
         Assert.True(code == 0, output + error);
-        (int direct, string directOutput, _) = Run(Lab, "sim", "--nodes", "3", "--seed", "7", "--duration", "2s");
+        (int direct, string directOutput, _) = Run(Lab, "sim", "--nodes", "3", "--seed", "7", "--duration", "10s");
         Assert.Equal(0, direct);
         Assert.Equal(directOutput, output);
         (int bad, _, string badError) = Run(Repo.FastTotem, "sim", "--nodes", "99");
