@@ -85,6 +85,7 @@ public sealed partial class CorosyncConfig
             McastPort = options.Port,
             StateDir = options.StateDir,
             SchedRr = options.SchedRr,
+            Accelerated = options.Accelerated,
             Nodes = nodes,
         };
 

@@ -99,6 +99,12 @@ public sealed partial class CorosyncConfig
     /// </summary>
     public bool BindIdentity { get; private set; } = true;
 
+    /// <summary>
+    /// totem.fasttotem_accelerated (default no; corosync ignores the key): run the accelerated ring when every member
+    /// is a FastTotem node with this on (docs/accelerated-ring.md).
+    /// </summary>
+    public bool Accelerated { get; private set; }
+
     /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>; derived from the cluster name when unset, as corosync does.</summary>
     public IPAddress? McastAddress { get; private set; }
 
@@ -416,6 +422,11 @@ public sealed partial class CorosyncConfig
         if (totem.Find("fasttotem_bind_identity") is { } bind)
         {
             BindIdentity = r.YesNo(bind);
+        }
+
+        if (totem.Find("fasttotem_accelerated") is { } accelerated)
+        {
+            Accelerated = r.YesNo(accelerated);
         }
 
         if (totem.Find("netmtu") is { } mtu)
