@@ -73,9 +73,9 @@ public class AcceleratedRingInteropTests(ITestOutputHelper output)
     [SkippableFact]
     public void AFastTotemFloodLeavesTheDaemonsUndisturbed()
     {
-        const int count = 20_000;
+        const int count = 5_000;
         using NetLab lab = Lab(out LabNode[] n, daemons: [1, 2], fastTotem: [3], fastTotemRuns: false);
-        string[] common = ["-g", "flood", "-e", $"{count}", "-t", "60"];
+        string[] common = ["-g", "flood", "-e", $"{count}", "-t", "45"];
         Process[] probes = [lab.StartInNamespace(n[0], Repo.CpgProbe, common), lab.StartInNamespace(n[1], Repo.CpgProbe, common)];
         CpgInteropTests.AwaitLine(n[0], probes[0], Repo.CpgProbe, "ready nodeid=1");
         CpgInteropTests.AwaitLine(n[1], probes[1], Repo.CpgProbe, "ready nodeid=2");
@@ -83,8 +83,9 @@ public class AcceleratedRingInteropTests(ITestOutputHelper output)
         ulong[] retxBefore = [SrpStat(lab, n[0], "mcast_retx"), SrpStat(lab, n[1], "mcast_retx")];
         long[] cpuBefore = [CpuTicks(n[0].Corosync!), CpuTicks(n[1].Corosync!)];
         var clock = Stopwatch.StartNew();
+        // -e: the flooder stays until its own messages are delivered back to it (it would leave with its queue full).
         Process flooder = lab.StartInNamespace(n[2], Repo.FastTotem,
-            "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3", "-g", "flood", "-n", $"{count}", "-s", "1024", "-m", "3", "-t", "60");
+            "cpg", "-c", n[2].ConfigFile, "--wait-ring", "3", "-g", "flood", "-n", $"{count}", "-e", $"{count}", "-s", "1024", "-m", "3", "-t", "45");
         foreach (Process p in probes.Append(flooder))
         {
             Assert.True(p.Finished(60_000), "a probe or the flooder did not finish:\n" + CpgInteropTests.Read(NetLab.OutputOf(n[2], flooder, Repo.FastTotem)));
@@ -98,9 +99,16 @@ public class AcceleratedRingInteropTests(ITestOutputHelper output)
         for (int d = 0; d < 2; d++)
         {
             string received = CpgInteropTests.Read(NetLab.OutputOf(n[d], probes[d], Repo.CpgProbe));
-            Assert.Matches($@"stats sent=0 received={count} bytes=\d+ gaps=0 reorders=0", received);
+            Assert.True(Regex.IsMatch(received, $@"stats sent=0 received={count} bytes=\d+ gaps=0 reorders=0"),
+                $"daemon {d + 1}'s probe: {string.Join('\n', received.Split('\n').Where(l => !l.StartsWith("recv ", StringComparison.Ordinal)).TakeLast(8))}\nflooder: {flood}");
             string log = File.ReadAllText(n[d].LogFile)[(int)logMarks[d]..];
-            Assert.DoesNotContain("A new membership", log, StringComparison.Ordinal);
+            // FastTotem's join is one membership change and its LEAVE, once it has received all its messages back, may
+            // be another; nothing else may happen (no token loss, no other ring).
+            int joined = log.IndexOf("Members[3]: 1 2 3", StringComparison.Ordinal);
+            Assert.True(joined >= 0, $"daemon {d + 1} never listed FastTotem's node");
+            string[] later = Regex.Matches(log[joined..], @"A new membership \([0-9a-f.]+\) was formed\.[^\n]*").Select(m => m.Value).ToArray();
+            Assert.True(later.Length == 0 || (later.Length == 1 && later[0].EndsWith("Members left: 3", StringComparison.Ordinal)),
+                $"daemon {d + 1} changed membership during the flood: {string.Join(" | ", later)}");
             AssertNoDaemonTrouble(log);
             ulong retransmits = SrpStat(lab, n[d], "mcast_retx") - retxBefore[d];
             double cpu = (CpuTicks(n[d].Corosync!) - cpuBefore[d]) / 100.0;

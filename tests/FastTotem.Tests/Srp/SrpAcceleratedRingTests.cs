@@ -1,3 +1,5 @@
+using FastTotem.Hosting;
+using FastTotem.Hosting.Config;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Protocol.Sync;
@@ -93,6 +95,18 @@ public class SrpAcceleratedRingTests
         MembRingId other = new(on.Engines[0].RingId.Rep, on.Engines[0].RingId.Seq + 4);
         Assert.False(on.Engines[0].TryAccelerate(other));
         Assert.True(on.Engines[0].TryAccelerate(on.Engines[0].RingId));
+    }
+
+    /// <summary>The typed option reaches the engine as the corosync.conf key does.</summary>
+    [Fact]
+    public void TheTypedOptionTurnsTheSettingOn()
+    {
+        var members = new[] { new TotemMember(1, System.Net.IPAddress.Loopback), new TotemMember(2, System.Net.IPAddress.Loopback) };
+        foreach (bool on in new[] { false, true })
+        {
+            var config = CorosyncConfig.FromOptions(new TotemNodeOptions { NodeId = 1, Members = members, Accelerated = on });
+            Assert.Equal(on, SrpConfigFactory.Create(config, 1).Accelerated);
+        }
     }
 
     /// <summary>
