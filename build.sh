@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # FastTotem build entry point.
-#   ./build.sh          restore, build Release, publish the CLI as out/fasttotem
+#   ./build.sh          restore, build Release, publish the CLI as out/fasttotem and the tooling as out/fasttotem-lab
 #   ./build.sh test     install test prerequisites, run every test project, print "N passed, N failed, N skipped"
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
 #   ./build.sh native   build the C programs in native/ into out/native/
@@ -57,6 +57,9 @@ build() {
   dotnet build FastTotem.sln -c Release -v quiet -nologo
   dotnet publish src/FastTotem.Cli/FastTotem.Cli.csproj -c Release -o out --no-build -v quiet -nologo
   ln -sf FastTotem.Cli out/fasttotem
+  # The tooling verbs (sim, bench and the bench's node programs): `fasttotem sim|bench ...` runs this program.
+  dotnet publish src/FastTotem.Lab/FastTotem.Lab.csproj -c Release -o out --no-build -v quiet -nologo
+  ln -sf FastTotem.Lab out/fasttotem-lab
 }
 
 run_tests() {
@@ -133,6 +136,7 @@ build_fuzz_runner() {
   # In place: the branches of the code under test report to AFL++'s shared map.
   dotnet sharpfuzz out/fuzz/bin/FastTotem.dll >/dev/null
   dotnet sharpfuzz out/fuzz/bin/libfasttotem.dll >/dev/null
+  dotnet sharpfuzz out/fuzz/bin/FastTotem.Capture.dll >/dev/null
 }
 
 fuzz_target() {

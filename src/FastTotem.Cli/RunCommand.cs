@@ -124,6 +124,7 @@ internal static class RunCommand
             nodeHolder.Node = node;
             node.RingChanged += log.OnRing;
             node.SyncCompleted += log.OnSync;
+            node.RingModeReported += log.OnRingMode;
             node.GatherEntered += log.OnGather;
             node.CryptoReconfigured += _ => stop.Set();
             node.TransportLog += line => Console.Error.WriteLine($"fasttotem: {line}");
@@ -406,6 +407,18 @@ internal static class RunCommand
             Emit(w =>
             {
                 w.WriteString("event", "sync-complete");
+                WriteRing(w, ring.Rep, ring.Seq);
+            });
+        }
+
+        public void OnRingMode(RingMode mode, RingId ring)
+        {
+            string name = mode == RingMode.Accelerated ? "accelerated" : "standard";
+            Console.Error.WriteLine($"fasttotem: ring {ring} runs in {name} mode");
+            Emit(w =>
+            {
+                w.WriteString("event", "ring-mode");
+                w.WriteString("mode", name);
                 WriteRing(w, ring.Rep, ring.Seq);
             });
         }

@@ -12,4 +12,9 @@ public interface ISimEventSink
     void OnCpgEvent(bool delivery)
     {
     }
+
+    /// <summary>The node finished a synchronisation with its ring accelerated (docs/accelerated-ring.md).</summary>
+    void OnAcceleratedSync()
+    {
+    }
 }

@@ -35,7 +35,8 @@ public sealed class NodeSimEngine : MachineSimEngine, IPgGroupHandler
     /// <summary>The whole-stack factory (<c>fasttotem sim</c> and the sweeps): corosync's timers from the options.</summary>
     public static ISimEngine Create(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options)
     {
-        SrpConfig config = SrpConfig.CorosyncDefaults(nodeId, nodeList, options.TokenMs, options.TokenCoefficientMs);
+        SrpConfig config = SrpConfig.CorosyncDefaults(nodeId, nodeList, options.TokenMs, options.TokenCoefficientMs)
+            with { Accelerated = options.Accelerated };
         return new NodeSimEngine(new SrpEngine(config, new SrpRingSeqStore(seqStore)), nodeId, nodeList, options.CpgTraffic);
     }
 
@@ -113,6 +114,10 @@ public sealed class NodeSimEngine : MachineSimEngine, IPgGroupHandler
         else if (ev.Kind == NodeEventKind.SyncComplete)
         {
             SyncsCompleted++;
+            if (ev.Accelerated)
+            {
+                sink.OnAcceleratedSync();
+            }
         }
     }
 

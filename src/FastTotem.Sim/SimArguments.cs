@@ -11,7 +11,7 @@ public static class SimArguments
                              [--partitions] [--crashes] [--clock-drift PPM] [--pauses] [--one-way] [--type-faults]
                              [--replays] [--buggify] [--cpg] [--all-faults] [--rate R] [--token MS] [--coefficient MS]
                              [--payload B] [--stack full|srp] [--srp-only] [--fault-interval D] [--pause-max D]
-                             [--socket-buffer N]
+                             [--socket-buffer N] [--accelerated]
           --nodes N        ring size, 1 to 32 (default 3)
           --seed S         seed of every random choice, decimal or 0x-hex (default 1)
           --duration D     virtual run time: 60s, 500ms, 2m, 1500ns (default 60s)
@@ -41,6 +41,8 @@ public static class SimArguments
                            srp: SRP alone (--srp-only is the same)
           --fault-interval D  mean time between random fault steps (default 2s)
           --socket-buffer N   datagrams a node's socket buffer holds before more are dropped (default 0: unbounded)
+          --accelerated    (whole stack) every node has the accelerated ring on: each ring runs accelerated after its
+                           synchronisation (token ahead of the visit's new messages)
         Faults happen in the first 70% of the run; the rest is a fault-free liveness phase.
         Exit code 0: every guarantee holds; 1: a violation (printed with a trace); 2: bad arguments.
         """;
@@ -85,6 +87,9 @@ public static class SimArguments
                     continue;
                 case "--cpg":
                     options.CpgTraffic = true;
+                    continue;
+                case "--accelerated":
+                    options.Accelerated = true;
                     continue;
             }
 
@@ -166,6 +171,7 @@ public static class SimArguments
         sb.Append(inv, $" --rate {o.MessagesPerSecond:R} --token {o.TokenMs} --coefficient {o.TokenCoefficientMs} --payload {o.PayloadDataBytes}");
         sb.Append(inv, $" --fault-interval {SimFormat.Duration(o.MeanFaultIntervalNs)} --pause-max {SimFormat.Duration(o.PauseMaxNs)}");
         sb.Append(inv, $" --socket-buffer {o.ReceiveQueueMax}");
+        sb.Append(o.Accelerated ? " --accelerated" : "");
         return sb.ToString();
     }
 

@@ -143,6 +143,8 @@ public sealed class SimNode : ISimNodeIo
         _sim.History.ConfigChange(_sim.NowNs, Process, kind, ringId, memberArray, left.ToArray(), joined.ToArray());
     }
 
+    public void OnAcceleratedSync() => _sim.Stats.AcceleratedSyncs++;
+
     public void OnCpgEvent(bool delivery)
     {
         if (delivery)

@@ -92,6 +92,13 @@ public sealed class SimOptions
     /// <summary>Any of the faults added after the first sweeps (clocks, pauses, one-way links, per-type, replays, fault points).</summary>
     public bool HasNewFaults => ClockDriftPpmMax > 0 || Pauses || OneWayLinks || TypeFaults || Replays || Buggify;
 
+    /// <summary>
+    /// <c>--accelerated</c>: every node runs with the accelerated ring on (whole stack only: the mode is decided by
+    /// sync v2's service lists), so every ring of the run is FastTotem-only and runs accelerated after its
+    /// synchronisation (docs/accelerated-ring.md).
+    /// </summary>
+    public bool Accelerated;
+
     /// <summary>True for the SRP-only engine (<c>--stack srp</c>), false for the whole node stack.</summary>
     public bool SrpOnly => EngineFactory == (SimEngineFactory)SrpSimEngine.Create;
 
@@ -186,6 +193,11 @@ public sealed class SimOptions
         if (MeanFaultIntervalNs < SimFormat.NsPerMs)
         {
             return "the mean fault interval must be at least 1 ms";
+        }
+
+        if (Accelerated && SrpOnly)
+        {
+            return "--accelerated needs the whole stack (the mode is decided by sync v2's service lists)";
         }
 
         if (ReceiveBatchMin < 1 || ReceiveBatchMax < ReceiveBatchMin || ReceiveBatchMax > 64)

@@ -59,6 +59,11 @@ public sealed class SimRunResult
             sb.AppendLine(inv, $"  cpg: {Stats.CpgDeliveries} deliveries, {Stats.CpgConfigChanges} group configuration changes");
         }
 
+        if (o.Accelerated)
+        {
+            sb.AppendLine(inv, $"  accelerated ring: {Stats.AcceleratedSyncs} node synchronisations ended accelerated");
+        }
+
         sb.AppendLine(inv, $"  stack {(o.SrpOnly ? "srp" : "full")}, schedule fingerprint {ScheduleFingerprint:x16}");
         sb.AppendLine(inv, $"  virtual time {SimFormat.Time(History.EndNs)}, real time {RealTime.TotalSeconds:0.000}s ({SimulatedSecondsPerRealSecond:0.#} simulated s per real s), {Stats.Events} events");
         sb.AppendLine("guarantees:");

@@ -38,4 +38,7 @@ public sealed class SimStats
     public long FaultPointHits;
     public long CpgDeliveries;
     public long CpgConfigChanges;
+
+    /// <summary>Synchronisations that ended with the ring accelerated (<c>--accelerated</c>), counted per node.</summary>
+    public long AcceleratedSyncs;
 }

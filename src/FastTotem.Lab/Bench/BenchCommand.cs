@@ -20,6 +20,7 @@ internal static class BenchCommand
           --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
           --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
           fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
+          fasttotem-accel = FastTotem nodes with the accelerated ring on (docs/accelerated-ring.md)
           --keep      keep the run's directory (configs, logs) even when every scenario succeeded
           --window-size, --max-messages, --netmtu   totem options for every node of FastTotem and corosync alike (default 50, 17, 1500)
           --baseline  another fasttotem binary (e.g. an older build) as the extra system "baseline"; the report adds
@@ -141,6 +142,7 @@ internal static class BenchCommand
     {
         "fasttotem" => new FastTotemSystem(lab, settings),
         "fasttotem-rr" => new FastTotemSystem(lab, settings, schedRr: true),
+        "fasttotem-accel" => new FastTotemSystem(lab, settings, accelerated: true),
         "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
         "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
         "fasttotem-knet" => new FastTotemSystem(lab, settings, knet: false),
@@ -258,8 +260,8 @@ internal static class BenchCommand
         }
 
         string[] known = s.BaselinePath != null
-            ? ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "baseline"]
-            : ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256"];
+            ? ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "fasttotem-accel", "baseline"]
+            : ["fasttotem", "fasttotem-rr", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "fasttotem-accel"];
         if (s.WindowSize is < 1 or > 65535 || s.MaxMessages is < 1 or > 65535 || s.MaxMessages > (s.WindowSize ?? 50) || s.NetMtu is < 576 or > 9000)
         {
             error = "bad --window-size, --max-messages (1..65535, max_messages at most window_size) or --netmtu (576..9000: corosync's udpu frames end at 10,000 bytes)";

@@ -32,7 +32,9 @@ internal static class BenchConfig
     }
 
     /// <param name="knet">Null: udpu (the main comparison). False: knet without crypto. True: knet with aes256/sha256.</param>
-    public static string Write(BenchLab lab, int self, int nodes, bool corosync, bool schedRr, BenchSettings? settings = null, bool? knet = null)
+    /// <param name="accelerated">FastTotem only: totem.fasttotem_accelerated on (the accelerated ring, docs/accelerated-ring.md).</param>
+    public static string Write(BenchLab lab, int self, int nodes, bool corosync, bool schedRr, BenchSettings? settings = null, bool? knet = null,
+        bool accelerated = false)
     {
         string dir = lab.HostDir(self);
         string state = Path.Combine(dir, corosync ? "state-corosync" : "state-fasttotem");
@@ -57,6 +59,11 @@ internal static class BenchConfig
             sb.Append($"\tmax_messages: {max}\n");
         }
 
+        if (accelerated && !corosync)
+        {
+            sb.Append("\tfasttotem_accelerated: on\n");
+        }
+
         sb.Append("}\n\n");
         if (corosync)
         {
@@ -77,7 +84,7 @@ internal static class BenchConfig
         }
 
         sb.Append("}\n");
-        string suffix = knet switch { null => "", false => "-knet", true => "-knet-aes256" };
+        string suffix = (knet switch { null => "", false => "-knet", true => "-knet-aes256" }) + (accelerated && !corosync ? "-accel" : "");
         string path = Path.Combine(dir, (corosync ? (schedRr ? "corosync" : "corosync-norr") : "fasttotem") + suffix + ".conf");
         File.WriteAllText(path, sb.ToString());
         return path;

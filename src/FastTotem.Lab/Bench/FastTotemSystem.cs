@@ -7,13 +7,16 @@ namespace FastTotem.Cli.Bench;
 /// them under <c>chrt -r 99</c>, the scheduling corosync is shipped with, to show what that policy alone is worth.
 /// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
 /// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
+/// "fasttotem-accel" runs them with the accelerated ring on (a FastTotem-only ring; docs/accelerated-ring.md).
 /// </summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null) : IBenchSystem
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null,
+    bool accelerated = false) : IBenchSystem
 {
     private readonly string _path = binary ?? settings.FastTotemPath;
     private int _group;
 
-    public string Name => binary != null ? "baseline" : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
+    public string Name => binary != null ? "baseline" : accelerated ? "fasttotem-accel"
+        : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
@@ -27,7 +30,7 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
         var inv = CultureInfo.InvariantCulture;
         for (int n = 1; n <= settings.Nodes; n++)
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings, knet);
+            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: false, schedRr: false, settings, knet, accelerated);
             bool send = scenario.AllSenders || n == 1;
             var args = new List<string>();
             if (schedRr)

@@ -99,6 +99,12 @@ public sealed partial class CorosyncConfig
     /// </summary>
     public bool BindIdentity { get; private set; } = true;
 
+    /// <summary>
+    /// totem.fasttotem_accelerated (default no; corosync ignores the key): run the accelerated ring when every member
+    /// is a FastTotem node with this on (docs/accelerated-ring.md).
+    /// </summary>
+    public bool Accelerated { get; private set; }
+
     /// <summary>Multicast group for <see cref="TotemTransport.Udp"/>; derived from the cluster name when unset, as corosync does.</summary>
     public IPAddress? McastAddress { get; private set; }
 
@@ -418,6 +424,11 @@ public sealed partial class CorosyncConfig
             BindIdentity = r.YesNo(bind);
         }
 
+        if (totem.Find("fasttotem_accelerated") is { } accelerated)
+        {
+            Accelerated = r.YesNo(accelerated);
+        }
+
         if (totem.Find("netmtu") is { } mtu)
         {
             NetMtu = r.Int(mtu, 576, SrpLimits.NetMtuMax);
@@ -531,7 +542,7 @@ public sealed partial class CorosyncConfig
     /// </summary>
     internal static CorosyncConfig FromSettings(
         string clusterName, TotemTransport transport, TotemIpVersion ipVersion, int tokenMs, int netMtu, int mcastPort,
-        string stateDir, bool schedRr, IReadOnlyList<ConfigNode> nodes, IPAddress? mcastAddress) => new()
+        string stateDir, bool schedRr, IReadOnlyList<ConfigNode> nodes, IPAddress? mcastAddress, bool accelerated = false) => new()
     {
         ClusterName = clusterName,
         Transport = transport,
@@ -543,6 +554,7 @@ public sealed partial class CorosyncConfig
         SchedRr = schedRr,
         Nodes = nodes,
         McastAddress = mcastAddress,
+        Accelerated = accelerated,
     };
 
     private static bool IsMulticast(IPAddress a) =>

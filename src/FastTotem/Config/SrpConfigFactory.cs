@@ -45,6 +45,7 @@ public static class SrpConfigFactory
             MaxMessages = config.MaxMessages ?? srp.MaxMessages,
             NetMtu = config.NetMtu,
             BindIdentity = config.BindIdentity,
+            Accelerated = config.Accelerated,
         };
         if (config.Knet is { } knet)
         {

@@ -34,6 +34,8 @@ public sealed class TotemNode : IDisposable
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state; // 0 created, 1 started, 2 stopped
     private long _handlerFaults;
+    private int _ringMode;
+    private long _acceleratedRings;
     private long _unconsumedDeliveries;
 
     private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu)
@@ -147,6 +149,20 @@ public sealed class TotemNode : IDisposable
 
     /// <summary>Every service finished synchronising on this ring, on the protocol thread.</summary>
     public event Action<RingId>? SyncCompleted;
+
+    /// <summary>
+    /// The ring's mode (docs/accelerated-ring.md): reported after every synchronisation (right after
+    /// <see cref="SyncCompleted"/>), and when a ring that ran accelerated starts re-forming (back to
+    /// <see cref="FastTotem.RingMode.Standard"/> before any message of the next ring). Protocol thread.
+    /// </summary>
+    public event Action<RingMode, RingId>? RingModeReported;
+
+    /// <summary>The ring's current mode; <see cref="FastTotem.RingMode.Accelerated"/> only with the accelerated ring on
+    /// (totem.fasttotem_accelerated) on a ring of such FastTotem nodes only. Any thread may read it.</summary>
+    public RingMode RingMode => (RingMode)Volatile.Read(ref _ringMode);
+
+    /// <summary>How many rings this node ran accelerated (a counter since start). Any thread may read it.</summary>
+    public long AcceleratedRings => Interlocked.Read(ref _acceleratedRings);
 
     /// <summary>
     /// The cluster is switching to a new authkey or crypto setting (<c>corosync-cfgtool -R</c>; the argument is the
@@ -503,6 +519,18 @@ public sealed class TotemNode : IDisposable
         }
     }
 
+    private void ReportRingMode(RingMode mode, RingId ring)
+    {
+        try
+        {
+            RingModeReported?.Invoke(mode, ring);
+        }
+        catch (Exception exception)
+        {
+            ReportHandlerFault(exception, nameof(RingModeReported));
+        }
+    }
+
     private static GroupMember[] ToMembers(ReadOnlySpan<CpgAddress> list)
     {
         var members = new GroupMember[list.Length];
@@ -539,6 +567,11 @@ public sealed class TotemNode : IDisposable
             }
             else if (ev.Kind == NodeEventKind.GatherEntered)
             {
+                if (Interlocked.Exchange(ref node._ringMode, (int)RingMode.Standard) != (int)RingMode.Standard)
+                {
+                    node.ReportRingMode(RingMode.Standard, new RingId(ev.RingId));
+                }
+
                 try
                 {
                     node.GatherEntered?.Invoke(ev.GatherReason, new RingId(ev.RingId));
@@ -582,6 +615,14 @@ public sealed class TotemNode : IDisposable
                 {
                     node.ReportHandlerFault(exception, nameof(SyncCompleted));
                 }
+
+                RingMode mode = ev.Accelerated ? RingMode.Accelerated : RingMode.Standard;
+                if (Interlocked.Exchange(ref node._ringMode, (int)mode) != (int)mode && ev.Accelerated)
+                {
+                    Interlocked.Increment(ref node._acceleratedRings);
+                }
+
+                node.ReportRingMode(mode, new RingId(ev.RingId));
             }
         }
 

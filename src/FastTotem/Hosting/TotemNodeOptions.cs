@@ -53,6 +53,13 @@ public sealed class TotemNodeOptions
     /// <summary>Pin the protocol loop thread to this CPU (sched_setaffinity); null leaves it to the scheduler.</summary>
     public int? PinCpu { get; init; }
 
+    /// <summary>
+    /// totem.fasttotem_accelerated: on a ring whose every member is a FastTotem node with this on, pass the token ahead
+    /// of each visit's new multicasts (the accelerated ring, docs/accelerated-ring.md). Any corosync daemon in the ring
+    /// keeps it in standard mode; see <see cref="TotemNode.RingMode"/>. Off by default.
+    /// </summary>
+    public bool Accelerated { get; init; }
+
     /// <summary>totem.netmtu (576 to 65,536): the largest Totem frame; null keeps corosync's 1500. Every member must agree.</summary>
     public int? NetMtu { get; init; }
 }

@@ -96,7 +96,7 @@ internal static class TotemNodeOptionsMapping
             throw new ArgumentException("McastAddress is for Transport udp (multicast)", nameof(options));
         }
 
-        return CorosyncConfig.FromSettings(options.ClusterName, options.Transport, ipVersion, options.TokenMs, netMtu, options.Port, options.StateDir, options.SchedRr, nodes, mcastAddress);
+        return CorosyncConfig.FromSettings(options.ClusterName, options.Transport, ipVersion, options.TokenMs, netMtu, options.Port, options.StateDir, options.SchedRr, nodes, mcastAddress, options.Accelerated);
     }
 
     private static void Check(bool condition, string message)

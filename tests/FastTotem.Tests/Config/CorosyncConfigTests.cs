@@ -208,6 +208,22 @@ public class ConfigHardeningTests
     public void BindIdentityIsOnByDefault(string extra, bool expected) =>
         Assert.Equal(expected, SrpConfigFactory.Create(CorosyncConfig.Parse(Conf(extra)), 1).BindIdentity);
 
+    /// <summary>The accelerated ring's switch (docs/accelerated-ring.md) reaches the engine; off unless set; a bad value names its line.</summary>
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("\tfasttotem_accelerated: on\n", true)]
+    [InlineData("\tfasttotem_accelerated: yes\n", true)]
+    [InlineData("\tfasttotem_accelerated: off\n", false)]
+    public void AcceleratedRingIsOffByDefault(string extra, bool expected) =>
+        Assert.Equal(expected, SrpConfigFactory.Create(CorosyncConfig.Parse(Conf(extra)), 1).Accelerated);
+
+    [Fact]
+    public void AcceleratedRingRefusesABadValue()
+    {
+        var e = Assert.Throws<CorosyncConfigException>(() => CorosyncConfig.Parse(Conf("\tfasttotem_accelerated: fast\n")));
+        Assert.Contains("fasttotem_accelerated", e.Message);
+    }
+
     /// <summary>
     /// reliability.md M2: timers are validated as corosync's totem_volatile_config_validate does (30 ms minimum, hold
     /// 14 ms, consensus not below join): a derived token_retransmit of 0 or a negative hold gave a busy timer loop.

@@ -9,8 +9,9 @@ internal interface INodeListener
     /// <summary>A transitional or regular configuration change (spans valid during the call).</summary>
     void OnConfigChange(in SrpEvent ev);
 
-    /// <summary>Every service finished synchronising on <paramref name="ringId"/>.</summary>
-    void OnSyncComplete(MembRingId ringId);
+    /// <summary>Every service finished synchronising on <paramref name="ringId"/>; <paramref name="accelerated"/>: the
+    /// ring now runs accelerated.</summary>
+    void OnSyncComplete(MembRingId ringId, bool accelerated);
 
     /// <summary>The ring is re-forming: the engine entered GATHER on <paramref name="ringId"/> for <paramref name="reason"/>.</summary>
     void OnGather(GatherReason reason, MembRingId ringId)

@@ -29,6 +29,10 @@ public ref struct NodeEvent
     /// <summary>ConfigChange: the ring being installed; SyncComplete: the ring that finished synchronising.</summary>
     public MembRingId RingId;
 
+    /// <summary>SyncComplete: the synchronised ring runs accelerated from now on (every member is a FastTotem node with
+    /// the accelerated ring on; docs/accelerated-ring.md); false: standard mode.</summary>
+    public bool Accelerated;
+
     /// <summary>GatherEntered: why the engine entered GATHER (RingId is the ring it was on).</summary>
     public GatherReason GatherReason;
 

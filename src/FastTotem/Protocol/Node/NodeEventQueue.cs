@@ -40,7 +40,7 @@ internal sealed class NodeEventQueue
         slot.Change.Set(ev.ConfigKind, ev.RingId, ev.Members, ev.Left, ev.Joined);
     }
 
-    public void EnqueueSyncComplete(MembRingId ringId)
+    public void EnqueueSyncComplete(MembRingId ringId, bool accelerated)
     {
         if (!TryClaim(out Slot slot))
         {
@@ -48,6 +48,7 @@ internal sealed class NodeEventQueue
         }
 
         slot.Kind = NodeEventKind.SyncComplete;
+        slot.Accelerated = accelerated;
         slot.Change.SetRingOnly(ringId);
     }
 
@@ -91,6 +92,7 @@ internal sealed class NodeEventQueue
         ev.RingId = slot.Change.RingId;
         ev.GatherReason = slot.GatherReason;
         ev.SenderNodeId = slot.SenderNodeId;
+        ev.Accelerated = slot.Accelerated;
         ev.Members = slot.Change.Members;
         ev.Left = slot.Change.Left;
         ev.Joined = slot.Change.Joined;
@@ -114,6 +116,7 @@ internal sealed class NodeEventQueue
 
         slot = _slots[(_head + _count) % Capacity];
         slot.SenderNodeId = 0;
+        slot.Accelerated = false;
         _count++;
         return true;
     }
@@ -123,6 +126,7 @@ internal sealed class NodeEventQueue
         public NodeEventKind Kind;
         public GatherReason GatherReason;
         public uint SenderNodeId;
+        public bool Accelerated;
         public readonly ConfigChangeCopy Change = new();
     }
 }

@@ -291,7 +291,7 @@ public sealed class NodeMachine : INodeListener
 
     void INodeListener.OnConfigChange(in SrpEvent ev) => _events.EnqueueConfigChange(in ev);
 
-    void INodeListener.OnSyncComplete(MembRingId ringId) => _events.EnqueueSyncComplete(ringId);
+    void INodeListener.OnSyncComplete(MembRingId ringId, bool accelerated) => _events.EnqueueSyncComplete(ringId, accelerated);
 
     void INodeListener.OnGather(GatherReason reason, MembRingId ringId) => _events.EnqueueGather(reason, ringId);
 

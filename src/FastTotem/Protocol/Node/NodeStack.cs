@@ -66,6 +66,11 @@ internal sealed class NodeStack
         // in corosync they would already sit in totemsrp's regular queue, which is held the same way.
         _held = new ExecOutbox(2 * outboxBytes, 2 * ExecOutbox.DefaultMessageCountMax);
         Services.RegisterWith(_sync);
+        if (engine.Config.Accelerated)
+        {
+            // Announce the accelerated ring in every service_build: a no-op service id corosync fills in for itself.
+            _sync.RegisterService(SyncCapability.AcceleratedRingServiceId, SyncCapability.NoOp, SyncCapability.AcceleratedRingName);
+        }
 
         int syncInstance = _groups.AddInstance(_sync);
         _groups.Join(syncInstance, "sync"u8);
@@ -203,7 +208,11 @@ internal sealed class NodeStack
             // regular side and opens the engine's regular lane if the synchronised ring is still the engine's.
             _engine.TransAck(done.RingId);
             Services.Cpg.HandleSyncCompleted();
-            _listener.OnSyncComplete(done.RingId);
+            // docs/accelerated-ring.md: accelerated only when every member announced the capability in this ring's
+            // service lists; the engine itself returns to standard mode at the next membership change.
+            bool accelerated = _engine.Config.Accelerated && _sync.RingId == done.RingId
+                && _sync.EveryMemberListed(SyncCapability.AcceleratedRingServiceId) && _engine.TryAccelerate(done.RingId);
+            _listener.OnSyncComplete(done.RingId, accelerated);
             any = true;
         }
 

@@ -62,6 +62,20 @@ public sealed record SrpConfig
     /// </summary>
     public int SendMtu { get; init; }
 
+    /// <summary>
+    /// totem.fasttotem_accelerated (off by default): on a ring whose every member is a FastTotem node with this setting
+    /// on (each announces <c>SyncCapability.AcceleratedRingServiceId</c> in its service_build), pass the token before
+    /// the visit's new multicasts (docs/accelerated-ring.md). Any configuration change returns to standard mode until
+    /// the new ring's synchronisation shows every member again.
+    /// </summary>
+    public bool Accelerated { get; init; }
+
+    /// <summary>
+    /// In accelerated mode, how many of a visit's new multicasts leave after the token (the rest, and every
+    /// retransmission, leave before it). The default, max_messages' default, puts all of them after the token.
+    /// </summary>
+    public int AcceleratedWindow { get; init; } = 17;
+
     /// <summary>Largest totempg payload one mcast carries (corosync's net_mtu after the 90-byte reduction).</summary>
     public int MaxPayload => (SendMtu > 0 ? Math.Min(SendMtu, NetMtu) : NetMtu) - WireLimits.NetMtuReduction;
 

@@ -90,4 +90,14 @@ public sealed class SrpCounters
     public long TokenLostRecovery;
     public long FailedToReceive;
     public long RecoveryMessagesOriginated;
+
+    /// <summary>Rings this node switched to accelerated mode (docs/accelerated-ring.md).</summary>
+    public long AcceleratedRings;
+
+    /// <summary>Token visits whose token left ahead of some of the visit's new multicasts (accelerated mode).</summary>
+    public long AcceleratedTokenVisits;
+
+    /// <summary>Seqs a token covered that were not yet counted as missed because they may still be in flight behind an
+    /// accelerated token (one per visit that deferred any).</summary>
+    public long RtrDeferred;
 }

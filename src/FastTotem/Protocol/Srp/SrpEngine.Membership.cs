@@ -11,6 +11,7 @@ public sealed partial class SrpEngine
     /// </summary>
     private void GatherEnter(GatherReason reason)
     {
+        StandardMode();
         _orfTokenDiscard = true;
         _originatedOrfToken = false;
         _procList.Add(_myId);

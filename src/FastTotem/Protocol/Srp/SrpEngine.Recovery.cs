@@ -180,6 +180,7 @@ public sealed partial class SrpEngine
     /// </summary>
     private void OperationalEnter()
     {
+        StandardMode();
         _originatedOrfToken = false;
         _consensusSet.Clear();
         _oldRingStateSaved = false;

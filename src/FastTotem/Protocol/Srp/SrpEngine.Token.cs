@@ -137,7 +137,7 @@ public sealed partial class SrpEngine
             RecoveryTokenRules(token);
         }
 
-        TokenSend(forward);
+        TokenSendVisit(forward, sent, token.Seq);
 
         if (_state == SrpState.Operational)
         {
@@ -321,6 +321,12 @@ public sealed partial class SrpEngine
             if (store.Contains(seq))
             {
                 continue;
+            }
+
+            if (MayStillBeInFlight(seq))
+            {
+                // Seqs ascend: every later one was announced after this one, so none of them counts either.
+                break;
             }
 
             if (store.IncrementMissCount(seq) < (uint)_config.MissCountConst)

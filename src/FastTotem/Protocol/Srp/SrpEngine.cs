@@ -364,6 +364,7 @@ public sealed partial class SrpEngine
 
         AdvanceTime(nowNs);
         LeaveMessageSend();
+        StandardMode();
         _left = true;
         _timers.CancelAll();
     }

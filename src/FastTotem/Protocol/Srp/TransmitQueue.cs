@@ -73,6 +73,34 @@ internal sealed class TransmitQueue
         return true;
     }
 
+    /// <summary>
+    /// Queues a control frame ahead of the <paramref name="behind"/> newest datagrams (the accelerated ring's token,
+    /// ahead of the visit's last multicasts). It passes stored mcasts only, so control frames keep their arena order.
+    /// </summary>
+    public bool EnqueueControlBehind(ReadOnlySpan<byte> frame, uint destination, int behind)
+    {
+        if (!EnqueueControl(frame, destination))
+        {
+            return false;
+        }
+
+        int moves = Math.Min(behind, Count - 1);
+        int at = (_head + Count - 1) % _items.Length;
+        for (int i = 0; i < moves; i++)
+        {
+            int before = (at + _items.Length - 1) % _items.Length;
+            if (_items[before].Store is null)
+            {
+                break; // a full queue dropped some of the visit's mcasts: never pass another control frame
+            }
+
+            (_items[before], _items[at]) = (_items[at], _items[before]);
+            at = before;
+        }
+
+        return true;
+    }
+
     private bool TryReserve(int length, out int offset)
     {
         if (_controlCount == 0)

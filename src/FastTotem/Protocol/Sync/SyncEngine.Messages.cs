@@ -89,8 +89,23 @@ public sealed partial class SyncEngine
             _serviceIds.AsSpan(0, _serviceCount).Sort();
         }
 
+        for (int i = 0; i < _memberCount; i++)
+        {
+            if (_members[i] == sender)
+            {
+                foreach (int id in build.Services)
+                {
+                    if ((uint)id <= ServiceIdMax)
+                    {
+                        _listedIds[i] |= 1UL << id;
+                    }
+                }
+            }
+        }
+
         if (MarkReceived(sender))
         {
+            _listsComplete = true;
             ProcessEnter();
         }
     }

@@ -41,6 +41,10 @@ public sealed partial class SyncEngine : IPgGroupHandler
     private readonly bool[] _received = new bool[WireLimits.ProcessorCountMax];
     private int _memberCount;
 
+    // The ids (0-63) each member's service_build of the current ring listed, one bit per id.
+    private readonly ulong[] _listedIds = new ulong[WireLimits.ProcessorCountMax];
+    private bool _listsComplete;
+
     // The saved transitional list (my_trans_list), replaced by its intersection with the members at init.
     private readonly uint[] _transitional = new uint[WireLimits.ProcessorCountMax];
     private readonly uint[] _scratch = new uint[WireLimits.ProcessorCountMax];
@@ -118,6 +122,30 @@ public sealed partial class SyncEngine : IPgGroupHandler
     /// <summary>The name a service was registered under, or null.</summary>
     public string? ServiceName(int serviceId) =>
         (uint)serviceId <= ServiceIdMax ? _registeredNames[serviceId] : null;
+
+    /// <summary>
+    /// True when every member's service_build of the current ring listed <paramref name="serviceId"/> (known once all
+    /// lists are in: from the processing of the first service until the next configuration change). FastTotem nodes
+    /// recognise each other this way (docs/accelerated-ring.md).
+    /// </summary>
+    public bool EveryMemberListed(int serviceId)
+    {
+        if (!_listsComplete || _ringId.IsZero || (uint)serviceId > ServiceIdMax)
+        {
+            return false;
+        }
+
+        ulong bit = 1UL << serviceId;
+        for (int i = 0; i < _memberCount; i++)
+        {
+            if ((_listedIds[i] & bit) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// A configuration change from totem (confchg_fn in main.c, then sync_save_transitional or sync_start).
@@ -229,6 +257,8 @@ public sealed partial class SyncEngine : IPgGroupHandler
         members.CopyTo(_members);
         _memberCount = members.Length;
         Array.Clear(_received, 0, _memberCount);
+        Array.Clear(_listedIds, 0, _memberCount);
+        _listsComplete = false;
         _processingIndex = 0;
         _processPending = false;
 
