@@ -1,5 +1,5 @@
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Protocol.Sync;
@@ -104,7 +104,7 @@ public class SrpAcceleratedRingTests
         var members = new[] { new TotemMember(1, System.Net.IPAddress.Loopback), new TotemMember(2, System.Net.IPAddress.Loopback) };
         foreach (bool on in new[] { false, true })
         {
-            var config = CorosyncConfig.FromOptions(new TotemNodeOptions { NodeId = 1, Members = members, Accelerated = on });
+            var config = TotemNodeOptionsMapping.ToConfig(new TotemNodeOptions { NodeId = 1, Members = members, Accelerated = on });
             Assert.Equal(on, SrpConfigFactory.Create(config, 1).Accelerated);
         }
     }
