@@ -18,7 +18,7 @@ namespace FastTotem.Hosting;
 /// <see cref="Start"/> it and join process groups with <see cref="JoinGroupAsync(string, DeliverHandler, ProcessGroupOptions?, CancellationToken)"/>.
 /// <para>Events are raised on the protocol thread; handlers must not block.</para>
 /// </summary>
-public sealed class TotemNode : IDisposable
+public sealed partial class TotemNode : IDisposable
 {
     private readonly CorosyncConfig _config;
     private readonly IDatagramTransport _transport;
@@ -61,6 +61,8 @@ public sealed class TotemNode : IDisposable
             _transport.Dispose();
             throw;
         }
+
+        InitQuorum();
     }
 
     /// <summary>This node's id.</summary>
@@ -184,7 +186,9 @@ public sealed class TotemNode : IDisposable
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FromConfig(CorosyncConfig.FromOptions(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        TotemNode node = FromConfig(CorosyncConfig.FromOptions(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        node._openStatusSocketAtStart = options.StatusSocket;
+        return node;
     }
 
     private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)
@@ -207,6 +211,12 @@ public sealed class TotemNode : IDisposable
             throw new InvalidOperationException("a TotemNode starts once");
         }
 
+        if (_openStatusSocketAtStart && _statusServer == null)
+        {
+            OpenStatusSocket();
+        }
+
+        FastTotemMeter.Register(this);
         _driver.Start($"fasttotem-{NodeId}");
     }
 
@@ -308,6 +318,8 @@ public sealed class TotemNode : IDisposable
     {
         ThrowIfLoopThread();
         Stop(leave: true);
+        CloseStatusSocket();
+        FastTotemMeter.Unregister(this);
         _driver.Dispose();
         _transport.Dispose();
 
@@ -383,6 +395,19 @@ public sealed class TotemNode : IDisposable
     /// <summary>The protocol thread's side: runs host commands, moves group sends into CPG, routes CPG events.</summary>
     private void RunOnLoop()
     {
+        long nowNs = MonotonicClock.NowNs();
+        _metrics.OnStep(_machine.Engine.Counters.OrfTokenRx, nowNs);
+        CheckQuorum();
+        if (Volatile.Read(ref _statusRequested) != 0)
+        {
+            AnswerStatusRequests();
+        }
+
+        if (_sampleLoopAllocations)
+        {
+            Interlocked.Exchange(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+        }
+
         while (_control.TryDequeue(out Action? action))
         {
             action();
@@ -420,6 +445,7 @@ public sealed class TotemNode : IDisposable
                     break;
                 }
 
+                _metrics.OnSent(group.Handle, message.Length, nowNs);
                 group.SendQueue.Dequeue();
                 freed = true;
             }
@@ -460,6 +486,11 @@ public sealed class TotemNode : IDisposable
                 // event behind it, so order holds) until a release makes room; the release wakes this loop.
                 _machine.Cpg.RetainEvent();
                 return;
+            }
+
+            if (ev.Kind == CpgEventKind.Deliver)
+            {
+                _metrics.OnDelivered(ev.LocalHandle, ev.Data.Length, ev.NodeId == NodeId && ev.Pid == group.Pid, nowNs);
             }
 
             switch (ev.Kind)
@@ -526,6 +557,7 @@ public sealed class TotemNode : IDisposable
                 if (kind == RingChangeKind.Regular)
                 {
                     node.Ring = change;
+                    node._metrics.OnMembershipChange();
                 }
 
                 try
@@ -574,6 +606,8 @@ public sealed class TotemNode : IDisposable
             else if (ev.Kind == NodeEventKind.SyncComplete)
             {
                 node._firstSync.TrySetResult(true);
+                node._lastSyncRing = new RingId(ev.RingId);
+                Interlocked.Increment(ref node._syncsCompleted);
                 try
                 {
                     node.SyncCompleted?.Invoke(new RingId(ev.RingId));
