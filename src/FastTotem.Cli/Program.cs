@@ -9,6 +9,7 @@ internal static class Program
           decode FILE [--port N[,N...]] [--authkey FILE]... [--json]   decode the Totem (udpu/udp/knet) and knet packets of a pcap/pcapng capture
           sim --nodes N --seed S ...        run the deterministic ring simulator
           run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS]   run a ring member
+          status (-c corosync.conf [--nodeid N] | --socket PATH) [--json]   ask a running node (ring, links, quorum, CPG, counters)
           bench [--compare] [--systems ...] [--sizes ...]   macro benchmark vs corosync and raw UDP
         """;
 
@@ -31,6 +32,8 @@ internal static class Program
                 return RunCommand.Run(rest);
             case "demo":
                 return DemoCommand.Run(rest);
+            case "status":
+                return StatusCommand.Run(rest);
             case "cpg":
                 return CpgCommand.Run(rest);
             case "bench":

@@ -6,6 +6,19 @@ namespace FastTotem.Hosting.Status;
 /// <summary>The other end of <see cref="StatusServer"/>: <c>fasttotem status</c> and the tests ask a node with it.</summary>
 internal static class StatusClient
 {
+    /// <summary>
+    /// The socket of the node a corosync.conf describes, found as <c>fasttotem run</c> finds its node: the nodelist
+    /// entry with one of this host's addresses, unless <paramref name="nodeId"/> says which.
+    /// </summary>
+    /// <exception cref="Config.CorosyncConfigException">The file is broken, or no entry is this host's.</exception>
+    public static string SocketPathFor(string configPath, uint? nodeId)
+    {
+        var config = Config.CorosyncConfig.Load(configPath);
+        uint id = nodeId ?? config.FindLocalNode()?.NodeId
+            ?? throw new Config.CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass --nodeid");
+        return StatusServer.DefaultPath(config.StateDir, id);
+    }
+
     /// <summary>Sends <paramref name="request"/> (<c>text</c> or <c>json</c>) and returns the whole answer.</summary>
     /// <exception cref="StatusUnavailableException">No socket at <paramref name="path"/>, nobody listening, or no answer in time.</exception>
     public static string Query(string path, string request, TimeSpan timeout)
