@@ -4,10 +4,10 @@ using FastTotem.Hosting.Status;
 namespace FastTotem.Hosting;
 
 /// <summary>
-/// The <c>FastTotem</c> <see cref="Meter"/> (System.Diagnostics.Metrics): every started node of the process reports
-/// under the tag <c>node.id</c>. All instruments are observable: the collector reads the protocol thread's counters
+/// The <c>FastTotem</c> <see cref="Meter"/> (System.Diagnostics.Metrics): every started node of the process reports. All instruments are observable: the collector reads the protocol thread's counters
 /// and its fixed-bucket histograms (<see cref="Log2Histogram"/>) when it collects, so nothing is recorded, and nothing
-/// allocated, on the message path. Names, units and tags are listed in docs/operations.md.
+/// allocated, on the message path. Every measurement carries the tags <c>node.id</c> and <c>cluster.name</c>. Names,
+/// units and tags are listed in docs/operations.md.
 /// </summary>
 internal static class FastTotemMeter
 {
@@ -78,11 +78,13 @@ internal static class FastTotemMeter
 
     private static KeyValuePair<string, object?> NodeTag(TotemNode n) => new("node.id", n.NodeId);
 
+    private static KeyValuePair<string, object?> ClusterTag(TotemNode n) => new("cluster.name", n.ClusterName);
+
     private static IEnumerable<Measurement<long>> Each(Func<TotemNode, long> read)
     {
         foreach (TotemNode n in Snapshot())
         {
-            yield return new Measurement<long>(read(n), NodeTag(n));
+            yield return new Measurement<long>(read(n), NodeTag(n), ClusterTag(n));
         }
     }
 
@@ -92,7 +94,7 @@ internal static class FastTotemMeter
         {
             foreach (NamedCount c in read(n))
             {
-                yield return new Measurement<long>(c.Value, NodeTag(n), new("reason", c.Name));
+                yield return new Measurement<long>(c.Value, NodeTag(n), ClusterTag(n), new("reason", c.Name));
             }
         }
     }
@@ -104,7 +106,7 @@ internal static class FastTotemMeter
             long[] byReason = n.Srp.GatherByReason;
             for (int i = 0; i < byReason.Length; i++)
             {
-                yield return new Measurement<long>(Volatile.Read(ref byReason[i]), NodeTag(n),
+                yield return new Measurement<long>(Volatile.Read(ref byReason[i]), NodeTag(n), ClusterTag(n),
                     new("reason", Protocol.Srp.GatherReasonNames.Name((Protocol.Srp.GatherReason)i)));
             }
         }
@@ -115,8 +117,8 @@ internal static class FastTotemMeter
         foreach (TotemNode n in Snapshot())
         {
             (int srp, int cpg) = n.QueueDepths;
-            yield return new Measurement<long>(srp, NodeTag(n), new("queue", "srp_send"));
-            yield return new Measurement<long>(cpg, NodeTag(n), new("queue", "cpg_events"));
+            yield return new Measurement<long>(srp, NodeTag(n), ClusterTag(n), new("queue", "srp_send"));
+            yield return new Measurement<long>(cpg, NodeTag(n), ClusterTag(n), new("queue", "cpg_events"));
         }
     }
 
@@ -141,7 +143,7 @@ internal static class FastTotemMeter
             Log2Histogram h = pick(n);
             for (int i = 0; i < Log2Histogram.BucketCount; i++)
             {
-                yield return new Measurement<long>(h.Bucket(i), NodeTag(n), new("le_us", Log2Histogram.UpperBoundUs(i)));
+                yield return new Measurement<long>(h.Bucket(i), NodeTag(n), ClusterTag(n), new("le_us", Log2Histogram.UpperBoundUs(i)));
             }
         }
     }

@@ -10,6 +10,8 @@ public sealed partial class TotemNode
 
     internal NodeMetricsState Metrics => _metrics;
 
+    internal string ClusterName => _config.ClusterName ?? "";
+
     internal SrpCounters Srp => _machine.Engine.Counters;
 
     /// <summary>Messages waiting for the token (SRP's send queues) and CPG events waiting for their groups; plain reads.</summary>

@@ -16,12 +16,15 @@ public class MetricsTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Join = TimeSpan.FromSeconds(30);
 
-    /// <summary>Last value per (instrument, node.id, other tag) seen by a listener on the FastTotem meter.</summary>
+    /// <summary>
+    /// Last value per (instrument, node.id, other tag) seen by a listener on the FastTotem meter, for the nodes of one
+    /// cluster (tests running in parallel have nodes with the same ids; their cluster names differ).
+    /// </summary>
     private sealed class Readings : IDisposable
     {
         private readonly MeterListener _listener = new();
 
-        public Readings()
+        public Readings(string cluster)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
@@ -35,11 +38,16 @@ public class MetricsTests(ITestOutputHelper output)
             {
                 uint node = 0;
                 string other = "";
+                bool ours = false;
                 foreach (KeyValuePair<string, object?> t in tags)
                 {
                     if (t.Key == "node.id")
                     {
                         node = (uint)t.Value!;
+                    }
+                    else if (t.Key == "cluster.name")
+                    {
+                        ours = (string?)t.Value == cluster;
                     }
                     else
                     {
@@ -47,7 +55,10 @@ public class MetricsTests(ITestOutputHelper output)
                     }
                 }
 
-                Values[(instrument.Name, node, other)] = value;
+                if (ours)
+                {
+                    Values[(instrument.Name, node, other)] = value;
+                }
             });
             _listener.Start();
         }
@@ -68,8 +79,8 @@ public class MetricsTests(ITestOutputHelper output)
     public async Task AMeterListenerReadsTheNodesCounters()
     {
         string dir = Directory.CreateTempSubdirectory("fasttotem-metrics-").FullName;
-        TotemNode[] nodes = CreateRing(dir, statusSocket: false);
-        using var readings = new Readings();
+        TotemNode[] nodes = CreateRing(dir, statusSocket: false, clusterName: "metrics-readback");
+        using var readings = new Readings("metrics-readback");
         try
         {
             foreach (TotemNode n in nodes)
@@ -145,8 +156,8 @@ public class MetricsTests(ITestOutputHelper output)
     public async Task TheLoopAllocatesNothingPerMessageWithAMeterListenerAttached()
     {
         string dir = Directory.CreateTempSubdirectory("fasttotem-metrics-alloc-").FullName;
-        TotemNode node = CreateRing(dir, count: 1, statusSocket: false)[0];
-        using var readings = new Readings();
+        TotemNode node = CreateRing(dir, count: 1, statusSocket: false, clusterName: "metrics-alloc")[0];
+        using var readings = new Readings("metrics-alloc");
         using var stop = new CancellationTokenSource();
         Task collector = Task.Run(async () =>
         {
@@ -195,7 +206,8 @@ public class MetricsTests(ITestOutputHelper output)
 
             output.WriteLine($"loop thread allocations per window of 1,000 messages: {string.Join(", ", measured)} B; " +
                 $"{readings.Values.Count} readings collected");
-            Assert.True(readings.Get("fasttotem.messages.delivered", 1) >= 2000, "the listener read nothing");
+            long read = readings.Get("fasttotem.messages.delivered", 1);
+            Assert.True(read >= 2000, $"the listener read {read} deliveries");
             Assert.Contains(0L, measured);
         }
         finally

@@ -18,7 +18,7 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Join = TimeSpan.FromSeconds(30);
 
-    internal static TotemNode[] CreateRing(string stateDir, int count = 3, bool statusSocket = true)
+    internal static TotemNode[] CreateRing(string stateDir, int count = 3, bool statusSocket = true, string clusterName = "fasttotem")
     {
         int port;
         using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
@@ -35,6 +35,7 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
             TokenMs = 1000,
             StateDir = Path.Combine(stateDir, $"n{i}"),
             StatusSocket = statusSocket,
+            ClusterName = clusterName,
         })).ToArray();
     }
 
