@@ -155,7 +155,9 @@ internal static class StatusFormat
         string Name(uint nodeId) => names.TryGetValue(nodeId, out string? n) ? n : "";
 
         Section(t, "Node information");
-        Line(t, "Date:", s.TakenAt.ToLocalTime().ToString("ddd MMM d HH:mm:ss yyyy", CultureInfo.InvariantCulture));
+        DateTimeOffset local = s.TakenAt.ToLocalTime();
+        Line(t, "Date:", local.ToString("ddd MMM ", CultureInfo.InvariantCulture) + local.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2)
+            + local.ToString(" HH:mm:ss yyyy", CultureInfo.InvariantCulture)); // ctime's layout, as corosync-quorumtool
         Line(t, "Node ID:", s.NodeId.ToString(CultureInfo.InvariantCulture));
         Line(t, "Cluster name:", s.ClusterName);
         Line(t, "Transport:", s.Transport);
@@ -191,7 +193,7 @@ internal static class StatusFormat
         Line(t, "Expected votes:", q.ExpectedVotes.ToString(CultureInfo.InvariantCulture));
         Line(t, "Highest expected:", q.HighestExpected.ToString(CultureInfo.InvariantCulture));
         Line(t, "Total votes:", q.TotalVotes.ToString(CultureInfo.InvariantCulture));
-        Line(t, "Quorum:", q.Quorum.ToString(CultureInfo.InvariantCulture) + (q.Quorate ? "  " : "  Activity blocked"));
+        Line(t, "Quorum:", q.Quorum.ToString(CultureInfo.InvariantCulture) + (q.Quorate ? "" : "  Activity blocked"));
         Line(t, "Flags:", string.Join(' ', q.Flags));
         t.Append('\n');
         Section(t, "Membership information");
