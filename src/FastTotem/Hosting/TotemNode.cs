@@ -204,6 +204,7 @@ public sealed partial class TotemNode : IDisposable
     }
 
     /// <summary>Starts the protocol thread: the node forms its singleton ring and merges with the others.</summary>
+    /// <exception cref="IOException">With <see cref="TotemNodeOptions.StatusSocket"/>: the status socket could not be opened (the node did not start).</exception>
     public void Start()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
@@ -213,7 +214,15 @@ public sealed partial class TotemNode : IDisposable
 
         if (_openStatusSocketAtStart && _statusServer == null)
         {
-            OpenStatusSocket();
+            try
+            {
+                OpenStatusSocket();
+            }
+            catch (IOException)
+            {
+                Volatile.Write(ref _state, 0); // not started: the caller may fix the path and start again
+                throw;
+            }
         }
 
         FastTotemMeter.Register(this);
