@@ -81,12 +81,11 @@ public class StatusInteropTests
         string dir = Directory.CreateTempSubdirectory("fasttotem-stale-").FullName;
         try
         {
+            // Bound and never listening: what a killed node leaves (connect is refused). Kept open while it is asked,
+            // since .NET unlinks a socket file when the socket that bound it is disposed.
             string stale = Path.Combine(dir, "fasttotem-1.sock");
-            using (var dead = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
-            {
-                dead.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(stale));
-            }
-
+            using var dead = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            dead.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(stale));
             var clock = Stopwatch.StartNew();
             (code, _, error) = Shell.TryRun(Repo.FastTotem, "status", "--socket", stale);
             Assert.Equal(1, code);

@@ -97,13 +97,14 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
     {
         string dir = Directory.CreateTempSubdirectory("fasttotem-status-").FullName;
         TotemNode[] nodes = CreateRing(dir);
-        // A stale socket file (a node that died) is replaced.
+        // A stale socket file (a node that died: bound, nobody listening) is replaced. The socket stays undisposed until
+        // the end, since .NET unlinks the file when the socket that bound it is disposed.
         Directory.CreateDirectory(Path.Combine(dir, "n1"));
         string stale = Path.Combine(dir, "n1", "fasttotem-1.sock");
-        using (var dead = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            dead.Bind(new UnixDomainSocketEndPoint(stale));
-        }
+        var dead = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        dead.Bind(new UnixDomainSocketEndPoint(stale));
+        StatusUnavailableException refused = Assert.Throws<StatusUnavailableException>(() => StatusClient.Query(stale, "json", TimeSpan.FromSeconds(1)));
+        Assert.Contains("connection refused", refused.Message);
 
         try
         {
@@ -191,6 +192,7 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
             StatusUnavailableException e = Assert.Throws<StatusUnavailableException>(() => StatusClient.Query(path, "json", TimeSpan.FromSeconds(1)));
             Assert.Contains("no status socket", e.Message);
             DisposeRing(nodes, dir);
+            dead.Dispose();
         }
     }
 
