@@ -60,7 +60,14 @@ public sealed partial class TotemNode
         _statusWaiters.Enqueue(waiter);
         Volatile.Write(ref _statusRequested, 1);
         Wake();
-        return waiter.Task.Wait(timeout) ? waiter.Task.Result : null;
+        try
+        {
+            return waiter.Task.Wait(timeout) ? waiter.Task.Result : null;
+        }
+        catch (AggregateException)
+        {
+            return null; // cancelled: the node is being disposed
+        }
     }
 
     /// <summary>Loop thread: answers every waiting status request with one snapshot.</summary>

@@ -150,6 +150,11 @@ internal sealed class StatusServer : IDisposable
                 {
                     // The client went away; the next one is served.
                 }
+                catch (Exception)
+                {
+                    // A bug in formatting must not end the host process (this is a background thread): the client
+                    // gets a closed connection, and the next one is served.
+                }
             }
 
             Interlocked.Increment(ref _answered);
