@@ -402,9 +402,8 @@ public sealed partial class TotemNode : IDisposable
     }
 
     /// <summary>The protocol thread's side: runs host commands, moves group sends into CPG, routes CPG events.</summary>
-    private void RunOnLoop()
+    private void RunOnLoop(long nowNs)
     {
-        long nowNs = MonotonicClock.NowNs();
         _metrics.OnStep(_machine.Engine.Counters.OrfTokenRx, nowNs);
         CheckQuorum();
         if (Volatile.Read(ref _statusRequested) != 0)
@@ -628,7 +627,9 @@ public sealed partial class TotemNode : IDisposable
             }
         }
 
-        public void Run(NodeMachine machine) => node.RunOnLoop();
+        public void Run(NodeMachine machine) => node.RunOnLoop(MonotonicClock.NowNs());
+
+        public void Run(NodeMachine machine, long nowNs) => node.RunOnLoop(nowNs);
 
         public void OnProtocolFault(Exception exception)
         {
