@@ -251,7 +251,7 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
             await flood.WaitAsync(TimeSpan.FromSeconds(10));
             output.WriteLine($"20 queries during a 64 B flood ({Volatile.Read(ref sent)} sent, {deliveredDuring} delivered to node 2 meanwhile): " +
                 $"max {times.Max():0.0} ms, median {times.Order().ElementAt(10):0.0} ms");
-            Assert.True(deliveredDuring > 1000, $"no flood: {deliveredDuring} deliveries during the queries");
+            Assert.True(deliveredDuring > 200, $"no flood: {deliveredDuring} deliveries during the queries");
             Assert.All(times, t => Assert.True(t < 2000, $"a query took {t:0} ms"));
         }
         finally
