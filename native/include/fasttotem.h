@@ -3,7 +3,8 @@
  * CPG) in-process: no daemon, no IPC. API version 3: node and group handles are distinct types (a group passed
  * where a node is expected does not compile), ft_loop_info reports SCHED_RR, ft_group_stats grew, membership
  * changes are dispatched (ft_group_dispatch_confchg), a timed-out join is withdrawn, and ft_last_error returns
- * the size needed. Version 2 programs need recompiling (and their handle variables retyping).
+ * the size needed. Version 2 programs need recompiling (and their handle variables retyping). Minor version 1
+ * adds the quorum (ft_node_quorum, ft_node_quorum_members).
  *
  * Every function returns FT_OK (0) or a negative FT_ERR_* code (ft_group_dispatch, ft_group_dispatch_confchg and
  * ft_group_members return a count on success). The codes are generated from one list (FtError in the library; a
@@ -32,6 +33,8 @@ extern "C" {
 #endif
 
 #define FT_API_VERSION 3
+/* Additions within version 3 (programs built against an older minor still work): 1 = ft_node_quorum. */
+#define FT_API_VERSION_MINOR 1
 
 #define FT_OK 0
 #define FT_ERR_INVALID_ARGUMENT -1
@@ -143,7 +146,23 @@ typedef struct ft_node_drops {
 	uint64_t sync;              /* sync messages totempg refused */
 } ft_node_drops;
 
+/* v3.1: the cluster's quorum as this node's votequorum computes it, the figures corosync-quorumtool -s prints. */
+typedef struct ft_quorum {
+	uint32_t quorate;          /* 1 while the votes present reach the quorum */
+	uint32_t expected_votes;
+	uint32_t highest_expected;
+	uint32_t total_votes;      /* votes of the members present */
+	uint32_t quorum;           /* votes needed: more than half of expected_votes */
+	uint32_t node_votes;       /* this node's own votes */
+	uint32_t member_count;     /* members of the quorum ring (ft_node_quorum_members lists them) */
+	uint32_t ring_rep;         /* the ring the figures belong to */
+	uint64_t ring_seq;
+	uint64_t changes;          /* grows by one each time any figure changes: poll it and compare */
+} ft_quorum;
+
 int ft_api_version(void);
+/* v3.1: the library's FT_API_VERSION_MINOR. */
+int ft_api_version_minor(void);
 
 /* A node configured by the corosync.conf at config_path; nodeid 0 = the nodelist entry with a local address. */
 int ft_node_create(const char *config_path, uint32_t nodeid, ft_node *node);
@@ -182,6 +201,10 @@ int ft_group_wait(ft_group group, uint32_t timeout_us);
 int ft_group_release(ft_group group, const ft_delivery *delivery);
 /* The node's drop counters. */
 int ft_node_drop_counters(ft_node node, ft_node_drops *stats);
+/* v3.1: the quorum (any thread; a snapshot the protocol thread replaces when a figure changes). */
+int ft_node_quorum(ft_node node, ft_quorum *quorum);
+/* v3.1: writes up to capacity (nodeid, votes) pairs of the quorum ring, in nodeid order; returns the member count. */
+int ft_node_quorum_members(ft_node node, uint32_t *nodeids, uint32_t *votes, int capacity);
 /* v2: the group's delivery counters. */
 int ft_group_counters(ft_group group, ft_group_stats *stats);
 /* Writes up to capacity members (nodeid, pid) of the group's latest membership; returns the member count. */

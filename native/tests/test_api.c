@@ -105,6 +105,15 @@ int main(int argc, char **argv)
 	CHECK(ft_group_release(FORGED_GROUP, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
 	CHECK(ft_group_release(FORGED_GROUP, NULL) == FT_ERR_INVALID_ARGUMENT, "release: NULL delivery");
 	CHECK(ft_group_counters(FORGED_GROUP, &stats) == FT_ERR_INVALID_HANDLE, "counters: forged handle");
+	/* v3.1: the quorum, on bad input. */
+	ft_quorum quorum;
+	uint32_t qids[4], qvotes[4];
+	CHECK(ft_api_version_minor() == FT_API_VERSION_MINOR && FT_API_VERSION_MINOR >= 1, "api minor version 1");
+	CHECK(ft_node_quorum(FORGED_NODE, &quorum) == FT_ERR_INVALID_HANDLE, "quorum: forged handle");
+	CHECK(ft_node_quorum(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "quorum: NULL");
+	CHECK(ft_node_quorum_members(FORGED_NODE, qids, qvotes, 4) == FT_ERR_INVALID_HANDLE, "quorum members: forged handle");
+	CHECK(ft_node_quorum_members(FORGED_NODE, NULL, qvotes, 4) == FT_ERR_INVALID_ARGUMENT, "quorum members: NULL nodeids");
+	CHECK(ft_node_quorum_members(FORGED_NODE, qids, qvotes, -1) == FT_ERR_INVALID_ARGUMENT, "quorum members: negative capacity");
 	CHECK(strcmp(ft_strerror(FT_ERR_RELEASED), "already released") == 0, "ft_strerror(FT_ERR_RELEASED)");
 
 	char dir[] = "/tmp/fasttotem-capi-XXXXXX";
@@ -141,6 +150,16 @@ int main(int argc, char **argv)
 		usleep(10000);
 	}
 	CHECK(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0 && loop.busy_poll == 0, "loop info: pinned to CPU 0 and runs there");
+	/* v3.1: a one-node nodelist expects 1 vote, so the node is quorate once its first synchronisation ran; the change
+	 * counter moved from the start-up figures (not quorate, no ring yet) to those. */
+	for (int i = 0; i < 500 && (ft_node_quorum(node, &quorum) != FT_OK || !quorum.quorate); i++) {
+		usleep(10000);
+	}
+	CHECK(ft_node_quorum(node, &quorum) == FT_OK && quorum.quorate == 1 && quorum.total_votes == 1 && quorum.expected_votes == 1
+		&& quorum.quorum == 1 && quorum.node_votes == 1 && quorum.member_count == 1 && quorum.ring_rep == 1 && quorum.changes >= 1,
+		"quorum: quorate alone with expected_votes 1, and the change counted");
+	CHECK(ft_node_quorum_members(node, qids, qvotes, 4) == 1 && qids[0] == 1 && qvotes[0] == 1, "quorum members: this node, 1 vote");
+	CHECK(ft_node_quorum_members(node, NULL, NULL, 0) == 1, "quorum members: the count alone");
 	CHECK(loop.sched_rr == rr, rr ? "loop info: SCHED_RR as system.sched_rr asks (root)" : "loop info: no SCHED_RR without system.sched_rr");
 	if (!(loop.pin_cpu == 0 && loop.pinned == 1 && loop.cpu == 0)) {
 		printf("     pin_cpu %d pinned %d cpu %d errno %d iterations %llu\n", loop.pin_cpu, loop.pinned, loop.cpu, loop.pin_errno, (unsigned long long)loop.iterations);

@@ -29,7 +29,7 @@ internal static class Commands
         root.Add(Demo());
         root.Add(Cpg());
         root.Add(Decode());
-        // `status` (asking a running node over its local socket) joins here, beside run.
+        root.Add(Status());
         root.Add(Completion(root));
         foreach (Command lab in LabVerbs())
         {
@@ -50,6 +50,20 @@ internal static class Commands
             new Option<string>("--cpg") { Description = "join CPG group GROUP, multicast each stdin line to it and print every delivery", HelpName = "GROUP" },
         };
         command.SetAction(r => RunCommand.Run(CommandLineRunner.Arguments(r)));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var command = new Command("status", "Ask a running node over its local socket: ring, members and links, quorum, sync, CPG groups, counters.")
+        {
+            new Option<string>("--config", "-c") { Description = "the corosync.conf the node runs from (finds its socket as run finds its node)", HelpName = "FILE" },
+            new Option<uint>("--nodeid") { Description = "the node's nodeid (default: the nodelist entry with one of this host's addresses)", HelpName = "N" },
+            new Option<string>("--socket") { Description = "the node's status socket (<state_dir>/fasttotem-<nodeid>.sock)", HelpName = "PATH" },
+            new Option<bool>("--json") { Description = "one JSON object instead of text" },
+            new Option<double>("--timeout") { Description = "seconds to wait for the answer (default 5)", HelpName = "SECONDS" },
+        };
+        command.SetAction(r => StatusCommand.Run(CommandLineRunner.Arguments(r)));
         return command;
     }
 

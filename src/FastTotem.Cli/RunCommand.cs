@@ -150,6 +150,15 @@ internal static class RunCommand
             Console.Error.WriteLine(budget.Restarts == 0
                 ? $"fasttotem: node {node.NodeId} started from {configPath} ({node.TransportDescription})"
                 : $"fasttotem: node {node.NodeId} restarted from {configPath} ({node.TransportDescription}, restart {budget.Restarts})");
+            try
+            {
+                node.OpenStatusSocket(); // <state_dir>/fasttotem-<nodeid>.sock, for fasttotem status
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"fasttotem: warning: no status socket: {e.Message}");
+            }
+
             node.Start();
             if (group != null)
             {

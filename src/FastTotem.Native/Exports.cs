@@ -18,6 +18,9 @@ public static unsafe class Exports
     /// <summary>FT_API_VERSION: 3 gave node and group handles distinct types, grew ft_loop_info and ft_group_stats, and added confchgs.</summary>
     public const int ApiVersionNumber = 3;
 
+    /// <summary>FT_API_VERSION_MINOR: additions that keep version 3 programs working (1: ft_node_quorum).</summary>
+    public const int ApiVersionMinorNumber = 1;
+
     private const int Ok = (int)FtError.Ok;
     private const int ErrInvalidArgument = (int)FtError.InvalidArgument;
     private const int ErrInvalidHandle = (int)FtError.InvalidHandle;
@@ -594,6 +597,98 @@ public static unsafe class Exports
         return Ok;
     }
 
+    /// <summary>v3.1: FT_API_VERSION_MINOR of the library (a header's may be older).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_api_version_minor")]
+    public static int ApiVersionMinor()
+    {
+        try
+        {
+            return ApiVersionMinorNumber;
+        }
+        catch
+        {
+            return ErrInternal;
+        }
+    }
+
+    /// <summary>v3.1: the cluster's quorum as the node's votequorum computes it; <c>changes</c> is the pollable change counter.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_quorum")]
+    public static int NodeQuorum(nint node, QuorumInfo* quorum)
+    {
+        try
+        {
+            return NodeQuorumCore(node, quorum);
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    private static int NodeQuorumCore(nint node, QuorumInfo* quorum)
+    {
+        if (quorum == null)
+        {
+            return Fail(ErrInvalidArgument, "quorum must not be NULL");
+        }
+
+        if (!TryGet(node, out NodeState? state))
+        {
+            return Fail(ErrInvalidHandle, "not a node handle");
+        }
+
+        // The change counter first: a change published between the two reads shows as a newer count next time.
+        long changes = state.Node.QuorumChanges;
+        QuorumState q = state.Node.Quorum;
+        quorum->Quorate = q.Quorate ? 1u : 0u;
+        quorum->ExpectedVotes = q.ExpectedVotes;
+        quorum->HighestExpected = q.HighestExpected;
+        quorum->TotalVotes = q.TotalVotes;
+        quorum->Quorum = q.Quorum;
+        quorum->NodeVotes = q.NodeVotes;
+        quorum->MemberCount = (uint)q.Members.Count;
+        quorum->RingRep = q.RingId.Rep;
+        quorum->RingSeq = q.RingId.Seq;
+        quorum->Changes = (ulong)changes;
+        return Ok;
+    }
+
+    /// <summary>v3.1: each quorum member's nodeid and votes (corosync-quorumtool's table); returns the member count.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_quorum_members")]
+    public static int NodeQuorumMembers(nint node, uint* nodeIds, uint* votes, int capacity)
+    {
+        try
+        {
+            if ((nodeIds == null || votes == null) && capacity > 0)
+            {
+                return Fail(ErrInvalidArgument, "nodeids and votes must not be NULL when capacity > 0");
+            }
+
+            if (capacity < 0)
+            {
+                return Fail(ErrInvalidArgument, "capacity must not be negative");
+            }
+
+            if (!TryGet(node, out NodeState? state))
+            {
+                return Fail(ErrInvalidHandle, "not a node handle");
+            }
+
+            IReadOnlyList<QuorumMember> members = state.Node.Quorum.Members;
+            for (int i = 0; i < members.Count && i < capacity; i++)
+            {
+                nodeIds[i] = members[i].NodeId;
+                votes[i] = members[i].Votes;
+            }
+
+            return members.Count;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
     /// <summary>The group's delivery counters: stalls (back-pressure; see fasttotem.h for its limit), overruns (dropped), slab bytes in use.</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_group_counters")]
     public static int GroupStats(nint group, GroupStatistics* stats)
@@ -914,6 +1009,22 @@ public static unsafe class Exports
         public ulong Cpg;
         public ulong Votequorum;
         public ulong Sync;
+    }
+
+    /// <summary>struct ft_quorum (fasttotem.h, v3.1).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct QuorumInfo
+    {
+        public uint Quorate;
+        public uint ExpectedVotes;
+        public uint HighestExpected;
+        public uint TotalVotes;
+        public uint Quorum;
+        public uint NodeVotes;
+        public uint MemberCount;
+        public uint RingRep;
+        public ulong RingSeq;
+        public ulong Changes;
     }
 
     /// <summary>struct ft_group_stats (fasttotem.h).</summary>

@@ -40,6 +40,29 @@ public class KnetInteropTests
         Assert.Matches(@"knet: host 1 link 0 is up", output);
         Assert.Matches(@"knet: PMTUD on host [12] link 0: data MTU 1397", output);
         _out.WriteLine("--- fasttotem run\n" + output);
+
+        // fasttotem status shows each knet link as corosync-cfgtool -n does: connected, with the PMTUd data MTU.
+        string socket = Path.Combine(n[2].StateDir, "fasttotem-3.sock");
+        string json = WaitFor(() => FastTotem.Cli.Bench.Shell.TryRun(Repo.FastTotem, "status", "--socket", socket, "--json").Output,
+            @"""mtu"": 1397(.|\n)*""mtu"": 1397", TimeSpan.FromSeconds(10));
+        _out.WriteLine("--- fasttotem status --json\n" + json);
+        using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(json);
+        foreach (System.Text.Json.JsonElement member in doc.RootElement.GetProperty("members").EnumerateArray())
+        {
+            System.Text.Json.JsonElement[] memberLinks = member.GetProperty("links").EnumerateArray().ToArray();
+            if (member.GetProperty("nodeid").GetUInt32() == 3)
+            {
+                Assert.Empty(memberLinks); // this node itself
+                continue;
+            }
+
+            System.Text.Json.JsonElement link = Assert.Single(memberLinks);
+            Assert.Equal((0, true, 1397), (link.GetProperty("link").GetInt32(), link.GetProperty("connected").GetBoolean(), link.GetProperty("mtu").GetInt32()));
+            Assert.Equal(n[member.GetProperty("nodeid").GetInt32() - 1].Ipv4, link.GetProperty("address").GetString());
+        }
+
+        Assert.Equal(3u, doc.RootElement.GetProperty("quorum").GetProperty("total_votes").GetUInt32());
+        Assert.StartsWith("knet, 1 link(s)", doc.RootElement.GetProperty("node").GetProperty("transport").GetString());
     }
 
     [SkippableFact]

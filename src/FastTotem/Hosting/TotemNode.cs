@@ -18,7 +18,7 @@ namespace FastTotem.Hosting;
 /// <see cref="Start"/> it and join process groups with <see cref="JoinGroupAsync(string, DeliverHandler, ProcessGroupOptions?, CancellationToken)"/>.
 /// <para>Events are raised on the protocol thread; handlers must not block.</para>
 /// </summary>
-public sealed class TotemNode : IDisposable
+public sealed partial class TotemNode : IDisposable
 {
     private readonly CorosyncConfig _config;
     private readonly IDatagramTransport _transport;
@@ -63,6 +63,8 @@ public sealed class TotemNode : IDisposable
             _transport.Dispose();
             throw;
         }
+
+        InitQuorum();
     }
 
     /// <summary>This node's id.</summary>
@@ -200,7 +202,9 @@ public sealed class TotemNode : IDisposable
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        TotemNode node = FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        node._openStatusSocketAtStart = options.StatusSocket;
+        return node;
     }
 
     private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)
@@ -216,6 +220,7 @@ public sealed class TotemNode : IDisposable
     }
 
     /// <summary>Starts the protocol thread: the node forms its singleton ring and merges with the others.</summary>
+    /// <exception cref="IOException">With <see cref="TotemNodeOptions.StatusSocket"/>: the status socket could not be opened (the node did not start).</exception>
     public void Start()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
@@ -223,6 +228,20 @@ public sealed class TotemNode : IDisposable
             throw new InvalidOperationException("a TotemNode starts once");
         }
 
+        if (_openStatusSocketAtStart && _statusServer == null)
+        {
+            try
+            {
+                OpenStatusSocket();
+            }
+            catch (IOException)
+            {
+                Volatile.Write(ref _state, 0); // not started: the caller may fix the path and start again
+                throw;
+            }
+        }
+
+        FastTotemMeter.Register(this);
         _driver.Start($"fasttotem-{NodeId}");
     }
 
@@ -324,6 +343,8 @@ public sealed class TotemNode : IDisposable
     {
         ThrowIfLoopThread();
         Stop(leave: true);
+        CloseStatusSocket();
+        FastTotemMeter.Unregister(this);
         _driver.Dispose();
         _transport.Dispose();
 
@@ -397,8 +418,20 @@ public sealed class TotemNode : IDisposable
     }
 
     /// <summary>The protocol thread's side: runs host commands, moves group sends into CPG, routes CPG events.</summary>
-    private void RunOnLoop()
+    private void RunOnLoop(long nowNs)
     {
+        _metrics.OnStep(_machine.Engine.Counters.OrfTokenRx, nowNs);
+        CheckQuorum();
+        if (Volatile.Read(ref _statusRequested) != 0)
+        {
+            AnswerStatusRequests();
+        }
+
+        if (_sampleLoopAllocations)
+        {
+            Interlocked.Exchange(ref _loopAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+        }
+
         while (_control.TryDequeue(out Action? action))
         {
             action();
@@ -436,6 +469,7 @@ public sealed class TotemNode : IDisposable
                     break;
                 }
 
+                _metrics.OnSent(group.Handle, message.Length, nowNs);
                 group.SendQueue.Dequeue();
                 freed = true;
             }
@@ -476,6 +510,11 @@ public sealed class TotemNode : IDisposable
                 // event behind it, so order holds) until a release makes room; the release wakes this loop.
                 _machine.Cpg.RetainEvent();
                 return;
+            }
+
+            if (ev.Kind == CpgEventKind.Deliver)
+            {
+                _metrics.OnDelivered(ev.LocalHandle, ev.Data.Length, ev.NodeId == NodeId && ev.Pid == group.Pid, nowNs);
             }
 
             switch (ev.Kind)
@@ -554,6 +593,7 @@ public sealed class TotemNode : IDisposable
                 if (kind == RingChangeKind.Regular)
                 {
                     node.Ring = change;
+                    node._metrics.OnMembershipChange();
                 }
 
                 try
@@ -607,6 +647,8 @@ public sealed class TotemNode : IDisposable
             else if (ev.Kind == NodeEventKind.SyncComplete)
             {
                 node._firstSync.TrySetResult(true);
+                node._lastSyncRing = new RingId(ev.RingId);
+                Interlocked.Increment(ref node._syncsCompleted);
                 try
                 {
                     node.SyncCompleted?.Invoke(new RingId(ev.RingId));
@@ -626,7 +668,9 @@ public sealed class TotemNode : IDisposable
             }
         }
 
-        public void Run(NodeMachine machine) => node.RunOnLoop();
+        public void Run(NodeMachine machine) => node.RunOnLoop(MonotonicClock.NowNs());
+
+        public void Run(NodeMachine machine, long nowNs) => node.RunOnLoop(nowNs);
 
         public void OnProtocolFault(Exception exception)
         {

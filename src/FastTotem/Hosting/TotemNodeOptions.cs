@@ -62,4 +62,10 @@ public sealed class TotemNodeOptions
 
     /// <summary>totem.netmtu (576 to 65,536): the largest Totem frame; null keeps corosync's 1500. Every member must agree.</summary>
     public int? NetMtu { get; init; }
+
+    /// <summary>
+    /// Open the status socket <c>&lt;StateDir&gt;/fasttotem-&lt;NodeId&gt;.sock</c> when the node starts, for
+    /// <c>fasttotem status</c> (see <see cref="TotemNode.OpenStatusSocket"/>); off by default.
+    /// </summary>
+    public bool StatusSocket { get; init; }
 }

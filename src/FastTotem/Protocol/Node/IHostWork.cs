@@ -8,4 +8,7 @@ namespace FastTotem.Protocol.Node;
 internal interface IHostWork
 {
     void Run(NodeMachine machine);
+
+    /// <summary>The same, with the step's time (a host that stamps its work reads no clock of its own).</summary>
+    void Run(NodeMachine machine, long nowNs) => Run(machine);
 }

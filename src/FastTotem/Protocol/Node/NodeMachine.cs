@@ -179,7 +179,7 @@ public sealed class NodeMachine : INodeListener
             return;
         }
 
-        HostWork?.Run(this);
+        HostWork?.Run(this, nowNs);
         Settle();
     }
 
