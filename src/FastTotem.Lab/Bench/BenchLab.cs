@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using FastTotem.Lab;
 
 namespace FastTotem.Cli.Bench;
 
