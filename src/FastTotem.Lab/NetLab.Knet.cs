@@ -59,17 +59,12 @@ public sealed partial class NetLab
     {
         if (!_bridge1)
         {
-            Shell.Run("ip", "-n", SwitchNamespace, "link", "add", "br1", "type", "bridge");
-            Shell.Run("ip", "-n", SwitchNamespace, "link", "set", "br1", "up");
+            _network.AddBridge("br1");
             _bridge1 = true;
         }
 
         int n = node.Id;
-        Shell.Run("ip", "link", "add", $"w{n}", "netns", node.Namespace, "type", "veth", "peer", "name", $"q{n}", "netns", SwitchNamespace);
-        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", $"q{n}", "master", "br1", "up");
-        Shell.Run("ip", "-n", node.Namespace, "addr", "add", $"10.215.{_subnet}.{n}/24", "dev", $"w{n}");
-        Shell.Run("ip", "-n", node.Namespace, "addr", "add", $"fd00:215:{_subnet}::{n}/64", "dev", $"w{n}", "nodad");
-        Shell.Run("ip", "-n", node.Namespace, "link", "set", $"w{n}", "up");
+        _network.Connect(node.Namespace, $"w{n}", $"q{n}", "br1", null, $"10.215.{_subnet}.{n}/24", $"fd00:215:{_subnet}::{n}/64");
         node.Link1Ipv4 = $"10.215.{_subnet}.{n}";
         node.Link1Ipv6 = $"fd00:215:{_subnet}::{n}";
     }

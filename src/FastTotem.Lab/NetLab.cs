@@ -17,7 +17,7 @@ public sealed partial class NetLab : IDisposable
 
     private readonly string _prefix;
     private readonly int _subnet;
-    private readonly List<string> _namespaces = new();
+    private readonly NamespaceNetwork _network;
     private readonly List<Process> _processes = new();
     private readonly Dictionary<int, LabNode> _nodes = new();
 
@@ -28,17 +28,13 @@ public sealed partial class NetLab : IDisposable
         _prefix = $"ft{_subnet}";
         Root = Path.Combine(Path.GetTempPath(), $"fasttotem-lab-{Environment.ProcessId}-{n}");
         Directory.CreateDirectory(Root);
-        SwitchNamespace = _prefix + "sw";
-        Shell.Run("ip", "netns", "add", SwitchNamespace);
-        _namespaces.Add(SwitchNamespace);
-        Shell.Run("ip", "-n", SwitchNamespace, "link", "add", "br0", "type", "bridge");
-        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", "br0", "up");
+        _network = new NamespaceNetwork(_prefix + "sw");
     }
 
     /// <summary>Files of this lab: configs, logs, state dirs.</summary>
     public string Root { get; }
 
-    public string SwitchNamespace { get; }
+    public string SwitchNamespace => _network.SwitchNamespace;
 
     public LabNode Node(int n) => _nodes[n];
 
@@ -46,14 +42,8 @@ public sealed partial class NetLab : IDisposable
     public LabNode AddHost(int n)
     {
         string ns = $"{_prefix}n{n}";
-        Shell.Run("ip", "netns", "add", ns);
-        _namespaces.Add(ns);
-        Shell.Run("ip", "link", "add", $"v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", SwitchNamespace);
-        Shell.Run("ip", "-n", SwitchNamespace, "link", "set", $"p{n}", "master", "br0", "up");
-        Shell.Run("ip", "-n", ns, "addr", "add", $"10.213.{_subnet}.{n}/24", "dev", $"v{n}");
-        Shell.Run("ip", "-n", ns, "addr", "add", $"fd00:213:{_subnet}::{n}/64", "dev", $"v{n}", "nodad");
-        Shell.Run("ip", "-n", ns, "link", "set", $"v{n}", "up");
-        Shell.Run("ip", "-n", ns, "link", "set", "lo", "up");
+        _network.AddNamespace(ns);
+        _network.Connect(ns, $"v{n}", $"p{n}", "br0", null, $"10.213.{_subnet}.{n}/24", $"fd00:213:{_subnet}::{n}/64");
         Shell.Run("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", $"v{n}");
         var node = new LabNode(this, n, ns, $"10.213.{_subnet}.{n}", $"fd00:213:{_subnet}::{n}", Path.Combine(Root, $"node{n}"));
         Directory.CreateDirectory(node.Directory);
@@ -248,10 +238,7 @@ public sealed partial class NetLab : IDisposable
             }
         }
 
-        for (int i = _namespaces.Count - 1; i >= 0; i--)
-        {
-            Shell.TryRun("ip", "netns", "del", _namespaces[i]);
-        }
+        _network.Delete();
 
         // Configs, logs and state dirs go too (a test that wants evidence copies it out before disposing).
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using FastTotem.Lab;
 
 namespace FastTotem.Cli.Bench;
 
@@ -12,7 +13,7 @@ namespace FastTotem.Cli.Bench;
 /// </summary>
 internal sealed class BenchLab : IDisposable
 {
-    private readonly List<string> _namespaces = new();
+    private NamespaceNetwork? _network;
     private readonly List<BenchProcess> _processes = new();
     private readonly int _subnet;
     private int _disposed;
@@ -28,22 +29,12 @@ internal sealed class BenchLab : IDisposable
             return;
         }
 
-        string sw = $"ftb{_subnet}sw";
-        Shell.Run("ip", "netns", "add", sw);
-        _namespaces.Add(sw);
-        Shell.Run("ip", "-n", sw, "link", "add", "br0", "type", "bridge");
-        Shell.Run("ip", "-n", sw, "link", "set", "br0", "up");
+        _network = new NamespaceNetwork($"ftb{_subnet}sw");
         for (int n = 1; n <= hosts; n++)
         {
             string ns = Namespace(n);
-            Shell.Run("ip", "netns", "add", ns);
-            _namespaces.Add(ns);
-            Shell.Run("ip", "link", "add", $"ftb{_subnet}v{n}", "netns", ns, "type", "veth", "peer", "name", $"p{n}", "netns", sw);
-            Shell.Run("ip", "-n", sw, "link", "set", $"p{n}", "master", "br0", "up");
-            Shell.Run("ip", "-n", ns, "link", "set", $"ftb{_subnet}v{n}", "name", "eth0");
-            Shell.Run("ip", "-n", ns, "addr", "add", $"{Address(n)}/24", "dev", "eth0");
-            Shell.Run("ip", "-n", ns, "link", "set", "eth0", "up");
-            Shell.Run("ip", "-n", ns, "link", "set", "lo", "up");
+            _network.AddNamespace(ns);
+            _network.Connect(ns, $"ftb{_subnet}v{n}", $"p{n}", "br0", "eth0", $"{Address(n)}/24");
         }
     }
 
@@ -156,10 +147,7 @@ internal sealed class BenchLab : IDisposable
             }
         }
 
-        for (int i = _namespaces.Count - 1; i >= 0; i--)
-        {
-            Shell.TryRun("ip", "netns", "del", _namespaces[i]);
-        }
+        _network?.Delete();
 
         if (!KeepFiles)
         {
