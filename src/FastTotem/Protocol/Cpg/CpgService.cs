@@ -72,7 +72,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         ArgumentNullException.ThrowIfNull(outbox);
         limits ??= CpgLimits.Default;
         if (limits.GroupCountMax < 1 || limits.ProcessCountMax < 1 || limits.LocalProcessCountMax < 1
-            || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1)
+            || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1 || limits.ProcessesPerNodeMax < 1)
         {
             Invariant.ThrowArgumentOutOfRange(nameof(limits), "every CPG limit must be positive");
         }
