@@ -15,7 +15,9 @@
  * Threads: the ring runs on its own protocol thread. Any thread may call ft_group_try_mcast (lock-free);
  * deliveries wait in a per-group pinned slab that one thread drains, either with ft_group_dispatch (a callback
  * per delivery) or, without any copy, with ft_group_take / ft_group_release (a lease on the slab memory).
- * These host paths take no lock and allocate nothing.
+ * A second thread calling ft_group_dispatch or ft_group_take on a group while another drains it gets
+ * FT_ERR_STATE (a callback may take or dispatch on its own thread). These host paths take no lock and
+ * allocate nothing.
  *
  * Back-pressure, not loss: when a group's slab is full the protocol thread keeps the delivery (and every later
  * event of the node, any group's, behind it, so order holds) until the host releases something;

@@ -429,15 +429,33 @@ public static unsafe class Exports
                 return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
             }
 
-            g.Callback = deliver;
-            g.User = user;
-            int count = 0;
-            while (count < max && g.Group.TryReceive(g.Handler))
+            if (!g.TryEnterConsumer(out bool nested))
             {
-                count++;
+                return Fail(ErrState, "another thread is dispatching or taking from this group (one thread drains a group)");
             }
 
-            return count;
+            // The callback and its user pointer live in the group only while this thread drains it; a nested dispatch
+            // from inside a callback (same thread) gets its own and the outer ones come back after it.
+            delegate* unmanaged<void*, uint, uint, byte*, nuint, void> outerCallback = g.Callback;
+            void* outerUser = g.User;
+            try
+            {
+                g.Callback = deliver;
+                g.User = user;
+                int count = 0;
+                while (count < max && g.Group.TryReceive(g.Handler))
+                {
+                    count++;
+                }
+
+                return count;
+            }
+            finally
+            {
+                g.Callback = outerCallback;
+                g.User = outerUser;
+                g.ExitConsumer(nested);
+            }
         }
         catch (Exception e)
         {
@@ -470,9 +488,22 @@ public static unsafe class Exports
                 return Fail(ErrFaulted, g.Node.ProtocolFault?.Message ?? "the node faulted");
             }
 
-            if (!g.Group.TryTakeDelivery(out DeliveryLease lease))
+            if (!g.TryEnterConsumer(out bool nested))
             {
-                return 0;
+                return Fail(ErrState, "another thread is dispatching or taking from this group (one thread drains a group)");
+            }
+
+            DeliveryLease lease;
+            try
+            {
+                if (!g.Group.TryTakeDelivery(out lease))
+                {
+                    return 0;
+                }
+            }
+            finally
+            {
+                g.ExitConsumer(nested);
             }
 
             fixed (byte* data = lease.Data)
@@ -945,6 +976,30 @@ public static unsafe class Exports
         public DeliverHandler Handler { get; }
 
         public delegate* unmanaged<void*, uint, uint, byte*, nuint, void> Callback;
+
+        /// <summary>The managed id of the thread draining the group now (ft_group_dispatch, ft_group_take), or 0.</summary>
+        private int _consumer;
+
+        /// <summary>
+        /// Claims the group's consumer side for the calling thread: false when another thread holds it (the slab is
+        /// single-consumer, and ft_group_dispatch keeps its callback here; reliability.md M6). A thread that holds it
+        /// already (a take or dispatch from inside a callback) may go on: <paramref name="nested"/>.
+        /// </summary>
+        public bool TryEnterConsumer(out bool nested)
+        {
+            int me = Environment.CurrentManagedThreadId;
+            int holder = Interlocked.CompareExchange(ref _consumer, me, 0);
+            nested = holder == me;
+            return holder == 0 || nested;
+        }
+
+        public void ExitConsumer(bool nested)
+        {
+            if (!nested)
+            {
+                Volatile.Write(ref _consumer, 0);
+            }
+        }
 
         public void* User;
 

@@ -238,6 +238,123 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The same ring on knet with aes256/sha256, as pcs sets it up; the attacker has no key. For 15 s it sends FastTotem
+    /// random sealed-looking blobs, replays of the sealed packets it sniffed (some with the original sender's address
+    /// forged), and those packets truncated, extended, bit-flipped, or with their first bytes (where a clear knet
+    /// header would carry its version and type) rewritten. FastTotem must run on, count what it dropped by reason
+    /// (knet's "totals" line), and the ring of all members must be whole within 15 s after.
+    /// </summary>
+    [SkippableFact]
+    public void KnetForgedMutatedAndReplayedPacketsForFifteenSeconds()
+    {
+        int seed = Seed();
+        using var ring = new HostileRing(Daemons, Ft, new KnetLabOptions { TokenMs = 1000, HostNames = false });
+        AssertWhole(ring, "start-up");
+        Thread.Sleep(2000);
+        List<SniffedDatagram> pool = ring.Sniffer.Pool().Where(d => d.From is >= 1 and <= 3 && d.Data.Length > 0).ToList();
+        output.WriteLine($"sniffed {pool.Count} sealed knet packets ({pool.Count(d => d.To == 3)} to FastTotem)");
+        Assert.True(pool.Count >= 20, $"only {pool.Count} knet packets were sniffed");
+        string before = KnetTotals(ring);
+
+        var random = new Random(seed);
+        var sw = Stopwatch.StartNew();
+        var kinds = new Dictionary<string, int>();
+        int sent = 0;
+        while (sw.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                SniffedDatagram original = pool[random.Next(pool.Count)];
+                int source = Attacker;
+                byte[] d;
+                string kind;
+                switch (random.Next(6))
+                {
+                    case 0:
+                        kind = "blob";
+                        d = new byte[1 + random.Next(1500)];
+                        random.NextBytes(d);
+                        break;
+                    case 1:
+                        kind = "replay";
+                        d = original.Data;
+                        source = random.Next(2) == 0 ? original.From : Attacker;
+                        break;
+                    case 2:
+                        kind = "truncated";
+                        d = original.Data[..random.Next(original.Data.Length)];
+                        break;
+                    case 3:
+                        kind = "extended";
+                        d = original.Data.Concat(Enumerable.Range(0, 1 + random.Next(64)).Select(_ => (byte)random.Next(256))).ToArray();
+                        break;
+                    case 4:
+                        kind = "bitflip";
+                        d = (byte[])original.Data.Clone();
+                        for (int f = 1 + random.Next(3); f > 0; f--)
+                        {
+                            d[random.Next(d.Length)] ^= (byte)(1 << random.Next(8));
+                        }
+
+                        source = random.Next(4) == 0 ? original.From : Attacker;
+                        break;
+                    default:
+                        kind = "version";
+                        d = (byte[])original.Data.Clone();
+                        d[0] = (byte)random.Next(256);
+                        if (d.Length > 1)
+                        {
+                            d[1] = (byte)random.Next(256);
+                        }
+
+                        break;
+                }
+
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+                ring.Send(source, 3, d);
+                sent++;
+            }
+
+            Thread.Sleep(5);
+        }
+
+        output.WriteLine($"seed {seed}: sent {sent} packets to FastTotem in 15 s: {string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}"))}");
+        ring.AssertFastTotemAlive(3, $"the knet attack (seed {seed})");
+        Assert.True(ring.Node(1).Corosync is { HasExited: false } && ring.Node(2).Corosync is { HasExited: false }, "a corosync daemon died");
+        AssertWhole(ring, $"the knet attack (seed {seed})");
+
+        // knet's drops by reason, as FastTotem reports them every 5 s.
+        string after = WaitForTotals(ring, before, TimeSpan.FromSeconds(8));
+        output.WriteLine($"knet drop totals before: {before}; after: {after}");
+        Match m = Regex.Match(after, @"(\d+) auth, (\d+) source, (\d+) duplicates");
+        Assert.True(m.Success, "FastTotem reported no knet drops");
+        long auth = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        long duplicates = long.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(auth >= kinds.GetValueOrDefault("blob") / 2, $"only {auth} packets failed authentication for {kinds.GetValueOrDefault("blob")} random blobs");
+        Assert.True(duplicates > 0, "no replayed packet was dropped as a duplicate");
+        output.WriteLine("FastTotem drops: " + string.Join(", ", ring.Drops(3).Select(kv => $"{kv.Key} {kv.Value}")));
+    }
+
+    /// <summary>The last "totals: … auth, … source, … duplicates" of FastTotem's knet drop report, or "".</summary>
+    private static string KnetTotals(HostileRing ring)
+    {
+        MatchCollection all = Regex.Matches(NetLab.FastTotemOutput(ring.Node(3)), @"totals: ([^)]*)\)");
+        return all.Count == 0 ? "" : all[^1].Groups[1].Value;
+    }
+
+    private static string WaitForTotals(HostileRing ring, string before, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        string now;
+        while ((now = KnetTotals(ring)) == before && sw.Elapsed < timeout)
+        {
+            Thread.Sleep(200);
+        }
+
+        return now;
+    }
+
+    /// <summary>
     /// A join from the attacker's own address carrying ring_seq 2^64 − 8, twice: corosync takes the seq, and the
     /// ring after next wraps to 0, which no node accepts. The daemons cannot survive this; the test records what they
     /// did, stops them, clears their ring-id files, and then runs the same attack on a ring of FastTotem nodes only

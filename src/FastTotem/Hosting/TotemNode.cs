@@ -132,7 +132,8 @@ public sealed partial class TotemNode : IDisposable
                 SrpImpossible = s.DropImpossibleToken + s.DropBadCommitToken + s.RingSeqPoisonIgnored,
                 TotempgDrops = pg.MalformedDrops + pg.OversizeDrops + pg.NoSlotDrops + pg.NotMemberDrops,
                 CpgDrops = cpg.MalformedDrops + cpg.BadNameDrops + cpg.UnknownFunctionDrops + cpg.UnknownSenderDrops
-                    + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops,
+                    + cpg.TableFullDrops + cpg.PartialDrops + cpg.EventOverflowDrops
+                    + cpg.JoinlistOutsideSyncDrops + cpg.JoinlistNonMemberDrops + cpg.NodeShareDrops,
                 VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
                 SyncDrops = _machine.Counters.EventOverflowDrops,
                 UnconsumedDeliveries = Interlocked.Read(ref _unconsumedDeliveries),

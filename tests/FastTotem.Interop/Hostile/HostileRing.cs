@@ -21,10 +21,14 @@ internal sealed class HostileRing : IDisposable
     public const int Unlisted = 99;
 
     private readonly Dictionary<int, Socket> _from = new();
+    private readonly KnetLabOptions? _knet;
     private readonly string _prefix;
 
-    public HostileRing(int[] daemons, int[] fastTotems)
+    /// <param name="knet">Run the ring on knet with these settings (an authkey shared by the members, which the attacker
+    /// never has) instead of udpu; the sniffer then keeps every datagram on port 5405, sealed as it is.</param>
+    public HostileRing(int[] daemons, int[] fastTotems, KnetLabOptions? knet = null)
     {
+        _knet = knet;
         Prerequisites.Require();
         Assert.True(File.Exists(Repo.FastTotem), $"{Repo.FastTotem} is missing: run ./build.sh");
         Lab = new NetLab();
@@ -32,14 +36,33 @@ internal sealed class HostileRing : IDisposable
         {
             Nodes = Enumerable.Range(1, 4).Select(Lab.AddHost).ToArray();
             _prefix = Nodes[0].Ipv4[..(Nodes[0].Ipv4.LastIndexOf('.') + 1)];
+            if (knet != null)
+            {
+                Lab.WriteAuthKey();
+            }
+
             foreach (LabNode node in Nodes)
             {
-                Lab.CorosyncConf(node, new[] { 1, 2, 3, 4 });
+                if (knet != null)
+                {
+                    Lab.KnetConf(node, new[] { 1, 2, 3, 4 }, knet);
+                }
+                else
+                {
+                    Lab.CorosyncConf(node, new[] { 1, 2, 3, 4 });
+                }
             }
 
             foreach (int d in daemons)
             {
-                Lab.StartCorosync(Node(d));
+                if (knet != null)
+                {
+                    Lab.StartKnetCorosync(Node(d));
+                }
+                else
+                {
+                    Lab.StartCorosync(Node(d));
+                }
             }
 
             if (daemons.Length > 1)
@@ -55,7 +78,8 @@ internal sealed class HostileRing : IDisposable
 
             // "7: p4@if2: <...": the bridge port the attacker's veth plugs into.
             string port = Shell.Run("ip", "-n", Lab.SwitchNamespace, "-o", "link", "show", $"p{Attacker}");
-            Sniffer = new RingSniffer(Lab.SwitchNamespace, _prefix, int.Parse(port[..port.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture));
+            Sniffer = new RingSniffer(Lab.SwitchNamespace, _prefix, int.Parse(port[..port.IndexOf(':')], System.Globalization.CultureInfo.InvariantCulture),
+                totemOnly: knet == null);
             foreach (int source in new[] { 1, 2, 3, Attacker, Unlisted })
             {
                 _from[source] = NetnsSockets.SpoofingUdp(Node(Attacker).Namespace, Address(source));
@@ -79,7 +103,9 @@ internal sealed class HostileRing : IDisposable
     public IPAddress Address(int host) => IPAddress.Parse(_prefix + host);
 
     /// <summary>Starts fasttotem run on host <paramref name="id"/>, with its drop counters in the events every 100 ms.</summary>
-    public Process StartFastTotem(int id) => Lab.StartFastTotem(Node(id), "--drops", "100");
+    public Process StartFastTotem(int id) => _knet != null
+        ? Lab.StartKnetFastTotem(Node(id), null, "--drops", "100")
+        : Lab.StartFastTotem(Node(id), "--drops", "100");
 
     /// <summary>Sends <paramref name="datagram"/> from the address of host <paramref name="source"/> (forged unless it is
     /// the attacker's) to host <paramref name="to"/>'s port 5405.</summary>

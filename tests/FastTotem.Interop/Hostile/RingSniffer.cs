@@ -43,12 +43,16 @@ internal sealed class RingSniffer : IDisposable
     private ulong _joinRingSeqMax;
 
     private readonly int _ignoredInterface;
+    private readonly bool _totemOnly;
 
     /// <param name="switchNamespace">The lab's switch.</param>
     /// <param name="subnetPrefix">"10.213.L." of the lab's addresses.</param>
     /// <param name="ignoredInterface">The bridge port of the attacker's own host: its forgeries are not the ring's state.</param>
-    public RingSniffer(string switchNamespace, string subnetPrefix, int ignoredInterface)
+    /// <param name="totemOnly">Keep only totem datagrams (udpu and udp); false keeps every datagram to port 5405 (knet's,
+    /// sealed: the pool is all the attacker can learn about them).</param>
+    public RingSniffer(string switchNamespace, string subnetPrefix, int ignoredInterface, bool totemOnly = true)
     {
+        _totemOnly = totemOnly;
         _ignoredInterface = ignoredInterface;
         _subnet = subnetPrefix.TrimEnd('.').Split('.').Select(byte.Parse).ToArray();
         _fd = NetnsSockets.PacketSniffer(switchNamespace);
@@ -187,7 +191,7 @@ internal sealed class RingSniffer : IDisposable
         }
 
         datagram = new SniffedDatagram(HostOf(ip.Slice(12, 4)), HostOf(ip.Slice(16, 4)), udp[8..].ToArray());
-        return datagram.Data.Length >= 13 && datagram.Data[0] == 0x70 && datagram.Data[1] == 0xc0;
+        return !_totemOnly || (datagram.Data.Length >= 13 && datagram.Data[0] == 0x70 && datagram.Data[1] == 0xc0);
     }
 
     private int HostOf(ReadOnlySpan<byte> address) =>
@@ -199,6 +203,11 @@ internal sealed class RingSniffer : IDisposable
         {
             _pool[_count % PoolSize] = d;
             Interlocked.Increment(ref _count);
+            if (!_totemOnly)
+            {
+                return;
+            }
+
             switch (d.Type)
             {
                 case Forge.OrfToken when d.Data.Length >= 57:

@@ -62,7 +62,9 @@ internal sealed class RingHarness
     public readonly int[] ForeignDeliveries;
     public long PacketDrops;
 
-    public RingHarness(int nodeCount, Func<uint, uint[], SrpConfig>? configure = null, int tokenMs = 1000, bool services = false)
+    /// <param name="servicesMachine">Builds a machine with services (sized differently from a daemon's, say); null for the default.</param>
+    public RingHarness(int nodeCount, Func<uint, uint[], SrpConfig>? configure = null, int tokenMs = 1000, bool services = false,
+        Func<SrpEngine, VotequorumConfig, NodeMachine>? servicesMachine = null)
     {
         NodeList = new uint[nodeCount];
         for (int i = 0; i < nodeCount; i++)
@@ -82,9 +84,10 @@ internal sealed class RingHarness
                 ?? SrpConfig.CorosyncDefaults(NodeList[i], NodeList, tokenMs);
             Stores[i] = new MemoryRingSeqStore();
             Engines[i] = new SrpEngine(config, Stores[i]);
-            Machines[i] = services
-                ? new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeList[i], NodeList, NodeList.Select(_ => 1u).ToArray()))
-                : new NodeMachine(Engines[i]);
+            VotequorumConfig? quorum = services ? VotequorumConfig.FromNodelist(NodeList[i], NodeList, NodeList.Select(_ => 1u).ToArray()) : null;
+            Machines[i] = quorum == null ? new NodeMachine(Engines[i])
+                : servicesMachine != null ? servicesMachine(Engines[i], quorum)
+                : new NodeMachine(Engines[i], quorum);
             Delivered[i] = [];
             SlotSize = Math.Max(SlotSize, config.NetMtu);
         }

@@ -33,6 +33,18 @@ public sealed class CpgCounters
     /// <summary>Joinlist messages received.</summary>
     public long JoinlistsReceived { get; internal set; }
 
+    /// <summary>Joinlists that arrived outside a synchronisation (corosync's only travel in one): dropped whole.</summary>
+    public long JoinlistOutsideSyncDrops { get; internal set; }
+
+    /// <summary>Joinlists from a node that is not a member of the ring being synchronised: dropped whole.</summary>
+    public long JoinlistNonMemberDrops { get; internal set; }
+
+    /// <summary>
+    /// Remote processes (joinlist entries or procjoins) not recorded because their node already has
+    /// <see cref="CpgLimits.ProcessesPerNodeMax"/> of them: one node cannot fill the tables for everyone.
+    /// </summary>
+    public long NodeShareDrops { get; internal set; }
+
     /// <summary>Messages delivered (counted once per message, not per local recipient).</summary>
     public long Delivered { get; internal set; }
 }

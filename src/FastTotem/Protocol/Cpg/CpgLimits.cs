@@ -12,6 +12,12 @@ public sealed class CpgLimits
     /// <summary>Processes known cluster-wide (process_info entries) and joinlist entries stored per sync round.</summary>
     public int ProcessCountMax { get; init; } = 4096;
 
+    /// <summary>
+    /// Processes of one other node known at once (its share of <see cref="ProcessCountMax"/> and of a sync round's
+    /// joinlist entries), so that one node, or forged traffic in its name, cannot fill the tables for all.
+    /// </summary>
+    public int ProcessesPerNodeMax { get; init; } = 1024;
+
     /// <summary>Local processes (joined handles) at once.</summary>
     public int LocalProcessCountMax { get; init; } = 256;
 

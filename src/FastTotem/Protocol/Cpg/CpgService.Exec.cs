@@ -228,6 +228,12 @@ public sealed partial class CpgService
             return -1;
         }
 
+        if (nodeId != _nodeId && ProcessesOf(nodeId) >= _limits.ProcessesPerNodeMax)
+        {
+            Counters.NodeShareDrops++;
+            return -1;
+        }
+
         int group = _groups.Acquire(name);
         if (group < 0)
         {
@@ -292,7 +298,12 @@ public sealed partial class CpgService
         _groups.Release(group);
     }
 
-    /// <summary>message_handler_req_exec_cpg_joinlist: store each entry for this round's activation.</summary>
+    /// <summary>
+    /// message_handler_req_exec_cpg_joinlist: store each entry for this round's activation. Only a round's joinlists
+    /// are believed: corosync sends them from cpg_sync_process only, so one outside a synchronisation, or from a node
+    /// that is not a member of the ring being synchronised, is forged or stale and would otherwise be applied at the next
+    /// activation (reliability.md D7). A sender's entries beyond its share are dropped, counted.
+    /// </summary>
     private void HandleJoinlist(uint sender, ReadOnlySpan<byte> message, bool foreignEndian)
     {
         if (!Count(CpgJoinList.TryParse(message, foreignEndian, out _, out int entries)))
@@ -301,6 +312,24 @@ public sealed partial class CpgService
         }
 
         Counters.JoinlistsReceived++;
+        if (_syncStep == SyncStep.Idle)
+        {
+            Counters.JoinlistOutsideSyncDrops++;
+            return;
+        }
+
+        if (!_members.AsSpan(0, _memberCount).Contains(sender))
+        {
+            Counters.JoinlistNonMemberDrops++;
+            return;
+        }
+
+        int stored = 0;
+        for (int k = 0; k < _joinlistCount; k++)
+        {
+            stored += _joinlistSenders[k] == sender ? 1 : 0;
+        }
+
         for (int i = 0; i < entries; i++)
         {
             if (!Count(CpgJoinList.TryReadEntry(message, i, foreignEndian, out CpgJoinListEntry entry)))
@@ -308,11 +337,19 @@ public sealed partial class CpgService
                 continue;
             }
 
+            if (sender != _nodeId && stored >= _limits.ProcessesPerNodeMax)
+            {
+                Counters.NodeShareDrops += entries - i;
+                return;
+            }
+
             if (_joinlistCount == _joinlistSenders.Length)
             {
                 Counters.TableFullDrops++;
                 return;
             }
+
+            stored++;
 
             int k = _joinlistCount++;
             _joinlistSenders[k] = sender;
@@ -324,4 +361,16 @@ public sealed partial class CpgService
     }
 
     private ReadOnlySpan<byte> JoinlistName(int k) => _joinlistNames.AsSpan(k * MarCpgName.ValueMax, _joinlistNameLengths[k]);
+
+    /// <summary>Processes of <paramref name="nodeId"/> in the process table.</summary>
+    private int ProcessesOf(uint nodeId)
+    {
+        int count = 0;
+        for (int i = 0; i < _processes.Count; i++)
+        {
+            count += _processes.NodeId(i) == nodeId ? 1 : 0;
+        }
+
+        return count;
+    }
 }

@@ -13,6 +13,7 @@ public sealed partial class CpgService
     {
         _synced = false;
         _syncStep = SyncStep.Downlist;
+        _joinlistCount = 0;
         _memberCount = Math.Min(members.Length, _members.Length);
         members.Slice(0, _memberCount).CopyTo(_members);
         _syncRingId = ringId;

@@ -40,6 +40,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     private readonly int[] _joinlistNameLengths;
     private readonly byte[] _joinlistNames;
     private int _joinlistCount;
+    private bool _regularBacklog;
 
     // Members of the ring at the last activation and of the ring being synced (my_old_member_list, my_member_list).
     private readonly uint[] _oldMembers = new uint[WireLimits.ProcessorCountMax];
@@ -71,7 +72,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         ArgumentNullException.ThrowIfNull(outbox);
         limits ??= CpgLimits.Default;
         if (limits.GroupCountMax < 1 || limits.ProcessCountMax < 1 || limits.LocalProcessCountMax < 1
-            || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1)
+            || limits.PartialSlotCount < 0 || limits.EventCountMax < 1 || limits.MessageLengthMax < 1 || limits.ProcessesPerNodeMax < 1)
         {
             Invariant.ThrowArgumentOutOfRange(nameof(limits), "every CPG limit must be positive");
         }
@@ -132,8 +133,31 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
     /// <summary>The node's synchronisation completed (corosync_sync_completed): exits deferred during it go out now.</summary>
     public void HandleSyncCompleted() => SendPendingExits();
 
-    /// <summary>Local requests (join, leave, mcast, an exit's procleave) may go out now: CPG synced, no synchronisation running.</summary>
-    public bool AcceptsLocalRequests => _synced && !_phase.SyncInProgress;
+    /// <summary>
+    /// Local requests (join, leave, mcast, an exit's procleave) may go out now: CPG synced, no synchronisation running,
+    /// and nothing held back from before the last ring change still waiting to go out.
+    /// </summary>
+    public bool AcceptsLocalRequests => _synced && !_phase.SyncInProgress && !_regularBacklog;
+
+    /// <summary>
+    /// The node stack says whether regular traffic held at the last ring change is still waiting to go out. While it
+    /// is, local requests wait (TryAgain): a request queued now would sit behind the held traffic in the outbox, and a
+    /// further ring change would find more than its held queue can take (reliability.md G7). Returns true when the
+    /// backlog just cleared and waiting exits were queued.
+    /// </summary>
+    internal bool SetRegularBacklog(bool backlog)
+    {
+        bool cleared = _regularBacklog && !backlog;
+        _regularBacklog = backlog;
+        if (cleared && AcceptsLocalRequests)
+        {
+            long before = _outbox.EnqueuedTotal;
+            SendPendingExits();
+            return _outbox.EnqueuedTotal != before;
+        }
+
+        return false;
+    }
 
     public CpgCounters Counters { get; } = new();
 

@@ -179,6 +179,7 @@ internal sealed class NodeStack
         for (int round = 0; round < PumpRoundsMax; round++)
         {
             bool queued = DrainOutbox();
+            queued |= Services.Cpg.SetRegularBacklog(_held.Count > 0);
             bool progress = _sync.PollProcess();
             queued |= DrainSync();
             if (queued)
@@ -225,6 +226,10 @@ internal sealed class NodeStack
     /// <summary>
     /// At a ring change, everything the services queued before it is regular traffic: set it aside so the
     /// synchronisation's own messages (queued from now on) can pass it, and send it on the regular lane, in order.
+    /// The held queue holds twice the outbox, and while anything is held CPG refuses new local requests, so what the
+    /// outbox has at a change is at most a full outbox when nothing was held, or the services' own few messages when
+    /// something was: it fits. Should it not, what is left goes out with the synchronisation's messages, ahead of the
+    /// held ones, and is counted (<see cref="HeldTrafficOverflows"/>).
     /// </summary>
     private void HoldRegularTraffic()
     {
@@ -232,7 +237,17 @@ internal sealed class NodeStack
         {
             _outbox.Dequeue();
         }
+
+        if (_outbox.Count > 0)
+        {
+            HeldTrafficOverflows++;
+        }
+
+        _ = Services.Cpg.SetRegularBacklog(_held.Count > 0);
     }
+
+    /// <summary>Ring changes at which the held queue could not take all of the outbox (per-sender order not kept).</summary>
+    public long HeldTrafficOverflows { get; private set; }
 
     /// <summary>
     /// Service messages → totempg group "a", in the order the services queued them: held regular traffic first
