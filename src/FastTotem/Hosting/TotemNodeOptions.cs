@@ -1,5 +1,6 @@
 using System.Net;
 using FastTotem.Hosting.Config;
+using Microsoft.Extensions.Logging;
 
 namespace FastTotem.Hosting;
 
@@ -55,4 +56,15 @@ public sealed class TotemNodeOptions
 
     /// <summary>totem.netmtu (576 to 65,536): the largest Totem frame; null keeps corosync's 1500. Every member must agree.</summary>
     public int? NetMtu { get; init; }
+
+    /// <summary>
+    /// Where the node logs its control plane: rings formed, why the ring re-forms (gather reasons), synchronisation
+    /// started, completed or aborted, faults, transport reports and summaries of dropped packets (at most one every
+    /// 10 s). Lines are written from a pool thread, never from the protocol thread, and nothing is logged per message.
+    /// Null logs nothing.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Tests: how often dropped packets are summarised in the log (10 s by default).</summary>
+    internal TimeSpan? DropLogInterval { get; init; }
 }
