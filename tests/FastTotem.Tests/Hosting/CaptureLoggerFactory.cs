@@ -6,8 +6,8 @@ namespace FastTotem.Tests.Hosting;
 /// <summary>One log line as a test sees it: which event, what level, the formatted text and the writing thread's name.</summary>
 internal sealed record CapturedLog(string Category, LogLevel Level, EventId EventId, string Message, string? ThreadName, Exception? Exception);
 
-/// <summary>An <see cref="ILoggerFactory"/> that keeps every line (all levels enabled).</summary>
-internal sealed class CaptureLoggerFactory : ILoggerFactory
+/// <summary>An <see cref="ILoggerFactory"/> (or provider, for a host's logging) that keeps every line (all levels enabled).</summary>
+internal sealed class CaptureLoggerFactory : ILoggerFactory, ILoggerProvider
 {
     public ConcurrentQueue<CapturedLog> Lines { get; } = new();
 
