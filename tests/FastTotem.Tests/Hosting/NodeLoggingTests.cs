@@ -96,6 +96,7 @@ public class NodeLoggingTests
             CapturedLog[] drops = logs.Named("Drops").ToArray();
             Assert.Single(drops);
             Assert.Equal(LogLevel.Warning, drops[0].Level);
+            Console.WriteLine(drops[0].Message);
             Assert.Matches("node 1: 5 packets or events dropped in the last 1 s: (transport|srp malformed) 5", drops[0].Message);
         }
         finally
