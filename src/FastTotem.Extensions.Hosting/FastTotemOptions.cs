@@ -1,6 +1,6 @@
 using System.Net;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using Microsoft.Extensions.Logging;
 
 namespace FastTotem;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
@@ -194,7 +194,7 @@ public sealed class TotemNode : IDisposable
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        TotemNode node = FromConfig(CorosyncConfig.FromOptions(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1, options.LoggerFactory);
+        TotemNode node = FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1, options.LoggerFactory);
         if (options.DropLogInterval is TimeSpan interval)
         {
             node._log?.SetDropSummaryInterval(interval);

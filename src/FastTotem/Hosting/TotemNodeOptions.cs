@@ -1,5 +1,5 @@
 using System.Net;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using Microsoft.Extensions.Logging;
 
 namespace FastTotem.Hosting;
