@@ -4,6 +4,8 @@
 #   ./build.sh test     install test prerequisites, run every test project, print "N passed, N failed, N skipped"
 #   ./build.sh bench    run the BenchmarkDotNet suite (pass a filter: ./build.sh bench '*Codec*')
 #   ./build.sh native   build the C programs in native/ into out/native/
+#   ./build.sh pack [VERSION]   NuGet packages into out/packages: FastTotem (+ .snupkg), FastTotem.Extensions.Hosting,
+#                       FastTotem.Native (libfasttotem.so + fasttotem.h); VERSION defaults to 0.1.0
 #   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
 #                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
@@ -60,6 +62,20 @@ build() {
   # The tooling verbs (sim, bench and the bench's node programs): `fasttotem sim|bench ...` runs this program.
   dotnet publish src/FastTotem.Lab/FastTotem.Lab.csproj -c Release -o out --no-build -v quiet -nologo
   ln -sf FastTotem.Lab out/fasttotem-lab
+}
+
+# NuGet packages (README "Packages"): the library and its hosting integration with XML docs and symbols, and the
+# NativeAOT C ABI with its header for C hosts.
+pack() {
+  local version=${1:-0.1.0}
+  rm -rf out/packages && mkdir -p out/packages out/native/lib
+  dotnet pack src/FastTotem/FastTotem.csproj -c Release -o out/packages -p:PackageVersion="$version" -v quiet -nologo
+  dotnet pack src/FastTotem.Extensions.Hosting/FastTotem.Extensions.Hosting.csproj -c Release -o out/packages \
+    -p:PackageVersion="$version" -v quiet -nologo
+  dotnet publish src/FastTotem.Native/FastTotem.Native.csproj -c Release -o out/native/lib -v quiet -nologo
+  dotnet pack native/package/FastTotem.Native.Package.csproj -c Release -o out/packages -p:PackageVersion="$version" \
+    -p:NativeLibDir="$PWD/out/native/lib/" -v quiet -nologo
+  ls -1 out/packages
 }
 
 run_tests() {
@@ -220,9 +236,10 @@ case "${1:-build}" in
   native) build_native ;;
   test) shift; run_tests "$@" ;;
   bench) shift; dotnet run -c Release --project bench/FastTotem.Benchmarks -- --filter "${1:-*}" "${@:2}" ;;
+  pack) shift; pack "$@" ;;
   bench-compare) shift; install_prereqs; build; ./out/fasttotem bench --compare "$@" ;;
   fuzz) shift; run_fuzz "$@" ;;
   sweep) shift; [ $# -ge 1 ] || { echo "usage: ./build.sh sweep N [FIRST_SEED] [options]" >&2; exit 2; }
     dotnet run -c Release --project bench/FastTotem.Benchmarks -- sweep "$@" --all-faults ;;
-  *) echo "usage: ./build.sh [build|test|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]|sweep N]" >&2; exit 2 ;;
+  *) echo "usage: ./build.sh [build|test|pack [VERSION]|bench|bench-compare|fuzz [TARGET|all|random] [SECONDS|N]|sweep N]" >&2; exit 2 ;;
 esac

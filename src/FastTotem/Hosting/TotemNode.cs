@@ -8,6 +8,7 @@ using FastTotem.Protocol.Services;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 using FastTotem.Wire;
+using Microsoft.Extensions.Logging;
 
 namespace FastTotem.Hosting;
 
@@ -32,13 +33,14 @@ public sealed partial class TotemNode : IDisposable
     private readonly List<ProcessGroup> _groups = new();
     private readonly ConcurrentQueue<ProcessGroup> _created = new();
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly NodeLog? _log;
     private int _state; // 0 created, 1 started, 2 stopped
     private long _handlerFaults;
     private int _ringMode;
     private long _acceleratedRings;
     private long _unconsumedDeliveries;
 
-    private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu)
+    private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu, ILoggerFactory? loggerFactory)
     {
         _config = config;
         NodeId = nodeId;
@@ -65,6 +67,7 @@ public sealed partial class TotemNode : IDisposable
         }
 
         InitQuorum();
+        _log = NodeLog.TryCreate(loggerFactory, this);
     }
 
     /// <summary>This node's id.</summary>
@@ -187,12 +190,18 @@ public sealed partial class TotemNode : IDisposable
     /// <param name="nodeId">The local node, when the nodelist cannot tell.</param>
     /// <param name="busyPoll">Spin on the sockets instead of sleeping in epoll.</param>
     /// <param name="pinCpu">Pin the protocol loop thread to this CPU; -1 leaves it to the scheduler.</param>
-    public static TotemNode FromConfigFile(string path, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1) =>
-        FromConfig(CorosyncConfig.Load(path), nodeId, busyPoll, pinCpu);
+    /// <param name="loggerFactory">Where the node logs membership, synchronisation, faults and drops (never from the protocol thread); null logs nothing.</param>
+    public static TotemNode FromConfigFile(string path, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1, ILoggerFactory? loggerFactory = null) =>
+        FromConfig(CorosyncConfig.Load(path), nodeId, busyPoll, pinCpu, loggerFactory);
 
     /// <summary>A node configured by corosync.conf text.</summary>
-    public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1) =>
-        FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll, pinCpu);
+    /// <param name="corosyncConf">The corosync.conf text.</param>
+    /// <param name="nodeId">The local node, when the nodelist cannot tell.</param>
+    /// <param name="busyPoll">Spin on the sockets instead of sleeping in epoll.</param>
+    /// <param name="pinCpu">Pin the protocol loop thread to this CPU; -1 leaves it to the scheduler.</param>
+    /// <param name="loggerFactory">Where the node logs (see <see cref="FromConfigFile"/>); null logs nothing.</param>
+    public static TotemNode FromConfigText(string corosyncConf, uint? nodeId = null, bool busyPoll = false, int pinCpu = -1, ILoggerFactory? loggerFactory = null) =>
+        FromConfig(CorosyncConfig.Parse(corosyncConf), nodeId, busyPoll, pinCpu, loggerFactory);
 
     /// <summary>
     /// A node configured from code: the same settings a corosync.conf would carry, mapped straight to them (no
@@ -203,12 +212,17 @@ public sealed partial class TotemNode : IDisposable
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        TotemNode node = FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        TotemNode node = FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1, options.LoggerFactory);
         node._openStatusSocketAtStart = options.StatusSocket;
+        if (options.DropLogInterval is TimeSpan interval)
+        {
+            node._log?.SetDropSummaryInterval(interval);
+        }
+
         return node;
     }
 
-    private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)
+    private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu, ILoggerFactory? loggerFactory)
     {
         if (pinCpu < -1 || pinCpu >= Environment.ProcessorCount)
         {
@@ -217,7 +231,7 @@ public sealed partial class TotemNode : IDisposable
 
         uint id = nodeId ?? config.FindLocalNode()?.NodeId
             ?? throw new CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass the nodeid");
-        return new TotemNode(config, id, busyPoll, pinCpu);
+        return new TotemNode(config, id, busyPoll, pinCpu, loggerFactory);
     }
 
     /// <summary>Starts the protocol thread: the node forms its singleton ring and merges with the others.</summary>
@@ -243,6 +257,7 @@ public sealed partial class TotemNode : IDisposable
         }
 
         FastTotemMeter.Register(this);
+        _log?.Started(TransportDescription);
         _driver.Start($"fasttotem-{NodeId}");
     }
 
@@ -328,6 +343,7 @@ public sealed partial class TotemNode : IDisposable
         if (previous == 1)
         {
             _driver.Stop(leave);
+            _log?.Stopped(leave);
         }
 
         // Every group ever created, joined or still joining (the loop's own lists belong to its thread).
@@ -348,6 +364,7 @@ public sealed partial class TotemNode : IDisposable
         FastTotemMeter.Unregister(this);
         _driver.Dispose();
         _transport.Dispose();
+        _log?.Dispose();
 
         // The loop thread is gone: nothing rings the groups' doorbells any more; their eventfds go with the node.
         while (_created.TryDequeue(out ProcessGroup? group))

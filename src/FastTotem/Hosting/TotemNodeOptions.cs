@@ -1,5 +1,6 @@
 using System.Net;
 using FastTotem.Config;
+using Microsoft.Extensions.Logging;
 
 namespace FastTotem.Hosting;
 
@@ -68,4 +69,15 @@ public sealed class TotemNodeOptions
     /// <c>fasttotem status</c> (see <see cref="TotemNode.OpenStatusSocket"/>); off by default.
     /// </summary>
     public bool StatusSocket { get; init; }
+
+    /// <summary>
+    /// Where the node logs its control plane: rings formed, why the ring re-forms (gather reasons), synchronisation
+    /// started, completed or aborted, faults, transport reports and summaries of dropped packets (at most one every
+    /// 10 s). Lines are written from a pool thread, never from the protocol thread, and nothing is logged per message.
+    /// Null logs nothing.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Tests: how often dropped packets are summarised in the log (10 s by default).</summary>
+    internal TimeSpan? DropLogInterval { get; init; }
 }
