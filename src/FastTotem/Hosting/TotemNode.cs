@@ -78,6 +78,9 @@ public sealed class TotemNode : IDisposable
     /// </summary>
     public LoopThreadInfo LoopThreadInfo => _driver.LoopInfo;
 
+    /// <summary>The loop's system calls, datagrams and wake-ups so far (the bench divides them by deliveries).</summary>
+    internal LoopIoCounters IoCounters => _driver.IoCounters;
+
     /// <summary>
     /// CPG events (deliveries, confchgs) the node could not keep because CPG's event queue was full: the only way
     /// a delivery can be lost, and only when a queue-mode consumer stalls for longer than that queue holds.
