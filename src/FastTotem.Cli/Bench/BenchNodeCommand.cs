@@ -35,6 +35,7 @@ internal static class BenchNodeCommand
                 case "--warmup": o.WarmupNs = (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e9); break;
                 case "--seconds": o.WindowNs = (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e9); break;
                 case "--delivery": o.Queue = v == "queue"; break;
+                case "--send-bound-ms": o.SendBoundMs = double.Parse(v, CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"bench-node: unknown option {args[i]}");
                     return 2;
@@ -75,6 +76,7 @@ internal static class BenchNodeCommand
         {
             Delivery = o.Queue ? DeliveryMode.Queue : DeliveryMode.ProtocolThread,
             MaxMessageSize = Math.Max(o.Size, 64 * 1024),
+            SendLatencyBound = o.SendBoundMs is double ms ? TimeSpan.FromMilliseconds(ms) : new ProcessGroupOptions().SendLatencyBound,
         };
         var stats = new DeliveryStats();
         var receiver = new Receiver(stats);
@@ -257,6 +259,9 @@ internal static class BenchNodeCommand
         public long WarmupNs = 2_000_000_000;
         public long WindowNs = 5_000_000_000;
         public bool Queue;
+
+        /// <summary>--send-bound-ms: the group's SendLatencyBound (0 = unbounded, as fasttotem-unbounded runs); unset = the default.</summary>
+        public double? SendBoundMs;
     }
 
     /// <summary>Allocation, GC and send counters at the window's edges, taken on the sending (or main) thread.</summary>

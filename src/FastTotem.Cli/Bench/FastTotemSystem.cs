@@ -8,12 +8,14 @@ namespace FastTotem.Cli.Bench;
 /// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
 /// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
 /// </summary>
-internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null) : IBenchSystem
+/// "fasttotem-unbounded" runs the nodes without the send queue's time bound (SendLatencyBound 0): the fixed queues of
+/// earlier builds, kept as the yardstick the bounded default's throughput is held to.
+internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null, bool unbounded = false) : IBenchSystem
 {
     private readonly string _path = binary ?? settings.FastTotemPath;
     private int _group;
 
-    public string Name => binary != null ? "baseline" : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
+    public string Name => binary != null ? "baseline" : unbounded ? "fasttotem-unbounded" : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
 
@@ -43,6 +45,11 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
                 "--warmup", settings.WarmupSeconds.ToString(inv), "--seconds", settings.Seconds.ToString(inv),
                 "--delivery", settings.Delivery,
             });
+            if (unbounded)
+            {
+                args.AddRange(new[] { "--send-bound-ms", "0" });
+            }
+
             BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : _path, args.ToArray());
             members.Add(p);
             pids.Add(p.Pid);

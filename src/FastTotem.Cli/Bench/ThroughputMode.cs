@@ -30,6 +30,11 @@ internal sealed class ThroughputMode : IBenchMode
                             continue; // raw UDP is one sender to one receiver
                         }
 
+                        if (system == "fasttotem-unbounded" && (all || size > 1024))
+                        {
+                            continue; // the flood-latency yardstick: 64 B and 1 KiB, one sender
+                        }
+
                         yield return new BenchScenario(system, size, all, 0, run);
                     }
                 }
@@ -59,6 +64,7 @@ internal sealed class ThroughputMode : IBenchMode
         }
 
         sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
+        AppendFlood(sb, settings, med);
         if (settings.Systems.Any(s => s.Contains("-knet", StringComparison.Ordinal)))
         {
             AppendKnet(sb, settings, med);
@@ -129,6 +135,56 @@ internal sealed class ThroughputMode : IBenchMode
             ? "Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: n/a"
             : $"Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: {cost1k * 100:0} %: {(cost1k <= 0.25 ? "met" : "MISSED")}");
         sb.Append("\n\n");
+    }
+
+    /// <summary>
+    /// One sender flooding: p50/p99 one-way latency of every system, and the bounded default's targets (p99 at most
+    /// 10 ms and below corosync's, at least 90 % of fasttotem-unbounded's msgs/s) at 64 B and 1 KiB.
+    /// </summary>
+    private static void AppendFlood(StringBuilder sb, BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        sb.Append("### Flood latency, one sender (p50 / p99 ms one-way)\n\n| size |");
+        foreach (string system in settings.Systems)
+        {
+            sb.Append(' ').Append(system).Append(" |");
+        }
+
+        sb.Append(" target |\n|---|");
+        foreach (string _ in settings.Systems)
+        {
+            sb.Append("---:|");
+        }
+
+        sb.Append("---|\n");
+        foreach (int size in settings.Sizes)
+        {
+            sb.Append("| ").Append(BenchFormat.Size(size)).Append(" |");
+            foreach (string system in settings.Systems)
+            {
+                BenchResult? r = BenchMedian.Find(med, system, size, false);
+                sb.Append(' ').Append(r == null || r.Error != null ? "-" : $"{BenchFormat.Fixed(r.P50Ms, 2)} / {BenchFormat.Fixed(r.P99Ms, 2)}").Append(" |");
+            }
+
+            sb.Append(' ').Append(size <= 1024 ? FloodTarget(med, size) : "-").Append(" |\n");
+        }
+
+        sb.Append('\n');
+    }
+
+    private static string FloodTarget(Dictionary<string, BenchResult> med, int size)
+    {
+        BenchResult? ft = BenchMedian.Find(med, "fasttotem", size, false);
+        BenchResult? unbounded = BenchMedian.Find(med, "fasttotem-unbounded", size, false);
+        BenchResult? cs = BenchMedian.Find(med, "corosync", size, false);
+        if (ft == null || ft.Error != null)
+        {
+            return "n/a";
+        }
+
+        double share = ft.MsgsPerSec / (unbounded?.MsgsPerSec ?? double.NaN);
+        double csP99 = cs?.P99Ms ?? double.NaN;
+        bool met = ft.P99Ms <= 10 && !(ft.P99Ms >= csP99) && share >= 0.9;
+        return $"p99 ≤ 10 ms{(double.IsNaN(csP99) ? "" : " and < corosync's")}, ≥ 90 % of unbounded ({BenchFormat.Fixed(share * 100, 0)} %): {(double.IsNaN(share) ? "n/a" : met ? "met" : "MISSED")}";
     }
 
     private static string Cell(BenchResult? r) => r == null ? "-" : r.Error ?? BenchFormat.Count(r.MsgsPerSec);

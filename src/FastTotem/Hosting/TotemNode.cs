@@ -23,6 +23,7 @@ public sealed class TotemNode : IDisposable
     private readonly CorosyncConfig _config;
     private readonly IDatagramTransport _transport;
     private readonly NodeMachine _machine;
+    private bool _ownCounted; // the retained head delivery, if it is our own, was already taken off the time bound
     private readonly RingDriver _driver;
     private readonly Bridge _bridge;
     private readonly ConcurrentQueue<Action> _control = new();
@@ -412,8 +413,10 @@ public sealed class TotemNode : IDisposable
             _groups.Add(group);
         }
 
+        long nowNs = MonotonicClock.NowNs();
         foreach (ProcessGroup group in _groups)
         {
+            group.Admission.Tick(nowNs);
             bool freed = false;
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
@@ -457,6 +460,18 @@ public sealed class TotemNode : IDisposable
                 continue;
             }
 
+            if (ev.Kind == CpgEventKind.Deliver && ev.NodeId == NodeId && ev.Pid == group.Pid)
+            {
+                // Back in agreed order: it no longer counts against the group's time bound (taken before the
+                // handover below, which may retain the event and see it again).
+                if (!_ownCounted)
+                {
+                    group.Admission.OnDelivered(nowNs, ev.Data.Length);
+                    group.SignalSendSpace();
+                    _ownCounted = true;
+                }
+            }
+
             if (ev.Kind == CpgEventKind.Deliver && !group.OnDeliver(ev.NodeId, ev.Pid, ev.Data))
             {
                 // The group's consumer has no room: the delivery stays first in CPG's event queue (and every later
@@ -464,6 +479,8 @@ public sealed class TotemNode : IDisposable
                 _machine.Cpg.RetainEvent();
                 return;
             }
+
+            _ownCounted = false;
 
             switch (ev.Kind)
             {
