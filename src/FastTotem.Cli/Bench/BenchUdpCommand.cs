@@ -5,6 +5,7 @@ using System.Text;
 using FastTotem.Transport;
 using FastTotem.Transport.Interop;
 using Tmds.Linux;
+using SocketAddress = FastTotem.Transport.SocketAddress;
 
 namespace FastTotem.Cli.Bench;
 
@@ -17,7 +18,7 @@ namespace FastTotem.Cli.Bench;
 internal static unsafe class BenchUdpCommand
 {
     public const int MaxDatagram = 65507;
-    private const int Batch = 64;
+    private const int Batch = 60; // a multiple of 2, 3, 4 and 5 peers, so every peer gets as many
 
     public static int Run(string[] args)
     {
@@ -50,7 +51,10 @@ internal static unsafe class BenchUdpCommand
         }
         else if (sendTo != null)
         {
-            socket.Connect(IPEndPoint.Parse(sendTo));
+            if (!sendTo.Contains(','))
+            {
+                socket.Connect(IPEndPoint.Parse(sendTo));
+            }
         }
         else
         {
@@ -74,10 +78,22 @@ internal static unsafe class BenchUdpCommand
         byte[] slab = GC.AllocateArray<byte>(Batch * MaxDatagram, pinned: true);
         var iov = GC.AllocateArray<iovec>(Batch, pinned: true);
         var msgs = GC.AllocateArray<mmsghdr>(Batch, pinned: true);
+
+        // Several destinations (the wire bound: one sender to each of N−1 peers, as a token visit's mcasts go):
+        // the batch cycles through them, each datagram addressed in its header.
+        string[] targets = sendTo?.Split(',') ?? [];
+        var names = GC.AllocateArray<SocketAddress>(Math.Max(1, targets.Length), pinned: true);
+        for (int t = 0; t < targets.Length && targets.Length > 1; t++)
+        {
+            var ep = IPEndPoint.Parse(targets[t]);
+            names[t] = SocketAddress.From(ep.Address, ep.Port);
+        }
+
         long inWindow = 0, bytes = 0, total = 0, errors = 0;
         fixed (byte* b = slab)
         fixed (iovec* v = iov)
         fixed (mmsghdr* m = msgs)
+        fixed (SocketAddress* to = names)
         {
             for (int i = 0; i < Batch; i++)
             {
@@ -100,6 +116,12 @@ internal static unsafe class BenchUdpCommand
                     msghdr h = default;
                     h.msg_iov = v + i;
                     h.msg_iovlen = 1;
+                    if (targets.Length > 1)
+                    {
+                        h.msg_name = to + (i % targets.Length);
+                        h.msg_namelen = (uint)to[i % targets.Length].Length;
+                    }
+
                     m[i].msg_hdr = h;
                     m[i].msg_len = 0;
                 }

@@ -25,7 +25,7 @@ internal sealed class ThroughputMode : IBenchMode
                 {
                     foreach (bool all in settings.SenderModes)
                     {
-                        if (all && system == "udp")
+                        if (all && system is "udp" or "wire")
                         {
                             continue; // raw UDP is one sender to one receiver
                         }
@@ -64,6 +64,7 @@ internal sealed class ThroughputMode : IBenchMode
         }
 
         sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
+        AppendWire(sb, settings, med);
         AppendFlood(sb, settings, med);
         if (settings.Systems.Any(s => s.Contains("-knet", StringComparison.Ordinal)))
         {
@@ -71,8 +72,8 @@ internal sealed class ThroughputMode : IBenchMode
         }
 
         sb.Append("### Details per system (medians)\n\n");
-        sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | note |\n");
-        sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | CPU µs/msg | syscalls/msg | packets/msg | wake-ups/msg | note |\n");
+        sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         foreach (string system in settings.Systems)
         {
             foreach (int size in settings.Sizes)
@@ -96,12 +97,13 @@ internal sealed class ThroughputMode : IBenchMode
         BenchScenario s = r.Scenario;
         if (r.Error != null)
         {
-            return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders} | {r.Error} | | | | | | | | | |";
+            return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders} | {r.Error} | | | | | | | | | | | | | |";
         }
 
         return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders}{(s.Rate > 0 ? $" @{s.Rate:0}/s" : "")} | {BenchFormat.Count(r.MsgsPerSec)} | {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1)} | " +
             $"{BenchFormat.Fixed(r.P50Ms, 3)} | {BenchFormat.Fixed(r.P99Ms, 3)} | {BenchFormat.Fixed(r.P999Ms, 3)} | {BenchFormat.Fixed(r.CpuPercentPerNode, 0)} | " +
-            $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | {r.Note} |";
+            $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | " +
+            $"{BenchFormat.Fixed(r.CpuUsPerMsg, 2)} | {BenchFormat.Fixed(r.SyscallsPerMsg, 3)} | {BenchFormat.Fixed(r.PacketsPerMsg, 3)} | {BenchFormat.Fixed(r.WakeupsPerMsg, 4)} | {r.Note} |";
     }
 
     /// <summary>
@@ -166,6 +168,44 @@ internal sealed class ThroughputMode : IBenchMode
             }
 
             sb.Append(' ').Append(size <= 1024 ? FloodTarget(med, size) : "-").Append(" |\n");
+        }
+
+        sb.Append('\n');
+    }
+
+    /// <summary>Every FastTotem system's msgs/s as a share of the wire bound measured in the same run, one sender.</summary>
+    private static void AppendWire(StringBuilder sb, BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        if (!settings.Systems.Contains("wire"))
+        {
+            return;
+        }
+
+        sb.Append("### Share of the wire bound (full frames to N-1 peers, corosync's packing), one sender\n\n| size | wire msgs/s |");
+        var systems = settings.Systems.Where(x => x != "wire" && x != "udp").ToList();
+        foreach (string system in systems)
+        {
+            sb.Append(' ').Append(system).Append(" |");
+        }
+
+        sb.Append("\n|---|---:|");
+        foreach (string _ in systems)
+        {
+            sb.Append("---:|");
+        }
+
+        sb.Append('\n');
+        foreach (int size in settings.Sizes)
+        {
+            double wire = BenchMedian.Find(med, "wire", size, false)?.MsgsPerSec ?? double.NaN;
+            sb.Append("| ").Append(BenchFormat.Size(size)).Append(" | ").Append(BenchFormat.Count(wire)).Append(" |");
+            foreach (string system in systems)
+            {
+                double share = (BenchMedian.Find(med, system, size, false)?.MsgsPerSec ?? double.NaN) / wire;
+                sb.Append(' ').Append(double.IsNaN(share) ? "-" : $"{share * 100:0} %").Append(" |");
+            }
+
+            sb.Append('\n');
         }
 
         sb.Append('\n');
