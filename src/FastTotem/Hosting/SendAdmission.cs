@@ -113,28 +113,30 @@ internal sealed class SendAdmission
     /// Loop thread, every turn: closes a measuring window when it is due and sets the budget from the rate. When
     /// bytes have been in flight for <see cref="StaleNs"/> without a single delivery (a message the ring will never
     /// deliver back, such as one queued as its group was left) the count starts again from nothing, so a lost message
-    /// cannot hold the sender back for good.
+    /// cannot hold the sender back for good. Returns true when it did so (a waiting sender should be woken).
     /// </summary>
-    public void Tick(long nowNs)
+    public bool Tick(long nowNs)
     {
         if (_windowStartNs == long.MinValue)
         {
             _windowStartNs = nowNs;
             _lastDeliveryNs = nowNs;
-            return;
+            return false;
         }
 
+        bool reset = false;
         if (Volatile.Read(ref _inFlightBytes) > 0 && nowNs - _lastDeliveryNs >= StaleNs)
         {
             Interlocked.Exchange(ref _inFlightBytes, 0);
             _lastDeliveryNs = nowNs;
             Resyncs++;
+            reset = true;
         }
 
         long elapsed = nowNs - _windowStartNs;
         if (elapsed < WindowNs)
         {
-            return;
+            return reset;
         }
 
         double measured = _windowBytes / (double)elapsed;
@@ -151,5 +153,7 @@ internal sealed class SendAdmission
         {
             Volatile.Write(ref _budgetBytes, Math.Max(FloorBytes, (long)(_rateBytesPerNs * BoundNs)));
         }
+
+        return reset;
     }
 }

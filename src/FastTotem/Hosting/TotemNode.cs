@@ -416,8 +416,7 @@ public sealed class TotemNode : IDisposable
         long nowNs = MonotonicClock.NowNs();
         foreach (ProcessGroup group in _groups)
         {
-            group.Admission.Tick(nowNs);
-            bool freed = false;
+            bool freed = group.Admission.Tick(nowNs); // in-flight bytes forgotten: a waiting sender may go on
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
                 CpgResult result = _machine.Cpg.TryMcast(group.Handle, message);

@@ -109,9 +109,9 @@ public class SendAdmissionTests
         admission.Tick(0);
         Assert.True(admission.TryAdmit(Length(1000)));
         Assert.False(admission.TryAdmit(1));
-        admission.Tick(SendAdmission.StaleNs - 1);
+        Assert.False(admission.Tick(SendAdmission.StaleNs - 1));
         Assert.False(admission.TryAdmit(1));
-        admission.Tick(SendAdmission.StaleNs);
+        Assert.True(admission.Tick(SendAdmission.StaleNs)); // the owner wakes a sender waiting in MulticastAsync
         Assert.Equal(1, admission.Resyncs);
         Assert.Equal(0, admission.InFlightBytes);
         Assert.True(admission.TryAdmit(1));
