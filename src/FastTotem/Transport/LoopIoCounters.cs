@@ -7,7 +7,7 @@ namespace FastTotem.Transport;
 /// loop thread (host threads add their eventfd writes atomically); readers on other threads see each value exactly,
 /// the set not at one instant.
 /// </summary>
-public readonly record struct LoopIoCounters
+internal readonly record struct LoopIoCounters
 {
     /// <summary>epoll_wait calls (a busy-polling loop makes one per turn, with a zero timeout).</summary>
     public long EpollWaits { get; init; }

@@ -143,7 +143,7 @@ public sealed unsafe class RingDriver : IDisposable
     }
 
     /// <summary>The loop's system calls, datagrams and wake-ups so far (the transport's and its own). Any thread may read it.</summary>
-    public LoopIoCounters IoCounters => _transport.IoCounts with
+    internal LoopIoCounters IoCounters => _transport.IoCounts with
     {
         EpollWaits = Volatile.Read(ref _epollWaits),
         Wakeups = Volatile.Read(ref _wakeups),
