@@ -19,7 +19,7 @@ public class BenchCommandTests
         var psi = new ProcessStartInfo(Repo.FastTotem) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[]
         {
-            "bench", "--systems", "fasttotem,corosync,udp", "--sizes", "1024", "--senders", "one",
+            "bench", "--systems", "fasttotem,corosync,udp,wire", "--sizes", "1024", "--senders", "one",
             "--warmup", "1", "--seconds", "1.5", "--rate-latency", "0", "--json", json,
         })
         {
@@ -36,7 +36,7 @@ public class BenchCommandTests
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
         File.Delete(json);
         var medians = doc.RootElement.GetProperty("medians").EnumerateArray().ToDictionary(m => m.GetProperty("system").GetString()!);
-        foreach (string system in new[] { "fasttotem", "corosync", "udp" })
+        foreach (string system in new[] { "fasttotem", "corosync", "udp", "wire" })
         {
             JsonElement m = medians[system];
             Assert.True(m.GetProperty("error").ValueKind == JsonValueKind.Null, $"{system}: {m.GetProperty("error")}");
@@ -53,6 +53,12 @@ public class BenchCommandTests
             Assert.True(p50 > 0 && p99 >= p50, $"{system}: {m}");
             Assert.InRange(m.GetProperty("bytes_per_s").GetDouble() / m.GetProperty("msgs_per_s").GetDouble(), 1023.5, 1024.5);
         }
+
+        // The node loops count their kernel work: every delivered message costs some share of a system call and a packet.
+        JsonElement ft = medians["fasttotem"];
+        Assert.True(ft.GetProperty("syscalls_per_msg").GetDouble() > 0, $"{ft}");
+        Assert.True(ft.GetProperty("packets_per_msg").GetDouble() > 0, $"{ft}");
+        Assert.True(ft.GetProperty("cpu_us_per_msg").GetDouble() > 0, $"{ft}");
 
         // The FastTotem node reports the managed heap's growth over the window: well under a byte per message.
         Assert.InRange(medians["fasttotem"].GetProperty("alloc_bytes_per_msg").GetDouble(), 0, 1);

@@ -31,6 +31,9 @@ internal static class BenchMedian
                 GcCount = ok.Max(r => r.GcCount),
                 Gaps = ok.Sum(r => r.Gaps),
                 Reorders = ok.Sum(r => r.Reorders),
+                SyscallsPerMsg = Median(ok, r => r.SyscallsPerMsg),
+                PacketsPerMsg = Median(ok, r => r.PacketsPerMsg),
+                WakeupsPerMsg = Median(ok, r => r.WakeupsPerMsg),
                 Note = NoteOf(ok, g.Count()),
             };
         }

@@ -35,6 +35,7 @@ internal static class BenchNodeCommand
                 case "--warmup": o.WarmupNs = (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e9); break;
                 case "--seconds": o.WindowNs = (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e9); break;
                 case "--delivery": o.Queue = v == "queue"; break;
+                case "--send-bound-ms": o.SendBoundMs = double.Parse(v, CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"bench-node: unknown option {args[i]}");
                     return 2;
@@ -75,6 +76,7 @@ internal static class BenchNodeCommand
         {
             Delivery = o.Queue ? DeliveryMode.Queue : DeliveryMode.ProtocolThread,
             MaxMessageSize = Math.Max(o.Size, 64 * 1024),
+            SendLatencyBound = o.SendBoundMs is double ms ? TimeSpan.FromMilliseconds(ms) : new ProcessGroupOptions().SendLatencyBound,
         };
         var stats = new DeliveryStats();
         var receiver = new Receiver(stats);
@@ -120,7 +122,7 @@ internal static class BenchNodeCommand
         }
 
         int ringChangesAtStart = Volatile.Read(ref ringChanges);
-        var sample = new Sample();
+        var sample = new Sample { Node = node };
         if (o.Send)
         {
             SendLoop(pg, o, startNs, windowStart, windowEnd, sample);
@@ -234,6 +236,11 @@ internal static class BenchNodeCommand
         sb.Append(inv, $"\"delivered\":{s.Delivered},\"bytes\":{s.Bytes},\"delivered_total\":{s.DeliveredTotal},\"gaps\":{s.Gaps},\"reorders\":{s.Reorders},\"foreign\":{s.Foreign},");
         sb.Append(inv, $"\"overruns\":{pg.DeliveryOverruns},\"alloc_bytes\":{m.AllocEnd - m.AllocBegin},\"sender_thread_alloc_bytes\":{m.ThreadAllocEnd - m.ThreadAllocBegin},");
         sb.Append(inv, $"\"ring_changes\":{m.RingChanges},\"gc0\":{m.Gc0},\"gc1\":{m.Gc1},\"gc2\":{m.Gc2},\"delivery\":\"{(o.Queue ? "queue" : "callback")}\",");
+        LoopIoCounters io0 = m.IoBegin, io1 = m.IoEnd;
+        sb.Append(inv, $"\"syscalls\":{io1.SystemCalls - io0.SystemCalls},\"send_calls\":{io1.SendCalls - io0.SendCalls},\"recv_calls\":{io1.ReceiveCalls - io0.ReceiveCalls},");
+        sb.Append(inv, $"\"epoll_waits\":{io1.EpollWaits - io0.EpollWaits},\"wakeups\":{io1.Wakeups - io0.Wakeups},\"wake_writes\":{io1.WakeWrites - io0.WakeWrites},");
+        sb.Append(inv, $"\"packets_sent\":{io1.DatagramsSent - io0.DatagramsSent},\"packets_received\":{io1.DatagramsReceived - io0.DatagramsReceived},");
+        sb.Append(inv, $"\"gso_sends\":{io1.GsoSends - io0.GsoSends},\"gro_buffers\":{io1.GroBuffers - io0.GroBuffers},");
         sb.Append(inv, $"\"p50_ns\":{Num(s.Latency.Percentile(0.5))},\"p99_ns\":{Num(s.Latency.Percentile(0.99))},\"hist\":{s.Latency.ToSparseJson()}}}");
         return sb.ToString();
     }
@@ -252,6 +259,9 @@ internal static class BenchNodeCommand
         public long WarmupNs = 2_000_000_000;
         public long WindowNs = 5_000_000_000;
         public bool Queue;
+
+        /// <summary>--send-bound-ms: the group's SendLatencyBound (0 = unbounded, as fasttotem-unbounded runs); unset = the default.</summary>
+        public double? SendBoundMs;
     }
 
     /// <summary>Allocation, GC and send counters at the window's edges, taken on the sending (or main) thread.</summary>
@@ -259,10 +269,13 @@ internal static class BenchNodeCommand
     {
         public long AllocBegin, AllocEnd, ThreadAllocBegin, ThreadAllocEnd, Gc0, Gc1, Gc2, EndNs;
         public long SentAtBegin, SentAtEnd, SentTotal, TryAgain, RingChanges;
+        public LoopIoCounters IoBegin, IoEnd;
+        public TotemNode? Node;
         private int _gc0, _gc1, _gc2;
 
         public void Begin()
         {
+            IoBegin = Node?.IoCounters ?? default;
             _gc0 = GC.CollectionCount(0);
             _gc1 = GC.CollectionCount(1);
             _gc2 = GC.CollectionCount(2);
@@ -278,6 +291,7 @@ internal static class BenchNodeCommand
             Gc1 = GC.CollectionCount(1) - _gc1;
             Gc2 = GC.CollectionCount(2) - _gc2;
             EndNs = MonotonicClock.NowNs();
+            IoEnd = Node?.IoCounters ?? default;
         }
     }
 

@@ -24,7 +24,7 @@ internal static class BenchReport
     public static string Text(IReadOnlyList<BenchResult> results)
     {
         var sb = new StringBuilder();
-        sb.Append($"{"system",-14} {"size",7} {"send",4} {"msgs/s",12} {"MB/s",8} {"p50 ms",8} {"p99 ms",8} {"p99.9",8} {"cpu %",6} {"B/msg",7} {"GCs",4} {"gaps",5}  note\n");
+        sb.Append($"{"system",-14} {"size",7} {"send",4} {"msgs/s",12} {"MB/s",8} {"p50 ms",8} {"p99 ms",8} {"p99.9",8} {"cpu %",6} {"B/msg",7} {"GCs",4} {"gaps",5} {"cpu µs/msg",10} {"sys/msg",8} {"pkt/msg",8} {"wake/msg",8}  note\n");
         foreach (BenchResult r in BenchMedian.Of(results).Values)
         {
             BenchScenario s = r.Scenario;
@@ -37,7 +37,7 @@ internal static class BenchReport
 
             sb.Append($"{s.System,-14} {BenchFormat.Size(s.Size),7} {send,4} {BenchFormat.Count(r.MsgsPerSec),12} {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1),8} " +
                 $"{BenchFormat.Fixed(r.P50Ms, 3),8} {BenchFormat.Fixed(r.P99Ms, 3),8} {BenchFormat.Fixed(r.P999Ms, 3),8} {BenchFormat.Fixed(r.CpuPercentPerNode, 0),6} " +
-                $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2),7} {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(CultureInfo.InvariantCulture)),4} {r.Gaps,5}  {r.Note}\n");
+                $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2),7} {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(CultureInfo.InvariantCulture)),4} {r.Gaps,5} {BenchFormat.Fixed(r.CpuUsPerMsg, 2),10} {BenchFormat.Fixed(r.SyscallsPerMsg, 3),8} {BenchFormat.Fixed(r.PacketsPerMsg, 3),8} {BenchFormat.Fixed(r.WakeupsPerMsg, 4),8}  {r.Note}\n");
         }
 
         return sb.ToString();
@@ -138,7 +138,8 @@ internal static class BenchReport
             sb.Append(inv, $"\"msgs_per_s\":{BenchFormat.Json(r.MsgsPerSec)},\"bytes_per_s\":{BenchFormat.Json(r.BytesPerSec)},\"sent_per_s\":{BenchFormat.Json(r.SentPerSec)},");
             sb.Append(inv, $"\"p50_ms\":{BenchFormat.Json(r.P50Ms)},\"p99_ms\":{BenchFormat.Json(r.P99Ms)},\"p999_ms\":{BenchFormat.Json(r.P999Ms)},");
             sb.Append(inv, $"\"cpu_percent_per_node\":{BenchFormat.Json(r.CpuPercentPerNode)},\"alloc_bytes_per_msg\":{BenchFormat.Json(r.AllocBytesPerMsg)},");
-            sb.Append(inv, $"\"sender_thread_alloc_bytes\":{BenchFormat.Json(r.SenderThreadAllocBytes)},\"gc\":{r.GcCount},\"gaps\":{r.Gaps},\"reorders\":{r.Reorders},\"note\":\"{r.Note}\"}}");
+            sb.Append(inv, $"\"sender_thread_alloc_bytes\":{BenchFormat.Json(r.SenderThreadAllocBytes)},\"gc\":{r.GcCount},\"gaps\":{r.Gaps},\"reorders\":{r.Reorders},");
+            sb.Append(inv, $"\"cpu_us_per_msg\":{BenchFormat.Json(r.CpuUsPerMsg)},\"syscalls_per_msg\":{BenchFormat.Json(r.SyscallsPerMsg)},\"packets_per_msg\":{BenchFormat.Json(r.PacketsPerMsg)},\"wakeups_per_msg\":{BenchFormat.Json(r.WakeupsPerMsg)},\"note\":\"{r.Note}\"}}");
             sb.Append(i + 1 < results.Count ? ",\n" : "\n");
         }
     }

@@ -39,4 +39,16 @@ internal sealed class BenchResult
     public long Reorders { get; init; }
 
     public string Note { get; init; } = "";
+
+    /// <summary>CPU µs per message delivered at a node (node process, or corosync + cpgprobe).</summary>
+    public double CpuUsPerMsg => CpuPercentPerNode / 100 * 1e6 / MsgsPerSec;
+
+    /// <summary>System calls of the node loops per message delivered at a node (FastTotem only; NaN elsewhere).</summary>
+    public double SyscallsPerMsg { get; init; } = double.NaN;
+
+    /// <summary>Packets sent and received by the node loops per message delivered at a node (FastTotem only).</summary>
+    public double PacketsPerMsg { get; init; } = double.NaN;
+
+    /// <summary>eventfd wake-ups of the node loops per message delivered at a node (FastTotem only).</summary>
+    public double WakeupsPerMsg { get; init; } = double.NaN;
 }

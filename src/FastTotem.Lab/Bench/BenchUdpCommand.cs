@@ -5,6 +5,7 @@ using System.Text;
 using FastTotem.Transport;
 using FastTotem.Transport.Interop;
 using Tmds.Linux;
+using SocketAddress = FastTotem.Transport.SocketAddress;
 
 namespace FastTotem.Cli.Bench;
 
@@ -17,11 +18,12 @@ namespace FastTotem.Cli.Bench;
 internal static unsafe class BenchUdpCommand
 {
     public const int MaxDatagram = 65507;
-    private const int Batch = 64;
+    private const int Batch = 60; // a multiple of 2, 3, 4 and 5 peers, so every peer gets as many
 
     public static int Run(string[] args)
     {
-        string? recvPort = null, sendTo = null;
+        string? recvPort = null, sendTo = null, echoPort = null, pingTo = null;
+        double rate = 1000;
         int size = 64;
         double warmup = 2, seconds = 5;
         for (int i = 0; i + 1 < args.Length; i += 2)
@@ -31,6 +33,9 @@ internal static unsafe class BenchUdpCommand
             {
                 case "--recv": recvPort = v; break;
                 case "--send": sendTo = v; break;
+                case "--echo": echoPort = v; break;
+                case "--ping": pingTo = v; break;
+                case "--rate": rate = double.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--size": size = Math.Min(MaxDatagram, int.Parse(v, CultureInfo.InvariantCulture)); break;
                 case "--warmup": warmup = double.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--seconds": seconds = double.Parse(v, CultureInfo.InvariantCulture); break;
@@ -38,6 +43,11 @@ internal static unsafe class BenchUdpCommand
                     Console.Error.WriteLine($"bench-udp: unknown option {args[i]}");
                     return 2;
             }
+        }
+
+        if (echoPort != null || pingTo != null)
+        {
+            return PingPong(echoPort, pingTo, size, rate, warmup, seconds);
         }
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -50,7 +60,10 @@ internal static unsafe class BenchUdpCommand
         }
         else if (sendTo != null)
         {
-            socket.Connect(IPEndPoint.Parse(sendTo));
+            if (!sendTo.Contains(','))
+            {
+                socket.Connect(IPEndPoint.Parse(sendTo));
+            }
         }
         else
         {
@@ -74,10 +87,22 @@ internal static unsafe class BenchUdpCommand
         byte[] slab = GC.AllocateArray<byte>(Batch * MaxDatagram, pinned: true);
         var iov = GC.AllocateArray<iovec>(Batch, pinned: true);
         var msgs = GC.AllocateArray<mmsghdr>(Batch, pinned: true);
+
+        // Several destinations (the wire bound: one sender to each of N−1 peers, as a token visit's mcasts go):
+        // the batch cycles through them, each datagram addressed in its header.
+        string[] targets = sendTo?.Split(',') ?? [];
+        var names = GC.AllocateArray<SocketAddress>(Math.Max(1, targets.Length), pinned: true);
+        for (int t = 0; t < targets.Length && targets.Length > 1; t++)
+        {
+            var ep = IPEndPoint.Parse(targets[t]);
+            names[t] = SocketAddress.From(ep.Address, ep.Port);
+        }
+
         long inWindow = 0, bytes = 0, total = 0, errors = 0;
         fixed (byte* b = slab)
         fixed (iovec* v = iov)
         fixed (mmsghdr* m = msgs)
+        fixed (SocketAddress* to = names)
         {
             for (int i = 0; i < Batch; i++)
             {
@@ -100,6 +125,12 @@ internal static unsafe class BenchUdpCommand
                     msghdr h = default;
                     h.msg_iov = v + i;
                     h.msg_iovlen = 1;
+                    if (targets.Length > 1)
+                    {
+                        h.msg_name = to + (i % targets.Length);
+                        h.msg_namelen = (uint)to[i % targets.Length].Length;
+                    }
+
                     m[i].msg_hdr = h;
                     m[i].msg_len = 0;
                 }
@@ -131,6 +162,83 @@ internal static unsafe class BenchUdpCommand
         bool receiver = recvPort != null;
         sb.Append(inv, $"{{\"system\":\"udp\",\"size\":{size},\"sender\":{(receiver ? 0 : 1)},\"receives\":{(receiver ? 1 : 0)},\"window_s\":{seconds},");
         sb.Append(inv, $"\"sent\":{(receiver ? 0 : inWindow)},\"delivered\":{(receiver ? inWindow : 0)},\"bytes\":{(receiver ? bytes : 0)},\"total\":{total},\"errors\":{errors}}}");
+        Console.WriteLine(sb.ToString());
+        Console.Out.Flush();
+        return 0;
+    }
+
+    /// <summary>
+    /// The latency floor: <c>--echo PORT</c> sends every datagram back; <c>--ping ADDR:PORT</c> sends one datagram of
+    /// <c>--size</c> bytes at <c>--rate</c> per second, each stamped with CLOCK_MONOTONIC, and records half of each
+    /// round trip as the one-way latency of this machine's UDP path (kernel, veth, wake-up; no protocol).
+    /// </summary>
+    private static int PingPong(string? echoPort, string? pingTo, int size, double rate, double warmup, double seconds)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.ReceiveTimeout = 50;
+        bool echo = echoPort != null;
+        if (echo)
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Any, int.Parse(echoPort!, CultureInfo.InvariantCulture)));
+        }
+        else
+        {
+            socket.Connect(IPEndPoint.Parse(pingTo!));
+        }
+
+        Console.WriteLine("joined");
+        Console.Out.Flush();
+        string? line = Console.ReadLine();
+        if (line == null || !line.StartsWith("start ", StringComparison.Ordinal))
+        {
+            return 1;
+        }
+
+        long start = long.Parse(line.AsSpan(6), CultureInfo.InvariantCulture);
+        long windowStart = start + (long)(warmup * 1e9);
+        long windowEnd = windowStart + (long)(seconds * 1e9);
+        long stopAt = windowEnd + 300_000_000;
+        byte[] buffer = new byte[Math.Max(16, Math.Min(size, MaxDatagram))];
+        var histogram = new LatencyHistogram();
+        long pongs = 0, sent = 0, lost = 0;
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        long interval = (long)(1e9 / Math.Max(1, rate));
+        long next = start;
+        while (MonotonicClock.NowNs() < stopAt)
+        {
+            try
+            {
+                if (echo)
+                {
+                    int got = socket.ReceiveFrom(buffer, ref from);
+                    socket.SendTo(buffer.AsSpan(0, got), from);
+                    continue;
+                }
+
+                BenchClock.SleepUntil(next);
+                next += interval;
+                long t0 = MonotonicClock.NowNs();
+                BitConverter.TryWriteBytes(buffer, t0);
+                socket.Send(buffer);
+                sent++;
+                socket.Receive(buffer);
+                long t1 = MonotonicClock.NowNs();
+                if (t0 >= windowStart && t0 < windowEnd && BitConverter.ToInt64(buffer, 0) == t0)
+                {
+                    histogram.Record((t1 - t0) / 2);
+                    pongs++;
+                }
+            }
+            catch (SocketException)
+            {
+                lost += echo ? 0 : 1; // a timeout: the echo did not come back within 50 ms
+            }
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"{{\"system\":\"udp\",\"size\":{size},\"sender\":{(echo ? 0 : 1)},\"receives\":{(echo ? 0 : 1)},\"window_s\":{seconds},");
+        sb.Append(inv, $"\"sent\":{(echo ? 0 : pongs)},\"delivered\":{(echo ? 0 : pongs)},\"bytes\":{(echo ? 0 : pongs * buffer.Length)},\"total\":{sent},\"lost\":{lost},\"hist\":{histogram.ToSparseJson()}}}");
         Console.WriteLine(sb.ToString());
         Console.Out.Flush();
         return 0;

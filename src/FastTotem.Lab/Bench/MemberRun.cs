@@ -72,6 +72,8 @@ internal static class MemberRun
         long alloc = 0, senderAlloc = 0, gc = 0, gaps = 0, reorders = 0, counted = 0, ringChanges = 0;
         bool managed = true;
         int receivers = 0;
+        long syscalls = 0, packets = 0, wakeups = 0, deliveredAll = 0;
+        bool countedIo = true;
         foreach (NodeReport r in reports)
         {
             latency.Merge(r.Latency);
@@ -83,6 +85,18 @@ internal static class MemberRun
             }
 
             sent += r.Sent / r.WindowSeconds;
+            deliveredAll += r.Receives ? r.Delivered : 0;
+            if (r.Syscalls < 0)
+            {
+                countedIo = false;
+            }
+            else
+            {
+                syscalls += r.Syscalls;
+                packets += r.Packets;
+                wakeups += r.Wakeups;
+            }
+
             gaps += r.Gaps;
             ringChanges = Math.Max(ringChanges, r.RingChanges);
             reorders += r.Reorders;
@@ -114,6 +128,9 @@ internal static class MemberRun
             GcCount = managed ? gc : -1,
             Gaps = gaps,
             Reorders = reorders,
+            SyscallsPerMsg = countedIo && deliveredAll > 0 ? syscalls / (double)deliveredAll : double.NaN,
+            PacketsPerMsg = countedIo && deliveredAll > 0 ? packets / (double)deliveredAll : double.NaN,
+            WakeupsPerMsg = countedIo && deliveredAll > 0 ? wakeups / (double)deliveredAll : double.NaN,
             Note = ringChanges > 0 ? $"ring re-formed ({ringChanges} config changes)" : "",
         };
     }

@@ -16,6 +16,11 @@ internal sealed class NodeReport
     public long GcCount = -1;
     public bool Sender;
 
+    /// <summary>The node loop's system calls, packets (sent + received) and wake-ups in the window; -1 where unknown.</summary>
+    public long Syscalls = -1;
+    public long Packets = -1;
+    public long Wakeups = -1;
+
     /// <summary>Configuration changes the node saw after the start (a token loss re-forms the ring).</summary>
     public long RingChanges;
 
@@ -46,6 +51,13 @@ internal sealed class NodeReport
                 n.AllocBytes = a.GetInt64();
                 n.SenderThreadAllocBytes = Long(r, "sender_thread_alloc_bytes");
                 n.GcCount = Long(r, "gc0") + Long(r, "gc1") + Long(r, "gc2");
+            }
+
+            if (r.TryGetProperty("syscalls", out JsonElement sc))
+            {
+                n.Syscalls = sc.GetInt64();
+                n.Packets = Long(r, "packets_sent") + Long(r, "packets_received");
+                n.Wakeups = Long(r, "wakeups");
             }
 
             if (r.TryGetProperty("hist", out JsonElement hist))

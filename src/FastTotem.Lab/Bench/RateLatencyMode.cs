@@ -19,7 +19,7 @@ internal sealed class RateLatencyMode : IBenchMode
 
         foreach (string system in settings.Systems)
         {
-            if (system == "udp")
+            if (system == "wire")
             {
                 continue;
             }

@@ -25,9 +25,14 @@ internal sealed class ThroughputMode : IBenchMode
                 {
                     foreach (bool all in settings.SenderModes)
                     {
-                        if (all && system == "udp")
+                        if (all && system is "udp" or "wire")
                         {
                             continue; // raw UDP is one sender to one receiver
+                        }
+
+                        if (system == "fasttotem-unbounded" && (all || size > 1024))
+                        {
+                            continue; // the flood-latency yardstick: 64 B and 1 KiB, one sender
                         }
 
                         yield return new BenchScenario(system, size, all, 0, run);
@@ -59,14 +64,16 @@ internal sealed class ThroughputMode : IBenchMode
         }
 
         sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
+        AppendWire(sb, settings, med);
+        AppendFlood(sb, settings, med);
         if (settings.Systems.Any(s => s.Contains("-knet", StringComparison.Ordinal)))
         {
             AppendKnet(sb, settings, med);
         }
 
         sb.Append("### Details per system (medians)\n\n");
-        sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | note |\n");
-        sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        sb.Append("| system | size | senders | msgs/s | MB/s | p50 ms | p99 ms | p99.9 ms | CPU/node % | alloc B/msg | GCs | gaps | CPU µs/msg | syscalls/msg | packets/msg | wake-ups/msg | note |\n");
+        sb.Append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         foreach (string system in settings.Systems)
         {
             foreach (int size in settings.Sizes)
@@ -90,12 +97,13 @@ internal sealed class ThroughputMode : IBenchMode
         BenchScenario s = r.Scenario;
         if (r.Error != null)
         {
-            return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders} | {r.Error} | | | | | | | | | |";
+            return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders} | {r.Error} | | | | | | | | | | | | | |";
         }
 
         return $"| {s.System} | {BenchFormat.Size(s.Size)} | {s.Senders}{(s.Rate > 0 ? $" @{s.Rate:0}/s" : "")} | {BenchFormat.Count(r.MsgsPerSec)} | {BenchFormat.Fixed(r.BytesPerSec / 1e6, 1)} | " +
             $"{BenchFormat.Fixed(r.P50Ms, 3)} | {BenchFormat.Fixed(r.P99Ms, 3)} | {BenchFormat.Fixed(r.P999Ms, 3)} | {BenchFormat.Fixed(r.CpuPercentPerNode, 0)} | " +
-            $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | {r.Note} |";
+            $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | " +
+            $"{BenchFormat.Fixed(r.CpuUsPerMsg, 2)} | {BenchFormat.Fixed(r.SyscallsPerMsg, 3)} | {BenchFormat.Fixed(r.PacketsPerMsg, 3)} | {BenchFormat.Fixed(r.WakeupsPerMsg, 4)} | {r.Note} |";
     }
 
     /// <summary>
@@ -129,6 +137,94 @@ internal sealed class ThroughputMode : IBenchMode
             ? "Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: n/a"
             : $"Target: aes256/sha256 costs FastTotem at most 25 % of its crypto-none msgs/s at 1 KiB: {cost1k * 100:0} %: {(cost1k <= 0.25 ? "met" : "MISSED")}");
         sb.Append("\n\n");
+    }
+
+    /// <summary>
+    /// One sender flooding: p50/p99 one-way latency of every system, and the bounded default's targets (p99 at most
+    /// 10 ms and below corosync's, at least 90 % of fasttotem-unbounded's msgs/s) at 64 B and 1 KiB.
+    /// </summary>
+    private static void AppendFlood(StringBuilder sb, BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        sb.Append("### Flood latency, one sender (p50 / p99 ms one-way)\n\n| size |");
+        foreach (string system in settings.Systems)
+        {
+            sb.Append(' ').Append(system).Append(" |");
+        }
+
+        sb.Append(" target |\n|---|");
+        foreach (string _ in settings.Systems)
+        {
+            sb.Append("---:|");
+        }
+
+        sb.Append("---|\n");
+        foreach (int size in settings.Sizes)
+        {
+            sb.Append("| ").Append(BenchFormat.Size(size)).Append(" |");
+            foreach (string system in settings.Systems)
+            {
+                BenchResult? r = BenchMedian.Find(med, system, size, false);
+                sb.Append(' ').Append(r == null || r.Error != null ? "-" : $"{BenchFormat.Fixed(r.P50Ms, 2)} / {BenchFormat.Fixed(r.P99Ms, 2)}").Append(" |");
+            }
+
+            sb.Append(' ').Append(size <= 1024 ? FloodTarget(med, size) : "-").Append(" |\n");
+        }
+
+        sb.Append('\n');
+    }
+
+    /// <summary>Every FastTotem system's msgs/s as a share of the wire bound measured in the same run, one sender.</summary>
+    private static void AppendWire(StringBuilder sb, BenchSettings settings, Dictionary<string, BenchResult> med)
+    {
+        if (!settings.Systems.Contains("wire"))
+        {
+            return;
+        }
+
+        sb.Append("### Share of the wire bound (full frames to N-1 peers, corosync's packing), one sender\n\n| size | wire msgs/s |");
+        var systems = settings.Systems.Where(x => x != "wire" && x != "udp").ToList();
+        foreach (string system in systems)
+        {
+            sb.Append(' ').Append(system).Append(" |");
+        }
+
+        sb.Append("\n|---|---:|");
+        foreach (string _ in systems)
+        {
+            sb.Append("---:|");
+        }
+
+        sb.Append('\n');
+        foreach (int size in settings.Sizes)
+        {
+            double wire = BenchMedian.Find(med, "wire", size, false)?.MsgsPerSec ?? double.NaN;
+            sb.Append("| ").Append(BenchFormat.Size(size)).Append(" | ").Append(BenchFormat.Count(wire)).Append(" |");
+            foreach (string system in systems)
+            {
+                double share = (BenchMedian.Find(med, system, size, false)?.MsgsPerSec ?? double.NaN) / wire;
+                sb.Append(' ').Append(double.IsNaN(share) ? "-" : $"{share * 100:0} %").Append(" |");
+            }
+
+            sb.Append('\n');
+        }
+
+        sb.Append('\n');
+    }
+
+    private static string FloodTarget(Dictionary<string, BenchResult> med, int size)
+    {
+        BenchResult? ft = BenchMedian.Find(med, "fasttotem", size, false);
+        BenchResult? unbounded = BenchMedian.Find(med, "fasttotem-unbounded", size, false);
+        BenchResult? cs = BenchMedian.Find(med, "corosync", size, false);
+        if (ft == null || ft.Error != null)
+        {
+            return "n/a";
+        }
+
+        double share = ft.MsgsPerSec / (unbounded?.MsgsPerSec ?? double.NaN);
+        double csP99 = cs?.P99Ms ?? double.NaN;
+        bool met = ft.P99Ms <= 10 && !(ft.P99Ms >= csP99) && share >= 0.9;
+        return $"p99 ≤ 10 ms{(double.IsNaN(csP99) ? "" : " and < corosync's")}, ≥ 90 % of unbounded ({BenchFormat.Fixed(share * 100, 0)} %): {(double.IsNaN(share) ? "n/a" : met ? "met" : "MISSED")}";
     }
 
     private static string Cell(BenchResult? r) => r == null ? "-" : r.Error ?? BenchFormat.Count(r.MsgsPerSec);

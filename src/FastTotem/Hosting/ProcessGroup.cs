@@ -59,6 +59,12 @@ public sealed class ProcessGroup : IDisposable
         Options = options;
         Delivered = onDeliver;
         _sendQueue = new HostSubmitQueue(options.SendQueueCapacity, options.MaxMessageSize);
+        if (options.SendLatencyBound < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "SendLatencyBound is zero (off) or positive");
+        }
+
+        Admission = new SendAdmission((long)(options.SendLatencyBound.TotalMilliseconds * 1_000_000));
         if (options.Delivery == DeliveryMode.Queue)
         {
             _deliveryQueue = new DeliveryQueue(options.DeliveryQueueBytes);
@@ -141,6 +147,9 @@ public sealed class ProcessGroup : IDisposable
 
     internal HostSubmitQueue SendQueue => _sendQueue;
 
+    /// <summary>The time bound on this member's backlog (<see cref="ProcessGroupOptions.SendLatencyBound"/>).</summary>
+    internal SendAdmission Admission { get; }
+
     internal TaskCompletionSource<bool> Joined { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -175,8 +184,14 @@ public sealed class ProcessGroup : IDisposable
             return SendResult.TooLarge;
         }
 
+        if (!Admission.TryAdmit(message.Length))
+        {
+            return SendResult.TryAgain;
+        }
+
         if (!_sendQueue.TryEnqueue(message))
         {
+            Admission.Withdraw(message.Length);
             return SendResult.TryAgain;
         }
 

@@ -43,6 +43,16 @@ public sealed class ProcessGroupOptions
     /// <summary>Messages that can wait in the send queue (a power of two). Default 256.</summary>
     public int SendQueueCapacity { get; init; } = 256;
 
+    /// <summary>
+    /// How long a message may wait in this member's queues before the ring delivers it, at the rate the ring has been
+    /// delivering this member's messages: past it <see cref="ProcessGroup.TryMulticast"/> answers
+    /// <see cref="SendResult.TryAgain"/>, so a flooding sender meets back-pressure instead of a queue hundreds of
+    /// milliseconds long. A floor of 64 KiB in flight is always admitted, which keeps the ring busy.
+    /// <see cref="TimeSpan.Zero"/> turns the bound off (only <see cref="SendQueueCapacity"/> and the ring's own
+    /// queues limit the backlog). Default 4 ms.
+    /// </summary>
+    public TimeSpan SendLatencyBound { get; init; } = TimeSpan.FromMilliseconds(4);
+
     /// <summary>Where deliveries go. Default: a callback on the protocol thread.</summary>
     public DeliveryMode Delivery { get; init; } = DeliveryMode.ProtocolThread;
 

@@ -24,6 +24,7 @@ public sealed partial class TotemNode : IDisposable
     private readonly CorosyncConfig _config;
     private readonly IDatagramTransport _transport;
     private readonly NodeMachine _machine;
+    private bool _ownCounted; // the retained head delivery, if it is our own, was already taken off the time bound
     private readonly RingDriver _driver;
     private readonly Bridge _bridge;
     private readonly ConcurrentQueue<Action> _control = new();
@@ -84,6 +85,9 @@ public sealed partial class TotemNode : IDisposable
     /// pinned and busy-polls. Any thread may read it.
     /// </summary>
     public LoopThreadInfo LoopThreadInfo => _driver.LoopInfo;
+
+    /// <summary>The loop's system calls, datagrams and wake-ups so far (the bench divides them by deliveries).</summary>
+    internal LoopIoCounters IoCounters => _driver.IoCounters;
 
     /// <summary>
     /// CPG events (deliveries, confchgs) the node could not keep because CPG's event queue was full: the only way
@@ -478,7 +482,7 @@ public sealed partial class TotemNode : IDisposable
 
         foreach (ProcessGroup group in _groups)
         {
-            bool freed = false;
+            bool freed = group.Admission.Tick(nowNs); // in-flight bytes forgotten: a waiting sender may go on
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
                 CpgResult result = _machine.Cpg.TryMcast(group.Handle, message);
@@ -522,6 +526,18 @@ public sealed partial class TotemNode : IDisposable
                 continue;
             }
 
+            if (ev.Kind == CpgEventKind.Deliver && ev.NodeId == NodeId && ev.Pid == group.Pid)
+            {
+                // Back in agreed order: it no longer counts against the group's time bound (taken before the
+                // handover below, which may retain the event and see it again).
+                if (!_ownCounted)
+                {
+                    group.Admission.OnDelivered(nowNs, ev.Data.Length);
+                    group.SignalSendSpace();
+                    _ownCounted = true;
+                }
+            }
+
             if (ev.Kind == CpgEventKind.Deliver && !group.OnDeliver(ev.NodeId, ev.Pid, ev.Data))
             {
                 // The group's consumer has no room: the delivery stays first in CPG's event queue (and every later
@@ -534,6 +550,7 @@ public sealed partial class TotemNode : IDisposable
             {
                 _metrics.OnDelivered(ev.LocalHandle, ev.Data.Length, ev.NodeId == NodeId && ev.Pid == group.Pid, nowNs);
             }
+            _ownCounted = false;
 
             switch (ev.Kind)
             {

@@ -10,7 +10,14 @@ namespace FastTotem.Transport;
 internal static unsafe class BatchReceiver
 {
     /// <summary>Reads up to <paramref name="count"/> datagrams from <paramref name="fd"/>; recvmmsg's result (negative on error).</summary>
-    public static int Read(int fd, mmsghdr[] msgs, iovec[] iov, SocketAddress[] sources, int count)
+    public static int Read(int fd, mmsghdr[] msgs, iovec[] iov, SocketAddress[] sources, int count) =>
+        Read(fd, msgs, iov, sources, count, null, 0);
+
+    /// <summary>
+    /// As <see cref="Read(int, mmsghdr[], iovec[], SocketAddress[], int)"/>, with <paramref name="controlSize"/> bytes of
+    /// ancillary data per slot at <paramref name="control"/> (pinned; null for none): where UDP_GRO reports its segment size.
+    /// </summary>
+    public static int Read(int fd, mmsghdr[] msgs, iovec[] iov, SocketAddress[] sources, int count, byte* control, int controlSize)
     {
         fixed (mmsghdr* m = msgs)
         fixed (iovec* v = iov)
@@ -23,6 +30,12 @@ internal static unsafe class BatchReceiver
                 h.msg_namelen = SocketAddress.Size;
                 h.msg_iov = v + i;
                 h.msg_iovlen = 1;
+                if (control != null)
+                {
+                    h.msg_control = control + (i * controlSize);
+                    h.msg_controllen = (socklen_t)controlSize;
+                }
+
                 m[i].msg_hdr = h;
                 m[i].msg_len = 0;
             }

@@ -32,4 +32,7 @@ internal interface IDatagramTransport : IDisposable
     long DroppedPackets { get; }
 
     void HandleTimeout(long nowNs);
+
+    /// <summary>The transport's system calls and datagrams so far (the loop adds its epoll and eventfd calls).</summary>
+    LoopIoCounters IoCounts { get; }
 }

@@ -47,6 +47,7 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     private long _rxNowNs;
     private long _nextReportNs;
     private KnetDropCounters _reported;
+    private TransportCounters _io; // its system-call and datagram fields: what the loop's report needs
     private long _filtered;
     private long _sendErrors;
 
@@ -188,6 +189,8 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         }
 
         int got = BatchReceiver.Read(fd, _rxMsgs, _rxIov, _rxSources, ReceiveBatch);
+        _io.ReceiveCalls++;
+        _io.DatagramsReceived += Math.Max(0, got);
 
         _rxLink = link;
         _rxLoop = fd == _loopRead;
@@ -241,6 +244,8 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
         {
             fixed (byte* data = _frame)
             {
+                _io.SendCalls++;
+                _io.DatagramsSent++;
                 return LibC.send(_loopWrite, data, (size_t)frame.Length, LibC.MSG_DONTWAIT) == frame.Length;
             }
         }
@@ -266,6 +271,8 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
             fixed (SocketAddress* to = &_peerAddress[target])
             {
                 long sent = LibC.sendto(fd, data, (size_t)t.Length, LibC.MSG_DONTWAIT | 0x4000 /* MSG_NOSIGNAL */, (sockaddr*)to, (uint)to->Length);
+                _io.SendCalls++;
+                _io.DatagramsSent += sent < 0 ? 0 : 1;
                 if (sent < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
@@ -288,6 +295,14 @@ internal sealed unsafe class KnetTransport : IDatagramTransport
     }
 
     public long PollTimeout() => Math.Min(_machine.PollTimeout(), _nextReportNs);
+
+    public LoopIoCounters IoCounts => new()
+    {
+        SendCalls = Volatile.Read(ref _io.SendCalls),
+        DatagramsSent = Volatile.Read(ref _io.DatagramsSent),
+        ReceiveCalls = Volatile.Read(ref _io.ReceiveCalls),
+        DatagramsReceived = Volatile.Read(ref _io.DatagramsReceived),
+    };
 
     public void HandleTimeout(long nowNs)
     {

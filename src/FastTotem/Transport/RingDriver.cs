@@ -33,6 +33,18 @@ public sealed unsafe class RingDriver : IDisposable
     private long _transmitDrops;
     private Exception? _fault;
 
+    // Wake-ups only when the loop sleeps: a host thread counts its submission, then rings the eventfd only if the loop
+    // is (about to be) asleep in epoll_wait; the loop, about to sleep, first looks whether a submission came in since
+    // its last turn. Each side writes its own variable before it reads the other's, with a full fence in between, so
+    // either the host sees the loop asleep or the loop sees the submission.
+    private long _submissions;
+    private long _submissionsSeen;
+    private int _sleeping;
+    private int _wakePending;
+    private long _epollWaits;
+    private long _wakeups;
+    private long _wakeWrites;
+
     internal RingDriver(NodeMachine machine, IDatagramTransport transport)
     {
         // udpu/udp send a frame whole; knet fragments what exceeds its data MTU itself.
@@ -115,12 +127,28 @@ public sealed unsafe class RingDriver : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Wakes the loop from another thread (after enqueuing work for it).</summary>
+    /// <summary>
+    /// Tells the loop, from another thread, that work was enqueued for it. Rings the eventfd only when the loop sleeps
+    /// (and only once per sleep): a busy loop finds the work on its next turn without a system call on either side.
+    /// </summary>
     public void Wake()
     {
-        ulong one = 1;
-        LibC.write(_wakeFd, &one, sizeof(ulong));
+        Interlocked.Increment(ref _submissions);
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _wakePending, 1) == 0)
+        {
+            Interlocked.Increment(ref _wakeWrites);
+            ulong one = 1;
+            LibC.write(_wakeFd, &one, sizeof(ulong));
+        }
     }
+
+    /// <summary>The loop's system calls, datagrams and wake-ups so far (the transport's and its own). Any thread may read it.</summary>
+    internal LoopIoCounters IoCounters => _transport.IoCounts with
+    {
+        EpollWaits = Volatile.Read(ref _epollWaits),
+        Wakeups = Volatile.Read(ref _wakeups),
+        WakeWrites = Volatile.Read(ref _wakeWrites),
+    };
 
     /// <summary>
     /// Stops the loop; with <paramref name="leave"/> the node first sends corosync's LEAVE. Refused on the loop thread
@@ -212,11 +240,27 @@ public sealed unsafe class RingDriver : IDisposable
 
             long deadline = Math.Min(_machine.PollTimeout(), _transport.PollTimeout());
             int waitMs = BusyPoll ? 0 : TimeoutMs(deadline, MonotonicClock.NowNs());
+            if (waitMs != 0)
+            {
+                Volatile.Write(ref _sleeping, 1);
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref _submissions) != _submissionsSeen)
+                {
+                    waitMs = 0; // host work came in during the last turn: look at it instead of sleeping
+                }
+            }
+
             int ready;
             fixed (epoll_event* events = _events)
             {
                 ready = LibC.epoll_wait(_epollFd, events, MaxEvents, waitMs);
             }
+
+            Volatile.Write(ref _epollWaits, _epollWaits + 1);
+            Volatile.Write(ref _sleeping, 0);
+            Volatile.Write(ref _wakePending, 0);
+            Interlocked.MemoryBarrier();
+            _submissionsSeen = Volatile.Read(ref _submissions); // every submission up to here is seen by this turn's steps
 
             now = MonotonicClock.NowNs();
             bool stepped = false;
@@ -227,6 +271,7 @@ public sealed unsafe class RingDriver : IDisposable
                 {
                     ulong count;
                     LibC.read(_wakeFd, &count, sizeof(ulong));
+                    Volatile.Write(ref _wakeups, _wakeups + 1);
                     continue;
                 }
 

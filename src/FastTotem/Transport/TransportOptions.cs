@@ -31,6 +31,31 @@ public sealed class TransportOptions
     /// corosync applies it to udpu, not to udp).</summary>
     public bool BlockUnlistedIps { get; init; } = true;
 
+    /// <summary>
+    /// Send a token visit's mcasts to each peer as one UDP GSO buffer (UDP_SEGMENT) that the kernel cuts into the
+    /// ordinary datagrams a corosync peer expects. Probed once at start; off where the kernel lacks it.
+    /// </summary>
+    public bool Gso { get; init; } = true;
+
+    /// <summary>Let the kernel hand over coalesced datagrams (UDP_GRO), split here by their segment size. Probed once.</summary>
+    public bool Gro { get; init; } = true;
+
+    /// <summary>
+    /// The environment's say on GSO and GRO: FASTTOTEM_UDP_OFFLOAD=off turns both off, =gso or =gro keeps only that
+    /// one (for before/after measurements; unset means both on).
+    /// </summary>
+    internal static (bool Gso, bool Gro) OffloadFromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable("FASTTOTEM_UDP_OFFLOAD");
+        return value switch
+        {
+            "off" or "0" or "none" => (false, false),
+            "gso" => (true, false),
+            "gro" => (false, true),
+            _ => (true, true),
+        };
+    }
+
     public static TransportOptions FromConfig(CorosyncConfig config, uint localNodeId)
     {
         var members = new TransportMember[config.Nodes.Count];
@@ -56,8 +81,11 @@ public sealed class TransportOptions
             throw new CorosyncConfigException($"nodeid {localNodeId} is not in the nodelist");
         }
 
+        (bool gso, bool gro) = OffloadFromEnvironment();
         return new TransportOptions
         {
+            Gso = gso,
+            Gro = gro,
             Kind = config.Transport,
             LocalNodeId = localNodeId,
             LocalAddress = local,

@@ -36,6 +36,22 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     /// </summary>
     public const int DefaultSendSlotSize = 16384;
 
+    /// <summary>Segments in one GSO send: the kernel's UDP_MAX_SEGMENTS is 64 (128 on newer kernels).</summary>
+    public const int GsoSegmentsMax = 64;
+
+    /// <summary>Bytes in one GSO send: a UDP payload's limit, 65,535 − 8 − 40 (IPv6) rounded down.</summary>
+    public const int GsoBytesMax = 65000;
+
+    /// <summary>Datagrams one received buffer may be cut into (a GRO buffer holds at most UDP_MAX_SEGMENTS).</summary>
+    private const int GroSegmentsMax = 128;
+
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+    private const int UdpGro = 104;
+
+    /// <summary>CMSG_SPACE(sizeof(ushort)) and room for CMSG_SPACE(sizeof(int)): a 16-byte header and 8 of data.</summary>
+    private const int ControlSize = 24;
+
     private const int MaxSocketsPerLoop = 3;
     private const int OptionOn = 1;
 
@@ -56,9 +72,22 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     private readonly SocketAddress[] _txUnicastTargets;   // pinned: msg_name of unicast sends, one per slot
     private readonly mmsghdr[] _txTokenMsgs;              // queued on the token-path socket
     private readonly mmsghdr[] _txMcastMsgs;              // queued on the mcast-path socket
+    private readonly int[] _txDestination;                // per slot: member index of a unicast, -1 for every member
+    private readonly int[] _txMcastSegments;              // per mcast-path message: datagrams in it (GSO: more than 1)
+    private readonly byte[] _txControl;                   // pinned: one UDP_SEGMENT cmsg per GSO run
+    private readonly mmsghdr[] _txSingle;                 // pinned: a failed GSO run resent datagram by datagram
     private int _txSlotsUsed;
     private int _txTokenCount;
     private int _txMcastCount;
+    private int _gsoSizeMax = ushort.MaxValue;            // lowered when the kernel refuses a segment size (larger than the path MTU)
+
+    private readonly byte[] _rxControl;                   // pinned: UDP_GRO's segment size per received buffer
+    private readonly int[] _rxEntryMessage;               // per datagram handed up: the received buffer it is in
+    private readonly int[] _rxEntryOffset;
+    private readonly int[] _rxEntryLength;
+    private int _rxEntries;
+    private bool _gso;
+    private bool _gro;
 
     private int _tokenFd = -1;
     private int _mcastSendFd = -1;
@@ -111,6 +140,14 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         _txUnicastTargets = GC.AllocateArray<SocketAddress>(SendSlots, pinned: true);
         _txTokenMsgs = GC.AllocateArray<mmsghdr>(SendSlots, pinned: true);
         _txMcastMsgs = GC.AllocateArray<mmsghdr>(txMsgCapacity, pinned: true);
+        _txDestination = new int[SendSlots];
+        _txMcastSegments = new int[txMsgCapacity];
+        _txControl = GC.AllocateArray<byte>(SendSlots * ControlSize, pinned: true);
+        _txSingle = GC.AllocateArray<mmsghdr>(GsoSegmentsMax, pinned: true);
+        _rxControl = GC.AllocateArray<byte>(ReceiveBatch * ControlSize, pinned: true);
+        _rxEntryMessage = new int[ReceiveBatch * GroSegmentsMax];
+        _rxEntryOffset = new int[ReceiveBatch * GroSegmentsMax];
+        _rxEntryLength = new int[ReceiveBatch * GroSegmentsMax];
 
         fixed (byte* slab = _txSlab)
         {
@@ -144,7 +181,23 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
 
     public ref readonly TransportCounters Counters => ref _counters;
 
-    public long DroppedPackets => _counters.DroppedTruncated + _counters.DroppedUnlistedSource;
+    public long DroppedPackets => _counters.DroppedTruncated + _counters.DroppedUnlistedSource + _counters.DroppedGroOverflow;
+
+    /// <summary>Whether mcasts leave as UDP GSO buffers (asked for and the kernel has it).</summary>
+    public bool GsoEnabled => _gso;
+
+    /// <summary>Whether the receive sockets take GRO-coalesced buffers (asked for and the kernel has it).</summary>
+    public bool GroEnabled => _gro;
+
+    public LoopIoCounters IoCounts => new()
+    {
+        SendCalls = Volatile.Read(ref _counters.SendCalls),
+        DatagramsSent = Volatile.Read(ref _counters.DatagramsSent),
+        GsoSends = Volatile.Read(ref _counters.GsoSends),
+        ReceiveCalls = Volatile.Read(ref _counters.ReceiveCalls),
+        DatagramsReceived = Volatile.Read(ref _counters.DatagramsReceived),
+        GroBuffers = Volatile.Read(ref _counters.GroBuffers),
+    };
 
     /// <summary>The largest datagram <see cref="TryQueue"/> takes: one send slot.</summary>
     public int SendSlotSize { get; }
@@ -175,8 +228,14 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     /// </summary>
     public int Receive(int fd)
     {
-        int got = BatchReceiver.Read(fd, _rxMsgs, _rxIov, _rxSources, ReceiveBatch);
+        int got;
+        fixed (byte* control = _rxControl)
+        {
+            got = BatchReceiver.Read(fd, _rxMsgs, _rxIov, _rxSources, ReceiveBatch, _gro ? control : null, ControlSize);
+        }
 
+        _counters.ReceiveCalls++;
+        _rxEntries = 0;
         if (got < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -190,27 +249,108 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
 
         for (int i = 0; i < got; i++)
         {
-            _counters.DatagramsReceived++;
+            int length = (int)_rxMsgs[i].msg_len;
+            int segment = _gro ? GroSegmentSize(i) : 0;
+            int segments = segment > 0 && segment < length ? (length + segment - 1) / segment : 1;
+            _counters.DatagramsReceived += segments;
             if ((_rxMsgs[i].msg_hdr.msg_flags & LibC.MSG_TRUNC) != 0)
             {
                 _counters.DroppedTruncated++;
-                _rxMsgs[i].msg_len = 0;
+                AddEntry(i, 0, 0);
             }
             else if (_options.BlockUnlistedIps && !IsListed(i))
             {
-                _counters.DroppedUnlistedSource++;
-                _rxMsgs[i].msg_len = 0;
+                _counters.DroppedUnlistedSource += segments;
+                AddEntry(i, 0, 0);
+            }
+            else if (segments == 1)
+            {
+                AddEntry(i, 0, length);
+            }
+            else
+            {
+                // A GRO buffer: datagrams of one sender, each `segment` bytes but the last, back to back.
+                _counters.GroBuffers++;
+                for (int offset = 0; offset < length; offset += segment)
+                {
+                    if (_rxEntries == _rxEntryLength.Length)
+                    {
+                        _counters.DroppedGroOverflow++;
+                        break;
+                    }
+
+                    AddEntry(i, offset, Math.Min(segment, length - offset));
+                }
             }
         }
 
-        return got;
+        return _rxEntries;
     }
 
     /// <summary>The i-th datagram of the last <see cref="Receive"/>; empty when it was dropped.</summary>
     public ReadOnlySpan<byte> Datagram(int i) =>
-        new(_rxSlab, i * ReceiveSlotSize, (int)_rxMsgs[i].msg_len);
+        new(_rxSlab, (_rxEntryMessage[i] * ReceiveSlotSize) + _rxEntryOffset[i], _rxEntryLength[i]);
 
-    public ref readonly SocketAddress Source(int i) => ref _rxSources[i];
+    public ref readonly SocketAddress Source(int i) => ref _rxSources[_rxEntryMessage[i]];
+
+    /// <summary>
+    /// Cuts one received buffer into its datagrams, as the kernel hands a GRO buffer over (for tests: the same path
+    /// <see cref="Receive"/> takes). <paramref name="segmentSize"/> 0 means one datagram.
+    /// </summary>
+    internal int SplitForTest(ReadOnlySpan<byte> buffer, int segmentSize)
+    {
+        buffer.CopyTo(_rxSlab);
+        _rxMsgs[0].msg_len = (uint)buffer.Length;
+        _rxEntries = 0;
+        if (segmentSize <= 0 || segmentSize >= buffer.Length)
+        {
+            AddEntry(0, 0, buffer.Length);
+            return _rxEntries;
+        }
+
+        for (int offset = 0; offset < buffer.Length && _rxEntries < _rxEntryLength.Length; offset += segmentSize)
+        {
+            AddEntry(0, offset, Math.Min(segmentSize, buffer.Length - offset));
+        }
+
+        return _rxEntries;
+    }
+
+    private void AddEntry(int message, int offset, int length)
+    {
+        _rxEntryMessage[_rxEntries] = message;
+        _rxEntryOffset[_rxEntries] = offset;
+        _rxEntryLength[_rxEntries] = length;
+        _rxEntries++;
+    }
+
+    /// <summary>UDP_GRO's cmsg on the i-th received buffer: the size of its datagrams (all but the last), or 0.</summary>
+    private int GroSegmentSize(int i)
+    {
+        msghdr h = _rxMsgs[i].msg_hdr;
+        long controlLength = (long)(uint)h.msg_controllen;
+        byte* control = (byte*)h.msg_control;
+        long at = 0;
+        while (control != null && at + 16 <= controlLength)
+        {
+            long cmsgLength = *(long*)(control + at);
+            int level = *(int*)(control + at + 8);
+            int type = *(int*)(control + at + 12);
+            if (cmsgLength < 16)
+            {
+                break;
+            }
+
+            if (level == SolUdp && type == UdpGro && cmsgLength >= 20)
+            {
+                return *(int*)(control + at + 16);
+            }
+
+            at += (cmsgLength + 7) & ~7L;
+        }
+
+        return 0;
+    }
 
     /// <summary>The nodeid whose nodelist address sent the i-th datagram, or <see cref="Transmitter.Unlisted"/>: the
     /// engine binds the identity a message claims to it.</summary>
@@ -218,7 +358,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     {
         for (int m = 0; m < _memberAddresses.Length; m++)
         {
-            if (_memberAddresses[m].SameAddress(_rxSources[i]))
+            if (_memberAddresses[m].SameAddress(Source(i)))
             {
                 return _memberNodeIds[m];
             }
@@ -244,6 +384,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         datagram.CopyTo(_txSlab.AsSpan(slot * SendSlotSize, SendSlotSize));
         _txLength[slot] = datagram.Length;
         _txIov[slot].iov_len = (size_t)datagram.Length;
+        _txDestination[slot] = -1;
         iovec* iov = (iovec*)Unsafe.AsPointer(ref _txIov[slot]);
 
         if (destinationNodeId != 0)
@@ -256,6 +397,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
                 return false;
             }
 
+            _txDestination[slot] = member;
             _txUnicastTargets[slot] = _memberAddresses[member];
             SocketAddress* target = (SocketAddress*)Unsafe.AsPointer(ref _txUnicastTargets[slot]);
             // udpu tokens go port → port from the token socket; udp sends everything from port − 1.
@@ -263,17 +405,22 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
             {
                 SetMessage(ref _txTokenMsgs[_txTokenCount++], target, iov);
             }
-            else
+            else if (!_gso)
             {
-                SetMessage(ref _txMcastMsgs[_txMcastCount++], target, iov);
+                AddMcastMessage(target, iov, 1, null);
             }
 
             return true;
         }
 
+        if (_gso)
+        {
+            return true; // Flush lays the mcast path out in runs, one GSO send per run and peer
+        }
+
         if (_options.Kind == TotemTransport.Udp)
         {
-            SetMessage(ref _txMcastMsgs[_txMcastCount++], (SocketAddress*)Unsafe.AsPointer(ref _groupAddress[0]), iov);
+            AddMcastMessage((SocketAddress*)Unsafe.AsPointer(ref _groupAddress[0]), iov, 1, null);
             return true;
         }
 
@@ -281,7 +428,7 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         {
             if (m != _localMemberIndex)
             {
-                SetMessage(ref _txMcastMsgs[_txMcastCount++], (SocketAddress*)Unsafe.AsPointer(ref _memberAddresses[m]), iov);
+                AddMcastMessage((SocketAddress*)Unsafe.AsPointer(ref _memberAddresses[m]), iov, 1, null);
             }
         }
 
@@ -291,16 +438,113 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
     /// <summary>Sends everything queued: "mcast" traffic first, then tokens, as totemsrp orders them.</summary>
     public void Flush()
     {
+        if (_gso && _txSlotsUsed > 0)
+        {
+            LayOutGsoRuns();
+        }
+
         fixed (mmsghdr* mcast = _txMcastMsgs)
         fixed (mmsghdr* token = _txTokenMsgs)
         {
-            SendAll(_mcastSendFd, mcast, _txMcastCount);
-            SendAll(_tokenFd, token, _txTokenCount);
+            SendAll(_mcastSendFd, mcast, _txMcastCount, _txMcastSegments);
+            SendAll(_tokenFd, token, _txTokenCount, null);
         }
 
         _txMcastCount = 0;
         _txTokenCount = 0;
         _txSlotsUsed = 0;
+    }
+
+    /// <summary>
+    /// The mcast path under GSO, in slot order: a unicast (udp's tokens) alone; consecutive mcasts of one size (and a
+    /// last shorter one) as one run, sent to each peer as one buffer the kernel cuts at that size. Every peer gets the
+    /// datagrams in the order they were queued, as without GSO.
+    /// </summary>
+    private void LayOutGsoRuns()
+    {
+        bool udp = _options.Kind == TotemTransport.Udp;
+        int runs = 0;
+        int slot = 0;
+        while (slot < _txSlotsUsed)
+        {
+            iovec* iov = (iovec*)Unsafe.AsPointer(ref _txIov[slot]);
+            if (_txDestination[slot] >= 0)
+            {
+                if (udp)
+                {
+                    AddMcastMessage((SocketAddress*)Unsafe.AsPointer(ref _txUnicastTargets[slot]), iov, 1, null);
+                }
+
+                slot++;
+                continue;
+            }
+
+            int size = _txLength[slot];
+            int end = slot + 1;
+            int total = size;
+            if (size <= _gsoSizeMax)
+            {
+                while (end < _txSlotsUsed && _txDestination[end] < 0 && end - slot < GsoSegmentsMax
+                       && _txLength[end] <= size && total + _txLength[end] <= GsoBytesMax)
+                {
+                    total += _txLength[end];
+                    end++;
+                    if (_txLength[end - 1] < size)
+                    {
+                        break; // only the last segment may be shorter
+                    }
+                }
+            }
+
+            int segments = end - slot;
+            byte* control = null;
+            if (segments > 1)
+            {
+                control = (byte*)Unsafe.AsPointer(ref _txControl[runs * ControlSize]);
+                runs++;
+                *(long*)control = 16 + sizeof(ushort); // CMSG_LEN(sizeof(uint16_t))
+                *(int*)(control + 8) = SolUdp;
+                *(int*)(control + 12) = UdpSegment;
+                *(ushort*)(control + 16) = (ushort)size;
+            }
+
+            if (udp)
+            {
+                AddMcastMessage((SocketAddress*)Unsafe.AsPointer(ref _groupAddress[0]), iov, segments, control);
+            }
+            else
+            {
+                for (int m = 0; m < _memberAddresses.Length; m++)
+                {
+                    if (m != _localMemberIndex)
+                    {
+                        AddMcastMessage((SocketAddress*)Unsafe.AsPointer(ref _memberAddresses[m]), iov, segments, control);
+                    }
+                }
+            }
+
+            slot = end;
+        }
+    }
+
+    private void AddMcastMessage(SocketAddress* target, iovec* iov, int segments, byte* control)
+    {
+        msghdr h = default;
+        h.msg_name = target;
+        h.msg_namelen = (uint)target->Length;
+        h.msg_iov = iov;
+        h.msg_iovlen = segments;
+        if (control != null)
+        {
+            h.msg_control = control;
+            h.msg_controllen = (socklen_t)ControlSize;
+        }
+
+        _txMcastMsgs[_txMcastCount].msg_hdr = h;
+        _txMcastMsgs[_txMcastCount].msg_len = 0;
+
+        _txMcastSegments[_txMcastCount] = segments;
+        _txMcastCount++;
     }
 
     public void Dispose()
@@ -310,17 +554,29 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         CloseFd(ref _mcastRecvFd);
     }
 
-    private void SendAll(int fd, mmsghdr* msgs, int count)
+    private void SendAll(int fd, mmsghdr* msgs, int count, int[]? segments)
     {
         int done = 0;
         while (done < count)
         {
             int sent = LibcSocket.sendmmsg(fd, msgs + done, (uint)(count - done), 0);
+            _counters.SendCalls++;
             if (sent <= 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno == 4 /* EINTR */)
                 {
+                    continue;
+                }
+
+                if (segments != null && segments[done] > 1)
+                {
+                    // The kernel refused the GSO buffer (a segment larger than the path MTU): send its datagrams one
+                    // by one, and no runs of this size from now on.
+                    _counters.GsoFallbacks++;
+                    _gsoSizeMax = Math.Min(_gsoSizeMax, (int)(ulong)msgs[done].msg_hdr.msg_iov->iov_len - 1);
+                    SendSeparately(fd, ref msgs[done], segments[done]);
+                    done++;
                     continue;
                 }
 
@@ -331,8 +587,49 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
                 continue;
             }
 
-            _counters.DatagramsSent += sent;
+            for (int i = done; i < done + sent; i++)
+            {
+                int n = segments == null ? 1 : segments[i];
+                _counters.DatagramsSent += n;
+                if (n > 1)
+                {
+                    _counters.GsoSends++;
+                }
+            }
+
             done += sent;
+        }
+    }
+
+    private void SendSeparately(int fd, ref mmsghdr run, int segments)
+    {
+        fixed (mmsghdr* single = _txSingle)
+        {
+            for (int i = 0; i < segments; i++)
+            {
+                SetMessage(ref single[i], (SocketAddress*)run.msg_hdr.msg_name, run.msg_hdr.msg_iov + i);
+            }
+
+            int done = 0;
+            while (done < segments)
+            {
+                int sent = LibcSocket.sendmmsg(fd, single + done, (uint)(segments - done), 0);
+                _counters.SendCalls++;
+                if (sent <= 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == 4 /* EINTR */)
+                    {
+                        continue;
+                    }
+
+                    _counters.SendErrors++;
+                    done++;
+                    continue;
+                }
+
+                _counters.DatagramsSent += sent;
+                done += sent;
+            }
         }
     }
 
@@ -360,7 +657,18 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         return -1;
     }
 
-    private bool IsListed(int i) => SourceNodeId(i) != Transmitter.Unlisted;
+    private bool IsListed(int message)
+    {
+        for (int m = 0; m < _memberAddresses.Length; m++)
+        {
+            if (_memberAddresses[m].SameAddress(_rxSources[message]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private void OpenSockets()
     {
@@ -375,6 +683,20 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         SocketAddress sendFrom = SocketAddress.From(_options.LocalAddress, udp ? _options.Port - 1 : 0);
         _mcastSendFd = OpenBound(family, sendFrom, "mcast send socket");
         McastSourcePort = LocalPort(_mcastSendFd);
+
+        // Probed once: a kernel without UDP_SEGMENT / UDP_GRO answers ENOPROTOOPT, and the path stays per datagram.
+        if (_options.Gso)
+        {
+            int off = 0;
+            _gso = LibC.setsockopt(_mcastSendFd, SolUdp, UdpSegment, &off, sizeof(int)) == 0;
+            _counters.OffloadProbeFailures += _gso ? 0 : 1;
+        }
+
+        if (_options.Gro)
+        {
+            _gro = EnableGro(_tokenFd);
+            _counters.OffloadProbeFailures += _gro ? 0 : 1;
+        }
 
         if (!udp)
         {
@@ -398,6 +720,11 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         }
 
         _mcastRecvFd = OpenBound(family, _groupAddress[0], "multicast receive socket");
+        if (_gro && !EnableGro(_mcastRecvFd))
+        {
+            _gro = false; // one receive path for both sockets
+            _counters.OffloadProbeFailures++;
+        }
         if (local.IsV6)
         {
             ipv6_mreq mreq = default;
@@ -436,6 +763,12 @@ internal sealed unsafe class UdpTransport : IDatagramTransport
         }
 
         return fd;
+    }
+
+    private static bool EnableGro(int fd)
+    {
+        int on = OptionOn;
+        return LibC.setsockopt(fd, SolUdp, UdpGro, &on, sizeof(int)) == 0;
     }
 
     private static int LocalPort(int fd)
