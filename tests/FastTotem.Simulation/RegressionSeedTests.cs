@@ -56,7 +56,7 @@ public class RegressionSeedTests(ITestOutputHelper output)
     /// fragmented across SRP messages, and this looks like the joiner case of issue #16 (a node joining while a member
     /// is halfway through a fragmented chain throws the rest away), which helper "fuzz2" is fixing. Un-skip when it lands.
     /// </summary>
-    [Theory(Skip = "fails: joiner case of issue #16 (fragmented chain across a join); un-skip when the joiner fix lands")]
+    [Theory]
     [InlineData("sweep-364", "--nodes 5 --seed 364 --duration 10580ms --stack full --loss 0.02 --dup 0.05 --reorder 0.05 --partitions --crashes --clock-drift 500 --pauses --one-way --type-faults --replays --buggify --cpg --rate 34 --token 300 --coefficient 50 --payload 16 --fault-interval 1825234924ns --pause-max 3s --socket-buffer 1024", "f028a6f54535e2a2")]
     [InlineData("sweep-5136", "--nodes 5 --seed 5136 --duration 10580ms --stack full --loss 0.01 --dup 0.02 --reorder 0.02 --partitions --crashes --clock-drift 500 --pauses --one-way --type-faults --replays --buggify --cpg --rate 23 --token 300 --coefficient 50 --payload 16 --fault-interval 1391283173ns --pause-max 3s --socket-buffer 1024", "13b924c94f8371cb")]
     public void PinnedRunWithCpgTrafficKeepsEveryGuarantee(string name, string arguments, string fingerprint) =>
