@@ -32,6 +32,10 @@ internal sealed class NodeStack
     private readonly SyncPhase _phase;
     private bool _started;
 
+    // The members of the last transitional configuration: who came with us from the old ring.
+    private readonly uint[] _transitionalMembers = new uint[WireLimits.ProcessorCountMax];
+    private int _transitionalCount;
+
     /// <param name="engine">The SRP engine below.</param>
     /// <param name="quorum">votequorum's settings.</param>
     /// <param name="listener">Told of configuration changes and finished synchronisations.</param>
@@ -145,10 +149,20 @@ internal sealed class NodeStack
         // also stops local requests through the phase, transitional or regular change alike, until the
         // synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);
-        if (ev.ConfigKind == ConfigChangeKind.Regular)
+        if (ev.ConfigKind == ConfigChangeKind.Transitional)
+        {
+            _transitionalCount = Math.Min(ev.Members.Length, _transitionalMembers.Length);
+            ev.Members[.._transitionalCount].CopyTo(_transitionalMembers);
+        }
+        else if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
             _assembler.HandleRegularConfiguration(ev.Members);
-            RestartChainForNewMembers();
+            if (HasNewMembers(ev.Members))
+            {
+                RestartChainForNewMembers();
+            }
+
+            _transitionalCount = 0;
             if (_phase.RegularConfigurationDelivered())
             {
                 HoldRegularTraffic();
@@ -223,8 +237,23 @@ internal sealed class NodeStack
     /// <summary>Chains restarted at a ring change (<see cref="RestartChainForNewMembers"/>).</summary>
     public long ChainRestarts => _packer.ChainRestarts;
 
+    /// <summary>Whether the regular configuration lists a node that did not come with us from the old ring.</summary>
+    private bool HasNewMembers(ReadOnlySpan<uint> members)
+    {
+        ReadOnlySpan<uint> came = _transitionalMembers.AsSpan(0, _transitionalCount);
+        foreach (uint member in members)
+        {
+            if (member != _engine.NodeId && !came.Contains(member))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
-    /// A regular configuration: if the regular lane's next payload continues a chain whose beginning went out in an
+    /// A regular configuration with new members: if the regular lane's next payload continues a chain whose beginning went out in an
     /// earlier ring, a member new to us meets it in a fresh assembly and throws the message away (and, until a chain
     /// ends, what follows). So the chain is restarted whole for every member (<see cref="PgPacker.RestartChain"/>),
     /// from our own reassembly of its beginning: our payloads reach us in every ring we send them in, before the next
