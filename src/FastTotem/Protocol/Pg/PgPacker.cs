@@ -45,7 +45,8 @@ public sealed class PgPacker
     private State _state;
 
     // Payloads put in front of the queue at a ring change (RestartChain, PushFront): they leave before it, in order.
-    // A deque of net_mtu slots that grows (doubling) only when a restart needs more room than it has.
+    // A deque of net_mtu slots, allocated at the first restart and doubled when one needs more room: never in the
+    // steady state, and bounded (the engine's regular queue taken back, plus one message's beginning and a break).
     private byte[] _front = [];
     private int[] _frontLengths = [];
     private int _frontHead;
