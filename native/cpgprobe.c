@@ -10,7 +10,7 @@
  *   totem ring=REP.SEQ members=n,...
  *   recv from=N:P seq=K size=S lat_ns=L        (only with -v; L = now - sender timestamp, CLOCK_MONOTONIC)
  *   sent seq=K                                  (only with -v)
- *   stats sent=A received=B bytes=C gaps=D reorders=E foreign=F duration_ns=T
+ *   stats sent=A received=B bytes=C gaps=D reorders=E foreign=F duration_ns=T corrupt=X
  *
  * With -G (the macro benchmark, fasttotem bench) it instead prints "joined" once the group has -m members,
  * waits for "start T" on stdin (T in CLOCK_MONOTONIC ns, which every network namespace shares), with -F sends
@@ -19,7 +19,9 @@
  * latency histogram (the log-linear buckets of src/FastTotem.Cli/Bench/LatencyHistogram.cs).
  *
  * "gaps" counts sequence numbers skipped per sender, "reorders" counts messages older than one
- * already seen from that sender. "foreign" counts received messages that are not probe messages.
+ * already seen from that sender. "foreign" counts received messages that are not probe messages; "corrupt"
+ * counts probe messages whose length differs from the size in their header or whose letter pattern is wrong
+ * (a message assembled from two halves, or cut short).
  * Exit status: 0 ok, 1 a libcpg call failed, 2 bad arguments.
  */
 #define _GNU_SOURCE
@@ -55,7 +57,7 @@ struct sender_state {
 };
 
 static struct sender_state senders[MAX_SENDERS];
-static uint64_t stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign;
+static uint64_t stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign, stat_corrupt;
 static int verbose;
 static volatile sig_atomic_t stop_requested;
 static uint64_t expect_total;
@@ -133,6 +135,13 @@ static void on_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32
 			printf("recv from=%u:%u seq=0 size=%zu lat_ns=0\n", nodeid, pid, msg_len);
 		}
 		return;
+	}
+	int corrupt = h.size != msg_len;
+	for (size_t i = sizeof(h); !corrupt && i < msg_len; i++) {
+		corrupt = ((const char *)msg)[i] != (char)('a' + i % 26);
+	}
+	if (corrupt) {
+		stat_corrupt++;
 	}
 	struct sender_state *s = sender_for(nodeid, pid);
 	if (s != NULL) {
@@ -578,8 +587,8 @@ int main(int argc, char **argv)
 	uint64_t duration = now_ns() - start;
 	cpg_dispatch(handle, CS_DISPATCH_ALL);
 	printf("stats sent=%" PRIu64 " received=%" PRIu64 " bytes=%" PRIu64 " gaps=%" PRIu64
-		" reorders=%" PRIu64 " foreign=%" PRIu64 " duration_ns=%" PRIu64 "\n",
-		stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign, duration);
+		" reorders=%" PRIu64 " foreign=%" PRIu64 " duration_ns=%" PRIu64 " corrupt=%" PRIu64 "\n",
+		stat_sent, stat_received, stat_bytes, stat_gaps, stat_reorders, stat_foreign, duration, stat_corrupt);
 	fflush(stdout);
 	cpg_leave(handle, &group);
 	cpg_finalize(handle);

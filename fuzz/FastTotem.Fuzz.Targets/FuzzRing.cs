@@ -36,19 +36,19 @@ internal sealed class FuzzRing : IPgGroupHandler
         ProcessCountMax = 256,
         LocalProcessCountMax = 16,
         EventCountMax = 256,
-        EventDataBytes = 64 * 1024,
-        MessageLengthMax = 64 * 1024,
+        EventDataBytes = 16 * 1024,
+        MessageLengthMax = 16 * 1024,
         PartialSlotCount = 1,
     };
 
     /// <summary>The service outbox: one CPG piece of <see cref="CpgLimits"/>' largest message and room to spare.</summary>
-    private const int OutboxBytes = 128 * 1024;
+    private const int OutboxBytes = 32 * 1024;
 
     /// <summary>totempg's send queue: the engine target's largest message (4 KiB) is 3 payloads.</summary>
-    private const int PackerQueueCapacity = 64;
+    private const int PackerQueueCapacity = 16;
 
     /// <summary>totempg's reassembly buffers: the targets' messages are at most 4 KiB; longer forged chains drop as oversize.</summary>
-    private const int AssemblyBytes = 96 * 1024;
+    private const int AssemblyBytes = 64 * 1024;
 
     public readonly SrpEngine[] Engines = new SrpEngine[NodeCount];
     public readonly NodeMachine[] Machines = new NodeMachine[NodeCount];
@@ -63,8 +63,10 @@ internal sealed class FuzzRing : IPgGroupHandler
         uint[] votes = [1, 1, 1];
         for (int i = 0; i < NodeCount; i++)
         {
-            // Small stores keep the per-input set-up cheap; a 3-node ring with a few messages never fills them.
-            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: TokenTimeoutMs) with { StoreCapacity = 256, SendQueueCapacity = 128 };
+            // Small stores, queues and windows keep the per-input restore cheap (it copies every buffer); a 3-node ring
+            // with a few messages never fills them, and the window (16 + 8) stays below the store's run (32).
+            SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: TokenTimeoutMs)
+                with { StoreCapacity = 64, SendQueueCapacity = 16, WindowSize = 16, MaxMessages = 8 };
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
             Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, OutboxBytes,
                 PackerQueueCapacity, AssemblyBytes);

@@ -90,6 +90,8 @@ static int Time(string name, string directory, int rounds, bool fresh)
         target.Run(input); // warm-up: the JIT
     }
 
+    long allocated = GC.GetTotalAllocatedBytes(precise: true);
+    int collections = GC.CollectionCount(0);
     var watch = System.Diagnostics.Stopwatch.StartNew();
     for (int r = 0; r < rounds; r++)
     {
@@ -100,7 +102,9 @@ static int Time(string name, string directory, int rounds, bool fresh)
     }
 
     double perInput = watch.Elapsed.TotalMilliseconds / Math.Max(1, rounds * inputs.Length);
-    Console.WriteLine($"{name}{(fresh ? " (fresh)" : "")}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s");
+    double bytesPerInput = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / Math.Max(1, rounds * inputs.Length);
+    Console.WriteLine($"{name}{(fresh ? " (fresh)" : "")}: {inputs.Length} inputs x {rounds}: {perInput:F3} ms per input, {1000 / perInput:F0} inputs/s, " +
+        $"{bytesPerInput:F0} bytes allocated per input, {GC.CollectionCount(0) - collections} gen0 collections");
     if (target is DatagramTarget datagram)
     {
         Console.Write(datagram.DescribeSnapshots());

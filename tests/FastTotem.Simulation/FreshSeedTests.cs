@@ -32,9 +32,6 @@ public class FreshSeedTests(ITestOutputHelper output)
         for (ulong seed = first; ; seed++)
         {
             SimOptions options = SimSweep.OptionsForSeed(seed, NodeCountMax, DurationNs, everyFault: true);
-            // Without CPG traffic until the joiner case of issue #16 is fixed: with it, about 1 seed in 400 hits that
-            // known loss (RegressionSeedTests.PinnedRunWithCpgTrafficKeepsEveryGuarantee), which would make this flaky.
-            options.CpgTraffic = false;
             seeds.Add(seed);
             SimRunResult result;
             try

@@ -51,12 +51,13 @@ public class RegressionSeedTests(ITestOutputHelper output)
 
     /// <summary>
     /// Found by the 10,000-seed every-fault sweep (seeds 364 and 5136, with CPG traffic): a node that joined a ring
-    /// lacks a run of one sender's consecutive messages the others delivered (virtual synchrony). Both runs pass
-    /// under the same schedule (same fingerprint) without --cpg: CPG traffic fills totempg's frames, so messages are
-    /// fragmented across SRP messages, and this looks like the joiner case of issue #16 (a node joining while a member
-    /// is halfway through a fragmented chain throws the rest away), which helper "fuzz2" is fixing. Un-skip when it lands.
+    /// lacked a run of one sender's consecutive messages the others delivered (virtual synchrony). Both passed under
+    /// the same schedule (same fingerprint) without --cpg: CPG traffic fills totempg's frames, so messages are
+    /// fragmented across SRP messages, and the joiner met the continuation of a chain begun in the old ring in a fresh
+    /// assembly and threw the rest away. Fixed by restarting such a chain whole at the ring change
+    /// (NodeStack.RestartChainForNewMembers).
     /// </summary>
-    [Theory(Skip = "fails: joiner case of issue #16 (fragmented chain across a join); un-skip when the joiner fix lands")]
+    [Theory]
     [InlineData("sweep-364", "--nodes 5 --seed 364 --duration 10580ms --stack full --loss 0.02 --dup 0.05 --reorder 0.05 --partitions --crashes --clock-drift 500 --pauses --one-way --type-faults --replays --buggify --cpg --rate 34 --token 300 --coefficient 50 --payload 16 --fault-interval 1825234924ns --pause-max 3s --socket-buffer 1024", "f028a6f54535e2a2")]
     [InlineData("sweep-5136", "--nodes 5 --seed 5136 --duration 10580ms --stack full --loss 0.01 --dup 0.02 --reorder 0.02 --partitions --crashes --clock-drift 500 --pauses --one-way --type-faults --replays --buggify --cpg --rate 23 --token 300 --coefficient 50 --payload 16 --fault-interval 1391283173ns --pause-max 3s --socket-buffer 1024", "13b924c94f8371cb")]
     public void PinnedRunWithCpgTrafficKeepsEveryGuarantee(string name, string arguments, string fingerprint) =>

@@ -32,6 +32,10 @@ internal sealed class NodeStack
     private readonly SyncPhase _phase;
     private bool _started;
 
+    // The members of the last transitional configuration: who came with us from the old ring.
+    private readonly uint[] _transitionalMembers = new uint[WireLimits.ProcessorCountMax];
+    private int _transitionalCount;
+
     /// <param name="engine">The SRP engine below.</param>
     /// <param name="quorum">votequorum's settings.</param>
     /// <param name="listener">Told of configuration changes and finished synchronisations.</param>
@@ -150,9 +154,20 @@ internal sealed class NodeStack
         // also stops local requests through the phase, transitional or regular change alike, until the
         // synchronisation completes).
         _assembler.HandleConfigurationChange(ev.Left);
-        if (ev.ConfigKind == ConfigChangeKind.Regular)
+        if (ev.ConfigKind == ConfigChangeKind.Transitional)
+        {
+            _transitionalCount = Math.Min(ev.Members.Length, _transitionalMembers.Length);
+            ev.Members[.._transitionalCount].CopyTo(_transitionalMembers);
+        }
+        else if (ev.ConfigKind == ConfigChangeKind.Regular)
         {
             _assembler.HandleRegularConfiguration(ev.Members);
+            if (HasNewMembers(ev.Members))
+            {
+                RestartChainForNewMembers();
+            }
+
+            _transitionalCount = 0;
             if (_phase.RegularConfigurationDelivered())
             {
                 HoldRegularTraffic();
@@ -222,6 +237,61 @@ internal sealed class NodeStack
 
     /// <summary>What the engine pulls on a token visit: the packers' payloads, each on its own lane.</summary>
     public PackerPayloads Payloads => new(_transPacker, _packer);
+
+    /// <summary>
+    /// Chains restarted for new members that could not be: our own reassembly of the chain's beginning was missing or
+    /// did not end where the next payload continues. Those members lose that message, as corosync's do.
+    /// </summary>
+    public long ChainRestartsImpossible { get; private set; }
+
+    /// <summary>Chains restarted at a ring change (<see cref="RestartChainForNewMembers"/>).</summary>
+    public long ChainRestarts => _packer.ChainRestarts;
+
+    /// <summary>Whether the regular configuration lists a node that did not come with us from the old ring.</summary>
+    private bool HasNewMembers(ReadOnlySpan<uint> members)
+    {
+        ReadOnlySpan<uint> came = _transitionalMembers.AsSpan(0, _transitionalCount);
+        foreach (uint member in members)
+        {
+            if (member != _engine.NodeId && !came.Contains(member))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A regular configuration with new members: if the regular lane's next payload continues a chain whose beginning went out in an
+    /// earlier ring, a member new to us meets it in a fresh assembly and throws the message away (and, until a chain
+    /// ends, what follows). So the chain is restarted whole for every member (<see cref="PgPacker.RestartChain"/>),
+    /// from our own reassembly of its beginning: our payloads reach us in every ring we send them in, before the next
+    /// regular configuration. The engine's unsent regular payloads go back in front of the packer's first, so the
+    /// restart can go ahead of them; nothing of the regular lane leaves before the synchronisation is done.
+    /// </summary>
+    private void RestartChainForNewMembers()
+    {
+        while (_engine.TryTakeBackRegular(_scratch, out int length))
+        {
+            _packer.PushFront(_scratch.AsSpan(0, length));
+        }
+
+        byte continuation = _packer.NextContinuation;
+        if (continuation == 0 || _packer.NextIsChainBreak)
+        {
+            // Nothing continues an old chain, or a restart queued at an earlier change has not left yet.
+            return;
+        }
+
+        if (!_assembler.TryGetRegularPartial(_engine.NodeId, out ReadOnlySpan<byte> beginning, out byte last) || last != continuation)
+        {
+            ChainRestartsImpossible++;
+            return;
+        }
+
+        _packer.RestartChain(beginning, continuation);
+    }
 
     /// <summary>
     /// At a ring change, everything the services queued before it is regular traffic: set it aside so the

@@ -160,6 +160,26 @@ public sealed class PgAssembler
     }
 
     /// <summary>
+    /// The beginning of the message <paramref name="nodeId"/> is halfway through in the regular (not transitional)
+    /// assemblies, and the fragment number its next payload must continue; false when none is half assembled there
+    /// (or the sender's packets are being thrown away). The span is valid until the next payload.
+    /// </summary>
+    public bool TryGetRegularPartial(uint nodeId, out ReadOnlySpan<byte> beginning, out byte lastFragment)
+    {
+        Slot? slot = Find(nodeId, SetNormal);
+        if (slot is null || slot.ThrowAway || slot.LastFragment == 0 || slot.Index == 0)
+        {
+            beginning = default;
+            lastFragment = 0;
+            return false;
+        }
+
+        beginning = slot.Buffer.AsSpan(0, slot.Index);
+        lastFragment = slot.LastFragment;
+        return true;
+    }
+
+    /// <summary>
     /// One mcast payload from <paramref name="nodeId"/> (the mcast header's nodeid), in delivery order.
     /// Complete messages go to <paramref name="sink"/> before this returns.
     /// </summary>

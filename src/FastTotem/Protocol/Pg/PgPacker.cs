@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using FastTotem.Diagnostics;
 using FastTotem.Wire;
 
@@ -43,6 +44,14 @@ public sealed class PgPacker
     private int _queueCount;
     private State _state;
 
+    // Payloads put in front of the queue at a ring change (RestartChain, PushFront): they leave before it, in order.
+    // A deque of net_mtu slots, allocated at the first restart and doubled when one needs more room: never in the
+    // steady state, and bounded (the engine's regular queue taken back, plus one message's beginning and a break).
+    private byte[] _front = [];
+    private int[] _frontLengths = [];
+    private int _frontHead;
+    private int _frontCount;
+
     /// <param name="netMtu">Room for one totempg payload: corosync's net_mtu after totemsrp's reduction (1410 by default).</param>
     /// <param name="queueCapacity">Payloads the send queue holds (corosync: MESSAGE_QUEUE_MAX, 4 MiB / net_mtu).</param>
     public PgPacker(int netMtu = WireLimits.NetMtuDefault - WireLimits.NetMtuReduction, int queueCapacity = QueueCapacityDefault)
@@ -71,7 +80,7 @@ public sealed class PgPacker
     public int PacketSizeMax => _netMtu;
 
     /// <summary>Payloads waiting for the token.</summary>
-    public int QueuedPackets => _queueCount;
+    public int QueuedPackets => _queueCount + _frontCount;
 
     /// <summary>Free payload slots in the send queue (totemsrp_avail).</summary>
     public int QueueAvailable => _queueCapacity - _queueCount;
@@ -80,7 +89,10 @@ public sealed class PgPacker
     public int PackedMessages => _state.PackedCount;
 
     /// <summary>True when anything waits to be sent, buffered or queued.</summary>
-    public bool HasPendingData => _queueCount > 0 || _state.PackedCount > 0;
+    public bool HasPendingData => _queueCount > 0 || _frontCount > 0 || _state.PackedCount > 0;
+
+    /// <summary>Fragmented chains restarted at a ring change (<see cref="RestartChain"/>).</summary>
+    public long ChainRestarts { get; private set; }
 
     /// <summary>
     /// Hands one message to totempg (totempg_groups_mcast_groups): the group header of <paramref name="groups"/>
@@ -143,6 +155,19 @@ public sealed class PgPacker
     /// <summary>Takes the oldest queued payload into <paramref name="destination"/>; false when none is queued.</summary>
     public bool TryTakePacket(Span<byte> destination, out int length)
     {
+        if (_frontCount > 0)
+        {
+            ReadOnlySpan<byte> front = PeekPacket();
+            length = front.Length;
+            if (destination.Length < length)
+            {
+                Invariant.ThrowArgument(nameof(destination), "the destination is smaller than net_mtu");
+            }
+
+            front.CopyTo(destination);
+            return DropPacket();
+        }
+
         if (_queueCount == 0)
         {
             length = 0;
@@ -164,6 +189,13 @@ public sealed class PgPacker
     /// <summary>Drops the oldest queued payload (after <see cref="PeekPacket"/> handed it on); false when none is queued.</summary>
     public bool DropPacket()
     {
+        if (_frontCount > 0)
+        {
+            _frontHead = (_frontHead + 1) % _frontLengths.Length;
+            _frontCount--;
+            return true;
+        }
+
         if (_queueCount == 0)
         {
             return false;
@@ -176,7 +208,135 @@ public sealed class PgPacker
 
     /// <summary>The oldest queued payload without taking it; empty when none is queued.</summary>
     public ReadOnlySpan<byte> PeekPacket() =>
-        _queueCount == 0 ? default : _queue.AsSpan(_queueHead * _netMtu, _queueLengths[_queueHead]);
+        _frontCount > 0 ? _front.AsSpan(_frontHead * _netMtu, _frontLengths[_frontHead])
+        : _queueCount == 0 ? default : _queue.AsSpan(_queueHead * _netMtu, _queueLengths[_queueHead]);
+
+    /// <summary>
+    /// The continuation number of the next payload to leave (what it continues, 0 when it starts a message), the
+    /// payload being packed included; 0 when nothing waits.
+    /// </summary>
+    public byte NextContinuation
+    {
+        get
+        {
+            ReadOnlySpan<byte> next = PeekPacket();
+            if (!next.IsEmpty)
+            {
+                return MemoryMarshal.Read<PgMcastHeader>(next).Continuation;
+            }
+
+            return _state.PackedCount > 0 ? _state.FragmentContinuation : (byte)0;
+        }
+    }
+
+    /// <summary>True when the next payload to leave is a chain break <see cref="RestartChain"/> queued.</summary>
+    public bool NextIsChainBreak => IsChainBreak(PeekPacket());
+
+    /// <summary>
+    /// Whether <paramref name="payload"/> is a chain break: one empty entry, not fragmented, continuing a chain. The
+    /// packer never produces an empty entry otherwise (every piece it emits or packs holds at least one byte).
+    /// </summary>
+    public static bool IsChainBreak(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length != PgMcastHeader.Size + sizeof(ushort))
+        {
+            return false;
+        }
+
+        PgMcastHeader header = MemoryMarshal.Read<PgMcastHeader>(payload);
+        return header.Fragmented == 0 && header.Continuation != 0 && header.MsgCount == 1;
+    }
+
+    /// <summary>
+    /// Puts a payload back in front of everything queued (the engine's unsent payloads at a ring change, newest
+    /// first, so they leave again in their order). Allocates only when the front outgrows its room.
+    /// </summary>
+    public void PushFront(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > _netMtu)
+        {
+            Invariant.ThrowArgument(nameof(payload), "a payload is at most net_mtu bytes");
+        }
+
+        if (_frontCount == _frontLengths.Length)
+        {
+            GrowFront();
+        }
+
+        _frontHead = (_frontHead - 1 + _frontLengths.Length) % _frontLengths.Length;
+        payload.CopyTo(_front.AsSpan(_frontHead * _netMtu, _netMtu));
+        _frontLengths[_frontHead] = payload.Length;
+        _frontCount++;
+    }
+
+    /// <summary>
+    /// Restarts the chain the next payload continues, for members that never saw its beginning (a ring change let
+    /// them in while this sender was halfway through a fragmented message). <paramref name="beginning"/> is what
+    /// went out of the message so far (the sender's own reassembly of it) and <paramref name="continuation"/> the
+    /// fragment number the next payload continues. In front of everything queued go: a chain break (one empty entry
+    /// whose continuation number no receiver expects, not fragmented), on which every receiver, corosync's totempg
+    /// included, drops its partial assembly of this sender and delivers nothing; then the beginning again as a fresh
+    /// chain whose payloads each end with fragment number <paramref name="continuation"/>, so the queued payloads
+    /// continue it unchanged and every member of the new ring delivers the message whole, once.
+    /// </summary>
+    public void RestartChain(ReadOnlySpan<byte> beginning, byte continuation)
+    {
+        if (continuation == 0 || beginning.IsEmpty)
+        {
+            Invariant.ThrowArgument(nameof(continuation), "a restarted chain continues a fragment and has a beginning");
+        }
+
+        int chunk = _packetSize - sizeof(ushort);
+        int chunks = (beginning.Length + chunk - 1) / chunk;
+        Span<ushort> length = stackalloc ushort[1];
+        for (int i = chunks - 1; i >= 0; i--)
+        {
+            int offset = i * chunk;
+            int size = Math.Min(chunk, beginning.Length - offset);
+            length[0] = (ushort)size;
+            Span<byte> slot = ReserveFront();
+            PgPacket.WriteHeader(slot, continuation, i == 0 ? (byte)0 : continuation, length);
+            beginning.Slice(offset, size).CopyTo(slot.Slice(PgMcastHeader.Size + sizeof(ushort)));
+            _frontLengths[_frontHead] = PgMcastHeader.Size + sizeof(ushort) + size;
+        }
+
+        // A number neither an old member (continuation) nor a fresh assembly (0) expects.
+        byte unexpected = continuation == byte.MaxValue ? (byte)1 : (byte)(continuation + 1);
+        length[0] = 0;
+        PgPacket.WriteHeader(ReserveFront(), 0, unexpected, length);
+        _frontLengths[_frontHead] = PgMcastHeader.Size + sizeof(ushort);
+        ChainRestarts++;
+    }
+
+    private Span<byte> ReserveFront()
+    {
+        if (_frontCount == _frontLengths.Length)
+        {
+            GrowFront();
+        }
+
+        _frontHead = (_frontHead - 1 + _frontLengths.Length) % _frontLengths.Length;
+        _frontCount++;
+        return _front.AsSpan(_frontHead * _netMtu, _netMtu);
+    }
+
+    private void GrowFront()
+    {
+        // One-time growth at a ring change, never in the steady state.
+        int capacity = Math.Max(16, _frontLengths.Length * 2);
+        byte[] front = new byte[capacity * _netMtu];
+        int[] lengths = new int[capacity];
+        for (int i = 0; i < _frontCount; i++)
+        {
+            int slot = (_frontHead + i) % _frontLengths.Length;
+            _front.AsSpan(slot * _netMtu, _netMtu).CopyTo(front.AsSpan(i * _netMtu));
+            lengths[i] = _frontLengths[slot];
+        }
+
+        _front = front;
+        _frontLengths = lengths;
+        _frontHead = 0;
+    }
 
     /// <summary>
     /// One pass of mcast_msg over the pieces. With <paramref name="emit"/> false nothing is copied or queued and

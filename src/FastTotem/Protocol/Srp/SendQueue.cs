@@ -47,6 +47,22 @@ internal sealed class SendQueue
         Count--;
     }
 
+    /// <summary>Takes the newest payload into <paramref name="destination"/>; false when empty.</summary>
+    public bool TryTakeLast(Span<byte> destination, out int length)
+    {
+        if (Count == 0)
+        {
+            length = 0;
+            return false;
+        }
+
+        int slot = (_head + Count - 1) % Capacity;
+        length = _length[slot];
+        _data.AsSpan(slot * _slotSize, length).CopyTo(destination);
+        Count--;
+        return true;
+    }
+
     public void Clear()
     {
         _head = 0;

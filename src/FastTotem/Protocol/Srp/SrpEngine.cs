@@ -345,6 +345,13 @@ public sealed partial class SrpEngine
     }
 
     /// <summary>
+    /// Hands back the newest payload the regular lane has not sent yet (newest first, so a caller that puts each
+    /// back in front of its own queue keeps their order); false when the lane is empty. For a ring change that must
+    /// put payloads ahead of what is queued (totempg restarting a chain for new members).
+    /// </summary>
+    internal bool TryTakeBackRegular(Span<byte> destination, out int length) => _sendQueue.TryTakeLast(destination, out length);
+
+    /// <summary>
     /// totemsrp_trans_ack: the synchronisation of ring <paramref name="syncedRing"/> finished; if that is still the
     /// installed ring, the regular lane is sent again (returns true). An acknowledgement for an older ring is ignored:
     /// corosync acknowledges inside the delivery, so a synchronisation completed by an old-ring message delivered
