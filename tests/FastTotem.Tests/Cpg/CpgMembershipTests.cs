@@ -114,6 +114,70 @@ public class CpgMembershipTests
         Assert.Equal(CpgResult.Ok, cluster.Nodes[2].Cpg().Join(GroupA, 200, out _));
     }
 
+    /// <summary>
+    /// The flaky PublicApiTests join: a process left, its leave came back (the handle freed, the leave's confchg
+    /// queued), and before the host polled that confchg a new process joined. It was given the freed handle, so the
+    /// host routed the old leave to the new member, closed it, and its join was never confirmed (a 30 s timeout).
+    /// </summary>
+    [Fact]
+    public void AHandleIsNotReusedWhileEventsOfItsLastProcessWait()
+    {
+        ServiceTestCluster cluster = TwoNodesWithProcesses(out _, out int h2);
+        CpgService cpg2 = cluster.Nodes[2].Cpg();
+        Drain(cluster.Nodes[1].Cpg());
+        Drain(cpg2);
+
+        Assert.Equal(CpgResult.Ok, cpg2.Leave(h2));
+        cluster.Flush(2, [1, 2], "leave");
+        Assert.Equal(CpgLocalState.Unused, cpg2.GetLocalState(h2)); // freed, its confchg still queued
+
+        Assert.Equal(CpgResult.Ok, cpg2.Join(GroupB, 200, out int fresh));
+        Assert.NotEqual(h2, fresh);
+        cluster.Flush(2, [1, 2], "join");
+
+        List<CpgEventCopy> changes = ConfigChanges(cpg2);
+        Assert.Equal(2, changes.Count);
+        Assert.Equal((h2, "groupA", "2:200:Leave", ""), (changes[0].Handle, changes[0].Group, changes[0].Left, changes[0].Joined));
+        Assert.Equal((fresh, "groupB", "", "2:200:Join"), (changes[1].Handle, changes[1].Group, changes[1].Left, changes[1].Joined));
+
+        // Once the host polled past it, the handle is free again.
+        Assert.Equal(CpgResult.Ok, cpg2.Leave(fresh));
+        cluster.Flush(2, [1, 2], "leave");
+        Drain(cpg2);
+        Assert.Equal(CpgResult.Ok, cpg2.Join(GroupA, 200, out int again));
+        Assert.Equal(h2, again);
+    }
+
+    /// <summary>Every free handle still has events waiting: the join is asked to retry, not refused for good.</summary>
+    [Fact]
+    public void AJoinWhenEveryFreeHandleIsStillDrainingIsTryAgain()
+    {
+        var cluster = new ServiceTestCluster();
+        CpgLimits small = SmallLimits;
+        cluster.Add(NewNode(1, new CpgLimits
+        {
+            GroupCountMax = small.GroupCountMax,
+            ProcessCountMax = small.ProcessCountMax,
+            LocalProcessCountMax = 1,
+            MessageLengthMax = small.MessageLengthMax,
+            PartialSlotCount = small.PartialSlotCount,
+            EventCountMax = small.EventCountMax,
+            EventDataBytes = small.EventDataBytes,
+        }));
+        cluster.Sync([1], _ => [], new MembRingId(1, 9));
+        CpgService cpg = cluster.Nodes[1].Cpg();
+        Assert.Equal(CpgResult.Ok, cpg.Join(GroupA, 100, out int h));
+        cluster.Flush(1, [1], "join");
+        Drain(cpg);
+        Assert.Equal(CpgResult.Ok, cpg.Leave(h));
+        cluster.Flush(1, [1], "leave");
+
+        Assert.Equal(CpgResult.TryAgain, cpg.Join(GroupB, 100, out _));
+        Assert.Single(ConfigChanges(cpg));
+        Assert.Equal(CpgResult.Ok, cpg.Join(GroupB, 100, out int next));
+        Assert.Equal(h, next);
+    }
+
     [Fact]
     public void ProcessExitSendsProcDown()
     {

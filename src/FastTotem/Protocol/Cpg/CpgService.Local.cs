@@ -42,10 +42,11 @@ public sealed partial class CpgService
             return CpgResult.TryAgain;
         }
 
-        int slot = Array.IndexOf(_localStates, CpgLocalState.Unused);
+        int slot = FindFreeLocalSlot(out bool draining);
         if (slot < 0)
         {
-            return CpgResult.NoResources;
+            // Every free handle still has events of its previous process queued: free once the host polled them.
+            return draining ? CpgResult.TryAgain : CpgResult.NoResources;
         }
 
         int group = _groups.Acquire(groupName);
@@ -242,6 +243,32 @@ public sealed partial class CpgService
                 FreeLocal(h);
             }
         }
+    }
+
+    /// <summary>
+    /// An unused handle no queued event refers to. A handle freed by its process's leave still has that leave's confchg
+    /// (and maybe deliveries) waiting for the host, routed by handle: given to a new join at once, those events would
+    /// reach the new process, and the leave's confchg would tell the host that the new member left.
+    /// </summary>
+    private int FindFreeLocalSlot(out bool draining)
+    {
+        draining = false;
+        for (int h = 0; h < _localStates.Length; h++)
+        {
+            if (_localStates[h] != CpgLocalState.Unused)
+            {
+                continue;
+            }
+
+            if (!_events.HasEventsFor(h))
+            {
+                return h;
+            }
+
+            draining = true;
+        }
+
+        return -1;
     }
 
     private void FreeLocal(int handle)

@@ -87,7 +87,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         _limits = limits;
         _groups = new CpgGroupTable(limits.GroupCountMax);
         _processes = new CpgProcessTable(limits.ProcessCountMax);
-        _events = new CpgEventQueue(limits.EventCountMax, limits.EventDataBytes);
+        _events = new CpgEventQueue(limits.EventCountMax, limits.EventDataBytes, limits.LocalProcessCountMax);
         _partials = new CpgPartialAssembler(limits.PartialSlotCount, limits.MessageLengthMax);
         _localPids = new uint[limits.LocalProcessCountMax];
         _localGroups = new int[limits.LocalProcessCountMax];
