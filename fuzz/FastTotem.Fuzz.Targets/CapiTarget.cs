@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Native;
 using FastTotem.Protocol.Services;
 using FastTotem.Transport;

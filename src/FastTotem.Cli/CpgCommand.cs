@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Transport;
 
 namespace FastTotem.Cli;

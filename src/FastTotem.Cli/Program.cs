@@ -25,22 +25,14 @@ internal static class Program
         {
             case "decode":
                 return DecodeCommand.Run(rest);
-            case "sim":
-                return SimCommand.Run(rest);
             case "run":
                 return RunCommand.Run(rest);
             case "demo":
                 return DemoCommand.Run(rest);
             case "cpg":
                 return CpgCommand.Run(rest);
-            case "bench":
-                return Bench.BenchCommand.Run(rest);
-            case "bench-node":
-                return Bench.BenchNodeCommand.Run(rest);
-            case "bench-latency-node":
-                return Bench.LatencyNodeCommand.Run(rest);
-            case "bench-udp":
-                return Bench.BenchUdpCommand.Run(rest);
+            case "sim" or "bench" or "bench-node" or "bench-latency-node" or "bench-udp":
+                return LabForwarder.Exec(args);
             case "-h":
             case "--help":
             case "help":

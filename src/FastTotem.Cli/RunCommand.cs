@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 

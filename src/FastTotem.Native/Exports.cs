@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Transport;
 
 namespace FastTotem.Native;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
@@ -184,7 +184,7 @@ public sealed class TotemNode : IDisposable
     public static TotemNode Create(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return FromConfig(CorosyncConfig.FromOptions(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
+        return FromConfig(TotemNodeOptionsMapping.ToConfig(options), options.NodeId, options.BusyPoll, options.PinCpu ?? -1);
     }
 
     private static TotemNode FromConfig(CorosyncConfig config, uint? nodeId, bool busyPoll, int pinCpu)

@@ -1,5 +1,5 @@
 using System.Net;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 
 namespace FastTotem.Transport;
 

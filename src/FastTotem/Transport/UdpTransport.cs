@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport.Interop;
 using System.Runtime.CompilerServices;

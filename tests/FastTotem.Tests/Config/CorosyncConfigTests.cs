@@ -1,5 +1,5 @@
 using System.Net;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 
 namespace FastTotem.Tests.Config;
 
@@ -160,7 +160,7 @@ public class SrpConfigFactoryTests
         }
 
         text.Append("}\n");
-        var srp = FastTotem.Hosting.Config.SrpConfigFactory.Create(CorosyncConfig.Parse(text.ToString()), 1);
+        var srp = FastTotem.Config.SrpConfigFactory.Create(CorosyncConfig.Parse(text.ToString()), 1);
         Assert.Equal(tokenMs, srp.TokenMs);
         Assert.Equal(retransmitMs, srp.TokenRetransmitMs);
         Assert.Equal(holdMs, srp.HoldMs);
@@ -175,7 +175,7 @@ public class SrpConfigFactoryTests
     public void ExplicitKeysOverrideDerivedOnes()
     {
         var c = CorosyncConfig.Parse("totem {\n\ttransport: udpu\n\ttoken: 2000\n\tconsensus: 5000\n\twindow_size: 100\n\tmax_messages: 25\n\tjoin: 60\n}\nnodelist {\n\tnode {\n\t\tnodeid: 1\n\t\tring0_addr: 10.0.0.1\n\t}\n}\n");
-        var srp = FastTotem.Hosting.Config.SrpConfigFactory.Create(c, 1);
+        var srp = FastTotem.Config.SrpConfigFactory.Create(c, 1);
         Assert.Equal(2000, srp.TokenMs);
         Assert.Equal(5000, srp.ConsensusMs);
         Assert.Equal(100, srp.WindowSize);

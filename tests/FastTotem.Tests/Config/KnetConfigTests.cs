@@ -1,6 +1,7 @@
+using FastTotem.Protocol.Knet;
 using FastTotem.Protocol.Knet.Crypto;
 using System.Net;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 
 namespace FastTotem.Tests.Config;
 

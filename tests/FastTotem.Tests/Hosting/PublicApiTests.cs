@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using static FastTotem.Tests.Hosting.TotemNodeTests;
 
 namespace FastTotem.Tests.Hosting;
@@ -255,7 +255,7 @@ public class PublicApiTests
     public void TypedOptionsMapStraightToSettings()
     {
         var members = new[] { new TotemMember(1, IPAddress.Parse("10.0.0.1")), new TotemMember(2, IPAddress.Parse("10.0.0.2"), 3) };
-        CorosyncConfig c = CorosyncConfig.FromOptions(new TotemNodeOptions
+        CorosyncConfig c = TotemNodeOptionsMapping.ToConfig(new TotemNodeOptions
         {
             NodeId = 2,
             Members = members,
@@ -275,8 +275,8 @@ public class PublicApiTests
         Assert.Equal((6000, 1234, 9000, true), (c.McastPort, c.TokenMs, c.NetMtu, c.SchedRr));
         Assert.Equal(CorosyncConfig.DefaultMcastAddress(c.ClusterName, TotemIpVersion.Ipv4), c.McastAddress);
 
-        Assert.Throws<ArgumentException>(() => CorosyncConfig.FromOptions(new TotemNodeOptions { NodeId = 3, Members = members }));
-        Assert.Throws<ArgumentException>(() => CorosyncConfig.FromOptions(new TotemNodeOptions { NodeId = 1, Members = members, ClusterName = "" }));
+        Assert.Throws<ArgumentException>(() => TotemNodeOptionsMapping.ToConfig(new TotemNodeOptions { NodeId = 3, Members = members }));
+        Assert.Throws<ArgumentException>(() => TotemNodeOptionsMapping.ToConfig(new TotemNodeOptions { NodeId = 1, Members = members, ClusterName = "" }));
     }
 
     /// <summary>Every option out of range is refused by <see cref="TotemNode.Create"/> with an ArgumentException.</summary>

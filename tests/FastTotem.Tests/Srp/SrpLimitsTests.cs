@@ -1,4 +1,4 @@
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 using FastTotem.Wire;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;

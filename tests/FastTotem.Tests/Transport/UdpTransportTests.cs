@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Transport;
 
 namespace FastTotem.Tests.Transport;

@@ -1,4 +1,3 @@
-using FastTotem.Hosting.Config;
 using FastTotem.Wire.Knet;
 
 namespace FastTotem.Protocol.Knet;

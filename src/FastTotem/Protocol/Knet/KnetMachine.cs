@@ -1,4 +1,3 @@
-using FastTotem.Hosting.Config;
 
 namespace FastTotem.Protocol.Knet;
 
@@ -31,7 +30,8 @@ public sealed partial class KnetMachine
     /// <summary>Smallest caller buffer for <see cref="PollTransmit"/>: a PMTUD probe can be as large as an IP packet.</summary>
     public const int TransmitBufferMin = 65536 + 256;
 
-    public const int LinkMax = KnetConfig.LinkCountMax;
+    /// <summary>Links per host, as libknet (KNET_MAX_LINK).</summary>
+    public const int LinkMax = 8;
     public const int PmtudAttemptsMax = 30;
 
     private const int SlotCount = 512;

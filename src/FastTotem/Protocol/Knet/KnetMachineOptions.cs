@@ -1,10 +1,14 @@
-using FastTotem.Hosting.Config;
-
 namespace FastTotem.Protocol.Knet;
 
-/// <summary>Timers and priority of one knet link (the same on every host), from corosync.conf (<see cref="KnetLinkConfig"/>).</summary>
+/// <summary>Timers and priority of one knet link (the same on every host), from corosync.conf (totem.interface, mapped in Config).</summary>
 public sealed class KnetLinkOptions
 {
+    /// <summary>knet_ping_precision's default (libknet's).</summary>
+    public const int DefaultPingPrecision = 2048;
+
+    /// <summary>knet_pong_count's default (libknet's).</summary>
+    public const int DefaultPongCount = 2;
+
     public required int LinkNumber { get; init; }
 
     public int Priority { get; init; } = 1;
@@ -14,9 +18,9 @@ public sealed class KnetLinkOptions
     /// <summary>pong_timeout: a PONG slower than this is discarded; silence of pong_timeout × backoff + 2 × latency takes the link down.</summary>
     public required int PingTimeoutMs { get; init; }
 
-    public int PingPrecision { get; init; } = KnetConfig.DefaultPingPrecision;
+    public int PingPrecision { get; init; } = DefaultPingPrecision;
 
-    public int PongCount { get; init; } = KnetConfig.DefaultPongCount;
+    public int PongCount { get; init; } = DefaultPongCount;
 
     /// <summary>IP + UDP header bytes on this link (28 for IPv4, 48 for IPv6).</summary>
     public int IpOverhead { get; init; } = KnetMtu.Ipv4Overhead;
@@ -36,6 +40,9 @@ public sealed class KnetPeer
 /// <summary>Everything a <see cref="KnetMachine"/> is built from; fixed for its lifetime.</summary>
 public sealed class KnetMachineOptions
 {
+    /// <summary>knet_pmtud_interval's default, seconds.</summary>
+    public const int DefaultPmtudIntervalS = 30;
+
     public required ushort LocalHostId { get; init; }
 
     /// <summary>Every host, the local one included (it gets no links: knet loops its own traffic back internally).</summary>
@@ -45,7 +52,7 @@ public sealed class KnetMachineOptions
 
     public KnetLinkMode LinkMode { get; init; } = KnetLinkMode.Passive;
 
-    public int PmtudIntervalS { get; init; } = KnetConfig.DefaultPmtudIntervalS;
+    public int PmtudIntervalS { get; init; } = DefaultPmtudIntervalS;
 
     /// <summary>totem.knet_mtu: non-zero fixes every link's MTU to data_mtu(KnetMtu) and turns PMTUd off.</summary>
     public int FixedIpMtu { get; init; }
@@ -58,35 +65,4 @@ public sealed class KnetMachineOptions
 
     /// <summary>Reassembly buffers shared by all hosts (each 64 KiB); libknet keeps 32 per host.</summary>
     public int DefragBuffers { get; init; } = 64;
-
-    public static KnetMachineOptions FromConfig(KnetConfig config, ushort localHostId, KnetPeer[] hosts, int[] ipOverheadPerLink, int[] interfaceMtuPerLink, IKnetCrypto? crypto)
-    {
-        var links = new KnetLinkOptions[config.Links.Length];
-        for (int i = 0; i < links.Length; i++)
-        {
-            KnetLinkConfig l = config.Links[i];
-            links[i] = new KnetLinkOptions
-            {
-                LinkNumber = l.LinkNumber,
-                Priority = l.Priority,
-                PingIntervalMs = l.PingIntervalMs,
-                PingTimeoutMs = l.PingTimeoutMs,
-                PingPrecision = l.PingPrecision,
-                PongCount = l.PongCount,
-                IpOverhead = ipOverheadPerLink[i],
-                InterfaceMtu = interfaceMtuPerLink[i],
-            };
-        }
-
-        return new KnetMachineOptions
-        {
-            LocalHostId = localHostId,
-            Hosts = hosts,
-            Links = links,
-            LinkMode = config.LinkMode,
-            PmtudIntervalS = config.PmtudIntervalS,
-            FixedIpMtu = config.KnetMtu,
-            Crypto = crypto,
-        };
-    }
 }

@@ -1,5 +1,3 @@
-using FastTotem.Hosting.Config;
-
 namespace FastTotem.Protocol.Services;
 
 /// <summary>
@@ -60,20 +58,5 @@ public sealed class VotequorumConfig
             TwoNode = twoNode,
             WaitForAll = waitForAll,
         };
-    }
-
-    /// <summary>From a parsed corosync.conf (quorum_votes per node and quorum.expected_votes).</summary>
-    public static VotequorumConfig FromCorosyncConfig(CorosyncConfig config, uint nodeId)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        var ids = new uint[config.Nodes.Count];
-        var votes = new uint[config.Nodes.Count];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            ids[i] = config.Nodes[i].NodeId;
-            votes[i] = config.Nodes[i].QuorumVotes;
-        }
-
-        return FromNodelist(nodeId, ids, votes, config.ExpectedVotes);
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Protocol.Knet;
 using FastTotem.Protocol.Knet.Crypto;
 using FastTotem.Wire.Knet;

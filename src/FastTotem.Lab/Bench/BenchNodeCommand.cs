@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Transport;
 
 namespace FastTotem.Cli.Bench;

@@ -4,7 +4,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using FastTotem.Protocol.Srp;
 
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Config;
 
 /// <summary>Totem transports FastTotem speaks: corosync's default knet, and udpu and udp.</summary>
 public enum TotemTransport
@@ -521,6 +521,29 @@ public sealed partial class CorosyncConfig
 
         Nodes = nodes;
     }
+
+    /// <summary>Whether <paramref name="a"/> is an IPv4 or IPv6 multicast address.</summary>
+    internal static bool IsMulticastAddress(IPAddress a) => IsMulticast(a);
+
+    /// <summary>
+    /// Settings that did not come from a file (Hosting's typed options, already checked there): the same object a
+    /// corosync.conf with these keys gives, every other key at its default.
+    /// </summary>
+    internal static CorosyncConfig FromSettings(
+        string clusterName, TotemTransport transport, TotemIpVersion ipVersion, int tokenMs, int netMtu, int mcastPort,
+        string stateDir, bool schedRr, IReadOnlyList<ConfigNode> nodes, IPAddress? mcastAddress) => new()
+    {
+        ClusterName = clusterName,
+        Transport = transport,
+        IpVersion = ipVersion,
+        TokenMs = tokenMs,
+        NetMtu = netMtu,
+        McastPort = mcastPort,
+        StateDir = stateDir,
+        SchedRr = schedRr,
+        Nodes = nodes,
+        McastAddress = mcastAddress,
+    };
 
     private static bool IsMulticast(IPAddress a) =>
         a.AddressFamily == AddressFamily.InterNetworkV6 ? a.IsIPv6Multicast : (a.GetAddressBytes()[0] & 0xF0) == 0xE0;

@@ -1,4 +1,4 @@
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Config;
 
 /// <summary>
 /// A corosync.conf that cannot be used: a syntax error (with its line), a bad value, or a feature

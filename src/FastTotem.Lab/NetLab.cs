@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using FastTotem.Cli.Bench;
 
-namespace FastTotem.Interop;
+namespace FastTotem.Lab;
 
 /// <summary>
 /// A throw-away lab of network namespaces on one bridge, for tests against real corosync daemons.

@@ -1,4 +1,4 @@
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Config;
 
 /// <summary>One <c>key: value</c> item of corosync.conf with the line it came from.</summary>
 public sealed record ConfigItem(string Key, string Value, int Line);

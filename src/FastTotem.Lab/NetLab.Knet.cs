@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using FastTotem.Cli.Bench;
 
-namespace FastTotem.Interop;
+namespace FastTotem.Lab;
 
 /// <summary>How <see cref="NetLab.KnetConf"/> writes a knet corosync.conf.</summary>
 public sealed record KnetLabOptions

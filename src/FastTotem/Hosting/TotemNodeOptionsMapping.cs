@@ -1,18 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
+using FastTotem.Config;
 using FastTotem.Protocol.Srp;
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Hosting;
 
-public sealed partial class CorosyncConfig
+/// <summary>Typed options to the settings the engine runs with; the corosync.conf reader sits below Hosting and knows no options type.</summary>
+internal static class TotemNodeOptionsMapping
 {
     /// <summary>
     /// The settings of <paramref name="options"/>, mapped field by field: what a corosync.conf with the same keys
     /// would give, checked by the same ranges, but with no text in between (a cluster name or a path is a value,
     /// never syntax). Errors are <see cref="ArgumentException"/>s naming the option.
     /// </summary>
-    internal static CorosyncConfig FromOptions(TotemNodeOptions options)
+    internal static CorosyncConfig ToConfig(TotemNodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Members, nameof(options.Members));
@@ -75,29 +77,18 @@ public sealed partial class CorosyncConfig
         }
 
         bool v6 = family == AddressFamily.InterNetworkV6;
-        var config = new CorosyncConfig
-        {
-            ClusterName = options.ClusterName,
-            Transport = options.Transport,
-            IpVersion = v6 ? TotemIpVersion.Ipv6 : TotemIpVersion.Ipv4,
-            TokenMs = options.TokenMs,
-            NetMtu = netMtu,
-            McastPort = options.Port,
-            StateDir = options.StateDir,
-            SchedRr = options.SchedRr,
-            Nodes = nodes,
-        };
-
+        TotemIpVersion ipVersion = v6 ? TotemIpVersion.Ipv6 : TotemIpVersion.Ipv4;
+        IPAddress? mcastAddress = null;
         if (options.Transport == TotemTransport.Udp)
         {
             if (options.McastAddress is { } group)
             {
-                Check(group.AddressFamily == family && IsMulticast(group), $"McastAddress {group} is not a multicast address of the members' family");
-                config.McastAddress = group;
+                Check(group.AddressFamily == family && CorosyncConfig.IsMulticastAddress(group), $"McastAddress {group} is not a multicast address of the members' family");
+                mcastAddress = group;
             }
             else
             {
-                config.McastAddress = DefaultMcastAddress(options.ClusterName, config.IpVersion);
+                mcastAddress = CorosyncConfig.DefaultMcastAddress(options.ClusterName, ipVersion);
             }
         }
         else if (options.McastAddress != null)
@@ -105,7 +96,7 @@ public sealed partial class CorosyncConfig
             throw new ArgumentException("McastAddress is for Transport udp (multicast)", nameof(options));
         }
 
-        return config;
+        return CorosyncConfig.FromSettings(options.ClusterName, options.Transport, ipVersion, options.TokenMs, netMtu, options.Port, options.StateDir, options.SchedRr, nodes, mcastAddress);
     }
 
     private static void Check(bool condition, string message)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using FastTotem.Hosting;
-using FastTotem.Hosting.Config;
+using FastTotem.Config;
 using FastTotem.Transport;
 
 namespace FastTotem.Cli.Bench;

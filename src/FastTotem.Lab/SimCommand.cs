@@ -1,6 +1,6 @@
 using FastTotem.Sim;
 
-namespace FastTotem.Cli;
+namespace FastTotem.Lab;
 
 /// <summary>`fasttotem sim`: one deterministic simulated run, checked against the Totem guarantees.</summary>
 internal static class SimCommand

@@ -1,7 +1,8 @@
+using FastTotem.Protocol.Knet;
 using FastTotem.Protocol.Knet.Crypto;
 using System.Text;
 
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Config;
 
 /// <summary>
 /// Reads the knet keys of corosync.conf (totem section and the nodelist's ringN_addr) into a

@@ -1,4 +1,4 @@
-namespace FastTotem.Interop;
+namespace FastTotem.Lab;
 
 /// <summary>Paths inside the repository (found by walking up to FastTotem.sln).</summary>
 internal static class Repo

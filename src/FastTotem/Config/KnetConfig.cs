@@ -1,19 +1,7 @@
+using FastTotem.Protocol.Knet;
 using FastTotem.Protocol.Knet.Crypto;
 
-namespace FastTotem.Hosting.Config;
-
-/// <summary>totem.link_mode: how knet picks the links a packet to one host goes out on (docs/knet.md, "Links").</summary>
-public enum KnetLinkMode
-{
-    /// <summary>The one usable link with the highest priority; equal priorities: the lowest link number.</summary>
-    Passive,
-
-    /// <summary>A copy on every usable link; receivers drop the duplicates by seq.</summary>
-    Active,
-
-    /// <summary>The usable links in turn, one per packet.</summary>
-    RoundRobin,
-}
+namespace FastTotem.Config;
 
 /// <summary>totem.crypto_model: which library libknet loads. Both put the same bytes on the wire.</summary>
 public enum KnetCryptoModel
@@ -54,10 +42,10 @@ public sealed record KnetLinkConfig(
 /// <summary>The knet part of a corosync.conf: links, link mode, PMTUd and crypto (docs/knet.md, "Configuration").</summary>
 public sealed class KnetConfig
 {
-    public const int LinkCountMax = 8;
-    public const int DefaultPingPrecision = 2048;
-    public const int DefaultPongCount = 2;
-    public const int DefaultPmtudIntervalS = 30;
+    public const int LinkCountMax = KnetMachine.LinkMax;
+    public const int DefaultPingPrecision = KnetLinkOptions.DefaultPingPrecision;
+    public const int DefaultPongCount = KnetLinkOptions.DefaultPongCount;
+    public const int DefaultPmtudIntervalS = KnetMachineOptions.DefaultPmtudIntervalS;
     public const int KeyLengthMin = KnetAuthKey.LengthMin;
     public const int KeyLengthMax = KnetAuthKey.LengthMax;
     public const string DefaultKeyFile = "/etc/corosync/authkey";

@@ -1,6 +1,6 @@
 using FastTotem.Protocol.Srp;
 
-namespace FastTotem.Hosting.Config;
+namespace FastTotem.Config;
 
 /// <summary>Turns a corosync.conf into the engine's settings, deriving unset timers as corosync does.</summary>
 public static class SrpConfigFactory
