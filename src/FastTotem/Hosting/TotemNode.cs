@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using FastTotem.Config;
+using FastTotem.Hosting;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
@@ -9,7 +10,7 @@ using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>
 /// A Totem ring member that corosync 3.1 daemons accept as one of their own: the SRP engine, totempg, sync and
@@ -414,8 +415,8 @@ public sealed class TotemNode : IDisposable
             bool freed = false;
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
-                CpgResult result = _machine.Cpg.TryMcast(group.Handle, message);
-                if (result is CpgResult.TryAgain or CpgResult.QueueFull)
+                SendResult result = _machine.Cpg.TryMcast(group.Handle, message);
+                if (result == SendResult.TryAgain)
                 {
                     break;
                 }

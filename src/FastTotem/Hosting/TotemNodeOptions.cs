@@ -1,7 +1,7 @@
 using System.Net;
 using FastTotem.Config;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>One nodelist entry for <see cref="TotemNodeOptions"/>.</summary>
 /// <param name="NodeId">The node's id.</param>

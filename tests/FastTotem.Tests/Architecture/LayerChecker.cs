@@ -25,7 +25,8 @@ internal static class LayerChecker
     /// <summary>
     /// The layer index of a namespace, or -1 for a namespace outside the layers (System, the tests, compiler helpers).
     /// Sub-namespaces belong to their layer (FastTotem.Protocol.Srp is Protocol). The root namespace FastTotem holds
-    /// the shared helpers (Base) and the user-facing API types (public: Hosting).
+    /// the shared helpers (Base), the user-facing API types (public: Hosting) and the public vocabulary every layer
+    /// may use (public and marked [BaseLayer]: Base).
     /// </summary>
     public static int LayerOf(Type type)
     {
@@ -38,7 +39,9 @@ internal static class LayerChecker
                 outer = outer.DeclaringType;
             }
 
-            return outer.IsPublic ? Array.IndexOf(Layers, "Hosting") : 0;
+            // A public type marked [BaseLayer] (a result code, a reason, an exception every layer may use) is Base.
+            bool baseVocabulary = outer.GetCustomAttributesData().Any(a => a.AttributeType.Name == "BaseLayerAttribute");
+            return outer.IsPublic && !baseVocabulary ? Array.IndexOf(Layers, "Hosting") : 0;
         }
 
         if (ns == "FastTotem.Diagnostics" || ns.StartsWith("FastTotem.Diagnostics.", StringComparison.Ordinal))

@@ -53,8 +53,8 @@ public class CpgMembershipTests
         Drain(cluster.Nodes[1].Cpg());
         Drain(cluster.Nodes[2].Cpg());
 
-        Assert.Equal(CpgResult.Ok, cluster.Nodes[1].Cpg().TryMcast(h1, "hello"u8));
-        Assert.Equal(CpgResult.Ok, cluster.Nodes[2].Cpg().TryMcast(h2, "world"u8));
+        Assert.Equal(SendResult.Ok, cluster.Nodes[1].Cpg().TryMcast(h1, "hello"u8));
+        Assert.Equal(SendResult.Ok, cluster.Nodes[2].Cpg().TryMcast(h2, "world"u8));
         cluster.Flush(1, [1, 2], "m");
         cluster.Flush(2, [1, 2], "m");
         foreach (uint n in new uint[] { 1, 2 })
@@ -251,7 +251,7 @@ public class CpgMembershipTests
         outsider.SyncInit([], [3], new MembRingId(3, 5));
         outsider.SyncActivate();
         Assert.Equal(CpgResult.Ok, outsider.Join(GroupB, 300, out int h3));
-        Assert.Equal(CpgResult.Ok, outsider.TryMcast(h3, "x"u8));
+        Assert.Equal(SendResult.Ok, outsider.TryMcast(h3, "x"u8));
 
         // Re-address the message to group A, where node 3 has no process.
         byte[] mcast = new byte[CpgMcastMessage.Size + 1];
@@ -295,7 +295,7 @@ public class CpgMembershipTests
 
         // A new ring: sends wait again until CPG's round activated; an exit waits too.
         cpg.SyncInit([1], [1, 2], new MembRingId(1, 9));
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         Assert.Equal(CpgResult.TryAgain, cpg.Leave(handle));
         Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
         Assert.Equal(CpgLocalState.ExitPending, cpg.GetLocalState(handle));
@@ -341,14 +341,14 @@ public class CpgMembershipTests
 
         // The next change: refused from the configuration change on, through CPG's activation, until completion.
         phase.ConfigurationChanged();
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         cpg.SyncInit([1], [1], new MembRingId(1, 9));
         cpg.SyncProcess();
         outbox.Dequeue();
         outbox.Dequeue();
         Assert.True(cpg.SyncProcess());
         cpg.SyncActivate();
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         Assert.Equal(CpgResult.TryAgain, cpg.Leave(handle));
         Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
         Assert.Equal(0, outbox.Count);          // the exit's PROCDOWN waits too
@@ -374,8 +374,8 @@ public class CpgMembershipTests
         Assert.Equal(CpgResult.Exists, cpg.Join(GroupA, 1, out _));
         Assert.Equal(CpgResult.Busy, cpg.Leave(handle));
         Assert.Equal(CpgResult.NotExist, cpg.Leave(99));
-        Assert.Equal(CpgResult.Ok, cpg.TryMcast(handle, "early"u8));   // JOIN_STARTED may already send
-        Assert.Equal(CpgResult.TooLarge, cpg.TryMcast(handle, new byte[SmallLimits.MessageLengthMax + 1]));
+        Assert.Equal(SendResult.Ok, cpg.TryMcast(handle, "early"u8));   // JOIN_STARTED may already send
+        Assert.Equal(SendResult.TooLarge, cpg.TryMcast(handle, new byte[SmallLimits.MessageLengthMax + 1]));
         Assert.NotEqual(big, handle);
     }
 }

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>Requests from local processes (the lib handlers of cpg.c): join, leave, exit, multicast.</summary>
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>
     /// message_handler_req_lib_cpg_join: <paramref name="pid"/> (a process-group handle id the host assigns) joins
@@ -122,28 +122,30 @@ public sealed partial class CpgService
     /// <summary>
     /// message_handler_req_lib_cpg_mcast, with libcpg's split: a message up to 1 MiB − 1,024 bytes goes out as one
     /// mcast; a longer one as partial_mcast pieces of that size (FIRST, CONTINUED…, LAST), all queued or none.
+    /// <see cref="SendResult.TryAgain"/> while CPG synchronises or the outbox is full, <see cref="SendResult.Closed"/> for
+    /// a handle that is not joined (or is leaving).
     /// </summary>
-    public CpgResult TryMcast(int handle, ReadOnlySpan<byte> data)
+    public SendResult TryMcast(int handle, ReadOnlySpan<byte> data)
     {
         CpgLocalState state = GetLocalState(handle);
         if (state != CpgLocalState.JoinStarted && state != CpgLocalState.JoinCompleted)
         {
-            return CpgResult.NotExist;
+            return SendResult.Closed;
         }
 
         if (!AcceptsLocalRequests)
         {
-            return CpgResult.TryAgain;
+            return SendResult.TryAgain;
         }
 
         if (data.Length > _limits.MessageLengthMax)
         {
-            return CpgResult.TooLarge;
+            return SendResult.TooLarge;
         }
 
         if (data.Length <= CpgLimits.PieceLengthMax)
         {
-            return TryQueueMcast(handle, data) ? CpgResult.Ok : CpgResult.QueueFull;
+            return TryQueueMcast(handle, data) ? SendResult.Ok : SendResult.TryAgain;
         }
 
         int pieces = 0;
@@ -156,13 +158,13 @@ public sealed partial class CpgService
             if (!TryQueuePartial(handle, data.Slice(offset, length), (uint)data.Length, type))
             {
                 _outbox.RollbackTail(pieces);
-                return CpgResult.QueueFull;
+                return SendResult.TryAgain;
             }
 
             pieces++;
         }
 
-        return CpgResult.Ok;
+        return SendResult.Ok;
     }
 
     /// <summary>The value we put in source.conn: a local identifier no receiver reads (corosync puts its IPC connection pointer there).</summary>
