@@ -116,8 +116,10 @@ internal sealed partial class TotemCaptureDecoder
         IReadOnlyList<CapturedIcmp> icmpErrors = contents.IcmpErrors;
         int d = 0;
         int i = 0;
+        TerminalProgress? progress = TerminalProgress.OnTerminal(error, "fasttotem decode: datagram");
         while (d < datagrams.Count || i < icmpErrors.Count)
         {
+            progress?.Report(d, datagrams.Count);
             // Both lists are in frame order; merge them so the output is too.
             if (i < icmpErrors.Count && (d == datagrams.Count || icmpErrors[i].Frame < datagrams[d].Frame))
             {
@@ -141,6 +143,7 @@ internal sealed partial class TotemCaptureDecoder
             output.WriteLine(options.Json ? DecodeJsonFormatter.Format(fields) : DecodeTextFormatter.Format(fields));
         }
 
+        progress?.Clear();
         decoder.FinishKnet();
         int decoded = decoder.DatagramCount - decoder.UndecodableCount;
         string portText = options.Ports.Count == 1

@@ -161,8 +161,22 @@ internal static class BenchCommand
         Environment.Exit(130);
     }
 
+    /// <summary>
+    /// On a terminal, one line rewritten in place; piped, only the finished scenarios' lines (the caller ends them),
+    /// no carriage returns and no "..." lines.
+    /// </summary>
     private static void Progress(string line)
     {
+        if (Console.IsErrorRedirected)
+        {
+            if (!line.EndsWith(" ...", StringComparison.Ordinal))
+            {
+                Console.Error.Write(line);
+            }
+
+            return;
+        }
+
         string text = line.Length > 110 ? line[..110] : line.PadRight(110);
         Console.Error.Write("\r" + text);
     }

@@ -12,8 +12,13 @@ namespace FastTotem.Tests.Architecture;
 /// </summary>
 internal static class LayerChecker
 {
-    /// <summary>The layers, lowest first. Base: helpers every layer may use (Invariant, fault points).</summary>
-    public static readonly string[] Layers = ["Base", "Wire", "Protocol", "Config", "Transport", "Hosting"];
+    /// <summary>
+    /// The layers, lowest first. The helpers every layer uses (Invariant and InvariantException in the root
+    /// namespace, Diagnostics' fault points) count as the bottom layer: Invariant checks Wire's encode results.
+    /// </summary>
+    public static readonly string[] Layers = ["Wire", "Protocol", "Config", "Transport", "Hosting"];
+
+    private static readonly string[] BottomHelpersInRoot = ["Invariant", "InvariantException"];
 
     private static readonly Dictionary<short, OperandType> OperandTypes = typeof(OpCodes)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
@@ -25,8 +30,8 @@ internal static class LayerChecker
     /// <summary>
     /// The layer index of a namespace, or -1 for a namespace outside the layers (System, the tests, compiler helpers).
     /// Sub-namespaces belong to their layer (FastTotem.Protocol.Srp is Protocol). The root namespace FastTotem holds
-    /// the shared helpers (Base), the user-facing API types (public: Hosting) and the public vocabulary every layer
-    /// may use (public and marked [BaseLayer]: Base).
+    /// the shared helpers (bottom), the public vocabulary every layer may use (marked [BaseLayer]: bottom) and
+    /// otherwise the user-facing API (Hosting).
     /// </summary>
     public static int LayerOf(Type type)
     {
@@ -39,9 +44,9 @@ internal static class LayerChecker
                 outer = outer.DeclaringType;
             }
 
-            // A public type marked [BaseLayer] (a result code, a reason, an exception every layer may use) is Base.
+            // A public type marked [BaseLayer] (a result code, a reason, an exception every layer may use) is bottom.
             bool baseVocabulary = outer.GetCustomAttributesData().Any(a => a.AttributeType.Name == "BaseLayerAttribute");
-            return outer.IsPublic && !baseVocabulary ? Array.IndexOf(Layers, "Hosting") : 0;
+            return BottomHelpersInRoot.Contains(outer.Name) || baseVocabulary ? 0 : Array.IndexOf(Layers, "Hosting");
         }
 
         if (ns == "FastTotem.Diagnostics" || ns.StartsWith("FastTotem.Diagnostics.", StringComparison.Ordinal))
@@ -49,7 +54,7 @@ internal static class LayerChecker
             return 0;
         }
 
-        for (int i = 1; i < Layers.Length; i++)
+        for (int i = 0; i < Layers.Length; i++)
         {
             string prefix = "FastTotem." + Layers[i];
             if (ns == prefix || ns.StartsWith(prefix + ".", StringComparison.Ordinal))

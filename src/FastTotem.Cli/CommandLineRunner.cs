@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+
+namespace FastTotem.Cli;
+
+/// <summary>
+/// Parses and invokes a command tree with fasttotem's exit codes: 0 ok, 1 failure, 2 usage (a parse error, an
+/// unknown command or option, no command at all). Usage errors go to stderr, each line named after the command.
+/// </summary>
+internal static class CommandLineRunner
+{
+    public const int ExitUsage = 2;
+
+    public static int Run(Command root, string program, string[] args)
+    {
+        if (args.Length == 0)
+        {
+            root.Parse(["--help"]).Invoke(new InvocationConfiguration { Output = Console.Error });
+            return ExitUsage;
+        }
+
+        ParseResult result = root.Parse(args);
+        if (result.Action is ParseErrorAction && result.Errors.Count > 0)
+        {
+            string name = CommandPath(result.CommandResult, program);
+            foreach (ParseError error in result.Errors)
+            {
+                Console.Error.WriteLine($"{name}: {error.Message}");
+            }
+
+            Console.Error.WriteLine($"see '{name} --help'");
+            return ExitUsage;
+        }
+
+        return result.Invoke();
+    }
+
+    /// <summary>
+    /// The arguments of the invoked command rebuilt from what was parsed: its positional values first, then each
+    /// option by its first name with each value it was given, in order. <c>--port=1</c>, <c>-c:x</c>, long aliases and
+    /// response files come out in the one spelling the command's own reader knows.
+    /// </summary>
+    public static string[] Arguments(ParseResult result)
+    {
+        var args = new List<string>();
+        CommandResult command = result.CommandResult;
+        foreach (ArgumentResult a in command.Children.OfType<ArgumentResult>())
+        {
+            args.AddRange(a.Tokens.Select(t => t.Value));
+        }
+
+        foreach (OptionResult o in command.Children.OfType<OptionResult>())
+        {
+            if (o.Implicit)
+            {
+                continue;
+            }
+
+            if (o.Option.ValueType == typeof(bool))
+            {
+                if (o.GetValueOrDefault<bool>())
+                {
+                    args.Add(o.Option.Name);
+                }
+
+                continue;
+            }
+
+            foreach (Token t in o.Tokens)
+            {
+                args.Add(o.Option.Name);
+                args.Add(t.Value);
+            }
+        }
+
+        return args.ToArray();
+    }
+
+    private static string CommandPath(CommandResult command, string program)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = command; r is CommandResult c; r = c.Parent)
+        {
+            names.Add(c.Parent == null ? program : c.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}
