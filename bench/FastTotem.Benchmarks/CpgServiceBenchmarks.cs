@@ -73,9 +73,9 @@ public class CpgServiceBenchmarks
     }
 
     [Benchmark]
-    public CpgResult Send100()
+    public SendResult Send100()
     {
-        CpgResult result = _cpg.TryMcast(_handle, _data100);
+        SendResult result = _cpg.TryMcast(_handle, _data100);
         _outbox.Dequeue();
         return result;
     }

@@ -19,8 +19,9 @@ public class KnetBenchmarks
     private int _sealedDataLength;
     private KnetCrypto _crypto = null!;
 
-    [Params(KnetHash.Sha256, KnetHash.Sha1)]
-    public KnetHash Hash { get; set; }
+    /// <summary>The hash, by name: a public benchmark parameter cannot have the library's internal enum type.</summary>
+    [Params(nameof(KnetHash.Sha256), nameof(KnetHash.Sha1))]
+    public string Hash { get; set; } = nameof(KnetHash.Sha256);
 
     [GlobalSetup]
     public void Setup()
@@ -28,7 +29,7 @@ public class KnetBenchmarks
         var key = new byte[256];
         new Random(1).NextBytes(key);
         new Random(2).NextBytes(_data);
-        _crypto = new KnetCrypto(KnetCipher.Aes256, Hash, key);
+        _crypto = new KnetCrypto(KnetCipher.Aes256, Enum.Parse<KnetHash>(Hash), key);
         var header = new KnetDataHeader { Header = new KnetHeader(KnetPacketType.Data, 1), Seq = 7, Broadcast = 1, FragmentCount = 1 };
         KnetCodec.TryEncodeDataHeader(header, _data);
         var ping = new KnetPing { Header = new KnetHeader(KnetPacketType.Ping, 1), TimeSeconds = 1411, Timed = 1 };

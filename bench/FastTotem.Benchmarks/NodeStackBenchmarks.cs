@@ -86,7 +86,7 @@ public class NodeStackBenchmarks
         while (sent < messages || !AllReached(target))
         {
             while (sent < messages && sender.Engine.SendQueueCount < SendQueueTarget
-                && sender.TrySend(Group, _payload) == PgSendResult.Queued)
+                && sender.TrySend(Group, _payload) == SendResult.Ok)
             {
                 sent++;
             }

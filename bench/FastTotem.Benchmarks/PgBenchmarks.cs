@@ -38,7 +38,7 @@ public class PgBenchmarks
         _groups.Join(instance, "bench"u8);
 
         // The 64 KiB message's payloads, as the packer produces them, for the reassembly benchmark.
-        if (_packer.TrySend(Group, _large) != PgSendResult.Queued)
+        if (_packer.TrySend(Group, _large) != SendResult.Ok)
         {
             throw new InvalidOperationException("64 KiB did not fit the packer");
         }
@@ -69,7 +69,7 @@ public class PgBenchmarks
         int packets = 0;
         for (int i = 0; i < SmallMessages; i++)
         {
-            if (_packer.TrySend(Group, _small) != PgSendResult.Queued)
+            if (_packer.TrySend(Group, _small) != SendResult.Ok)
             {
                 packets += Flush();
                 _packer.TrySend(Group, _small);

@@ -130,7 +130,7 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
     public bool Send(int index, ReadOnlySpan<byte> payload)
     {
-        bool queued = Machines[index].TrySend(AppGroup, payload) == PgSendResult.Queued;
+        bool queued = Machines[index].TrySend(AppGroup, payload) == SendResult.Ok;
         Pump(index);
         return queued;
     }

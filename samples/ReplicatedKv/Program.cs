@@ -4,7 +4,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
-using FastTotem.Hosting;
+using FastTotem;
 
 uint self = 1;
 int nodes = 3, port = 5405;

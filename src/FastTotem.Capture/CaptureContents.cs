@@ -1,7 +1,7 @@
 namespace FastTotem.Capture;
 
 /// <summary>Everything <see cref="CaptureFile.Read(ReadOnlyMemory{byte})"/> found in a capture.</summary>
-public sealed class CaptureContents
+internal sealed class CaptureContents
 {
     internal CaptureContents(
         CaptureFormat format, int frameCount, IReadOnlyList<CapturedDatagram> datagrams, IReadOnlyList<string> warnings)
@@ -37,7 +37,7 @@ public sealed class CaptureContents
 }
 
 /// <summary>The container format of a capture file.</summary>
-public enum CaptureFormat
+internal enum CaptureFormat
 {
     Pcap,
     PcapNg,

@@ -3,7 +3,7 @@ namespace FastTotem.Capture;
 /// <summary>
 /// Reads the UDP datagrams out of a pcap or pcapng capture. Offline tooling: it allocates freely.
 /// </summary>
-public static class CaptureFile
+internal static class CaptureFile
 {
     /// <summary>Reads a capture file; see <see cref="Read(ReadOnlyMemory{byte})"/>.</summary>
     /// <exception cref="CaptureFormatException">The file is not a capture, or is corrupt.</exception>

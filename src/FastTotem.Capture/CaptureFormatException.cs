@@ -5,7 +5,7 @@ namespace FastTotem.Capture;
 /// last record. Capture reading is offline tooling, so a broken file is an exception here;
 /// the CLI turns it into exit code 2.
 /// </summary>
-public sealed class CaptureFormatException : Exception
+internal sealed class CaptureFormatException : Exception
 {
     public CaptureFormatException(string message)
         : base(message)

@@ -13,7 +13,7 @@ namespace FastTotem.Capture;
 /// <param name="Destination">IP destination address.</param>
 /// <param name="DestinationPort">UDP destination port.</param>
 /// <param name="Payload">The UDP payload, exactly the UDP length minus 8 bytes.</param>
-public sealed record CapturedDatagram(
+internal sealed record CapturedDatagram(
     int Frame,
     long TimestampNs,
     IPAddress Source,

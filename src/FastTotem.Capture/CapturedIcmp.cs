@@ -17,7 +17,7 @@ namespace FastTotem.Capture;
 /// <param name="QuotedSourcePort">Its UDP source port.</param>
 /// <param name="QuotedDestination">Destination address of the quoted datagram.</param>
 /// <param name="QuotedDestinationPort">Its UDP destination port.</param>
-public sealed record CapturedIcmp(
+internal sealed record CapturedIcmp(
     int Frame,
     long TimestampNs,
     IPAddress Source,

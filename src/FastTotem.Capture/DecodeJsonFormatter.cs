@@ -7,7 +7,7 @@ using FastTotem.Wire;
 namespace FastTotem.Capture;
 
 /// <summary>Renders <see cref="DecodedFields"/> as one line of JSON with Utf8JsonWriter (no reflection, AOT-safe).</summary>
-public static class DecodeJsonFormatter
+internal static class DecodeJsonFormatter
 {
     private static readonly JsonWriterOptions Options = new()
     {

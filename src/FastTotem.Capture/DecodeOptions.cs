@@ -8,7 +8,7 @@ namespace FastTotem.Capture;
 /// port and knet's links 0..7. Each datagram is recognised by its bytes: the Totem magic, a knet header, or
 /// (with <c>--authkey</c>) a sealed knet packet.
 /// </remarks>
-public sealed record DecodeOptions(string Path, int Port, bool Json)
+internal sealed record DecodeOptions(string Path, int Port, bool Json)
 {
     public const int DefaultPort = 5405;
 

@@ -12,7 +12,7 @@ namespace FastTotem.Capture;
 /// fields that rarely matter (this_seqno, msg_count, per-message lengths, system_from when it equals
 /// nodeid) are left out; <c>--json</c> has them all.
 /// </summary>
-public static class DecodeTextFormatter
+internal static class DecodeTextFormatter
 {
     /// <summary>Lists longer than this print their first <see cref="ListHeadShown"/> and last <see cref="ListTailShown"/> elements.</summary>
     private const int ListShownMax = 16;

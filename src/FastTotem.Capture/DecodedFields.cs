@@ -8,7 +8,7 @@ namespace FastTotem.Capture;
 /// Values are null, string, bool, integers, double, <see cref="Wire.MembRingId"/>, nested
 /// <see cref="DecodedFields"/>, or lists of those.
 /// </summary>
-public sealed class DecodedFields : IEnumerable<KeyValuePair<string, object?>>
+internal sealed class DecodedFields : IEnumerable<KeyValuePair<string, object?>>
 {
     private readonly List<KeyValuePair<string, object?>> _items = new();
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Capture;
 
 /// <summary>What <c>fasttotem decode</c> found at the knet layer of a capture (printed in its summary).</summary>
-public sealed class KnetDecodeCounts
+internal sealed class KnetDecodeCounts
 {
     /// <summary>UDP datagrams recognised as knet (sealed or clear), whether or not they then decoded.</summary>
     public int Packets { get; internal set; }

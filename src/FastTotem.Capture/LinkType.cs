@@ -1,7 +1,7 @@
 namespace FastTotem.Capture;
 
 /// <summary>The LINKTYPE_* values (tcpdump.org link-layer header types) the reader understands.</summary>
-public static class LinkType
+internal static class LinkType
 {
     /// <summary>BSD loopback: a 4-byte address family in the capturing host's byte order.</summary>
     public const int Null = 0;

@@ -13,7 +13,7 @@ namespace FastTotem.Capture;
 /// a knet packet, the last match tried first), decodes PING/PONG/PMTUD, reassembles DATA fragments per
 /// (host, destination, seq), inflates zlib DATA, and hands each complete payload to the Totem decoder.
 /// </summary>
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     /// <summary>Open fragment reassemblies kept at once; the oldest is dropped beyond this.</summary>
     private const int KnetReassembliesMax = 1024;

@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Capture;
 
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     /// <summary>
     /// mcasts already decoded, by (header nodeid, ring id, seq, encapsulated) as INDEX.md says: udpu

@@ -4,7 +4,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Capture;
 
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     private static ReadOnlySpan<byte> GroupSync => "sync"u8;
 

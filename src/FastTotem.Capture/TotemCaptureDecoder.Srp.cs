@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Capture;
 
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     private readonly RtrItem[] _rtrScratch = new RtrItem[WireLimits.RetransmitEntriesMax];
     private readonly uint[] _procScratch = new uint[WireLimits.ProcessorCountMax];

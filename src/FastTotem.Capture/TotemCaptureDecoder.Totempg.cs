@@ -3,7 +3,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Capture;
 
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     private readonly PgAssembler _assembler = new();
     private readonly MessageCollector _collector = new();

@@ -12,7 +12,7 @@ namespace FastTotem.Capture;
 /// other destinations are marked, not decoded twice) and each sender's totempg reassembly.
 /// Offline tooling: allocation is fine here; the codecs it calls are the hot-path ones.
 /// </summary>
-public sealed partial class TotemCaptureDecoder
+internal sealed partial class TotemCaptureDecoder
 {
     /// <summary>Exit code: every Totem datagram decoded.</summary>
     public const int ExitOk = 0;

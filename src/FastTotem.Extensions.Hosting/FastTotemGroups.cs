@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using FastTotem.Hosting;
 
 namespace FastTotem;
 

@@ -1,4 +1,3 @@
-using FastTotem.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,4 @@
 using System.Net;
-using FastTotem.Hosting;
-using FastTotem.Config;
 using Microsoft.Extensions.Logging;
 
 namespace FastTotem;
@@ -42,13 +40,13 @@ public sealed class FastTotemOptions
     public string ClusterName { get; set; } = "fasttotem";
 
     /// <summary>The Totem port (mcastport).</summary>
-    public int Port { get; set; } = CorosyncConfig.DefaultMcastPort;
+    public int Port { get; set; } = 5405; // corosync's default mcastport
 
     /// <summary>totem.token in ms.</summary>
-    public int TokenMs { get; set; } = CorosyncConfig.DefaultTokenMs;
+    public int TokenMs { get; set; } = 3000; // corosync's default token
 
     /// <summary>Where the ring seq is kept (system.state_dir).</summary>
-    public string StateDir { get; set; } = CorosyncConfig.DefaultStateDir;
+    public string StateDir { get; set; } = "/var/lib/corosync"; // corosync's default state_dir
 
     /// <summary>interface.mcastaddr for udp; derived from <see cref="ClusterName"/> when null.</summary>
     public string? McastAddress { get; set; }

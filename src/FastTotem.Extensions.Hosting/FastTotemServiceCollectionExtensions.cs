@@ -1,6 +1,5 @@
 using FastTotem;
 using FastTotem.Extensions.Hosting;
-using FastTotem.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

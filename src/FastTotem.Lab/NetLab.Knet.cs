@@ -5,7 +5,7 @@ using FastTotem.Cli.Bench;
 namespace FastTotem.Lab;
 
 /// <summary>How <see cref="NetLab.KnetConf"/> writes a knet corosync.conf.</summary>
-public sealed record KnetLabOptions
+internal sealed record KnetLabOptions
 {
     /// <summary>aes256 + sha256, as pcs sets up a cluster; false: crypto none.</summary>
     public bool Crypto { get; init; } = true;
@@ -32,7 +32,7 @@ public sealed record KnetLabOptions
 /// cluster has: /etc/corosync/corosync.conf, /etc/corosync/authkey and /etc/hosts, each node seeing its own copies
 /// through a private mount namespace (nothing on the host's /etc changes).
 /// </summary>
-public sealed partial class NetLab
+internal sealed partial class NetLab
 {
     private bool _bridge1;
 

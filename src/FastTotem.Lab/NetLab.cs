@@ -11,7 +11,7 @@ namespace FastTotem.Lab;
 /// <see cref="Dispose"/> kills those PIDs and deletes those namespaces, even when a test failed.
 /// Addresses (10.213.L.N and fd00:213:L::N) exist only inside the lab's namespaces.
 /// </summary>
-public sealed partial class NetLab : IDisposable
+internal sealed partial class NetLab : IDisposable
 {
     private static int _labCounter;
 
@@ -284,7 +284,7 @@ public sealed partial class NetLab : IDisposable
 }
 
 /// <summary>One host of a <see cref="NetLab"/>.</summary>
-public sealed class LabNode(NetLab lab, int id, string ns, string ipv4, string ipv6, string directory)
+internal sealed class LabNode(NetLab lab, int id, string ns, string ipv4, string ipv6, string directory)
 {
     public NetLab Lab { get; } = lab;
 

@@ -394,12 +394,12 @@ public static unsafe class Exports
                 return Fail(ErrTooLarge, "message too large");
             }
 
-            return g.Group.TryMulticast(new ReadOnlySpan<byte>(data, (int)length)) switch
+            SendResult result = g.Group.TryMulticast(new ReadOnlySpan<byte>(data, (int)length));
+            return result switch
             {
-                SendResult.Ok => Ok,
-                SendResult.TryAgain => ErrTryAgain,
-                SendResult.TooLarge => Fail(ErrTooLarge, $"messages hold at most {g.Group.Options.MaxMessageSize} bytes"),
-                _ => Fail(ErrClosed, "the group was left or the node stopped"),
+                SendResult.Ok or SendResult.TryAgain => (int)FtSendResult.ToFtError(result),
+                SendResult.TooLarge => Fail((int)FtSendResult.ToFtError(result), $"messages hold at most {g.Group.Options.MaxMessageSize} bytes"),
+                _ => Fail((int)FtSendResult.ToFtError(result), "the group was left or the node stopped"),
             };
         }
         catch (Exception e)

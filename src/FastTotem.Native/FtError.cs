@@ -46,6 +46,23 @@ public enum FtError
     Faulted = -12,
 }
 
+/// <summary>The C codes of the one send result every C# send path returns.</summary>
+public static class FtSendResult
+{
+    /// <summary>
+    /// <see cref="SendResult.Ok"/> is FT_OK; <see cref="SendResult.TryAgain"/>, <see cref="SendResult.TooLarge"/> and
+    /// <see cref="SendResult.Closed"/> are FT_ERR_TRY_AGAIN, FT_ERR_TOO_LARGE and FT_ERR_CLOSED.
+    /// </summary>
+    public static FtError ToFtError(SendResult result) => result switch
+    {
+        SendResult.Ok => FtError.Ok,
+        SendResult.TryAgain => FtError.TryAgain,
+        SendResult.TooLarge => FtError.TooLarge,
+        SendResult.Closed => FtError.Closed,
+        _ => FtError.Internal,
+    };
+}
+
 /// <summary>The static texts of <c>ft_strerror</c>, one per <see cref="FtError"/>.</summary>
 public static class FtErrorText
 {

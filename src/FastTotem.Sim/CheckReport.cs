@@ -3,7 +3,7 @@ using System.Text;
 namespace FastTotem.Sim;
 
 /// <summary>The checker's verdict for each guarantee, and the violations found (a bounded number per guarantee).</summary>
-public sealed class CheckReport
+internal sealed class CheckReport
 {
     public const int ViolationsPerGuaranteeMax = 5;
 

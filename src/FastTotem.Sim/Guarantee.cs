@@ -1,7 +1,7 @@
 namespace FastTotem.Sim;
 
 /// <summary>The Totem guarantees the checker verifies over a run's history.</summary>
-public enum Guarantee
+internal enum Guarantee
 {
     /// <summary>(1) Any two processes deliver their common messages in the same order.</summary>
     AgreedOrder,

@@ -5,7 +5,7 @@ namespace FastTotem.Sim;
 /// its subclasses) run a <see cref="Protocol.Node.NodeMachine"/> through <see cref="Protocol.Node.NodeLoop.Step{TIo}"/>,
 /// the loop production runs; tests may plug in scripted fakes.
 /// </summary>
-public interface ISimEngine
+internal interface ISimEngine
 {
     /// <summary>
     /// One turn of the node's loop at <paramref name="nowNs"/>: start it first when <paramref name="start"/>, then the

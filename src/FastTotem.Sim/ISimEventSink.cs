@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>Receives a node's deliveries and configuration changes as the simulator drains them.</summary>
-public interface ISimEventSink
+internal interface ISimEventSink
 {
     void OnDeliver(uint senderNodeId, ReadOnlySpan<byte> payload);
     void OnConfigChange(SimConfigKind kind, MembRingId ringId, ReadOnlySpan<uint> members, ReadOnlySpan<uint> left, ReadOnlySpan<uint> joined);

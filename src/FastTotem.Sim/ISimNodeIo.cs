@@ -1,7 +1,7 @@
 namespace FastTotem.Sim;
 
 /// <summary>A simulated node's side of a loop step: its received batch, its way onto the simulated wire, its recorders.</summary>
-public interface ISimNodeIo : ISimEventSink
+internal interface ISimNodeIo : ISimEventSink
 {
     int ReceivedCount { get; }
 

@@ -8,7 +8,7 @@ namespace FastTotem.Sim;
 /// the epoll driver runs: the simulator only supplies the batch, the wire and the recorders. Subclasses decide what an
 /// application multicast is and what a machine event means to the history.
 /// </summary>
-public abstract class MachineSimEngine : ISimEngine
+internal abstract class MachineSimEngine : ISimEngine
 {
     protected MachineSimEngine(NodeMachine machine) => Machine = machine;
 

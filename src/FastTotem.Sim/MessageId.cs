@@ -4,7 +4,7 @@ namespace FastTotem.Sim;
 /// A simulated application message's identity: the originating nodeid and that node's counter. The counter lives in
 /// the simulator, not the engine, so ids stay unique across crashes and restarts of a node.
 /// </summary>
-public readonly record struct MessageId(uint Node, uint Counter)
+internal readonly record struct MessageId(uint Node, uint Counter)
 {
     /// <summary>Marks a delivered payload that did not parse as a simulator message (an invented message).</summary>
     public static readonly MessageId Invalid = new(0, 0);

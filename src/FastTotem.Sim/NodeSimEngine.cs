@@ -12,7 +12,7 @@ namespace FastTotem.Sim;
 /// the application may send exactly when CPG would take a local process's mcast (not during a synchronisation, where
 /// corosync answers TRY_AGAIN), so the messages it queued before a ring change wait on the regular lane.
 /// </summary>
-public sealed class NodeSimEngine : MachineSimEngine, IPgGroupHandler
+internal sealed class NodeSimEngine : MachineSimEngine, IPgGroupHandler
 {
     private static readonly PgGroupSet SimGroup = new("sim"u8);
 
@@ -51,11 +51,11 @@ public sealed class NodeSimEngine : MachineSimEngine, IPgGroupHandler
 
     public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload)
     {
-        bool accepted = Machine.Cpg.AcceptsLocalRequests && Engine.SendQueueCount < 64 && Machine.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
+        bool accepted = Machine.Cpg.AcceptsLocalRequests && Engine.SendQueueCount < 64 && Machine.TrySend(SimGroup, totempgPayload) == SendResult.Ok;
         if (accepted && _cpgTraffic && _cpgHandle >= 0)
         {
             // The same bytes through CPG too: its join/leave, mcast, sync and confchg paths run under every fault.
-            if (Machine.Cpg.TryMcast(_cpgHandle, totempgPayload) == CpgResult.Ok)
+            if (Machine.Cpg.TryMcast(_cpgHandle, totempgPayload) == SendResult.Ok)
             {
                 CpgMulticasts++;
             }

@@ -4,7 +4,7 @@ using System.Text;
 namespace FastTotem.Sim;
 
 /// <summary>Parses the `fasttotem sim` command line into <see cref="SimOptions"/>; errors are messages, not exceptions.</summary>
-public static class SimArguments
+internal static class SimArguments
 {
     public const string Usage = """
         usage: fasttotem sim --nodes N --seed S --duration 60s [--loss P] [--dup P] [--reorder P]

@@ -1,7 +1,7 @@
 namespace FastTotem.Sim;
 
 /// <summary>The two configuration changes Totem delivers upward (TOTEM_CONFIGURATION_TRANSITIONAL / _REGULAR).</summary>
-public enum SimConfigKind : byte
+internal enum SimConfigKind : byte
 {
     Transitional,
     Regular,

@@ -1,4 +1,4 @@
 namespace FastTotem.Sim;
 
 /// <summary>A scripted fault: return true to drop this datagram (from, to, bytes) on its way.</summary>
-public delegate bool SimDatagramFilter(uint fromNodeId, uint toNodeId, ReadOnlySpan<byte> datagram);
+internal delegate bool SimDatagramFilter(uint fromNodeId, uint toNodeId, ReadOnlySpan<byte> datagram);

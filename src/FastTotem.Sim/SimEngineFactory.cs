@@ -1,4 +1,4 @@
 namespace FastTotem.Sim;
 
 /// <summary>Builds a node's engine; <paramref name="seqStore"/> is the node's persisted ring seq, kept across restarts.</summary>
-public delegate ISimEngine SimEngineFactory(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options);
+internal delegate ISimEngine SimEngineFactory(uint nodeId, uint[] nodeList, SimRingSeqMemory seqStore, SimOptions options);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace FastTotem.Sim;
 
 /// <summary>Formatting and parsing of virtual times for reports and the command line.</summary>
-public static class SimFormat
+internal static class SimFormat
 {
     public const long NsPerMs = 1_000_000;
     public const long NsPerSecond = 1_000_000_000;

@@ -6,7 +6,7 @@ namespace FastTotem.Sim;
 /// Everything a run recorded, plus the run parameters the checker needs (node count, when faults stopped, the
 /// liveness bound). The simulator fills it; checker tests build synthetic histories with the same methods.
 /// </summary>
-public sealed class SimHistory
+internal sealed class SimHistory
 {
     private readonly List<SimRecord> _records = [];
     private readonly List<SimProcess> _processes = [];

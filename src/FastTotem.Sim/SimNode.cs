@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>One simulated node: its current engine (null while crashed), partition group and application counter.</summary>
-public sealed class SimNode : ISimNodeIo
+internal sealed class SimNode : ISimNodeIo
 {
     private readonly Simulator _sim;
 

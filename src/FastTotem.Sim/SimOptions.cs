@@ -5,7 +5,7 @@ namespace FastTotem.Sim;
 /// virtual nanoseconds. Random faults happen only in the fault phase (the first <see cref="FaultFraction"/> of the
 /// run, shortened so the liveness phase fits the liveness bound plus a drain period).
 /// </summary>
-public sealed class SimOptions
+internal sealed class SimOptions
 {
     public const int NodeCountMax = 32;
 

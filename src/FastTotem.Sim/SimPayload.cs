@@ -10,7 +10,7 @@ namespace FastTotem.Sim;
 /// traced back to one multicast. Layout (docs/wire-format.md §7.1, §8): 8-byte totempg header with msg_count 1, msg_len,
 /// group header 01 00 03 00 "sim", then the data.
 /// </summary>
-public sealed class SimPayload
+internal sealed class SimPayload
 {
     public const int IdSize = 8;
 
@@ -39,7 +39,7 @@ public sealed class SimPayload
             data[i] = (byte)(id.Counter + i);
         }
 
-        if (_packer.TrySend(Group, data) != PgSendResult.Queued)
+        if (_packer.TrySend(Group, data) != SendResult.Ok)
         {
             Invariant.ThrowInvalidOperation("the totempg packer refused a small message");
         }

@@ -4,7 +4,7 @@ namespace FastTotem.Sim;
 /// One incarnation of a node: from an engine start to its crash (or the end of the run). The checker treats each
 /// incarnation as its own process, since a restarted node has a fresh engine that remembers nothing but its ring seq.
 /// </summary>
-public sealed class SimProcess
+internal sealed class SimProcess
 {
     public int Index;
     public uint NodeId;

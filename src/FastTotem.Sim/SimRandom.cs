@@ -4,7 +4,7 @@ namespace FastTotem.Sim;
 /// The simulator's only source of randomness: xoshiro256** seeded through splitmix64, so one 64-bit seed
 /// reproduces a whole run on any machine and .NET version (System.Random's algorithm is not a contract).
 /// </summary>
-public sealed class SimRandom
+internal sealed class SimRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>One recorded event of a run, in global (virtual time, arrival) order. Process is -1 for notes.</summary>
-public sealed class SimRecord
+internal sealed class SimRecord
 {
     public long TimeNs;
     public int Index;

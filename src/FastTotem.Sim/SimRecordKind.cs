@@ -1,7 +1,7 @@
 namespace FastTotem.Sim;
 
 /// <summary>What a <see cref="SimRecord"/> reports.</summary>
-public enum SimRecordKind : byte
+internal enum SimRecordKind : byte
 {
     /// <summary>A process (one incarnation of a node) started its engine.</summary>
     Start,

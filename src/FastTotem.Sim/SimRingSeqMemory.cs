@@ -4,7 +4,7 @@ namespace FastTotem.Sim;
 /// The simulated ringid_&lt;nodeid&gt; files: one persisted ring seq per node that survives a crash and restart
 /// (corosync writes it on entering COMMIT), kept in memory.
 /// </summary>
-public sealed class SimRingSeqMemory
+internal sealed class SimRingSeqMemory
 {
     private readonly ulong[] _seqByNode = new ulong[SimOptions.NodeCountMax + 1];
 

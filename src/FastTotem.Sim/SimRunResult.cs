@@ -5,7 +5,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>The outcome of one checked run.</summary>
-public sealed class SimRunResult
+internal sealed class SimRunResult
 {
     public required SimOptions Options { get; init; }
     public required SimHistory History { get; init; }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace FastTotem.Sim;
 
 /// <summary>Runs a simulation and checks it; what the CLI, the tests and the sweep share.</summary>
-public static class SimRunner
+internal static class SimRunner
 {
     public static SimRunResult Run(SimOptions options)
     {

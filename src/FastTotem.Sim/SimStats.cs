@@ -1,7 +1,7 @@
 namespace FastTotem.Sim;
 
 /// <summary>Counters of one run, for the summary and for tests that a fault really happened.</summary>
-public sealed class SimStats
+internal sealed class SimStats
 {
     public long Events;
     public long DatagramsSent;

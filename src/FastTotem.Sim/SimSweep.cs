@@ -4,7 +4,7 @@ namespace FastTotem.Sim;
 /// Many seeded runs with random fault mixes. Each seed alone decides its run (ring size, fault kinds and rates), so
 /// a failing seed replays with <see cref="OptionsForSeed(ulong, int, long, bool)"/>, from a test (FASTTOTEM_SEED) or the bench `sweep` verb.
 /// </summary>
-public static class SimSweep
+internal static class SimSweep
 {
     /// <summary>The options of sweep run <paramref name="seed"/>: 2 to <paramref name="nodeCountMax"/> nodes, at least one fault kind.</summary>
     public static SimOptions OptionsForSeed(ulong seed, int nodeCountMax = 6, long durationNs = 20 * SimFormat.NsPerSecond) =>

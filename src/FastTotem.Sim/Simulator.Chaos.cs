@@ -7,7 +7,7 @@ namespace FastTotem.Sim;
 /// its own random stream), so runs without them replay exactly as before. Every schedule decision also feeds the
 /// run's <see cref="ScheduleFingerprint"/>.
 /// </summary>
-public sealed partial class Simulator
+internal sealed partial class Simulator
 {
     private const int ReplayLogSize = 512;
     private const int ReplayLogEvery = 3;

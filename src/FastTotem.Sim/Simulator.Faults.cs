@@ -1,6 +1,6 @@
 namespace FastTotem.Sim;
 
-public sealed partial class Simulator
+internal sealed partial class Simulator
 {
     private long _lastFaultNs;
     private int _downCount;

@@ -1,6 +1,6 @@
 namespace FastTotem.Sim;
 
-public sealed partial class Simulator
+internal sealed partial class Simulator
 {
     private readonly Stack<byte[]> _bufferPool = new();
     private readonly long[] _linkFifoNs;

@@ -7,7 +7,7 @@ namespace FastTotem.Sim;
 /// Everything random comes from <see cref="SimRandom"/> streams derived from the seed, so a seed replays a run
 /// exactly. Faults come from the random schedule (options) or from the scripting methods (Crash, Partition, ...).
 /// </summary>
-public sealed partial class Simulator
+internal sealed partial class Simulator
 {
     /// <summary>Largest datagram an engine may hand out; Totem frames stay under the MTU.</summary>
     public const int DatagramBufferSize = 9216;

@@ -4,7 +4,7 @@ using FastTotem.Protocol.Srp;
 namespace FastTotem.Sim;
 
 /// <summary>Runs an SRP-only <see cref="NodeMachine"/> inside the simulator: the application's payloads are SRP's.</summary>
-public sealed class SrpSimEngine : MachineSimEngine
+internal sealed class SrpSimEngine : MachineSimEngine
 {
     public SrpSimEngine(SrpEngine engine)
         : base(new NodeMachine(engine))
@@ -18,7 +18,7 @@ public sealed class SrpSimEngine : MachineSimEngine
         return new SrpSimEngine(new SrpEngine(config, new SrpRingSeqStore(seqStore)));
     }
 
-    public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload) => Machine.TryMulticast(totempgPayload) == MulticastResult.Ok;
+    public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload) => Machine.TryMulticast(totempgPayload) == SendResult.Ok;
 
     protected override void OnEvent(in NodeEvent ev, ISimEventSink sink)
     {

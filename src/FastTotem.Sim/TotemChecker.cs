@@ -7,7 +7,7 @@ namespace FastTotem.Sim;
 /// processes reported (deliveries, configuration changes) and what the application multicast, never at engine
 /// internals, so it checks the engine the way an application would see it.
 /// </summary>
-public static partial class TotemChecker
+internal static partial class TotemChecker
 {
     /// <summary>How many events a violation's trace keeps.</summary>
     public const int TraceLength = 20;

@@ -4,7 +4,7 @@ using FastTotem.Wire;
 namespace FastTotem.Sim;
 
 /// <summary>One broken guarantee, with the processes, messages and rings involved and the last relevant events.</summary>
-public sealed class Violation
+internal sealed class Violation
 {
     public required Guarantee Guarantee { get; init; }
     public required string Description { get; init; }

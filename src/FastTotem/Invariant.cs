@@ -69,4 +69,4 @@ internal static class Invariant
 }
 
 /// <summary>Thrown when one of FastTotem's own invariants does not hold: a bug, never bad input.</summary>
-public sealed class InvariantException(string message) : InvalidOperationException("FastTotem invariant violated: " + message);
+internal sealed class InvariantException(string message) : InvalidOperationException("FastTotem invariant violated: " + message);

@@ -49,7 +49,7 @@ internal sealed class SyncSimEngine : MachineSimEngine, IPgGroupHandler, IHostWo
 
     public override bool TryMulticast(ReadOnlySpan<byte> totempgPayload)
     {
-        bool ok = _packer.TrySend(SimGroup, totempgPayload) == PgSendResult.Queued;
+        bool ok = _packer.TrySend(SimGroup, totempgPayload) == SendResult.Ok;
         DrainPacker();
         return ok;
     }
@@ -106,7 +106,7 @@ internal sealed class SyncSimEngine : MachineSimEngine, IPgGroupHandler, IHostWo
         while (true)
         {
             ReadOnlySpan<byte> packet = _packer.PeekPacket();
-            if (packet.IsEmpty || Engine.TryMulticast(packet) != MulticastResult.Ok)
+            if (packet.IsEmpty || Engine.TryMulticast(packet) != SendResult.Ok)
             {
                 return;
             }

@@ -1,14 +1,14 @@
 namespace FastTotem.Config;
 
 /// <summary>One <c>key: value</c> item of corosync.conf with the line it came from.</summary>
-public sealed record ConfigItem(string Key, string Value, int Line);
+internal sealed record ConfigItem(string Key, string Value, int Line);
 
 /// <summary>
 /// A section of corosync.conf (<c>name { ... }</c>): its items in file order and its subsections.
 /// The syntax follows corosync's parser (coroparse.c parse_section): one statement per line,
 /// '#' starts a comment line, <c>key: value</c> splits at the first colon, braces stand alone.
 /// </summary>
-public sealed class ConfigSection
+internal sealed class ConfigSection
 {
     public ConfigSection(string name, int line)
     {

@@ -6,16 +6,8 @@ using FastTotem.Protocol.Srp;
 
 namespace FastTotem.Config;
 
-/// <summary>Totem transports FastTotem speaks: corosync's default knet, and udpu and udp.</summary>
-public enum TotemTransport
-{
-    Udpu,
-    Udp,
-    Knet,
-}
-
 /// <summary>totem.ip_version (totemconfig.c totem_config_get_ip_version).</summary>
-public enum TotemIpVersion
+internal enum TotemIpVersion
 {
     Ipv4,
     Ipv6,
@@ -24,7 +16,7 @@ public enum TotemIpVersion
 }
 
 /// <summary>One <c>nodelist.node</c> entry.</summary>
-public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, uint QuorumVotes, int Line)
+internal sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, uint QuorumVotes, int Line)
 {
     /// <summary>ring0_addr .. ring7_addr (index = link number); null where the entry has none.</summary>
     public string?[] RingAddresses { get; init; } = new[] { Ring0Address, null, null, null, null, null, null, null };
@@ -35,7 +27,7 @@ public sealed record ConfigNode(uint NodeId, string Ring0Address, string? Name, 
 /// corosync 3.1 node runs with. Unset timing keys stay null so the engine derives them exactly
 /// as corosync does; features FastTotem does not speak are refused with what to use instead.
 /// </summary>
-public sealed partial class CorosyncConfig
+internal sealed partial class CorosyncConfig
 {
     public const int DefaultMcastPort = 5405;
     public const int DefaultTokenMs = 3000;

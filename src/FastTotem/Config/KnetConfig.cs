@@ -4,14 +4,14 @@ using FastTotem.Protocol.Knet.Crypto;
 namespace FastTotem.Config;
 
 /// <summary>totem.crypto_model: which library libknet loads. Both put the same bytes on the wire.</summary>
-public enum KnetCryptoModel
+internal enum KnetCryptoModel
 {
     Nss,
     Openssl,
 }
 
 /// <summary>Where the authkey comes from, in corosync's order (totemconfig.c totem_config_keyread).</summary>
-public enum KnetKeySource
+internal enum KnetKeySource
 {
     /// <summary>totem.keyfile.</summary>
     KeyFile,
@@ -29,7 +29,7 @@ public enum KnetKeySource
 /// (totemconfig.c calc_knet_ping_timers: ping timeout = token / pong_count,
 /// ping interval = token / (2 × pong_count), token after the token_coefficient adjustment).
 /// </summary>
-public sealed record KnetLinkConfig(
+internal sealed record KnetLinkConfig(
     int LinkNumber,
     int Port,
     int Priority,
@@ -40,7 +40,7 @@ public sealed record KnetLinkConfig(
     int Line);
 
 /// <summary>The knet part of a corosync.conf: links, link mode, PMTUd and crypto (docs/knet.md, "Configuration").</summary>
-public sealed class KnetConfig
+internal sealed class KnetConfig
 {
     public const int LinkCountMax = KnetMachine.LinkMax;
     public const int DefaultPingPrecision = KnetLinkOptions.DefaultPingPrecision;

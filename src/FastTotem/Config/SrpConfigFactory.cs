@@ -3,7 +3,7 @@ using FastTotem.Protocol.Srp;
 namespace FastTotem.Config;
 
 /// <summary>Turns a corosync.conf into the engine's settings, deriving unset timers as corosync does.</summary>
-public static class SrpConfigFactory
+internal static class SrpConfigFactory
 {
     /// <summary>The data MTU of one knet packet on a 1500-byte path with this crypto (1446 cleartext, 1397 aes+sha256 over IPv4).</summary>
     public static int KnetSendMtu(KnetConfig knet, TotemIpVersion ipVersion)

@@ -4,7 +4,7 @@ namespace FastTotem.Diagnostics;
 /// The places inside the protocol code where a simulation may force a rarely taken but handled path (BUGGIFY in
 /// FoundationDB's words): each is a case the code must already survive, a full queue or store, never a corruption.
 /// </summary>
-public enum FaultPoint : byte
+internal enum FaultPoint : byte
 {
     /// <summary>SrpEngine.TryMulticast answers QueueFull (totemsrp's new-message queue is full).</summary>
     SrpSendQueueFull,

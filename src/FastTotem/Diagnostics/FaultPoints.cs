@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace FastTotem.Diagnostics;
 
 /// <summary>Decides, for the thread it is installed on, whether a <see cref="FaultPoint"/> fires now.</summary>
-public interface IFaultInjector
+internal interface IFaultInjector
 {
     bool Fire(FaultPoint point);
 }
@@ -14,7 +14,7 @@ public interface IFaultInjector
 /// hook costs one static load and a branch never taken. The injector is per thread so concurrent simulations (the
 /// test runner's and the sweep's threads) and live nodes in the same process never see each other's faults.
 /// </summary>
-public static class FaultPoints
+internal static class FaultPoints
 {
     /// <summary>Set the first time a simulation installs an injector; never cleared.</summary>
     private static bool s_armed;

@@ -1,4 +1,6 @@
-namespace FastTotem.Hosting;
+using FastTotem.Hosting;
+
+namespace FastTotem;
 
 /// <summary>
 /// One delivery read in place from a group's pinned delivery slab (<see cref="ProcessGroup.TryTakeDelivery"/>):

@@ -107,7 +107,7 @@ internal static class FastTotemMeter
             for (int i = 0; i < byReason.Length; i++)
             {
                 yield return new Measurement<long>(Volatile.Read(ref byReason[i]), NodeTag(n), ClusterTag(n),
-                    new("reason", Protocol.Srp.GatherReasonNames.Name((Protocol.Srp.GatherReason)i)));
+                    new("reason", GatherReasonNames.Name((GatherReason)i)));
             }
         }
     }

@@ -9,7 +9,7 @@ namespace FastTotem.Hosting;
 /// producer of a given lap or full for the consumer. No locks, no allocation after construction. A full
 /// queue is a result (<see cref="TryEnqueue"/> returns false), never growth or blocking.
 /// </summary>
-public sealed class HostSubmitQueue
+internal sealed class HostSubmitQueue
 {
     private readonly byte[] _slab;
     private readonly int[] _lengths;

@@ -1,4 +1,4 @@
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>
 /// Everything a node dropped, by layer and reason, for the host (docs/robustness.md). A snapshot read from the loop

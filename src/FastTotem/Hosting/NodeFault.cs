@@ -1,4 +1,4 @@
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>Which side of the protocol thread failed.</summary>
 public enum NodeFaultKind

@@ -1,7 +1,8 @@
 using System.Text;
+using FastTotem.Hosting;
 using FastTotem.Protocol.Cpg;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>
 /// A member of a CPG closed process group, as a libcpg handle is, but in-process: no daemon, no IPC.

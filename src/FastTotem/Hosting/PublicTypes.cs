@@ -1,22 +1,6 @@
 using FastTotem.Protocol.Cpg;
 
-namespace FastTotem.Hosting;
-
-/// <summary>Outcome of <see cref="ProcessGroup.TryMulticast"/>.</summary>
-public enum SendResult
-{
-    /// <summary>Queued for the ring; it will be delivered in agreed order to every member of the group.</summary>
-    Ok,
-
-    /// <summary>Back-pressure: the group's send queue is full. Nothing was queued; try again shortly.</summary>
-    TryAgain,
-
-    /// <summary>The message is larger than <see cref="ProcessGroupOptions.MaxMessageSize"/>.</summary>
-    TooLarge,
-
-    /// <summary>The group was left or the node stopped.</summary>
-    Closed,
-}
+namespace FastTotem;
 
 /// <summary>Where a <see cref="ProcessGroup"/>'s deliveries go.</summary>
 public enum DeliveryMode

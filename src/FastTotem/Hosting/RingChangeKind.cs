@@ -1,4 +1,4 @@
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>Which of corosync's two configuration changes a <see cref="RingChange"/> is.</summary>
 public enum RingChangeKind

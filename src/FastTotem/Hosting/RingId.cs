@@ -1,6 +1,6 @@
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>
 /// A ring's identity as corosync names it (struct memb_ring_id): the representative's nodeid and the ring sequence

@@ -1,6 +1,8 @@
 using FastTotem.Protocol.Srp;
 
-namespace FastTotem.Hosting;
+using FastTotem.Hosting;
+
+namespace FastTotem;
 
 public sealed partial class TotemNode
 {

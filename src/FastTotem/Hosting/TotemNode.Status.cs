@@ -10,7 +10,9 @@ using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
 using FastTotem.Wire;
 
-namespace FastTotem.Hosting;
+using FastTotem.Hosting;
+
+namespace FastTotem;
 
 public sealed partial class TotemNode
 {

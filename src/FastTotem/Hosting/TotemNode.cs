@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using FastTotem.Config;
+using FastTotem.Hosting;
 using FastTotem.Protocol.Cpg;
 using FastTotem.Protocol.Node;
 using FastTotem.Protocol.Pg;
@@ -10,7 +11,7 @@ using FastTotem.Transport;
 using FastTotem.Wire;
 using Microsoft.Extensions.Logging;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>
 /// A Totem ring member that corosync 3.1 daemons accept as one of their own: the SRP engine, totempg, sync and
@@ -485,8 +486,8 @@ public sealed partial class TotemNode : IDisposable
             bool freed = group.Admission.Tick(nowNs); // in-flight bytes forgotten: a waiting sender may go on
             while (group.SendQueue.TryPeek(out ReadOnlySpan<byte> message))
             {
-                CpgResult result = _machine.Cpg.TryMcast(group.Handle, message);
-                if (result is CpgResult.TryAgain or CpgResult.QueueFull)
+                SendResult result = _machine.Cpg.TryMcast(group.Handle, message);
+                if (result == SendResult.TryAgain)
                 {
                     break;
                 }

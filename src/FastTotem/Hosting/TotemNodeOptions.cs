@@ -2,7 +2,7 @@ using System.Net;
 using FastTotem.Config;
 using Microsoft.Extensions.Logging;
 
-namespace FastTotem.Hosting;
+namespace FastTotem;
 
 /// <summary>One nodelist entry for <see cref="TotemNodeOptions"/>.</summary>
 /// <param name="NodeId">The node's id.</param>

@@ -25,7 +25,7 @@ namespace FastTotem.Protocol;
 /// Between inputs the facts are ordered (<see cref="CheckInvariants"/>): totempg never waits on a lane the engine
 /// already opened, and never outside a synchronisation.
 /// </summary>
-public sealed class SyncPhase
+internal sealed class SyncPhase
 {
     /// <summary>A node's phase at start-up: corosync starts waiting for its first synchronisation.</summary>
     public SyncPhase()

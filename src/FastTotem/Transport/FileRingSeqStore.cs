@@ -9,7 +9,7 @@ namespace FastTotem.Transport;
 /// little-endian), mode 0600. A missing or short file reads as 0 and is created with 0, as
 /// corosync does, so a node that cannot write its state directory fails at start-up, not later.
 /// </summary>
-public sealed class FileRingSeqStore(string stateDir) : IRingSeqStore
+internal sealed class FileRingSeqStore(string stateDir) : IRingSeqStore
 {
     public string StateDir { get; } = stateDir;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace FastTotem.Transport;
 
 /// <summary>CLOCK_MONOTONIC in nanoseconds, the only clock the driver reads (engines get time passed in).</summary>
-public static class MonotonicClock
+internal static class MonotonicClock
 {
     private static readonly double NsPerTick = 1e9 / Stopwatch.Frequency;
 

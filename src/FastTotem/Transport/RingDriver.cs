@@ -11,7 +11,7 @@ namespace FastTotem.Transport;
 /// eventfd; then it reads the clock and a recvmmsg batch and runs one <see cref="NodeLoop.Step{TIo}"/>. Sockets, clock
 /// and epoll are all it owns; the loop itself is the one every driver runs. Nothing in it allocates or locks.
 /// </summary>
-public sealed unsafe class RingDriver : IDisposable
+internal sealed unsafe class RingDriver : IDisposable
 {
     private const int MaxEvents = 8;
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Transport;
 
 /// <summary>What the transport dropped or failed to send, by reason. Read on the loop thread.</summary>
-public struct TransportCounters
+internal struct TransportCounters
 {
     public long DatagramsReceived;
     public long DatagramsSent;

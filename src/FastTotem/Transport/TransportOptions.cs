@@ -4,10 +4,10 @@ using FastTotem.Config;
 namespace FastTotem.Transport;
 
 /// <summary>One nodelist member as the transport sees it: a nodeid and its ring0 address.</summary>
-public readonly record struct TransportMember(uint NodeId, IPAddress Address);
+internal readonly record struct TransportMember(uint NodeId, IPAddress Address);
 
 /// <summary>Socket settings of one Totem link (link 0).</summary>
-public sealed class TransportOptions
+internal sealed class TransportOptions
 {
     public required TotemTransport Kind { get; init; }
 

@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>The <c>value[CS_MAX_NAME_LENGTH]</c> (256 bytes) of the mar_name_t key in a cmap mcast item.</summary>
 [InlineArray(Length)]
-public struct CmapKeyName
+internal struct CmapKeyName
 {
     public const int Length = 256;
 

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// one-byte fields, each 8-aligned (docs/wire-format.md §13). Items follow; see <see cref="CmapMcastItemHeader"/>.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CmapMcastHeader
+internal struct CmapMcastHeader
 {
     public const int Size = 48;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// (MAR_ALIGN_UP(280 + value_len, 8)).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CmapMcastItemHeader
+internal struct CmapMcastItemHeader
 {
     public const int Size = 280;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// <see cref="LeftNodes"/> are stale leftovers of the sender and are kept as they arrived.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgDownlistMessage
+internal struct CpgDownlistMessage
 {
     public const int Size = 1568;
 

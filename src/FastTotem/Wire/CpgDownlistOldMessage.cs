@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// accepts it and ignores it, and converts nothing; we only decode it.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgDownlistOldMessage
+internal struct CpgDownlistOldMessage
 {
     public const int Size = 1560;
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Wire;
 
 /// <summary>CPG exec function numbers (MESSAGE_REQ_EXEC_CPG_*, cpg.c); the service id is 2.</summary>
-public static class CpgExecFunction
+internal static class CpgExecFunction
 {
     public const int ServiceId = 2;
     public const int ProcJoin = 0;

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// process of the sender (docs/wire-format.md §11.5). corosync walks entries while the offset is below header.size; we
 /// first check that size lies inside the buffer and is a whole number of entries.
 /// </summary>
-public static class CpgJoinList
+internal static class CpgJoinList
 {
     public static int EncodedLength(int entryCount) => QbIpcResponseHeader.Size + (entryCount * CpgJoinListEntry.Size);
 

@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>struct join_list_entry (cpg.c): pid and group name, 144 bytes (docs/wire-format.md §11.5).</summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgJoinListEntry
+internal struct CpgJoinListEntry
 {
     public const int Size = 144;
 

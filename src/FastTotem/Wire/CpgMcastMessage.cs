@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// struct req_exec_cpg_mcast (cpg.c), 184 bytes followed by msglen bytes of application data (docs/wire-format.md §11.2).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgMcastMessage
+internal struct CpgMcastMessage
 {
     public const int Size = 184;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// byte for byte. Receivers never read them; a message we build starts zeroed.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgPartialMcastMessage
+internal struct CpgPartialMcastMessage
 {
     public const int Size = 200;
 

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// The joining process's node is the totem sender, not a field.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct CpgProcJoinMessage
+internal struct CpgProcJoinMessage
 {
     public const int Size = 168;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// The name is not NUL-terminated; bytes after <see cref="Length"/> are kept as they arrived.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct MarCpgName
+internal struct MarCpgName
 {
     public const int Size = 136;
     public const int ValueMax = 128;

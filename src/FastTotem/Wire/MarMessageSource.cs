@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// corosync's converter computes a swapped nodeid and throws it away, so a foreign-endian nodeid stays as it arrived.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct MarMessageSource
+internal struct MarMessageSource
 {
     public const int Size = 16;
 

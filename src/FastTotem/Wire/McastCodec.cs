@@ -13,7 +13,7 @@ namespace FastTotem.Wire;
 /// carry a complete inner mcast that passes the same checks and is itself not encapsulated; decode
 /// the inner one by calling <see cref="TryDecode"/> again on the returned payload.
 /// </remarks>
-public static class McastCodec
+internal static class McastCodec
 {
     /// <summary>
     /// Validates and decodes a received mcast.

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// <see cref="TotemHeader.Encapsulated"/> (a recovery re-send).
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct McastHeader
+internal struct McastHeader
 {
     public const int Size = 45;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// through separate spans.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct MembCommitToken
+internal struct MembCommitToken
 {
     public const int Size = 41;
 

@@ -11,7 +11,7 @@ namespace FastTotem.Wire;
 /// shorter than its 41-byte header is dropped, not accepted), plus two of our own that keep the engine
 /// in bounds: addr_entries 0–384 and memb_index 0..addr_entries. Extra bytes are ignored.
 /// </remarks>
-public static class MembCommitTokenCodec
+internal static class MembCommitTokenCodec
 {
     /// <summary>Bytes per member on the wire: one srp_addr plus one memb entry.</summary>
     public const int BytesPerMember = sizeof(uint) + MembCommitTokenMembEntry.Size;

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// packed. All zero until that member fills it in.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct MembCommitTokenMembEntry
+internal struct MembCommitTokenMembEntry
 {
     public const int Size = 24;
 

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// A LEAVE is a join whose header nodeid is 0 and whose last failed entry is the leaving node.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct MembJoin
+internal struct MembJoin
 {
     public const int Size = 33;
 

@@ -11,7 +11,7 @@ namespace FastTotem.Wire;
 /// Receive checks follow check_memb_join_sanity with Debian's CVE-2026-35092 fix: at least 33 bytes,
 /// each list at most 384 entries, and room for both lists. Extra bytes are ignored, as corosync does.
 /// </remarks>
-public static class MembJoinCodec
+internal static class MembJoinCodec
 {
     /// <summary>Wire size of a join with the given list lengths.</summary>
     public static int GetEncodedLength(int procCount, int failedCount) =>

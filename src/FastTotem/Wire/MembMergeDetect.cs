@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// totemsrp.c). 29 bytes, packed. A node of another ring that hears it starts a merge.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct MembMergeDetect
+internal struct MembMergeDetect
 {
     public const int Size = 29;
 

@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// Decodes and encodes memb_merge_detect (totemsrp.c). Receive check: check_memb_merge_detect_sanity
 /// (at least 29 bytes; extra bytes ignored).
 /// </summary>
-public static class MembMergeDetectCodec
+internal static class MembMergeDetectCodec
 {
     /// <summary>Validates and decodes; the result is in host order (memb_merge_detect_endian_convert).</summary>
     public static WireError TryDecode(ReadOnlySpan<byte> datagram, out MembMergeDetect message)

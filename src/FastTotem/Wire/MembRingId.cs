@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// so equality compares both fields.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct MembRingId : IEquatable<MembRingId>
+internal struct MembRingId : IEquatable<MembRingId>
 {
     public const int Size = 12;
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Wire;
 
 /// <summary>Totem SRP message type, the byte at offset 3 of every datagram (enum message_type, totemsrp.c).</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     OrfToken = 0,
     Mcast = 1,

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// moves them through a separate span.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct OrfToken
+internal struct OrfToken
 {
     public const int Size = 57;
 

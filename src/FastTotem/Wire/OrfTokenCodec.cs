@@ -11,7 +11,7 @@ namespace FastTotem.Wire;
 /// at most 1500 bytes, at most 30 rtr entries, and room for all of them. Bytes after the last entry
 /// are accepted and ignored, as corosync does.
 /// </remarks>
-public static class OrfTokenCodec
+internal static class OrfTokenCodec
 {
     /// <summary>Wire size of a token carrying <paramref name="rtrCount"/> retransmit requests.</summary>
     public static int GetEncodedLength(int rtrCount) => OrfToken.Size + rtrCount * RtrItem.Size;

@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// then the names back to back, not NUL-terminated. Read by group_matches and written by
 /// totempg_groups_mcast_joined in totempg.c. Counts and lengths are swap16 for a foreign-endian sender.
 /// </summary>
-public static class PgGroupHeader
+internal static class PgGroupHeader
 {
     /// <summary>MAX_GROUPS_PER_MSG: the most groups corosync puts in one header.</summary>
     public const int GroupsPerMessageMax = 32;
@@ -93,7 +93,7 @@ public static class PgGroupHeader
 }
 
 /// <summary>A validated group header and the service message behind it.</summary>
-public readonly ref struct PgGroupHeaderView
+internal readonly ref struct PgGroupHeaderView
 {
     private readonly ReadOnlySpan<byte> _message;
     private readonly int _namesOffset;

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// Packed: corosync's struct has no holes.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct PgMcastHeader
+internal struct PgMcastHeader
 {
     public const int Size = 8;
 

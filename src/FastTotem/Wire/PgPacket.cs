@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// Codec for a whole totempg packet: header, msg_len[] and entries (docs/wire-format.md §7.1), as read by
 /// totempg_deliver_fn and written by mcast_msg / callback_token_received_fn in totempg.c.
 /// </summary>
-public static class PgPacket
+internal static class PgPacket
 {
     /// <summary>The largest msg_count that can fit in a frame of <see cref="WireLimits.FrameSizeMax"/> bytes.</summary>
     public const int MsgCountMax = (WireLimits.FrameSizeMax - PgMcastHeader.Size) / sizeof(ushort);
@@ -117,7 +117,7 @@ public static class PgPacket
 }
 
 /// <summary>A validated totempg packet: the header (msg_count already in our byte order) and its entries.</summary>
-public readonly ref struct PgPacketView
+internal readonly ref struct PgPacketView
 {
     private readonly ReadOnlySpan<byte> _lengths;
     private readonly bool _foreignEndian;

@@ -9,7 +9,7 @@ namespace FastTotem.Wire;
 /// kept as fields so that a decoded message re-encodes byte for byte, junk included.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct QbIpcRequestHeader
+internal struct QbIpcRequestHeader
 {
     public const int Size = 16;
 

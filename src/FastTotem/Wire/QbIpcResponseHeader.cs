@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// CPG's joinlist uses it instead of the request header (docs/wire-format.md §11.5).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct QbIpcResponseHeader
+internal struct QbIpcResponseHeader
 {
     public const int Size = 24;
 

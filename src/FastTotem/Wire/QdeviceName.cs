@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>A <c>char name[VOTEQUORUM_QDEVICE_MAX_NAME_LEN]</c> (255 bytes, NUL-terminated) of the qdevice messages.</summary>
 [InlineArray(Length)]
-public struct QdeviceName
+internal struct QdeviceName
 {
     public const int Length = 255;
 

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// A holder answers it only when <see cref="RingId"/> is its current ring.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct RtrItem
+internal struct RtrItem
 {
     public const int Size = 16;
 

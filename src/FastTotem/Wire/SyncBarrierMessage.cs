@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// it counts for whichever service the receiver is processing.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct SyncBarrierMessage
+internal struct SyncBarrierMessage
 {
     public const int Size = 32;
 

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// The sync service converts nothing for a foreign-endian sender, so neither do we.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct SyncServiceBuildMessage
+internal struct SyncServiceBuildMessage
 {
     public const int Size = 552;
 

@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 
 /// <summary>The fixed <c>int service_list[128]</c> of req_exec_service_build_message (sync.c).</summary>
 [InlineArray(WireLimits.ServiceListMax)]
-public struct SyncServiceList
+internal struct SyncServiceList
 {
     private int _element0;
 }

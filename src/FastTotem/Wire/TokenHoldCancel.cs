@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// a ring and is ignored; the codec keeps the ring id exactly as it arrived.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct TokenHoldCancel
+internal struct TokenHoldCancel
 {
     public const int Size = 25;
 

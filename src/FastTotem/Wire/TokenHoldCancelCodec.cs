@@ -11,7 +11,7 @@ namespace FastTotem.Wire;
 /// other header (nobody reads it), but the ring id stays exactly as it arrived, so a foreign-endian
 /// hold-cancel does not match the receiver's ring, as in corosync.
 /// </remarks>
-public static class TokenHoldCancelCodec
+internal static class TokenHoldCancelCodec
 {
     public static WireError TryDecode(ReadOnlySpan<byte> datagram, out TokenHoldCancel message)
     {

@@ -12,7 +12,7 @@ namespace FastTotem.Wire;
 /// means 0xC070 read as written. <see cref="BitConverter.IsLittleEndian"/> is a JIT-time constant, so
 /// <see cref="EnsureLittleEndianHost"/> costs nothing on the hosts we support.
 /// </remarks>
-public static class TotemDatagram
+internal static class TotemDatagram
 {
     /// <summary>
     /// Checks, in corosync's order: length ≥ 13 (<see cref="WireError.Truncated"/>), magic 0xC070 in

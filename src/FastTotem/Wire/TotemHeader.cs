@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// Packed. <see cref="TargetNodeId"/> is never read: corosync leaves stack bytes in it.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct TotemHeader
+internal struct TotemHeader
 {
     public const int Size = 13;
 

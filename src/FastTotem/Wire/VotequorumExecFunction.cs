@@ -1,7 +1,7 @@
 namespace FastTotem.Wire;
 
 /// <summary>votequorum exec function numbers (MESSAGE_REQ_EXEC_VOTEQUORUM_*, votequorum.c); the service id is 5.</summary>
-public static class VotequorumExecFunction
+internal static class VotequorumExecFunction
 {
     public const int ServiceId = 5;
     public const int NodeInfo = 0;

@@ -5,7 +5,7 @@ namespace FastTotem.Wire;
 
 /// <summary>struct req_exec_quorum_nodeinfo (votequorum.c), 32 bytes (docs/wire-format.md §12). nodeid 0 is the quorum-device slot.</summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct VotequorumNodeInfoMessage
+internal struct VotequorumNodeInfoMessage
 {
     public const int Size = 32;
 

@@ -7,7 +7,7 @@ namespace FastTotem.Wire;
 /// then tail padding (docs/wire-format.md §12). Its converter swaps nothing. Source-only: never seen on the wire.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct VotequorumQdeviceReconfigureMessage
+internal struct VotequorumQdeviceReconfigureMessage
 {
     public const int Size = 528;
 

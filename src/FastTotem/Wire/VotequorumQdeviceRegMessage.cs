@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// name[255]@20, then tail padding (docs/wire-format.md §12). Source-only: never seen on the wire.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct VotequorumQdeviceRegMessage
+internal struct VotequorumQdeviceRegMessage
 {
     public const int Size = 280;
 

@@ -8,7 +8,7 @@ namespace FastTotem.Wire;
 /// bytes, then tail padding to the header's 8-byte alignment (docs/wire-format.md §12).
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = Size)]
-public struct VotequorumReconfigureMessage
+internal struct VotequorumReconfigureMessage
 {
     public const int Size = 32;
 

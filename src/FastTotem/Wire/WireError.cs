@@ -4,7 +4,7 @@ namespace FastTotem.Wire;
 /// Why a datagram or an inner message could not be decoded. Decoders return these instead of
 /// throwing, so a receiver can count each kind of bad input and move on.
 /// </summary>
-public enum WireError : byte
+internal enum WireError : byte
 {
     None = 0,
     /// <summary>Shorter than the fixed part of its structure.</summary>

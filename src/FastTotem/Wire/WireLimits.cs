@@ -1,7 +1,7 @@
 namespace FastTotem.Wire;
 
 /// <summary>Protocol limits of corosync 3.1.7 (docs/wire-format.md §1.2).</summary>
-public static class WireLimits
+internal static class WireLimits
 {
     /// <summary>PROCESSOR_COUNT_MAX: the largest membership and the largest join list.</summary>
     public const int ProcessorCountMax = 384;

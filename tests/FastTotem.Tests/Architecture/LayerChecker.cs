@@ -30,7 +30,8 @@ internal static class LayerChecker
     /// <summary>
     /// The layer index of a namespace, or -1 for a namespace outside the layers (System, the tests, compiler helpers).
     /// Sub-namespaces belong to their layer (FastTotem.Protocol.Srp is Protocol). The root namespace FastTotem holds
-    /// the shared helpers (bottom) and otherwise the user-facing API (Hosting).
+    /// the shared helpers (bottom), the public vocabulary every layer may use (marked [BaseLayer]: bottom) and
+    /// otherwise the user-facing API (Hosting).
     /// </summary>
     public static int LayerOf(Type type)
     {
@@ -43,7 +44,9 @@ internal static class LayerChecker
                 outer = outer.DeclaringType;
             }
 
-            return BottomHelpersInRoot.Contains(outer.Name) ? 0 : Array.IndexOf(Layers, "Hosting");
+            // A public type marked [BaseLayer] (a result code, a reason, an exception every layer may use) is bottom.
+            bool baseVocabulary = outer.GetCustomAttributesData().Any(a => a.AttributeType.Name == "BaseLayerAttribute");
+            return BottomHelpersInRoot.Contains(outer.Name) || baseVocabulary ? 0 : Array.IndexOf(Layers, "Hosting");
         }
 
         if (ns == "FastTotem.Diagnostics" || ns.StartsWith("FastTotem.Diagnostics.", StringComparison.Ordinal))

@@ -176,8 +176,10 @@ public class KnetConfigTests
     [InlineData("secauth: on\n\tcrypto_cipher: aes128", KnetCipher.Aes128, KnetHash.Sha256)]
     [InlineData("crypto_cipher: aes192\n\tcrypto_hash: sha512\n\tcrypto_model: openssl", KnetCipher.Aes192, KnetHash.Sha512)]
     [InlineData("crypto_cipher: none\n\tcrypto_hash: none", KnetCipher.None, KnetHash.None)]
-    public void CryptoSettingsFollowCorosyncsRules(string lines, KnetCipher cipher, KnetHash hash)
+    public void CryptoSettingsFollowCorosyncsRules(string lines, object cipherArg, object hashArg)
     {
+        KnetCipher cipher = (KnetCipher)cipherArg;
+        KnetHash hash = (KnetHash)hashArg;
         KnetConfig k = CorosyncConfig.Parse($"totem {{\n\t{lines}\n}}\n" + Nodes(2)).Knet!;
         Assert.Equal(cipher, k.Cipher);
         Assert.Equal(hash, k.Hash);

@@ -57,7 +57,7 @@ public class CpgFixtureTests
         (CpgService cpg, ExecOutbox outbox) = SyncedSingleton(1);
         Assert.Equal(CpgResult.Ok, cpg.Join(FastTotem, 11955, out int handle));
         Take(outbox);
-        Assert.Equal(CpgResult.Ok, cpg.TryMcast(handle, "AAAAAAAA\u0008\u0009"u8));
+        Assert.Equal(SendResult.Ok, cpg.TryMcast(handle, "AAAAAAAA\u0008\u0009"u8));
         byte[] ours = Take(outbox);
         byte[] theirs = Fixture("d", 171);
         Assert.Equal(194, ours.Length);
@@ -140,7 +140,7 @@ public class CpgFixtureTests
         Take(outbox);
         byte[] message = received.ToArray();
         Assert.Equal(1024 * 1024, message.Length);
-        Assert.Equal(CpgResult.Ok, cpg.TryMcast(handle, message));
+        Assert.Equal(SendResult.Ok, cpg.TryMcast(handle, message));
         Assert.Equal(2, outbox.Count);
         for (int i = 0; i < 2; i++)
         {

@@ -53,8 +53,8 @@ public class CpgMembershipTests
         Drain(cluster.Nodes[1].Cpg());
         Drain(cluster.Nodes[2].Cpg());
 
-        Assert.Equal(CpgResult.Ok, cluster.Nodes[1].Cpg().TryMcast(h1, "hello"u8));
-        Assert.Equal(CpgResult.Ok, cluster.Nodes[2].Cpg().TryMcast(h2, "world"u8));
+        Assert.Equal(SendResult.Ok, cluster.Nodes[1].Cpg().TryMcast(h1, "hello"u8));
+        Assert.Equal(SendResult.Ok, cluster.Nodes[2].Cpg().TryMcast(h2, "world"u8));
         cluster.Flush(1, [1, 2], "m");
         cluster.Flush(2, [1, 2], "m");
         foreach (uint n in new uint[] { 1, 2 })
@@ -112,6 +112,70 @@ public class CpgMembershipTests
 
         // The same pid may join again once its leave came back.
         Assert.Equal(CpgResult.Ok, cluster.Nodes[2].Cpg().Join(GroupA, 200, out _));
+    }
+
+    /// <summary>
+    /// The flaky PublicApiTests join: a process left, its leave came back (the handle freed, the leave's confchg
+    /// queued), and before the host polled that confchg a new process joined. It was given the freed handle, so the
+    /// host routed the old leave to the new member, closed it, and its join was never confirmed (a 30 s timeout).
+    /// </summary>
+    [Fact]
+    public void AHandleIsNotReusedWhileEventsOfItsLastProcessWait()
+    {
+        ServiceTestCluster cluster = TwoNodesWithProcesses(out _, out int h2);
+        CpgService cpg2 = cluster.Nodes[2].Cpg();
+        Drain(cluster.Nodes[1].Cpg());
+        Drain(cpg2);
+
+        Assert.Equal(CpgResult.Ok, cpg2.Leave(h2));
+        cluster.Flush(2, [1, 2], "leave");
+        Assert.Equal(CpgLocalState.Unused, cpg2.GetLocalState(h2)); // freed, its confchg still queued
+
+        Assert.Equal(CpgResult.Ok, cpg2.Join(GroupB, 200, out int fresh));
+        Assert.NotEqual(h2, fresh);
+        cluster.Flush(2, [1, 2], "join");
+
+        List<CpgEventCopy> changes = ConfigChanges(cpg2);
+        Assert.Equal(2, changes.Count);
+        Assert.Equal((h2, "groupA", "2:200:Leave", ""), (changes[0].Handle, changes[0].Group, changes[0].Left, changes[0].Joined));
+        Assert.Equal((fresh, "groupB", "", "2:200:Join"), (changes[1].Handle, changes[1].Group, changes[1].Left, changes[1].Joined));
+
+        // Once the host polled past it, the handle is free again.
+        Assert.Equal(CpgResult.Ok, cpg2.Leave(fresh));
+        cluster.Flush(2, [1, 2], "leave");
+        Drain(cpg2);
+        Assert.Equal(CpgResult.Ok, cpg2.Join(GroupA, 200, out int again));
+        Assert.Equal(h2, again);
+    }
+
+    /// <summary>Every free handle still has events waiting: the join is asked to retry, not refused for good.</summary>
+    [Fact]
+    public void AJoinWhenEveryFreeHandleIsStillDrainingIsTryAgain()
+    {
+        var cluster = new ServiceTestCluster();
+        CpgLimits small = SmallLimits;
+        cluster.Add(NewNode(1, new CpgLimits
+        {
+            GroupCountMax = small.GroupCountMax,
+            ProcessCountMax = small.ProcessCountMax,
+            LocalProcessCountMax = 1,
+            MessageLengthMax = small.MessageLengthMax,
+            PartialSlotCount = small.PartialSlotCount,
+            EventCountMax = small.EventCountMax,
+            EventDataBytes = small.EventDataBytes,
+        }));
+        cluster.Sync([1], _ => [], new MembRingId(1, 9));
+        CpgService cpg = cluster.Nodes[1].Cpg();
+        Assert.Equal(CpgResult.Ok, cpg.Join(GroupA, 100, out int h));
+        cluster.Flush(1, [1], "join");
+        Drain(cpg);
+        Assert.Equal(CpgResult.Ok, cpg.Leave(h));
+        cluster.Flush(1, [1], "leave");
+
+        Assert.Equal(CpgResult.TryAgain, cpg.Join(GroupB, 100, out _));
+        Assert.Single(ConfigChanges(cpg));
+        Assert.Equal(CpgResult.Ok, cpg.Join(GroupB, 100, out int next));
+        Assert.Equal(h, next);
     }
 
     [Fact]
@@ -187,7 +251,7 @@ public class CpgMembershipTests
         outsider.SyncInit([], [3], new MembRingId(3, 5));
         outsider.SyncActivate();
         Assert.Equal(CpgResult.Ok, outsider.Join(GroupB, 300, out int h3));
-        Assert.Equal(CpgResult.Ok, outsider.TryMcast(h3, "x"u8));
+        Assert.Equal(SendResult.Ok, outsider.TryMcast(h3, "x"u8));
 
         // Re-address the message to group A, where node 3 has no process.
         byte[] mcast = new byte[CpgMcastMessage.Size + 1];
@@ -231,7 +295,7 @@ public class CpgMembershipTests
 
         // A new ring: sends wait again until CPG's round activated; an exit waits too.
         cpg.SyncInit([1], [1, 2], new MembRingId(1, 9));
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         Assert.Equal(CpgResult.TryAgain, cpg.Leave(handle));
         Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
         Assert.Equal(CpgLocalState.ExitPending, cpg.GetLocalState(handle));
@@ -277,14 +341,14 @@ public class CpgMembershipTests
 
         // The next change: refused from the configuration change on, through CPG's activation, until completion.
         phase.ConfigurationChanged();
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         cpg.SyncInit([1], [1], new MembRingId(1, 9));
         cpg.SyncProcess();
         outbox.Dequeue();
         outbox.Dequeue();
         Assert.True(cpg.SyncProcess());
         cpg.SyncActivate();
-        Assert.Equal(CpgResult.TryAgain, cpg.TryMcast(handle, "x"u8));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, "x"u8));
         Assert.Equal(CpgResult.TryAgain, cpg.Leave(handle));
         Assert.Equal(CpgResult.Ok, cpg.ProcessExit(handle));
         Assert.Equal(0, outbox.Count);          // the exit's PROCDOWN waits too
@@ -310,8 +374,8 @@ public class CpgMembershipTests
         Assert.Equal(CpgResult.Exists, cpg.Join(GroupA, 1, out _));
         Assert.Equal(CpgResult.Busy, cpg.Leave(handle));
         Assert.Equal(CpgResult.NotExist, cpg.Leave(99));
-        Assert.Equal(CpgResult.Ok, cpg.TryMcast(handle, "early"u8));   // JOIN_STARTED may already send
-        Assert.Equal(CpgResult.TooLarge, cpg.TryMcast(handle, new byte[SmallLimits.MessageLengthMax + 1]));
+        Assert.Equal(SendResult.Ok, cpg.TryMcast(handle, "early"u8));   // JOIN_STARTED may already send
+        Assert.Equal(SendResult.TooLarge, cpg.TryMcast(handle, new byte[SmallLimits.MessageLengthMax + 1]));
         Assert.NotEqual(big, handle);
     }
 }

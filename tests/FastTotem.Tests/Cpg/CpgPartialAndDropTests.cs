@@ -74,7 +74,7 @@ public class CpgPartialAndDropTests
         const int seed = 1234;
         byte[] data = Pattern((1024 * 1024) + 100, seed);
         (CpgService sender, ExecOutbox outbox, int handle) = Member();
-        Assert.Equal(CpgResult.Ok, sender.TryMcast(handle, data));
+        Assert.Equal(SendResult.Ok, sender.TryMcast(handle, data));
         List<byte[]> pieces = TakeAll(outbox);
         Assert.Equal(2, pieces.Count);
         Assert.Equal(WireError.None, CpgPartialMcastMessage.TryRead(pieces[0], false, out CpgPartialMcastMessage first, out _));
@@ -103,7 +103,7 @@ public class CpgPartialAndDropTests
         const int seed = 99;
         byte[] data = Pattern((2 * 1047552) + 5, seed);
         (CpgService sender, ExecOutbox outbox, int handle) = Member();
-        Assert.Equal(CpgResult.Ok, sender.TryMcast(handle, data));
+        Assert.Equal(SendResult.Ok, sender.TryMcast(handle, data));
         List<byte[]> pieces = TakeAll(outbox);
         Assert.Equal(3, pieces.Count);
         uint[] types = pieces.ConvertAll(p => BitConverter.ToUInt32(p, 176)).ToArray();
@@ -119,7 +119,7 @@ public class CpgPartialAndDropTests
 
         Assert.True(Assert.Single(Drain(receiver)).Data.AsSpan().SequenceEqual(data), $"seed {seed}");
 
-        Assert.Equal(CpgResult.Ok, sender.TryMcast(handle, new byte[CpgLimits.PieceLengthMax]));
+        Assert.Equal(SendResult.Ok, sender.TryMcast(handle, new byte[CpgLimits.PieceLengthMax]));
         byte[] single = Assert.Single(TakeAll(outbox));
         Assert.Equal(QbIpcRequestHeader.MakeId(2, 3), BitConverter.ToInt32(single, 0));
     }
@@ -133,7 +133,7 @@ public class CpgPartialAndDropTests
         cpg.SyncActivate();
         Assert.Equal(CpgResult.Ok, cpg.Join(GroupA, 10, out int handle));
         long before = outbox.EnqueuedTotal;
-        Assert.Equal(CpgResult.QueueFull, cpg.TryMcast(handle, new byte[1047552 + 5000]));
+        Assert.Equal(SendResult.TryAgain, cpg.TryMcast(handle, new byte[1047552 + 5000]));
         Assert.Equal(before, outbox.EnqueuedTotal);
         Assert.Equal(1, outbox.Count);
     }

@@ -128,7 +128,7 @@ public class MetricsTests(ITestOutputHelper output)
             // Drops and gather entries by reason: the same names as the status socket's, zeros included.
             Assert.Equal(nodes[0].ReadDrops().Length, readings.Values.Keys.Count(k => k.Name == "fasttotem.drops" && k.Node == 1));
             Assert.Equal(nodes[0].DropCounters.SrpMisattributed, readings.Get("fasttotem.drops", 1, "reason=srp_misattributed"));
-            Assert.Equal(nodes[0].Srp.GatherByReason[(int)global::FastTotem.Protocol.Srp.GatherReason.InterfaceChange],
+            Assert.Equal(nodes[0].Srp.GatherByReason[(int)global::FastTotem.GatherReason.InterfaceChange],
                 readings.Get("fasttotem.gather.entries", 1, "reason=interface-change"));
             Assert.True(readings.Get("fasttotem.queue.depth", 1, "queue=srp_send") >= 0);
             output.WriteLine($"{readings.Instruments.Distinct().Count()} instruments; node 1 delivery latency p50 ≤ " +

@@ -111,7 +111,7 @@ public class NodeStackHeldTrafficTests
             for (int i = 0; i < 4096; i++)
             {
                 BinaryPrimitives.WriteInt64LittleEndian(_message, Sent);
-                if (cpg.TryMcast(handle, _message) != CpgResult.Ok)
+                if (cpg.TryMcast(handle, _message) != SendResult.Ok)
                 {
                     return;
                 }

@@ -186,6 +186,6 @@ public class ProcessGroupLimitTests
     public void MaxMessageSizeAboveCpgsLimitIsRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new FastTotem.Hosting.ProcessGroup(null!, "g", new FastTotem.Hosting.ProcessGroupOptions { MaxMessageSize = 8 * 1024 * 1024 }));
+            new FastTotem.ProcessGroup(null!, "g", new FastTotem.ProcessGroupOptions { MaxMessageSize = 8 * 1024 * 1024 }));
     }
 }

@@ -15,6 +15,19 @@ public partial class NativeAbiTests
 {
     private static readonly string Header = Path.Combine(RepoRoot(), "native", "include", "fasttotem.h");
 
+    /// <summary>The one send result maps to C codes one to one: each value its own code, none of them FT_ERR_INTERNAL.</summary>
+    [Fact]
+    public void EverySendResultHasItsOwnCCode()
+    {
+        FtError[] codes = Enum.GetValues<SendResult>().Select(FtSendResult.ToFtError).ToArray();
+        Assert.Equal(4, codes.Length);
+        Assert.Equal(codes.Length, codes.Distinct().Count());
+        Assert.DoesNotContain(FtError.Internal, codes);
+        Assert.Equal(FtError.Ok, FtSendResult.ToFtError(SendResult.Ok));
+        Assert.Equal(FtError.TryAgain, FtSendResult.ToFtError(SendResult.TryAgain));
+        Assert.Equal(FtError.Internal, FtSendResult.ToFtError((SendResult)99));
+    }
+
     /// <summary>Every FT_OK/FT_ERR_* in the header is an <see cref="FtError"/> member of the same value, and the reverse.</summary>
     [Fact]
     public void TheHeadersErrorCodesAreTheLibrarys()

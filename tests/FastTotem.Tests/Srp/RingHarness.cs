@@ -129,9 +129,9 @@ internal sealed class RingHarness
         Running[index] = false;
     }
 
-    public MulticastResult Multicast(int index, ReadOnlySpan<byte> payload)
+    public SendResult Multicast(int index, ReadOnlySpan<byte> payload)
     {
-        MulticastResult result = Machines[index].TryMulticast(payload);
+        SendResult result = Machines[index].TryMulticast(payload);
         Drain(index);
         return result;
     }

@@ -74,7 +74,7 @@ internal sealed class RingWire
         int index = (int)sender - 1;
         Assert.InRange(index, 0, NodeCount - 1);
         long deadline = _ring.Now + Ms(10_000);
-        while (_packers[index].TrySend(Bus, message) != PgSendResult.Queued)
+        while (_packers[index].TrySend(Bus, message) != SendResult.Ok)
         {
             Assert.True(_ring.Now < deadline, $"node {sender}'s totempg queue never took a {message.Length} B message");
             _ring.RunFor(Ms(1));

@@ -35,7 +35,7 @@ public class SrpAcceleratedRingTests
         h.Wire = [];
         for (int i = 0; i < messages; i++)
         {
-            Assert.Equal(MulticastResult.Ok, h.Multicast(0, [0xA5, (byte)i]));
+            Assert.Equal(SendResult.Ok, h.Multicast(0, [0xA5, (byte)i]));
         }
 
         h.RunFor(Ms(20));
@@ -129,7 +129,7 @@ public class SrpAcceleratedRingTests
 
         for (int i = 0; i < 10; i++)
         {
-            Assert.Equal(MulticastResult.Ok, h.Multicast(0, [0xB7, (byte)i]));
+            Assert.Equal(SendResult.Ok, h.Multicast(0, [0xB7, (byte)i]));
         }
 
         h.RunFor(Ms(100));

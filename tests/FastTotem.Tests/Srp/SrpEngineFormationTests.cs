@@ -55,7 +55,7 @@ public class SrpEngineFormationTests
         h.RunFor(Ms(10));
         for (byte i = 0; i < 40; i++)
         {
-            Assert.Equal(MulticastResult.Ok, h.Multicast(0, [i, 42]));
+            Assert.Equal(SendResult.Ok, h.Multicast(0, [i, 42]));
         }
 
         h.RunFor(Ms(100));

@@ -42,7 +42,7 @@ public class SrpEngineOrderingTests
             {
                 for (int k = 0; k < 3; k++)
                 {
-                    Assert.Equal(MulticastResult.Ok, h.Multicast(n, Msg(n, round * 3 + k)));
+                    Assert.Equal(SendResult.Ok, h.Multicast(n, Msg(n, round * 3 + k)));
                 }
             }
 
@@ -72,7 +72,7 @@ public class SrpEngineOrderingTests
         h.Wire = [];
         for (int i = 0; i < 200; i++)
         {
-            Assert.Equal(MulticastResult.Ok, h.Multicast(0, Msg(0, i)));
+            Assert.Equal(SendResult.Ok, h.Multicast(0, Msg(0, i)));
         }
 
         h.RunFor(Ms(200));

@@ -98,27 +98,27 @@ public class SrpEngineRobustnessTests(ITestOutputHelper output)
     {
         var config = SrpConfig.CorosyncDefaults(1, [1, 2]) with { SendQueueCapacity = 4 };
         var engine = new SrpEngine(config, new MemoryRingSeqStore());
-        Assert.Equal(MulticastResult.NotRunning, engine.TryMulticast([1]));
+        Assert.Equal(SendResult.Closed, engine.TryMulticast([1]));
         engine.Start(0);
         Assert.Equal(1410, engine.MaxPayload);
-        Assert.Equal(MulticastResult.TooLarge, engine.TryMulticast(new byte[1411]));
+        Assert.Equal(SendResult.TooLarge, engine.TryMulticast(new byte[1411]));
         for (int i = 0; i < 4; i++)
         {
-            Assert.Equal(MulticastResult.Ok, engine.TryMulticast(new byte[1410]));
+            Assert.Equal(SendResult.Ok, engine.TryMulticast(new byte[1410]));
         }
 
-        Assert.Equal(MulticastResult.QueueFull, engine.TryMulticast([1]));
+        Assert.Equal(SendResult.TryAgain, engine.TryMulticast([1]));
 
         // Before its first ring a node waits for the trans ack: the above went to the transitional lane, and the
         // regular lane has its own room.
         Assert.True(engine.WaitingTransAck);
-        Assert.Equal(MulticastResult.QueueFull, engine.TryMulticast([1], SendLane.Transitional));
+        Assert.Equal(SendResult.TryAgain, engine.TryMulticast([1], SendLane.Transitional));
         for (int i = 0; i < 4; i++)
         {
-            Assert.Equal(MulticastResult.Ok, engine.TryMulticast([1], SendLane.Regular));
+            Assert.Equal(SendResult.Ok, engine.TryMulticast([1], SendLane.Regular));
         }
 
-        Assert.Equal(MulticastResult.QueueFull, engine.TryMulticast([1], SendLane.Regular));
+        Assert.Equal(SendResult.TryAgain, engine.TryMulticast([1], SendLane.Regular));
         Assert.Equal(8, engine.SendQueueCount);
     }
 

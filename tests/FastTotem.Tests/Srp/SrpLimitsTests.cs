@@ -145,8 +145,8 @@ public class SrpLimitsTests
 
             return false;
         };
-        Assert.Equal(MulticastResult.Ok, h.Multicast(0, big));
-        Assert.Equal(MulticastResult.Ok, h.Multicast(1, big.AsSpan(0, 16 * 1024)));
+        Assert.Equal(SendResult.Ok, h.Multicast(0, big));
+        Assert.Equal(SendResult.Ok, h.Multicast(1, big.AsSpan(0, 16 * 1024)));
         h.RunFor(Ms(2000));
 
         Assert.True(dropped);

@@ -22,7 +22,7 @@ public class SrpTokenHoldTests
         var packer = new PgPacker(h.Engines[0].MaxPayload);
         h.Machines[0].HostPacker = packer;
         h.Machines[0].HostPackerLane = h.Engines[0].WaitingTransAck ? SendLane.Transitional : SendLane.Regular;
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(new PgGroupSet("t"u8), [0xC1, 1]));
+        Assert.Equal(SendResult.Ok, packer.TrySend(new PgGroupSet("t"u8), [0xC1, 1]));
         long duplicatesBefore = h.Engines[1].Counters.DropDuplicateToken;
         for (int i = 0; i < 2000 && !Pulled(h); i++)
         {

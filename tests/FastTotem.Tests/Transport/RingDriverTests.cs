@@ -34,7 +34,7 @@ public class RingDriverTests
 
         public void Run(NodeMachine machine)
         {
-            while (Outbox.TryPeek(out byte[]? payload) && machine.TryMulticast(payload) == MulticastResult.Ok)
+            while (Outbox.TryPeek(out byte[]? payload) && machine.TryMulticast(payload) == SendResult.Ok)
             {
                 Outbox.TryDequeue(out _);
             }

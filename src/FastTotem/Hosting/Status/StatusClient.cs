@@ -10,12 +10,12 @@ internal static class StatusClient
     /// The socket of the node a corosync.conf describes, found as <c>fasttotem run</c> finds its node: the nodelist
     /// entry with one of this host's addresses, unless <paramref name="nodeId"/> says which.
     /// </summary>
-    /// <exception cref="Config.CorosyncConfigException">The file is broken, or no entry is this host's.</exception>
+    /// <exception cref="CorosyncConfigException">The file is broken, or no entry is this host's.</exception>
     public static string SocketPathFor(string configPath, uint? nodeId)
     {
         var config = Config.CorosyncConfig.Load(configPath);
         uint id = nodeId ?? config.FindLocalNode()?.NodeId
-            ?? throw new Config.CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass --nodeid");
+            ?? throw new CorosyncConfigException("no nodelist entry has a ring0_addr of this host; pass --nodeid");
         return StatusServer.DefaultPath(config.StateDir, id);
     }
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>What the CPG service dropped or refused, by reason; read on the control plane.</summary>
-public sealed class CpgCounters
+internal sealed class CpgCounters
 {
     /// <summary>Exec messages too short for their structure, or whose inner lengths point past the message.</summary>
     public long MalformedDrops { get; internal set; }

@@ -6,7 +6,7 @@ namespace FastTotem.Protocol.Cpg;
 /// One event for the host, from <see cref="CpgService.PollEvent"/>. Its spans stay valid until the next
 /// PollEvent call. Deliver and ConfigChange name the local recipient; TotemConfigChange is for every local process.
 /// </summary>
-public readonly ref struct CpgEvent
+internal readonly ref struct CpgEvent
 {
     internal CpgEvent(
         CpgEventKind kind,

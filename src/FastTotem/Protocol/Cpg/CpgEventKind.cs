@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Cpg;
 
-public enum CpgEventKind : byte
+internal enum CpgEventKind : byte
 {
     /// <summary>A group message for one local process (MESSAGE_RES_CPG_DELIVER_CALLBACK).</summary>
     Deliver,

@@ -8,18 +8,22 @@ namespace FastTotem.Protocol.Cpg;
 /// Events waiting for the host: fixed records plus a byte ring for their data. The data of one message or confchg
 /// is written once as a block that every local recipient's event refers to; the block is released when the last of
 /// those events has been polled past. Both parts are bounded; a full queue refuses (the caller counts the loss).
+/// It also counts the queued events of each local handle, so a handle is not given to a new process while events of
+/// the previous one (its own leave's confchg, for one) still wait to be routed by that handle.
 /// </summary>
 internal sealed class CpgEventQueue
 {
     private readonly byte[] _data;
     private readonly ContiguousRing _blocks;
     private readonly Record[] _records;
+    private readonly int[] _queuedPerHandle;
     private int _head;
     private int _count;
     private bool _headPolled;
 
-    public CpgEventQueue(int eventCountMax, int dataBytes)
+    public CpgEventQueue(int eventCountMax, int dataBytes, int localHandleCount)
     {
+        _queuedPerHandle = new int[localHandleCount];
         _data = GC.AllocateUninitializedArray<byte>(dataBytes);
         _blocks = new ContiguousRing(dataBytes, eventCountMax);
         _records = new Record[eventCountMax];
@@ -46,20 +50,33 @@ internal sealed class CpgEventQueue
 
     public Span<byte> Block(int offset, int length) => _data.AsSpan(offset, length);
 
+    /// <summary>True while an event addressed to local handle <paramref name="handle"/> waits (or is being polled).</summary>
+    public bool HasEventsFor(int handle) => _queuedPerHandle[handle] > 0;
+
     /// <summary>Adds an event referring to the block last begun; the last event of a block must say so.</summary>
     public void Add(in Record record)
     {
         _records[(_head + _count) % _records.Length] = record;
         _count++;
+        if (record.LocalHandle >= 0)
+        {
+            _queuedPerHandle[record.LocalHandle]++;
+        }
     }
 
     public bool TryPoll(out CpgEvent ev)
     {
         if (_headPolled)
         {
-            if (_records[_head].ReleasesBlock)
+            ref readonly Record done = ref _records[_head];
+            if (done.ReleasesBlock)
             {
                 _blocks.DequeueHead();
+            }
+
+            if (done.LocalHandle >= 0)
+            {
+                _queuedPerHandle[done.LocalHandle]--;
             }
 
             _head = (_head + 1) % _records.Length;

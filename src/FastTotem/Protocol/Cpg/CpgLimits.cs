@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>The fixed capacities of a <see cref="CpgService"/>, all allocated at construction.</summary>
-public sealed class CpgLimits
+internal sealed class CpgLimits
 {
     /// <summary>libcpg's piece size: a message longer than this goes out as partial_mcast pieces of this size.</summary>
     public const int PieceLengthMax = 1024 * 1024 - 1024;

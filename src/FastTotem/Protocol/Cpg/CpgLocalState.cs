@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>A local process's state (enum cpd_state, cpg.c), plus the slot states of our fixed table.</summary>
-public enum CpgLocalState : byte
+internal enum CpgLocalState : byte
 {
     /// <summary>The slot is free.</summary>
     Unused = 0,

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>Outcome of a local CPG request, named after the cs_error_t corosync would answer with.</summary>
-public enum CpgResult : byte
+internal enum CpgResult : byte
 {
     Ok = 0,
 

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>The exec handlers of cpg.c: what a CPG message from any node (ourselves included) does here.</summary>
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>One CPG exec message from group "a", as delivered in agreed order (our own come back too).</summary>
     public void HandleExec(uint senderNodeId, ReadOnlySpan<byte> message, bool foreignEndian)

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>Requests from local processes (the lib handlers of cpg.c): join, leave, exit, multicast.</summary>
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>
     /// message_handler_req_lib_cpg_join: <paramref name="pid"/> (a process-group handle id the host assigns) joins
@@ -42,10 +42,11 @@ public sealed partial class CpgService
             return CpgResult.TryAgain;
         }
 
-        int slot = Array.IndexOf(_localStates, CpgLocalState.Unused);
+        int slot = FindFreeLocalSlot(out bool draining);
         if (slot < 0)
         {
-            return CpgResult.NoResources;
+            // Every free handle still has events of its previous process queued: free once the host polled them.
+            return draining ? CpgResult.TryAgain : CpgResult.NoResources;
         }
 
         int group = _groups.Acquire(groupName);
@@ -121,28 +122,30 @@ public sealed partial class CpgService
     /// <summary>
     /// message_handler_req_lib_cpg_mcast, with libcpg's split: a message up to 1 MiB − 1,024 bytes goes out as one
     /// mcast; a longer one as partial_mcast pieces of that size (FIRST, CONTINUED…, LAST), all queued or none.
+    /// <see cref="SendResult.TryAgain"/> while CPG synchronises or the outbox is full, <see cref="SendResult.Closed"/> for
+    /// a handle that is not joined (or is leaving).
     /// </summary>
-    public CpgResult TryMcast(int handle, ReadOnlySpan<byte> data)
+    public SendResult TryMcast(int handle, ReadOnlySpan<byte> data)
     {
         CpgLocalState state = GetLocalState(handle);
         if (state != CpgLocalState.JoinStarted && state != CpgLocalState.JoinCompleted)
         {
-            return CpgResult.NotExist;
+            return SendResult.Closed;
         }
 
         if (!AcceptsLocalRequests)
         {
-            return CpgResult.TryAgain;
+            return SendResult.TryAgain;
         }
 
         if (data.Length > _limits.MessageLengthMax)
         {
-            return CpgResult.TooLarge;
+            return SendResult.TooLarge;
         }
 
         if (data.Length <= CpgLimits.PieceLengthMax)
         {
-            return TryQueueMcast(handle, data) ? CpgResult.Ok : CpgResult.QueueFull;
+            return TryQueueMcast(handle, data) ? SendResult.Ok : SendResult.TryAgain;
         }
 
         int pieces = 0;
@@ -155,13 +158,13 @@ public sealed partial class CpgService
             if (!TryQueuePartial(handle, data.Slice(offset, length), (uint)data.Length, type))
             {
                 _outbox.RollbackTail(pieces);
-                return CpgResult.QueueFull;
+                return SendResult.TryAgain;
             }
 
             pieces++;
         }
 
-        return CpgResult.Ok;
+        return SendResult.Ok;
     }
 
     /// <summary>The value we put in source.conn: a local identifier no receiver reads (corosync puts its IPC connection pointer there).</summary>
@@ -242,6 +245,32 @@ public sealed partial class CpgService
                 FreeLocal(h);
             }
         }
+    }
+
+    /// <summary>
+    /// An unused handle no queued event refers to. A handle freed by its process's leave still has that leave's confchg
+    /// (and maybe deliveries) waiting for the host, routed by handle: given to a new join at once, those events would
+    /// reach the new process, and the leave's confchg would tell the host that the new member left.
+    /// </summary>
+    private int FindFreeLocalSlot(out bool draining)
+    {
+        draining = false;
+        for (int h = 0; h < _localStates.Length; h++)
+        {
+            if (_localStates[h] != CpgLocalState.Unused)
+            {
+                continue;
+            }
+
+            if (!_events.HasEventsFor(h))
+            {
+                return h;
+            }
+
+            draining = true;
+        }
+
+        return -1;
     }
 
     private void FreeLocal(int handle)

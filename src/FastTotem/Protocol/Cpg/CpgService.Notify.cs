@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>Events for local processes: confchgs (notify_lib_joinlist), deliveries, the totem confchg.</summary>
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>Local processes that receive a group's confchgs and messages: joined, or leaving but not yet gone.</summary>
     private int CountRecipients(int group)

@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Cpg;
 
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>
     /// The <paramref name="index"/>-th process of the cluster-wide table (0 to <see cref="ProcessCount"/> − 1): its

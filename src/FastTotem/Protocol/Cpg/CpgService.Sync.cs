@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Cpg;
 
 /// <summary>CPG's sync round (cpg_sync_init / _process / _activate / _abort).</summary>
-public sealed partial class CpgService
+internal sealed partial class CpgService
 {
     /// <summary>
     /// cpg_sync_init: remember the new members and work out the downlist, the old members missing from the

@@ -11,7 +11,7 @@ namespace FastTotem.Protocol.Cpg;
 /// sync round on the current ring completed, so nothing of ours leaves before it (corosync blocks IPC the same way).
 /// All tables are preallocated from <see cref="CpgLimits"/>; a full table is a counted drop or a refused request.
 /// </summary>
-public sealed partial class CpgService : ISyncParticipant, IExecHandler
+internal sealed partial class CpgService : ISyncParticipant, IExecHandler
 {
     private readonly uint _nodeId;
     private readonly ExecOutbox _outbox;
@@ -88,7 +88,7 @@ public sealed partial class CpgService : ISyncParticipant, IExecHandler
         _limits = limits;
         _groups = new CpgGroupTable(limits.GroupCountMax);
         _processes = new CpgProcessTable(limits.ProcessCountMax);
-        _events = new CpgEventQueue(limits.EventCountMax, limits.EventDataBytes);
+        _events = new CpgEventQueue(limits.EventCountMax, limits.EventDataBytes, limits.LocalProcessCountMax);
         _partials = new CpgPartialAssembler(limits.PartialSlotCount, limits.MessageLengthMax);
         _localPids = new uint[limits.LocalProcessCountMax];
         _localGroups = new int[limits.LocalProcessCountMax];

@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Knet;
 /// each packet once and sends the same bytes to every destination; it opens every datagram before it reads the
 /// knet header. Implementations must not allocate on either call and must not throw on bad input.
 /// </summary>
-public interface IKnetCrypto
+internal interface IKnetCrypto
 {
     /// <summary>The MTU arithmetic this crypto implies (cipher on or off, HMAC length).</summary>
     KnetMtu Mtu { get; }

@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Knet;
 /// An IP address without a port, as the knet machine compares them (libknet compares source addresses, never
 /// ports). IPv4 is held IPv4-mapped so both families fit one 128-bit value; <see cref="IsV6"/> tells them apart.
 /// </summary>
-public readonly struct KnetAddress : IEquatable<KnetAddress>
+internal readonly struct KnetAddress : IEquatable<KnetAddress>
 {
     public KnetAddress(UInt128 value, bool isV6)
     {

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet;
 
 /// <summary>Per host and link traffic and state, as <c>corosync-cfgtool -n</c> and libknet's link stats show them.</summary>
-public struct KnetLinkCounters
+internal struct KnetLinkCounters
 {
     public long TxDataPackets;
     public long TxDataBytes;
@@ -27,7 +27,7 @@ public struct KnetLinkCounters
 }
 
 /// <summary>What the knet machine dropped, and why. Bad input is counted here, never thrown.</summary>
-public struct KnetDropCounters
+internal struct KnetDropCounters
 {
     /// <summary>Shorter than a knet header, or a type's fixed part.</summary>
     public long Truncated;

@@ -3,7 +3,7 @@ using FastTotem.Protocol.Knet.Crypto;
 namespace FastTotem.Protocol.Knet;
 
 /// <summary>The knet machine's seal/open over <see cref="KnetCrypto"/> (a fresh random salt per sealed packet).</summary>
-public sealed class KnetCryptoSealer : IKnetCrypto
+internal sealed class KnetCryptoSealer : IKnetCrypto
 {
     private readonly KnetCrypto _crypto;
 

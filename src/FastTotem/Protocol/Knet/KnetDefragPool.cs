@@ -8,7 +8,7 @@ namespace FastTotem.Protocol.Knet;
 /// its sender's seq has moved more than 32 past it, when its host becomes unreachable, or when it is the least
 /// recently used one and a new packet needs room.
 /// </summary>
-public sealed class KnetDefragPool
+internal sealed class KnetDefragPool
 {
     public const int BufferSize = 65536;
     public const int PerHostMax = 32;
@@ -257,7 +257,7 @@ public sealed class KnetDefragPool
 }
 
 /// <summary>What <see cref="KnetDefragPool.Add"/> did with a fragment.</summary>
-public enum DefragResult
+internal enum DefragResult
 {
     Pending,
     Complete,

@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Knet;
 /// when its bit is set; one far away in either direction restarts the window; one ahead moves it, clearing the bits
 /// it passes. Gaps, reordering, copies over several links and the 65535 → 1 wrap are all handled.
 /// </summary>
-public sealed class KnetDuplicateWindow
+internal sealed class KnetDuplicateWindow
 {
     public const int Size = 4096;
     private const int Words = Size / 64;

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet;
 
 /// <summary>totem.link_mode: how knet picks the links a packet to one host goes out on (docs/knet.md, "Links").</summary>
-public enum KnetLinkMode
+internal enum KnetLinkMode
 {
     /// <summary>The one usable link with the highest priority; equal priorities: the lowest link number.</summary>
     Passive,

@@ -2,7 +2,7 @@ using FastTotem.Wire.Knet;
 
 namespace FastTotem.Protocol.Knet;
 
-public sealed partial class KnetMachine
+internal sealed partial class KnetMachine
 {
     private long _nowNs;
 

@@ -3,7 +3,7 @@ using FastTotem.Wire.Knet;
 
 namespace FastTotem.Protocol.Knet;
 
-public sealed partial class KnetMachine
+internal sealed partial class KnetMachine
 {
     /// <summary>The host id of the last datagram <see cref="HandleDatagram"/> looked at (valid when it delivered one).</summary>
     public ushort LastSourceHostId { get; private set; }

@@ -2,7 +2,7 @@ using FastTotem.Wire.Knet;
 
 namespace FastTotem.Protocol.Knet;
 
-public sealed partial class KnetMachine
+internal sealed partial class KnetMachine
 {
     /// <summary>
     /// Sends one user datagram (a Totem frame) to <paramref name="destinationHostId"/>, or with 0 to every reachable

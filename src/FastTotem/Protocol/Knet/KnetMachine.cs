@@ -10,7 +10,7 @@ namespace FastTotem.Protocol.Knet;
 /// monotonic nanoseconds; it is also what PINGs carry, so the same clock must feed every call.
 /// Everything is sized at construction; no call allocates.
 /// </summary>
-public sealed partial class KnetMachine
+internal sealed partial class KnetMachine
 {
     /// <summary>Heartbeat and PMTUd tick (KNET_THREADS_TIMERES).</summary>
     public const long TickNs = 200_000_000;
@@ -318,7 +318,7 @@ public sealed partial class KnetMachine
 }
 
 /// <summary>What changed in the knet machine; for logs and tests.</summary>
-public enum KnetEventKind
+internal enum KnetEventKind
 {
     LinkUp,
     LinkDown,
@@ -336,13 +336,13 @@ public enum KnetEventKind
 }
 
 /// <summary>One knet machine event.</summary>
-public readonly record struct KnetEvent(KnetEventKind Kind, ushort HostId, int Link, int Value);
+internal readonly record struct KnetEvent(KnetEventKind Kind, ushort HostId, int Link, int Value);
 
 /// <summary>Where the datagram <see cref="KnetMachine.PollTransmit"/> produced goes: a host index and a link.</summary>
-public readonly record struct KnetTransmit(int HostIndex, int Link, int Length);
+internal readonly record struct KnetTransmit(int HostIndex, int Link, int Length);
 
 /// <summary>What <see cref="KnetMachine.HandleSend"/> did.</summary>
-public enum KnetSendResult
+internal enum KnetSendResult
 {
     Sent,
 

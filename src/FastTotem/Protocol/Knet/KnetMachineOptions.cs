@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet;
 
 /// <summary>Timers and priority of one knet link (the same on every host), from corosync.conf (totem.interface, mapped in Config).</summary>
-public sealed class KnetLinkOptions
+internal sealed class KnetLinkOptions
 {
     /// <summary>knet_ping_precision's default (libknet's).</summary>
     public const int DefaultPingPrecision = 2048;
@@ -30,7 +30,7 @@ public sealed class KnetLinkOptions
 }
 
 /// <summary>One nodelist member as a knet host: its host id and its address on each link (unset where it has none).</summary>
-public sealed class KnetPeer
+internal sealed class KnetPeer
 {
     public required ushort HostId { get; init; }
 
@@ -38,7 +38,7 @@ public sealed class KnetPeer
 }
 
 /// <summary>Everything a <see cref="KnetMachine"/> is built from; fixed for its lifetime.</summary>
-public sealed class KnetMachineOptions
+internal sealed class KnetMachineOptions
 {
     /// <summary>knet_pmtud_interval's default, seconds.</summary>
     public const int DefaultPmtudIntervalS = 30;

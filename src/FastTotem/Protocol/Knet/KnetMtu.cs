@@ -6,7 +6,7 @@ namespace FastTotem.Protocol.Knet;
 /// may carry so that the sealed packet fits that IP size. The subtracted 26 is libknet's all-headers constant,
 /// not the 14-byte DATA header: 12 bytes of a full packet's budget stay unused, as in libknet.
 /// </summary>
-public readonly struct KnetMtu
+internal readonly struct KnetMtu
 {
     /// <summary>KNET_HEADER_ALL_SIZE.</summary>
     public const int AllHeadersSize = 26;

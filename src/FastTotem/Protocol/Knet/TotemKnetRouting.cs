@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Knet;
 /// everything else carries 0 and goes to every reachable host. A receiver drops a frame whose target is neither 0
 /// nor itself.
 /// </summary>
-public static class TotemKnetRouting
+internal static class TotemKnetRouting
 {
     private const int TargetOffset = 9;
 

@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Node;
 /// machine's datagrams, and a sink for its events. Implemented by a struct per driver (epoll, simulator, in-memory
 /// rings), so the loop is specialised for each and nothing is boxed.
 /// </summary>
-public interface INodeIo
+internal interface INodeIo
 {
     /// <summary>Datagrams received since the last step (a recvmmsg batch); 0 for a timer or host wake-up.</summary>
     int ReceivedCount { get; }

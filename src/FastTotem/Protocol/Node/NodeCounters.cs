@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Node;
 
 /// <summary>What the node machine and its loop counted; read on the loop thread (or after it stopped).</summary>
-public sealed class NodeCounters
+internal sealed class NodeCounters
 {
     /// <summary>Events the consumer left undrained before its next input; dropped so the engine's buffers stay consistent.</summary>
     public long EventsNotDrained;

@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Node;
 /// One output of a <see cref="NodeMachine"/>. The spans point into the machine's (or its engine's) buffers and are
 /// valid only until the next call into the machine.
 /// </summary>
-public ref struct NodeEvent
+internal ref struct NodeEvent
 {
     public NodeEventKind Kind;
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Node;
 
 /// <summary>What a <see cref="NodeEvent"/> reports.</summary>
-public enum NodeEventKind : byte
+internal enum NodeEventKind : byte
 {
     /// <summary>An SRP delivery, only from a machine without services (with services, deliveries go to totempg groups).</summary>
     Deliver,

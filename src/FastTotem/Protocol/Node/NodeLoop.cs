@@ -12,7 +12,7 @@ namespace FastTotem.Protocol.Node;
 /// (<see cref="NodeMachine.Fault"/>), and the driver hears of it through <see cref="INodeIo.OnFault"/>. An exception
 /// out of the driver's own sink (user code) is the driver's to catch; one that reaches here is treated the same way.</para>
 /// </summary>
-public static class NodeLoop
+internal static class NodeLoop
 {
     /// <summary>What a step does besides the received datagrams.</summary>
     [Flags]

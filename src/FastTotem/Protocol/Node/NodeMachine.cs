@@ -16,7 +16,7 @@ namespace FastTotem.Protocol.Node;
 /// produced waits inside for the next one. Drivers do not call these directly but through
 /// <see cref="NodeLoop.Step{TIo}"/>, which drains the outputs after every input.
 /// </summary>
-public sealed class NodeMachine : INodeListener
+internal sealed class NodeMachine : INodeListener
 {
     private readonly SrpEngine _engine;
     private readonly NodeStack? _stack;
@@ -116,11 +116,11 @@ public sealed class NodeMachine : INodeListener
     public int JoinGroup(ReadOnlySpan<byte> name, IPgGroupHandler handler) => Stack.JoinGroup(name, handler);
 
     /// <summary>A host command: hands a message to totempg for <paramref name="groups"/> (services only, loop thread);
-    /// <see cref="PgSendResult.TryAgain"/> while a synchronisation is in progress, as CPG answers local requests.</summary>
-    public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data) => Stack.TrySend(groups, data);
+    /// <see cref="SendResult.TryAgain"/> while a synchronisation is in progress, as CPG answers local requests.</summary>
+    public SendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data) => Stack.TrySend(groups, data);
 
     /// <summary>A host command for an SRP-only machine: multicast a totempg payload.</summary>
-    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload) => _engine.TryMulticast(totempgPayload);
+    public SendResult TryMulticast(ReadOnlySpan<byte> totempgPayload) => _engine.TryMulticast(totempgPayload);
 
     /// <summary>The node forms its singleton ring (corosync start-up).</summary>
     public void Start(long nowNs)

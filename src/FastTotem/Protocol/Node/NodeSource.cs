@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Node;
 /// the loop marks the datagrams the node addressed to itself; a knet transport below the machine knows the host id
 /// and the link a packet came over.
 /// </summary>
-public readonly struct NodeSource
+internal readonly struct NodeSource
 {
     public NodeSource(uint nodeId, byte link = 0)
     {

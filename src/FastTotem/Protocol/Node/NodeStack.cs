@@ -105,21 +105,21 @@ internal sealed class NodeStack
 
     /// <summary>
     /// Hands a message to totempg for <paramref name="groups"/> (loop thread only). Refused with
-    /// <see cref="PgSendResult.TryAgain"/> until a synchronisation is done, as CPG refuses its local requests
+    /// <see cref="SendResult.TryAgain"/> until a synchronisation is done, as CPG refuses its local requests
     /// (corosync's sync_in_process): a fragmented message sent then would go out on the transitional lane, where its
     /// chain can cross the barrier or the next ring change; a node that meets the continuation in a fresh assembly throws
     /// it away with the sync messages packed behind it, and the synchronisation never ends (found by the engine fuzz
     /// target, docs/fuzzing.md).
     /// </summary>
-    public PgSendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
+    public SendResult TrySend(PgGroupSet groups, ReadOnlySpan<byte> data)
     {
         if (!Services.Cpg.AcceptsLocalRequests)
         {
-            return PgSendResult.TryAgain;
+            return SendResult.TryAgain;
         }
 
-        PgSendResult result = (_phase.TotempgWaitingTransAck ? _transPacker : _packer).TrySend(groups, data);
-        if (result == PgSendResult.Queued)
+        SendResult result = (_phase.TotempgWaitingTransAck ? _transPacker : _packer).TrySend(groups, data);
+        if (result == SendResult.Ok)
         {
             DrainPacker();
         }
@@ -343,7 +343,7 @@ internal sealed class NodeStack
             bool any = false;
             while (from.TryPeek(out ReadOnlySpan<byte> message))
             {
-                if (to.TrySend(PgGroupSet.Services, message) != PgSendResult.Queued)
+                if (to.TrySend(PgGroupSet.Services, message) != SendResult.Ok)
                 {
                     break;
                 }
@@ -366,7 +366,7 @@ internal sealed class NodeStack
         int packetsMax = _scratch.Length / packer.PacketSizeMax + 2;
         while (_sync.PendingMessages > 0 && packer.QueueAvailable >= packetsMax && _sync.TryTakeMessage(_scratch, out int length))
         {
-            Invariant.That(packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length)) == PgSendResult.Queued,
+            Invariant.That(packer.TrySend(PgGroupSet.Sync, _scratch.AsSpan(0, length)) == SendResult.Ok,
                 "totempg takes a sync message when its queue has room for it");
             moved = true;
         }
@@ -385,7 +385,7 @@ internal sealed class NodeStack
             while (true)
             {
                 ReadOnlySpan<byte> packet = packer.PeekPacket();
-                if (packet.IsEmpty || _engine.TryMulticast(packet, lane) != MulticastResult.Ok)
+                if (packet.IsEmpty || _engine.TryMulticast(packet, lane) != SendResult.Ok)
                 {
                     return;
                 }

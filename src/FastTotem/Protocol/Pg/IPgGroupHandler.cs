@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Pg;
 
 /// <summary>A local group instance's delivery callback (the deliver_fn of totempg_groups_initialize).</summary>
-public interface IPgGroupHandler
+internal interface IPgGroupHandler
 {
     /// <summary>
     /// A message for a group this instance has joined: <paramref name="payload"/> is the service message after

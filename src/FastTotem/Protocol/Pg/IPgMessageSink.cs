@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Pg;
 
 /// <summary>Receives the complete messages the <see cref="PgAssembler"/> puts together, in delivery order.</summary>
-public interface IPgMessageSink
+internal interface IPgMessageSink
 {
     /// <summary>
     /// One complete totempg message (group header included) from <paramref name="nodeId"/>. The span is only

@@ -15,7 +15,7 @@ namespace FastTotem.Protocol.Pg;
 /// delivered straight from the payload without a copy.
 /// </para>
 /// </summary>
-public sealed class PgAssembler
+internal sealed class PgAssembler
 {
     /// <summary>Size of one reassembly buffer (corosync: MESSAGE_SIZE_MAX + KNET_MAX_PACKET_SIZE).</summary>
     public const int AssemblyCapacity = WireLimits.AssemblyMax;

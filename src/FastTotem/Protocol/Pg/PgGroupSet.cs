@@ -11,7 +11,7 @@ namespace FastTotem.Protocol.Pg;
 /// its iovecs (the length array, then each name), because the packer's fragmentation decisions depend on
 /// those piece boundaries.
 /// </summary>
-public sealed class PgGroupSet
+internal sealed class PgGroupSet
 {
     /// <summary>The group corosync's service (exec) messages travel on.</summary>
     public static readonly PgGroupSet Services = new("a"u8);

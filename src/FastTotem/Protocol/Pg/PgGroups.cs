@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Pg;
 /// header, with the header stripped. Joining and leaving happen on the control plane and may allocate;
 /// delivery does not.
 /// </summary>
-public sealed class PgGroups : IPgMessageSink
+internal sealed class PgGroups : IPgMessageSink
 {
     /// <summary>Most local instances.</summary>
     public const int InstanceCountMax = 64;

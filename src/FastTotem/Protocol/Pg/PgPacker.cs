@@ -22,7 +22,7 @@ namespace FastTotem.Protocol.Pg;
 /// </list>
 /// Single-threaded, allocation-free after construction.
 /// </summary>
-public sealed class PgPacker
+internal sealed class PgPacker
 {
     /// <summary>A message must fit a receiver's reassembly buffer together with one payload of slack.</summary>
     public const int MessageSizeMax = WireLimits.AssemblyMax - WireLimits.FrameSizeMax;
@@ -96,10 +96,10 @@ public sealed class PgPacker
 
     /// <summary>
     /// Hands one message to totempg (totempg_groups_mcast_groups): the group header of <paramref name="groups"/>
-    /// followed by the data pieces. Returns <see cref="PgSendResult.TryAgain"/> without side effects when the
+    /// followed by the data pieces. Returns <see cref="SendResult.TryAgain"/> without side effects when the
     /// send queue cannot take every payload the message needs.
     /// </summary>
-    public PgSendResult TrySend(
+    public SendResult TrySend(
         PgGroupSet groups,
         ReadOnlySpan<byte> data0,
         ReadOnlySpan<byte> data1 = default,
@@ -115,7 +115,7 @@ public sealed class PgPacker
 
         if (total > MessageSizeMax)
         {
-            return PgSendResult.TooLarge;
+            return SendResult.TooLarge;
         }
 
         State dryRun = _state;
@@ -127,11 +127,11 @@ public sealed class PgPacker
             State empty = _state;
             empty.PackedCount = 0;
             empty.FragmentSize = 0;
-            return Run(ref empty, ref pieces, emit: false) > _queueCapacity ? PgSendResult.TooLarge : PgSendResult.TryAgain;
+            return Run(ref empty, ref pieces, emit: false) > _queueCapacity ? SendResult.TooLarge : SendResult.TryAgain;
         }
 
         Run(ref _state, ref pieces, emit: true);
-        return PgSendResult.Queued;
+        return SendResult.Ok;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Pg;
 
 /// <summary>What the <see cref="PgAssembler"/> did with one mcast payload.</summary>
-public enum PgReceiveResult : byte
+internal enum PgReceiveResult : byte
 {
     /// <summary>Accepted: its complete messages were delivered and any trailing fragment kept.</summary>
     Accepted = 0,

@@ -11,7 +11,7 @@ namespace FastTotem.Protocol.Services;
 /// machine reports the message so the host can leave the ring. cfg is not a sync participant, and FastTotem answers
 /// none of cfg's other messages; they are counted and ignored.
 /// </summary>
-public sealed class CfgWatch : IExecHandler
+internal sealed class CfgWatch : IExecHandler
 {
     /// <summary>CFG_SERVICE in corosync's service table.</summary>
     public const int ServiceIdValue = 1;

@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Services;
 /// validated and counted; nothing in them changes our behaviour. corosync's "shut down on a newer config_version"
 /// rule cannot fire for a node whose own version is 0 (the default, and all we send unless configured).
 /// </summary>
-public sealed class CmapSyncService : ISyncParticipant, IExecHandler
+internal sealed class CmapSyncService : ISyncParticipant, IExecHandler
 {
     /// <summary>ICMAP_VALUETYPE_UINT64: totem.config_version's type when it is set.</summary>
     public const byte ValueTypeUInt64 = 8;

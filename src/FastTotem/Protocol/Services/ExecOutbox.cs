@@ -6,7 +6,7 @@ namespace FastTotem.Protocol.Services;
 /// layer adds the group header. A bounded byte ring of contiguous messages, allocated once; a full outbox makes the
 /// enqueue fail (the caller counts it or retries), it never grows.
 /// </summary>
-public sealed class ExecOutbox
+internal sealed class ExecOutbox
 {
     /// <summary>Default byte capacity: room for the largest CPG piece (1 MiB − 1,024 bytes + 200) several times over.</summary>
     public const int DefaultCapacityBytes = 4 * 1024 * 1024;

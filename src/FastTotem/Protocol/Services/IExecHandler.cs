@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Services;
 /// engine). The message starts with the 16-byte qb_ipc_request_header and is only valid during the
 /// call; bad input is counted and dropped, never thrown.
 /// </summary>
-public interface IExecHandler
+internal interface IExecHandler
 {
     void HandleExec(uint senderNodeId, ReadOnlySpan<byte> message, bool foreignEndian);
 }

@@ -8,7 +8,7 @@ namespace FastTotem.Protocol.Services;
 /// goes into the shared <see cref="ExecOutbox"/>; its <see cref="ISyncService.SyncProcess"/> reports done only once
 /// the host has drained those messages into totempg, which keeps them ahead of the round's barrier.
 /// </summary>
-public interface ISyncParticipant : ISyncService
+internal interface ISyncParticipant : ISyncService
 {
     /// <summary>The corosync service id (0 cmap, 2 cpg, 3 quorum, 5 votequorum).</summary>
     int ServiceId { get; }

@@ -15,7 +15,7 @@ namespace FastTotem.Protocol.Services;
 /// and, after each call, drain <see cref="Outbox"/> into group "a" before taking the engine's messages for group
 /// "sync". Services report a round done only after their messages left the outbox, so the barrier follows them.
 /// </remarks>
-public sealed class NodeServices
+internal sealed class NodeServices
 {
     public NodeServices(uint nodeId, VotequorumConfig votequorum, CpgLimits? cpgLimits = null, ulong? configVersion = null, ExecOutbox? outbox = null,
         SyncPhase? phase = null)

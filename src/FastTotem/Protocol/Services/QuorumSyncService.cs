@@ -6,7 +6,7 @@ namespace FastTotem.Protocol.Services;
 /// The quorum service (service 3, vsf_quorum.c): it takes part in sync only to hold a round, sends nothing and is
 /// done at once; the node still sends that round's barrier.
 /// </summary>
-public sealed class QuorumSyncService : ISyncParticipant
+internal sealed class QuorumSyncService : ISyncParticipant
 {
     public int ServiceId => 3;
 

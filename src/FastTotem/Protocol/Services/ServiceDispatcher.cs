@@ -8,7 +8,7 @@ namespace FastTotem.Protocol.Services;
 /// hands the message to that service's exec handler. An unknown service or a message too short for a header is a
 /// counted drop (corosync drops unknown services silently, and never range-checks the id; we do).
 /// </summary>
-public sealed class ServiceDispatcher : IPgGroupHandler
+internal sealed class ServiceDispatcher : IPgGroupHandler
 {
     private readonly IExecHandler?[] _handlers = new IExecHandler?[WireLimits.ServiceIdMax + 1];
 

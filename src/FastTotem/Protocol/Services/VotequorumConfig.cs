@@ -5,7 +5,7 @@ namespace FastTotem.Protocol.Services;
 /// votes and expected votes (nodelist quorum_votes, quorum.expected_votes), two_node and wait_for_all. Quorum
 /// devices, last_man_standing, auto_tie_breaker, allow_downscale and expected_votes_tracking are not supported.
 /// </summary>
-public sealed class VotequorumConfig
+internal sealed class VotequorumConfig
 {
     public uint NodeId { get; init; }
 

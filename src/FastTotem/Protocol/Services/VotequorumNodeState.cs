@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Services;
 
 /// <summary>nodestate_t (votequorum.c); a fresh entry is none of these (0).</summary>
-public enum VotequorumNodeState : byte
+internal enum VotequorumNodeState : byte
 {
     Unknown = 0,
     Member = 1,

@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Services;
 /// The node table is preallocated (384 nodes and this node, as cluster_nodes[]); a nodeinfo for a new node when it
 /// is full and holds no dead entry is a counted drop.
 /// </summary>
-public sealed class VotequorumService : ISyncParticipant, IExecHandler
+internal sealed class VotequorumService : ISyncParticipant, IExecHandler
 {
     /// <summary>VOTEQUORUM_QDEVICE_NODEID: nodeinfo for this id describes the quorum-device slot.</summary>
     public const uint QdeviceNodeId = 0;

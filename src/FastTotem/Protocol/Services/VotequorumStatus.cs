@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Services;
 
 /// <summary>The quorum state as corosync-quorumtool reports it (votequorum's view on this node).</summary>
-public readonly record struct VotequorumStatus(
+internal readonly record struct VotequorumStatus(
     uint ExpectedVotes,
     uint HighestExpected,
     uint TotalVotes,

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Srp;
 
 /// <summary>TOTEM_CONFIGURATION_TRANSITIONAL / TOTEM_CONFIGURATION_REGULAR.</summary>
-public enum ConfigChangeKind
+internal enum ConfigChangeKind
 {
     Transitional,
     Regular,

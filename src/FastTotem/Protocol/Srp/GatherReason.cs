@@ -1,10 +1,11 @@
-namespace FastTotem.Protocol.Srp;
+namespace FastTotem;
 
 /// <summary>
 /// Why the engine entered GATHER: corosync's gather_state_from reasons (totemsrp.c), in corosync's order, so a
-/// number here is the number corosync logs. Reported in a <see cref="SrpEventKind.GatherEntered"/> event and counted
-/// in <see cref="SrpCounters.GatherByReason"/>.
+/// number here is the number corosync logs. Reported by <see cref="TotemNode.GatherEntered"/> (and in
+/// <c>fasttotem run --events</c>); the engine counts each reason.
 /// </summary>
+[BaseLayer]
 public enum GatherReason
 {
     /// <summary>The consensus timer fired before every node of the proc list answered; the silent ones are now failed.</summary>
@@ -57,7 +58,7 @@ public enum GatherReason
 }
 
 /// <summary>Short, stable names of <see cref="GatherReason"/> for logs and JSON events.</summary>
-public static class GatherReasonNames
+internal static class GatherReasonNames
 {
     /// <summary>A kebab-case name ("token-lost-operational"), or "reason-N" for a value outside the enum.</summary>
     public static string Name(GatherReason reason) => reason switch

@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Srp;
 /// it multicasts from them. A struct the engine is generic over, with no path back into the engine: nothing runs
 /// inside the token visit but the engine itself.
 /// </summary>
-public interface IPayloadSource
+internal interface IPayloadSource
 {
     /// <summary>A valid token of our ring arrived: finish the payload being packed.</summary>
     void OnTokenReceived();
@@ -20,7 +20,7 @@ public interface IPayloadSource
 }
 
 /// <summary>A source with nothing to send: the engine alone (tests, SRP-only machines).</summary>
-public readonly struct NoPayloadSource : IPayloadSource
+internal readonly struct NoPayloadSource : IPayloadSource
 {
     public void OnTokenReceived()
     {

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Srp;
 
 /// <summary>An in-memory <see cref="IRingSeqStore"/> for tests and simulation: one value per store instance.</summary>
-public sealed class MemoryRingSeqStore : IRingSeqStore
+internal sealed class MemoryRingSeqStore : IRingSeqStore
 {
     public ulong Seq { get; private set; }
 

@@ -3,7 +3,7 @@ namespace FastTotem.Protocol.Srp;
 /// <summary>
 /// Which of the engine's two send queues a payload joins (corosync's new_message_queue and new_message_queue_trans).
 /// </summary>
-public enum SendLane
+internal enum SendLane
 {
     /// <summary>Regular traffic. Held back from the moment a new ring is installed until <see cref="SrpEngine.TransAck"/>.</summary>
     Regular,

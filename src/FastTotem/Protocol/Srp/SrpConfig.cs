@@ -7,7 +7,7 @@ namespace FastTotem.Protocol.Srp;
 /// All times are milliseconds, as corosync configures them. Immutable once built (init-only; derive a variant
 /// with <c>with</c>), so the engine that keeps it sees exactly what it was given.
 /// </summary>
-public sealed record SrpConfig
+internal sealed record SrpConfig
 {
     /// <summary>This node's nodeid (non-zero).</summary>
     public uint NodeId { get; init; }

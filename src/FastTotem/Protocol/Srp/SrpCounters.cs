@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Srp;
 
 /// <summary>What the engine did and what it dropped, by reason (a superset of corosync's totemsrp stats).</summary>
-public sealed class SrpCounters
+internal sealed class SrpCounters
 {
     // Received datagrams by type.
     public long OrfTokenRx;

@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Srp;
 /// tokens whose seq runs ahead of the multicasts it has seen; it does not count those seqs as missing until a whole
 /// rotation has passed since the token first covered them, so no retransmission is asked for a message in flight.
 /// </summary>
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     private bool _accelerated;
 

@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>update_aru: advance my_aru over every consecutive stored seq.</summary>
     private void UpdateAru()

@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// Identity binding and nodelist checks, made before a message is handled (docs/robustness.md). Every nodeid that

@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>my_high_delivered: the highest seq delivered on the current ring (tests and the simulator read it).</summary>
     internal uint HighDelivered => _myHighDelivered;

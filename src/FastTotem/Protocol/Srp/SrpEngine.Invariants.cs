@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// Checks what must hold between any two calls and on entering every state: seqs in order (released ≤ delivered

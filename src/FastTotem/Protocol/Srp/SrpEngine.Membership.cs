@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// memb_state_gather_enter: discard tokens, make sure we are in our proc list, multicast a join, (re)start the

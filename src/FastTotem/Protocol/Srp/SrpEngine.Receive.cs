@@ -3,7 +3,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// Header checks and dispatch by type (check_message_header_validity and main_deliver_fn). Foreign-endian

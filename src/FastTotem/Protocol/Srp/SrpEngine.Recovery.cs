@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// old_ring_state_save: on the first COMMIT after an operational ring, remember that ring and its aru and highest

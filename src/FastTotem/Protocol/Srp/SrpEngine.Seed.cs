@@ -2,7 +2,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// Starts the engine as an operational member of an existing ring, in the state <paramref name="seed"/>

@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// totemsrp_event_signal (TOTEM_EVENT_NEW_MSG): totempg has a new message, possibly only buffered for packing and

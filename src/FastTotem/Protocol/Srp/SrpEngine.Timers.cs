@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     private void FireTimer(SrpTimer timer)
     {

@@ -3,7 +3,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Protocol.Srp;
 
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     /// <summary>
     /// message_handler_orf_token: merge-detect and hold bookkeeping, then (for a fresh token of our ring) answer

@@ -13,7 +13,7 @@ namespace FastTotem.Protocol.Srp;
 /// .Recovery.cs (recovery and installing a ring), .Token.cs (orf_token handling, flow control, retransmission),
 /// .Delivery.cs (sort queue, aru, agreed delivery), .Timers.cs (timer table callbacks), .Send.cs (frame encoding).
 /// </remarks>
-public sealed partial class SrpEngine
+internal sealed partial class SrpEngine
 {
     private const long NsPerMs = 1_000_000;
 
@@ -315,33 +315,33 @@ public sealed partial class SrpEngine
     /// Queues a totempg payload for the next token visit (totemsrp_mcast), in any state, and cancels a held token
     /// (totemsrp_event_signal).
     /// </summary>
-    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
+    public SendResult TryMulticast(ReadOnlySpan<byte> totempgPayload) =>
         TryMulticast(totempgPayload, _phase.RegularLaneHeld ? SendLane.Transitional : SendLane.Regular);
 
     /// <summary>
     /// Queues a totempg payload on an explicit lane. A packer that keeps its regular and transitional traffic apart
     /// uses this, so a fragment chain never changes lanes halfway (receivers reassemble each lane separately).
     /// </summary>
-    public MulticastResult TryMulticast(ReadOnlySpan<byte> totempgPayload, SendLane lane)
+    public SendResult TryMulticast(ReadOnlySpan<byte> totempgPayload, SendLane lane)
     {
         if (!IsRunning)
         {
-            return MulticastResult.NotRunning;
+            return SendResult.Closed;
         }
 
         if (totempgPayload.Length > _config.MaxPayload)
         {
-            return MulticastResult.TooLarge;
+            return SendResult.TooLarge;
         }
 
         if (FaultPoints.Hit(FaultPoint.SrpSendQueueFull) ||
             !(lane == SendLane.Transitional ? _transQueue : _sendQueue).TryEnqueue(totempgPayload))
         {
-            return MulticastResult.QueueFull;
+            return SendResult.TryAgain;
         }
 
         TokenHoldCancelSend();
-        return MulticastResult.Ok;
+        return SendResult.Ok;
     }
 
     /// <summary>

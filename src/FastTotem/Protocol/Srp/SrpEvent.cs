@@ -6,7 +6,7 @@ namespace FastTotem.Protocol.Srp;
 /// One output of the engine: a delivery or a configuration change. The spans point into the engine's buffers and
 /// are valid only until the next call into the engine.
 /// </summary>
-public ref struct SrpEvent
+internal ref struct SrpEvent
 {
     public SrpEventKind Kind;
 

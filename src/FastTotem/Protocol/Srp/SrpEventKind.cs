@@ -1,6 +1,6 @@
 namespace FastTotem.Protocol.Srp;
 
-public enum SrpEventKind
+internal enum SrpEventKind
 {
     /// <summary>A message delivered in agreed order.</summary>
     Deliver,

@@ -8,7 +8,7 @@ namespace FastTotem.Protocol.Srp;
 /// max_messages and the node limit (384). docs/limits.md gives the arithmetic. The engine, the config reader and
 /// the driver all ask this type; nothing else picks a buffer size.
 /// </summary>
-public sealed class SrpLimits
+internal sealed class SrpLimits
 {
     /// <summary>
     /// The largest <see cref="TransmitBufferSize"/> of any configuration the engine accepts (netmtu 65,536 beats the

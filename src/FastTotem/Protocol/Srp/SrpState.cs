@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Srp;
 
 /// <summary>Membership state of the single-ring protocol (enum memb_state, totemsrp.c).</summary>
-public enum SrpState
+internal enum SrpState
 {
     Operational,
     Gather,

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Srp;
 
 /// <summary>Describes one datagram written by <see cref="SrpEngine.PollTransmit"/>.</summary>
-public readonly struct TransmitInfo
+internal readonly struct TransmitInfo
 {
     /// <summary>Bytes written into the caller's buffer.</summary>
     public readonly int Length;

@@ -9,7 +9,7 @@ namespace FastTotem.Protocol.Sync;
 /// <see cref="SyncProcess"/> until it reports done, and <see cref="SyncActivate"/> when every member's barrier
 /// for that service has arrived.
 /// </summary>
-public interface ISyncService
+internal interface ISyncService
 {
     /// <summary>
     /// A new ring: <paramref name="transitionalMembers"/> are the old members that made it into it (the saved

@@ -4,7 +4,7 @@ using FastTotem.Wire;
 namespace FastTotem.Protocol.Sync;
 
 /// <summary>Receiving service_build and barrier messages (sync_deliver_fn and its two handlers, sync.c).</summary>
-public sealed partial class SyncEngine
+internal sealed partial class SyncEngine
 {
     /// <summary>
     /// A message of group "sync" from <paramref name="senderNodeId"/>, in delivery order. Sync converts nothing

@@ -17,7 +17,7 @@ namespace FastTotem.Protocol.Sync;
 /// </para>
 /// Allocation-free after registration; single-threaded.
 /// </summary>
-public sealed partial class SyncEngine : IPgGroupHandler
+internal sealed partial class SyncEngine : IPgGroupHandler
 {
     /// <summary>SERVICES_COUNT_MAX − 1: the largest local service id.</summary>
     public const int ServiceIdMax = WireLimits.ServiceIdMax;

@@ -6,4 +6,4 @@ namespace FastTotem.Protocol.Sync;
 /// "Synchronisation completed" for a ring (sync_synchronization_completed): corosync then lets IPC clients in
 /// and releases the transitional send queue (totempg_trans_ack).
 /// </summary>
-public readonly record struct SyncEvent(MembRingId RingId);
+internal readonly record struct SyncEvent(MembRingId RingId);

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Sync;
 
 /// <summary>The sync engine's state (enum sync_state, sync.c), plus Aborted, which corosync does not have.</summary>
-public enum SyncState : byte
+internal enum SyncState : byte
 {
     /// <summary>Waiting for every member's service_build of this ring.</summary>
     ServiceListBuild,

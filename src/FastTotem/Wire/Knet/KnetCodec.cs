@@ -14,7 +14,7 @@ namespace FastTotem.Wire.Knet;
 /// Byte order: host id and seqs big-endian; PING timestamp and PMTUD size little-endian (the sender's
 /// native order, and FastTotem runs little-endian only).
 /// </remarks>
-public static class KnetCodec
+internal static class KnetCodec
 {
     /// <summary>Reads and checks the 6-byte header of any knet packet.</summary>
     public static WireError TryReadHeader(ReadOnlySpan<byte> packet, out KnetHeader header)

@@ -1,7 +1,7 @@
 namespace FastTotem.Wire.Knet;
 
 /// <summary>The compression model ids a DATA packet's compress byte can name (libknet compress.c). See docs/knet.md.</summary>
-public enum KnetCompressionModel : byte
+internal enum KnetCompressionModel : byte
 {
     None = 0,
     Zlib = 1,

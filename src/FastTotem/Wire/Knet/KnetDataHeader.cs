@@ -8,7 +8,7 @@ namespace FastTotem.Wire.Knet;
 /// Fields hold host-order values; the sequence number is big-endian on the wire.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct KnetDataHeader
+internal struct KnetDataHeader
 {
     /// <summary>Bytes before the user bytes.</summary>
     public const int Size = 14;

@@ -8,7 +8,7 @@ namespace FastTotem.Wire.Knet;
 /// </summary>
 /// <remarks>Wire layout: version u8, type u8, host id u16 big-endian, two zero pad bytes. See docs/knet.md.</remarks>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct KnetHeader
+internal struct KnetHeader
 {
     /// <summary>Bytes on the wire.</summary>
     public const int Size = 6;

@@ -4,7 +4,7 @@ namespace FastTotem.Wire.Knet;
 /// The knet packet type, byte 1 of the knet header (KNET_HEADER_TYPE_*, libknet onwire.h).
 /// Bit 0x80 marks the link-service packets; DATA is the only type without it. See docs/knet.md.
 /// </summary>
-public enum KnetPacketType : byte
+internal enum KnetPacketType : byte
 {
     /// <summary>User data: a 14-byte header and one Totem datagram or a fragment of one.</summary>
     Data = 0x00,

@@ -9,7 +9,7 @@ namespace FastTotem.Wire.Knet;
 /// timestamp is the pinger's native order (little-endian on x86-64, and we only run little-endian).
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct KnetPing
+internal struct KnetPing
 {
     /// <summary>Bytes on the wire (cleartext). Also KNET_HEADER_ALL_SIZE, the header budget of the MTU arithmetic.</summary>
     public const int Size = 26;

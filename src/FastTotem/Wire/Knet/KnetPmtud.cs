@@ -9,7 +9,7 @@ namespace FastTotem.Wire.Knet;
 /// (little-endian on x86-64) and must be echoed as received.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
-public struct KnetPmtud
+internal struct KnetPmtud
 {
     /// <summary>Bytes of the fixed part, and the whole length of a PMTUD_REPLY.</summary>
     public const int HeaderSize = 9;

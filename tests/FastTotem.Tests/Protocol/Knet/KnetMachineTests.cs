@@ -205,8 +205,9 @@ public class KnetMachineTests
     [InlineData(KnetLinkMode.Passive)]
     [InlineData(KnetLinkMode.Active)]
     [InlineData(KnetLinkMode.RoundRobin)]
-    public void LinkModesPickLinksAsLibknet(KnetLinkMode mode)
+    public void LinkModesPickLinksAsLibknet(object modeArg)
     {
+        KnetLinkMode mode = (KnetLinkMode)modeArg;
         var net = new KnetTestNet(2, links: 2, mode: mode, priorities: new[] { 1, 2 });
         net.Run(3_000 * Ms);
         for (int i = 0; i < 100; i++)

@@ -52,7 +52,7 @@ public class PgChainRestartTests
         var packer = new PgPacker(netMtu: 200);
         var old = new Receiver(0);
         byte[] message = Message(new Random(7), 1000);
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, message));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, message));
         byte[] buffer = new byte[packer.PacketSizeMax];
         Assert.True(packer.TryTakePacket(buffer, out int length));
         old.Assembler.HandlePacket(Sender, buffer.AsSpan(0, length), false, old.Delivered);
@@ -152,7 +152,7 @@ public class PgChainRestartTests
             if (action < 30)
             {
                 byte[] message = Message(random, random.Next(4) == 0 ? random.Next(1000, 6000) : random.Next(1, 300));
-                if (packer.TrySend(PgGroupSet.Services, message) == PgSendResult.Queued)
+                if (packer.TrySend(PgGroupSet.Services, message) == SendResult.Ok)
                 {
                     sent.Add(message);
                 }

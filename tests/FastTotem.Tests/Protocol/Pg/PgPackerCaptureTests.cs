@@ -51,7 +51,7 @@ public class PgPackerCaptureTests
         var produced = new List<byte[]>();
 
         // seq 1: votequorum nodeinfo at service start.
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, Bytes(VotequorumNodeInfoMessage.Create(1, 1, 2, VotequorumNodeInfoMessage.FlagFirst))));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, Bytes(VotequorumNodeInfoMessage.Create(1, 1, 2, VotequorumNodeInfoMessage.FlagFirst))));
         produced.AddRange(Token(packer));
 
         // seq 2: sync service_build.
@@ -118,7 +118,7 @@ public class PgPackerCaptureTests
 
         // cpg sends its header and the application data as two iovecs.
         var packer = new PgPacker();
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, exec.Slice(0, CpgMcastMessage.Size), exec.Slice(CpgMcastMessage.Size)));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, exec.Slice(0, CpgMcastMessage.Size), exec.Slice(CpgMcastMessage.Size)));
         Assert.Equal(3, packer.QueuedPackets);
         Assert.Equal(0, packer.PackedMessages);
         Assert.Equal(expected, Drain(packer));
@@ -148,7 +148,7 @@ public class PgPackerCaptureTests
         byte[] exec = g.Payload.ToArray();
 
         var packer = new PgPacker();
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, exec.AsSpan(0, CpgPartialMcastMessage.Size), exec.AsSpan(CpgPartialMcastMessage.Size)));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, exec.AsSpan(0, CpgPartialMcastMessage.Size), exec.AsSpan(CpgPartialMcastMessage.Size)));
         List<byte[]> produced = Drain(packer);
         Assert.Equal(expected.Count, produced.Count);
         for (int i = 0; i < expected.Count; i++)

@@ -19,22 +19,22 @@ public class PgPackerTests
         byte[] buffer = new byte[packer.PacketSizeMax];
 
         // A 2000-byte message needs two payloads and leaves at once.
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[2000]));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, new byte[2000]));
         Assert.Equal(2, packer.QueuedPackets);
 
         // 3000 bytes need three: refused for now, with no side effect.
-        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[3000]));
+        Assert.Equal(SendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[3000]));
         Assert.Equal(2, packer.QueuedPackets);
         Assert.Equal(0, packer.PackedMessages);
 
         // Fill the last slot; a small message is still buffered, but its flush waits while the queue is full.
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[1393]));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, new byte[1393]));
         Assert.Equal(3, packer.QueuedPackets);
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[10]));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, new byte[10]));
         packer.HandleTokenReceived();
         Assert.Equal(1, packer.PackedMessages);
         Assert.Equal(3, packer.QueuedPackets);
-        Assert.Equal(PgSendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[1500]));
+        Assert.Equal(SendResult.TryAgain, packer.TrySend(PgGroupSet.Services, new byte[1500]));
         Assert.Equal(1, packer.PackedMessages);
 
         // Once a slot frees, the next token visit flushes the buffered message.
@@ -43,16 +43,16 @@ public class PgPackerTests
         Assert.Equal(0, packer.PackedMessages);
         Assert.Equal(3, packer.QueuedPackets);
 
-        Assert.Equal(PgSendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[PgPacker.MessageSizeMax + 1]));
+        Assert.Equal(SendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[PgPacker.MessageSizeMax + 1]));
 
         // A message needing more payloads than the whole queue holds can never go: TooLarge, not TryAgain.
-        Assert.Equal(PgSendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[5000]));
+        Assert.Equal(SendResult.TooLarge, packer.TrySend(PgGroupSet.Services, new byte[5000]));
         Assert.Equal(3, packer.QueuedPackets);
         while (packer.TryTakePacket(buffer, out _))
         {
         }
 
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, new byte[3000]));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, new byte[3000]));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class PgPackerTests
         var packer = new PgPacker();
         byte[] data = new byte[400 * 1400];
         new Random(1).NextBytes(data);
-        Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Services, data));
+        Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Services, data));
         byte[] buffer = new byte[packer.PacketSizeMax];
         var fragmented = new List<int>();
         var continuation = new List<int>();

@@ -96,7 +96,7 @@ public class SyncStackCaptureTests
         {
             while (sync.TryTakeMessage(syncMessage, out int length))
             {
-                Assert.Equal(PgSendResult.Queued, packer.TrySend(PgGroupSet.Sync, syncMessage.AsSpan(0, length)));
+                Assert.Equal(SendResult.Ok, packer.TrySend(PgGroupSet.Sync, syncMessage.AsSpan(0, length)));
             }
         }
 

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet.Crypto;
 
 /// <summary>Outcome of <see cref="KnetAuthKey.Select"/>.</summary>
-public enum KnetAuthKeyStatus : byte
+internal enum KnetAuthKeyStatus : byte
 {
     Ok = 0,
 
@@ -14,7 +14,7 @@ public enum KnetAuthKeyStatus : byte
 /// encoding; fewer than 128 bytes is refused, more than 4,096 are silently cut to the first 4,096.
 /// The whole result keys the HMAC; its first 16/24/32 bytes key AES. See docs/knet.md.
 /// </summary>
-public static class KnetAuthKey
+internal static class KnetAuthKey
 {
     /// <summary>Shortest key accepted (KNET_MIN_KEY_LEN).</summary>
     public const int LengthMin = 128;

@@ -14,7 +14,7 @@ namespace FastTotem.Protocol.Knet.Crypto;
 /// resort, .NET's managed AES when libcrypto.so.3 is missing, allocates 64 B per call). An instance is not thread-safe: use one per thread or direction.
 /// There is no slot id on the wire: a receiver holding two configurations tries each in turn.</para>
 /// </remarks>
-public sealed class KnetCrypto : IDisposable
+internal sealed class KnetCrypto : IDisposable
 {
     /// <summary>Salt (= IV) length with a cipher.</summary>
     public const int SaltLength = 16;

@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet.Crypto;
 
 /// <summary>Result of sealing or opening one knet datagram. Every value but <see cref="Ok"/> means "count and drop".</summary>
-public enum KnetCryptoStatus : byte
+internal enum KnetCryptoStatus : byte
 {
     Ok = 0,
 

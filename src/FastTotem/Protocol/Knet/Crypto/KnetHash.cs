@@ -1,7 +1,7 @@
 namespace FastTotem.Protocol.Knet.Crypto;
 
 /// <summary>corosync's <c>totem.crypto_hash</c>: the HMAC appended to every sealed knet packet, or none. See docs/knet.md.</summary>
-public enum KnetHash : byte
+internal enum KnetHash : byte
 {
     None = 0,
     Md5,
