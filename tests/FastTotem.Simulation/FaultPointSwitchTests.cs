@@ -13,18 +13,18 @@ public class FaultPointSwitchTests
         .Select(f => (OpCode)f.GetValue(null)!)
         .ToDictionary(o => o.Value);
 
-    /// <summary>Every method of the library whose IL calls <see cref="FaultPoints.Install"/>.</summary>
+    /// <summary>Every method of the library and of the simulator whose IL calls <see cref="FaultPoints.Install"/>.</summary>
     private static List<MethodBase> CallersOfInstall()
     {
         MethodInfo install = typeof(FaultPoints).GetMethod(nameof(FaultPoints.Install))!;
         var callers = new List<MethodBase>();
         const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
-        foreach (Type type in typeof(FaultPoints).Assembly.GetTypes())
+        foreach (Type type in new[] { typeof(FaultPoints).Assembly, typeof(Simulator).Assembly }.Distinct().SelectMany(a => a.GetTypes()))
         {
             foreach (MethodBase method in type.GetMethods(All).Cast<MethodBase>().Concat(type.GetConstructors(All)))
             {
                 byte[]? il = method.GetMethodBody()?.GetILAsByteArray();
-                if (il != null && Calls(il, install.MetadataToken))
+                if (il != null && Calls(il, method.Module, install))
                 {
                     callers.Add(method);
                 }
@@ -34,7 +34,7 @@ public class FaultPointSwitchTests
         return callers;
     }
 
-    private static bool Calls(byte[] il, int token)
+    private static bool Calls(byte[] il, Module module, MethodInfo target)
     {
         int pc = 0;
         while (pc < il.Length)
@@ -51,7 +51,7 @@ public class FaultPointSwitchTests
                 OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, pc),
                 _ => 4,
             };
-            if ((op == OpCodes.Call || op == OpCodes.Callvirt) && BitConverter.ToInt32(il, pc) == token)
+            if ((op == OpCodes.Call || op == OpCodes.Callvirt) && Resolves(module, BitConverter.ToInt32(il, pc), target))
             {
                 return true;
             }
@@ -60,6 +60,19 @@ public class FaultPointSwitchTests
         }
 
         return false;
+    }
+
+    /// <summary>A call token names <paramref name="target"/> (a method def in its own assembly, a member ref elsewhere).</summary>
+    private static bool Resolves(Module module, int token, MethodInfo target)
+    {
+        try
+        {
+            return module.ResolveMethod(token) is MethodBase m && m.Module == target.Module && m.MetadataToken == target.MetadataToken;
+        }
+        catch (ArgumentException)
+        {
+            return false; // a generic member whose context the scan does not supply
+        }
     }
 
     [Fact]
