@@ -20,7 +20,7 @@ internal static class CommandLineRunner
             return ExitUsage;
         }
 
-        ParseResult result = root.Parse(args);
+        ParseResult result = root.Parse(LastOccurrenceWins(root, args));
         if (result.Action is ParseErrorAction && result.Errors.Count > 0)
         {
             string name = CommandPath(result.CommandResult, program);
@@ -34,6 +34,63 @@ internal static class CommandLineRunner
         }
 
         return result.Invoke();
+    }
+
+    /// <summary>
+    /// A single-valued option given more than once keeps its last value, as the verbs' own readers and getopt
+    /// programs such as native/cpgprobe always did (scripts append an override: <c>... -e 900 -e 901</c>). Earlier
+    /// occurrences (<c>-e 900</c>, <c>--expect=900</c>) are dropped before parsing; lists and flags are left alone.
+    /// </summary>
+    internal static string[] LastOccurrenceWins(Command root, string[] args)
+    {
+        Command? verb = args.Length > 0 ? root.Subcommands.FirstOrDefault(c => c.Name == args[0] || c.Aliases.Contains(args[0])) : null;
+        if (verb == null)
+        {
+            return args;
+        }
+
+        var drop = new bool[args.Length];
+        foreach (Option option in verb.Options)
+        {
+            Type t = option.ValueType;
+            if (t == typeof(bool) || (t != typeof(string) && t.IsAssignableTo(typeof(System.Collections.IEnumerable))))
+            {
+                continue;
+            }
+
+            var names = new HashSet<string>(option.Aliases) { option.Name };
+            int last = -1;
+            for (int i = 1; i < args.Length; i++)
+            {
+                if (args[i] == "--")
+                {
+                    break;
+                }
+
+                bool joined = names.Any(n => args[i].StartsWith(n + "=", StringComparison.Ordinal) || args[i].StartsWith(n + ":", StringComparison.Ordinal));
+                if (!joined && !names.Contains(args[i]))
+                {
+                    continue;
+                }
+
+                if (last >= 0)
+                {
+                    drop[last] = true;
+                    if (!args[last].Contains('=') && !args[last].Contains(':') && last + 1 < args.Length)
+                    {
+                        drop[last + 1] = true;
+                    }
+                }
+
+                last = i;
+                if (!joined)
+                {
+                    i++; // its value
+                }
+            }
+        }
+
+        return args.Where((_, i) => !drop[i]).ToArray();
     }
 
     /// <summary>

@@ -28,6 +28,21 @@ public class CliHelpTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// A single-valued option given twice keeps its last value, as the verbs' readers and cpgprobe's getopt always did
+    /// (found by the knet loss test, which appends "-e N" to a stream that already had one: System.CommandLine refused
+    /// it, the member never started). Here the first --seconds is out of range: only the last may count.
+    /// </summary>
+    [Fact]
+    public void ARepeatedOptionKeepsItsLastValue()
+    {
+        (int code, string output, string error) = Run(Repo.FastTotem, "demo", "--seconds", "9999", "--size", "100000000", "--seconds=1", "--size", "64");
+        Assert.True(code == 0, $"exit {code}: {output}{error}");
+        (int bad, _, string badError) = Run(Repo.FastTotem, "demo", "--seconds", "1", "--seconds", "9999");
+        Assert.True(bad != 0, "the last --seconds (9999, out of range) was not the one read");
+        Assert.Contains("seconds", badError);
+    }
+
     [Theory]
     [InlineData("run", "--config", "-c", "--nodeid", "--events", "--drops", "--cpg")]
     [InlineData("demo", "--seconds", "--size", "--rate", "--port")]

@@ -17,7 +17,7 @@ public class PackageConsumerTests
     private const string AppProgram = """
         using System.Net;
         using System.Text;
-        using FastTotem.Hosting;
+        using FastTotem;
 
         uint self = uint.Parse(args[0]);
         int port = int.Parse(args[1]);
