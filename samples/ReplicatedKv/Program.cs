@@ -1,14 +1,19 @@
 // A replicated key-value store on one FastTotem process group: every write is multicast, and every instance applies
 // the writes in the order the ring delivers them, which is the same order everywhere, so all instances agree, even
 // when two of them write the same key at the same moment. Commands on stdin: set KEY VALUE, get KEY, dump, members.
+// With --metrics SECONDS (or FASTTOTEM_METRICS=SECONDS) it exports the FastTotem meter with OpenTelemetry's console
+// exporter at that interval.
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using FastTotem;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 uint self = 1;
 int nodes = 3, port = 5405;
 string stateDir = Path.Combine(Path.GetTempPath(), "replicated-kv");
+string? metricsText = Environment.GetEnvironmentVariable("FASTTOTEM_METRICS");
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -17,9 +22,25 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         case "--nodes": nodes = int.Parse(args[i + 1]); break;
         case "--port": port = int.Parse(args[i + 1]); break;
         case "--state-dir": stateDir = args[i + 1]; break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: ReplicatedKv --node N [--nodes 3] [--port 5405] [--state-dir DIR]"); return 2;
+        case "--metrics": metricsText = args[i + 1]; break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}; usage: ReplicatedKv --node N [--nodes 3] [--port 5405] [--state-dir DIR] [--metrics SECONDS]"); return 2;
     }
 }
+
+double metricsSeconds = 0;
+if (metricsText != null && (!double.TryParse(metricsText, System.Globalization.CultureInfo.InvariantCulture, out metricsSeconds) || metricsSeconds <= 0))
+{
+    Console.Error.WriteLine($"--metrics (or FASTTOTEM_METRICS) wants a positive number of seconds, not '{metricsText}'");
+    return 2;
+}
+
+// The FastTotem meter's instruments are observable: the exporter's reader collects them every interval.
+using MeterProvider? metrics = metricsSeconds > 0
+    ? Sdk.CreateMeterProviderBuilder()
+        .AddMeter("FastTotem")
+        .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)(metricsSeconds * 1000))
+        .Build()
+    : null;
 
 // Node N is 127.0.0.N: a whole cluster on one machine's loopback, no root needed.
 var members = Enumerable.Range(1, nodes).Select(n => new TotemMember((uint)n, IPAddress.Parse($"127.0.0.{n}"))).ToArray();

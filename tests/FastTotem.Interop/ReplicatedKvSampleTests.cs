@@ -16,7 +16,7 @@ public class ReplicatedKvSampleTests
     /// <summary>One running instance: its stdin, and every line it printed.</summary>
     private sealed class Instance : IDisposable
     {
-        public Instance(int node, int port, string stateDir)
+        public Instance(int node, int port, string stateDir, params string[] extra)
         {
             var psi = new ProcessStartInfo("dotnet")
             {
@@ -25,7 +25,7 @@ public class ReplicatedKvSampleTests
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (string a in new[] { SampleDll, "--node", node.ToString(), "--port", port.ToString(), "--state-dir", stateDir })
+            foreach (string a in new[] { SampleDll, "--node", node.ToString(), "--port", port.ToString(), "--state-dir", stateDir }.Concat(extra))
             {
                 psi.ArgumentList.Add(a);
             }
@@ -157,6 +157,68 @@ public class ReplicatedKvSampleTests
 
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// <c>--metrics 1</c>: the sample exports the FastTotem meter with OpenTelemetry's console exporter, and the exported
+    /// <c>fasttotem.messages.delivered</c> counts at least the writes this (one-node) instance made and had acknowledged.
+    /// </summary>
+    [Fact]
+    public void MetricsFlagExportsTheFastTotemMeterWithOpenTelemetry()
+    {
+        Assert.True(File.Exists(SampleDll), $"{SampleDll} is missing: build the solution (./build.sh)");
+        string dir = Directory.CreateTempSubdirectory("fasttotem-kv-otel-").FullName;
+        int port;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            port = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        }
+
+        const int Writes = 7;
+        try
+        {
+            using var one = new Instance(1, port, dir, "--nodes", "1", "--metrics", "1");
+            var instances = new List<Instance> { one };
+            Assert.True(WaitFor(() => one.Printed("members 1"), 30_000), Describe(instances));
+            for (int i = 0; i < Writes; i++)
+            {
+                one.Send($"set k{i} v{i}");
+            }
+
+            Assert.True(WaitFor(() => Enumerable.Range(0, Writes).All(i => one.Printed($"ok k{i}=v{i}"))), Describe(instances));
+            long delivered = -1;
+            Assert.True(WaitFor(() => (delivered = LastExported(one.Lines.ToArray(), "fasttotem.messages.delivered")) >= Writes), $"last exported fasttotem.messages.delivered={delivered}\n" + Describe(instances));
+            Assert.True(LastExported(one.Lines.ToArray(), "fasttotem.messages.sent") >= Writes, Describe(instances));
+            Console.WriteLine($"exported fasttotem.messages.delivered={delivered} after {Writes} writes");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The value of the console exporter's last block for <paramref name="metric"/> ("Metric Name: X, ..." then "Value: N"), or -1.</summary>
+    private static long LastExported(string[] lines, string metric)
+    {
+        long last = -1;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith($"Metric Name: {metric},", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            for (int j = i + 1; j < lines.Length && !lines[j].StartsWith("Metric Name: ", StringComparison.Ordinal); j++)
+            {
+                if (lines[j].StartsWith("Value: ", StringComparison.Ordinal) && long.TryParse(lines[j].AsSpan(7), out long v))
+                {
+                    last = v;
+                    break;
+                }
+            }
+        }
+
+        return last;
     }
 
     private static string Describe(List<Instance> instances) =>
