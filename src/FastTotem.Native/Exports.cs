@@ -982,7 +982,7 @@ public static unsafe class Exports
 
         /// <summary>
         /// Claims the group's consumer side for the calling thread: false when another thread holds it (the slab is
-        /// single-consumer, and ft_group_dispatch keeps its callback here; reliability.md M6). A thread that holds it
+        /// single-consumer, and ft_group_dispatch keeps its callback here; docs/robustness.md, finding M6). A thread that holds it
         /// already (a take or dispatch from inside a callback) may go on: <paramref name="nested"/>.
         /// </summary>
         public bool TryEnterConsumer(out bool nested)

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace FastTotem.Simulation;
 
 /// <summary>
-/// reliability.md C2 in the simulator: three forged datagrams land in a member's socket buffer at once and its loop
+/// docs/robustness.md, finding C2 in the simulator: three forged datagrams land in a member's socket buffer at once and its loop
 /// reads them in one batch, as recvmmsg hands them to the epoll driver. The loop the simulator now runs is the
 /// production loop (<see cref="Protocol.Node.NodeLoop"/>), which drains the machine after every datagram; the loop of
 /// 2b4ae9e handed the whole batch over first and ended the process (the engine-level twin of this test,

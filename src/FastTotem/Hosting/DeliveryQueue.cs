@@ -166,7 +166,7 @@ internal sealed class DeliveryQueue
 
         // The record's token is swapped for its complement in one atomic step: of two racing releases of one lease
         // exactly one wins, and a release that lost the race to a reclaim and a reuse of the slot finds another
-        // token there and touches nothing (reliability.md M6: checking the token, then CAS-ing the state, let a late
+        // token there and touches nothing (docs/robustness.md, finding M6: checking the token, then CAS-ing the state, let a late
         // second release end the next delivery's lease).
         ref long stored = ref Unsafe.As<byte, long>(ref _ring[offset + 16]);
         long witnessed = Interlocked.CompareExchange(ref stored, ~token, token);

@@ -49,7 +49,7 @@ public sealed class ProcessGroup : IDisposable
     {
         if (options.MaxMessageSize < 1 || options.MaxMessageSize > CpgLimits.Default.MessageLengthMax)
         {
-            // A larger limit would let TryMulticast return Ok for a message CPG then discards (reliability.md G3).
+            // A larger limit would let TryMulticast return Ok for a message CPG then discards (docs/robustness.md, finding G3).
             throw new ArgumentOutOfRangeException(nameof(options), $"MaxMessageSize must be 1 to {CpgLimits.Default.MessageLengthMax} bytes (CPG's message limit)");
         }
 

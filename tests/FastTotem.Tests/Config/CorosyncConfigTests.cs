@@ -189,7 +189,7 @@ public class ConfigHardeningTests
     private static string Conf(string totemExtra, string transport = "udpu") =>
         $"totem {{\n\ttransport: {transport}\n\tcluster_name: c\n{totemExtra}}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n\tnode {{\n\t\tnodeid: 2\n\t\tring0_addr: 127.0.0.2\n\t}}\n}}\n";
 
-    /// <summary>reliability.md M1: block_unlisted_ips was never read (always on). corosync applies it to udpu only.</summary>
+    /// <summary>docs/robustness.md, finding M1: block_unlisted_ips was never read (always on). corosync applies it to udpu only.</summary>
     [Theory]
     [InlineData("", "udpu", true)]
     [InlineData("\tblock_unlisted_ips: yes\n", "udpu", true)]
@@ -225,7 +225,7 @@ public class ConfigHardeningTests
     }
 
     /// <summary>
-    /// reliability.md M2: timers are validated as corosync's totem_volatile_config_validate does (30 ms minimum, hold
+    /// docs/robustness.md, finding M2: timers are validated as corosync's totem_volatile_config_validate does (30 ms minimum, hold
     /// 14 ms, consensus not below join): a derived token_retransmit of 0 or a negative hold gave a busy timer loop.
     /// </summary>
     [Theory]
@@ -253,7 +253,7 @@ public class ConfigHardeningTests
         Assert.ThrowsAny<ArgumentException>(() => new FastTotem.Protocol.Srp.SrpEngine(srp, new FastTotem.Protocol.Srp.MemoryRingSeqStore()));
     }
 
-    /// <summary>reliability.md M1: bindnetaddr was read and silently unused; like corosync, the nodelist wins, with a warning.</summary>
+    /// <summary>docs/robustness.md, finding M1: bindnetaddr was read and silently unused; like corosync, the nodelist wins, with a warning.</summary>
     [Fact]
     public void BindNetAddressWithANodelistWarns()
     {

@@ -7,7 +7,7 @@ using static FastTotem.Tests.Cpg.CpgTestHelpers;
 namespace FastTotem.Tests.Cpg;
 
 /// <summary>
-/// Forged joinlists (reliability.md D7): a joinlist is believed only during a synchronisation, as corosync's joinlists
+/// Forged joinlists (docs/robustness.md, finding D7): a joinlist is believed only during a synchronisation, as corosync's joinlists
 /// only ever travel in one, and only from a member of the ring being synchronised; no single node's joinlists or
 /// procjoins may take more than its share of the process table, so the real processes of the others keep their room.
 /// </summary>

@@ -245,7 +245,7 @@ public class CpgPartialAndDropTests
     }
 
     /// <summary>
-    /// reliability.md G2: a full event queue dropped deliveries and confchgs with only a node-wide counter, so a process
+    /// docs/robustness.md, finding G2: a full event queue dropped deliveries and confchgs with only a node-wide counter, so a process
     /// never learnt that it had missed some, nor where. The loss is now an event of its own for each process that lost
     /// something, placed where the lost events would have been: after what was queued before, before anything later.
     /// </summary>
@@ -290,7 +290,7 @@ public class CpgPartialAndDropTests
     }
 
     /// <summary>
-    /// reliability.md G5: a process that leaves (or is killed) halfway through a partial message kept its slot; after
+    /// docs/robustness.md, finding G5: a process that leaves (or is killed) halfway through a partial message kept its slot; after
     /// as many such leaves as there are slots every large message was dropped. A procleave frees its partials.
     /// </summary>
     [Fact]

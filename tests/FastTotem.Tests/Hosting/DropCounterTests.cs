@@ -5,7 +5,7 @@ using FastTotem.Wire;
 
 namespace FastTotem.Tests.Hosting;
 
-/// <summary>The host reads every drop of a live node (reliability.md M8): forged datagrams over loopback show up.</summary>
+/// <summary>The host reads every drop of a live node (docs/robustness.md, finding M8): forged datagrams over loopback show up.</summary>
 public class DropCounterTests
 {
     [Fact]

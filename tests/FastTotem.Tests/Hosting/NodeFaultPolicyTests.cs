@@ -7,7 +7,7 @@ using static FastTotem.Tests.Hosting.TotemNodeTests;
 namespace FastTotem.Tests.Hosting;
 
 /// <summary>
-/// Three live nodes on loopback: large frames (reliability.md C3), throwing handlers and Stop from a handler
+/// Three live nodes on loopback: large frames (docs/robustness.md, finding C3), throwing handlers and Stop from a handler
 /// (docs/fault-policy.md). Before the node machine, the first two ended the process from the loop thread.
 /// </summary>
 public class NodeFaultPolicyTests

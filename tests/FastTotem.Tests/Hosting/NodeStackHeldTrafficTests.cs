@@ -8,7 +8,7 @@ using static FastTotem.Tests.Srp.RingHarness;
 namespace FastTotem.Tests.Hosting;
 
 /// <summary>
-/// Per-sender order across membership changes under send load (reliability.md G7): what the services queued before a
+/// Per-sender order across membership changes under send load (docs/robustness.md, finding G7): what the services queued before a
 /// ring change is held until its synchronisation is done and then sent in order on the regular lane. The held queue is
 /// bounded; when a change came while the last one's held traffic was still draining, what did not fit went out on
 /// the transitional lane, ahead of the held messages, and the receivers delivered one sender's messages out of order.

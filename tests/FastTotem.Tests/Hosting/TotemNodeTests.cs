@@ -179,7 +179,7 @@ public class TotemNodeTests
 public class ProcessGroupLimitTests
 {
     /// <summary>
-    /// reliability.md G3: MaxMessageSize above CPG's 4 MiB let TryMulticast(5 MiB) return Ok and the message vanish
+    /// docs/robustness.md, finding G3: MaxMessageSize above CPG's 4 MiB let TryMulticast(5 MiB) return Ok and the message vanish
     /// later, uncounted. The limit is refused up front, so every oversize message gets TooLarge.
     /// </summary>
     [Fact]

@@ -4,7 +4,7 @@ using FastTotem.Native;
 namespace FastTotem.Tests.Native;
 
 /// <summary>
-/// ft_group_dispatch from two threads on one group (reliability.md M6): the group kept the callback and user pointer
+/// ft_group_dispatch from two threads on one group (docs/robustness.md, finding M6): the group kept the callback and user pointer
 /// of the last caller in shared fields, so one thread's deliveries could reach the other's callback with the other's
 /// user pointer, and both drained a single-consumer slab at once. A second concurrent drainer must be refused
 /// (FT_ERR_STATE), and every delivery reach exactly one callback, with the user pointer of the thread that drained it.

@@ -5,7 +5,7 @@ using FastTotem.Native;
 namespace FastTotem.Tests.Native;
 
 /// <summary>
-/// ft_group_join racing ft_node_destroy (reliability.md M6): a join that appended to the node's group list while
+/// ft_group_join racing ft_node_destroy (docs/robustness.md, finding M6): a join that appended to the node's group list while
 /// the destroy enumerated it could throw there and leave the node undisposed, its loop thread and socket alive. Each
 /// round destroys a running node while another thread joins groups on it as fast as it can: every call returns a
 /// code (never FT_ERR_INTERNAL), the joiner ends, the handle is dead and the node's port is free again.

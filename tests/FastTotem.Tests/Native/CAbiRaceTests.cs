@@ -5,7 +5,7 @@ using FastTotem.Native;
 namespace FastTotem.Tests.Native;
 
 /// <summary>
-/// The C ABI's thread hazards (reliability.md M6) under stress: two threads releasing one lease while the producer
+/// The C ABI's thread hazards (docs/robustness.md, finding M6) under stress: two threads releasing one lease while the producer
 /// reuses its slot, and ft_last_error truncating a non-ASCII message by bytes.
 /// </summary>
 public unsafe class CAbiRaceTests

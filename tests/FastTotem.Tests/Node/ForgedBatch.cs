@@ -3,7 +3,7 @@ using FastTotem.Wire;
 namespace FastTotem.Tests.Node;
 
 /// <summary>
-/// reliability.md C2's three datagrams against a member operational on <c>ring</c> that delivered up to
+/// docs/robustness.md, finding C2's three datagrams against a member operational on <c>ring</c> that delivered up to
 /// <c>highDelivered</c> and last saw token_seq <c>tokenSeq − 1</c>. A: a fresh token claiming seq H+1 is everywhere;
 /// B: mcast H+1 "from" another member (an empty totempg payload); C: the next fresh token, which frees H+1 while B's
 /// delivery may still be queued. Shared by the unit tests and the simulator's.

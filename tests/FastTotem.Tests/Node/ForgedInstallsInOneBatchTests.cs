@@ -6,7 +6,7 @@ using FastTotem.Tests.Srp;
 namespace FastTotem.Tests.Node;
 
 /// <summary>
-/// reliability.md C2's other consequence: the engine keeps 8 configuration-change slots, and a loop that handed a
+/// docs/robustness.md, finding C2's other consequence: the engine keeps 8 configuration-change slots, and a loop that handed a
 /// whole receive batch to the engine before draining could overflow them with about four forged ring installs in one
 /// batch. Node 2 of {1, 2} gets, in one <see cref="NodeLoop.Step{TIo}"/>, everything "node 1" would send for six ring
 /// installs in a row: two joins, the first-lap commit token, the second lap (node 2's own forwarded token, as node 1

@@ -5,7 +5,7 @@ using FastTotem.Wire;
 namespace FastTotem.Tests.Node;
 
 /// <summary>
-/// reliability.md C2: three datagrams in one receive batch, where the third releases the message the second delivered.
+/// docs/robustness.md, finding C2: three datagrams in one receive batch, where the third releases the message the second delivered.
 /// A loop that hands the whole batch to the engine before draining its events (the epoll driver at 2b4ae9e) finds the
 /// delivery's slot already released and throws on the loop thread; <see cref="NodeLoop.Step{TIo}"/> drains after every
 /// datagram, so the node delivers the message and carries on.

@@ -355,7 +355,7 @@ public class ServiceSyncMessageTests
 public class VotequorumHostileInputTests
 {
     /// <summary>
-    /// reliability.md S3, D8: a nodeinfo is believed only from the node it describes (the mcast's originator; the
+    /// docs/robustness.md, findings S3 and D8: a nodeinfo is believed only from the node it describes (the mcast's originator; the
     /// qdevice slot, nodeid 0, from any node already known), and only for a nodelist id: a member could otherwise
     /// spoof another's votes or a QUORATE expected_votes, and fake nodeids filled the 385-entry table.
     /// </summary>

@@ -33,7 +33,7 @@ public class SrpHostileInputTests
     }
 
     /// <summary>
-    /// reliability.md C1: a victim in COMMIT takes a second-lap commit token whose addr list is not the one it accepted
+    /// docs/robustness.md, finding C1: a victim in COMMIT takes a second-lap commit token whose addr list is not the one it accepted
     /// (384 members where it accepted 4); RecoveryEnter indexed the shorter list and threw.
     /// </summary>
     [Fact]
@@ -97,7 +97,7 @@ public class SrpHostileInputTests
     }
 
     /// <summary>
-    /// reliability.md D1: a join whose ring_seq is 3 below 2^64 made the next ring's seq wrap, it was persisted, and no
+    /// docs/robustness.md, finding D1: a join whose ring_seq is 3 below 2^64 made the next ring's seq wrap, it was persisted, and no
     /// ring formed again. The join's seq is ignored for ring-seq arithmetic (counted); the ring re-forms with a sane
     /// seq.
     /// </summary>
@@ -157,7 +157,7 @@ public class SrpHostileInputTests
     }
 
     /// <summary>
-    /// reliability.md S1, D5: from the attacker's own (listed) address, a token, join, merge_detect, token_hold_cancel,
+    /// docs/robustness.md, findings S1 and D5: from the attacker's own (listed) address, a token, join, merge_detect, token_hold_cancel,
     /// commit token and LEAVE in the names of real members. Identity binding drops each one (counted); the ring does not
     /// even gather.
     /// </summary>
@@ -192,7 +192,7 @@ public class SrpHostileInputTests
     }
 
     /// <summary>
-    /// reliability.md S2: nodeids outside the nodelist (0 included) in a join's lists, a merge_detect or a commit token,
+    /// docs/robustness.md, finding S2: nodeids outside the nodelist (0 included) in a join's lists, a merge_detect or a commit token,
     /// and anything from an address outside the nodelist, are dropped and counted; none of it starts a gather.
     /// </summary>
     [Fact]
@@ -214,7 +214,7 @@ public class SrpHostileInputTests
     }
 
     /// <summary>
-    /// reliability.md D3: a merge_detect with a fresh system_from every two seconds kept the ring in GATHER (each new id
+    /// docs/robustness.md, finding D3: a merge_detect with a fresh system_from every two seconds kept the ring in GATHER (each new id
     /// re-armed consensus). From the attacker's address only its own nodeid is believed, so after a minute of it the
     /// ring is operational.
     /// </summary>

@@ -276,7 +276,7 @@ internal sealed partial class CpgService
         }
 
         // A process that leaves (or whose client died) halfway through a partial message never sends its LAST
-        // piece: free its slot, or a few such leaves pin them all (reliability.md G5). Counted as a partial drop.
+        // piece: free its slot, or a few such leaves pin them all (docs/robustness.md, finding G5). Counted as a partial drop.
         int partial = _partials.Find(nodeId, pid, group);
         if (partial >= 0)
         {
@@ -302,7 +302,7 @@ internal sealed partial class CpgService
     /// message_handler_req_exec_cpg_joinlist: store each entry for this round's activation. Only a round's joinlists
     /// are believed: corosync sends them from cpg_sync_process only, so one outside a synchronisation, or from a node
     /// that is not a member of the ring being synchronised, is forged or stale and would otherwise be applied at the next
-    /// activation (reliability.md D7). A sender's entries beyond its share are dropped, counted.
+    /// activation (docs/robustness.md, finding D7). A sender's entries beyond its share are dropped, counted.
     /// </summary>
     private void HandleJoinlist(uint sender, ReadOnlySpan<byte> message, bool foreignEndian)
     {

@@ -29,7 +29,7 @@ internal sealed partial class CpgService : ISyncParticipant, IExecHandler
     // One past the highest local slot ever used, so scans over local processes stay short.
     private int _localHighWater;
 
-    // Events each local process lost to a full event queue and has not been told of yet (reliability.md G2), and
+    // Events each local process lost to a full event queue and has not been told of yet (docs/robustness.md, finding G2), and
     // how many processes have such a report pending.
     private readonly uint[] _lostEvents;
     private int _lostPending;
@@ -142,7 +142,7 @@ internal sealed partial class CpgService : ISyncParticipant, IExecHandler
     /// <summary>
     /// The node stack says whether regular traffic held at the last ring change is still waiting to go out. While it
     /// is, local requests wait (TryAgain): a request queued now would sit behind the held traffic in the outbox, and a
-    /// further ring change would find more than its held queue can take (reliability.md G7). Returns true when the
+    /// further ring change would find more than its held queue can take (docs/robustness.md, finding G7). Returns true when the
     /// backlog just cleared and waiting exits were queued.
     /// </summary>
     internal bool SetRegularBacklog(bool backlog)

@@ -193,7 +193,7 @@ public class PgAssemblerTests
     }
 
     /// <summary>
-    /// reliability.md D2: forged mcasts from fake nodeids, each opening a fragment chain, pinned every slot, then every
+    /// docs/robustness.md, finding D2: forged mcasts from fake nodeids, each opening a fragment chain, pinned every slot, then every
     /// real payload was dropped until restart. Once a regular configuration is known only its members get slots; a
     /// chain of a node outside the new configuration is expired.
     /// </summary>
