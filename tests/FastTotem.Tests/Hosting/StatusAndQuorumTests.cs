@@ -218,22 +218,25 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
             }
 
             long sent = 0;
-            Task flood = Task.Run(() =>
+            // A thread of its own: a pool task could wait behind other tests' blocked pool threads past the whole
+            // measurement (seen on CI: "0 sent" while the queries ran).
+            var flood = new Thread(() =>
             {
                 byte[] message = new byte[64];
                 while (!stop.IsCancellationRequested)
                 {
                     if (groups[0].TryMulticast(message) == SendResult.Ok)
                     {
-                        sent++;
+                        Interlocked.Increment(ref sent);
                     }
                     else
                     {
                         Thread.SpinWait(20);
                     }
                 }
-            });
-            Thread.Sleep(500);
+            }) { IsBackground = true, Name = "status-flood" };
+            flood.Start();
+            Assert.True(WaitFor(() => Volatile.Read(ref sent) > 1000, 10_000), "the flood did not start");
             long deliveredBefore = nodes[1].Metrics.MessagesDelivered;
             var times = new List<double>();
             for (int q = 0; q < 20; q++)
@@ -248,7 +251,7 @@ public class StatusAndQuorumTests(ITestOutputHelper output)
 
             long deliveredDuring = nodes[1].Metrics.MessagesDelivered - deliveredBefore;
             stop.Cancel();
-            await flood.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(flood.Join(TimeSpan.FromSeconds(10)), "the flood thread did not stop");
             output.WriteLine($"20 queries during a 64 B flood ({Volatile.Read(ref sent)} sent, {deliveredDuring} delivered to node 2 meanwhile): " +
                 $"max {times.Max():0.0} ms, median {times.Order().ElementAt(10):0.0} ms");
             Assert.True(deliveredDuring > 200, $"no flood: {deliveredDuring} deliveries during the queries");
