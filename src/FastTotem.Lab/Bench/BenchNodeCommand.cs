@@ -36,6 +36,7 @@ internal static class BenchNodeCommand
                 case "--seconds": o.WindowNs = (long)(double.Parse(v, CultureInfo.InvariantCulture) * 1e9); break;
                 case "--delivery": o.Queue = v == "queue"; break;
                 case "--send-bound-ms": o.SendBoundMs = double.Parse(v, CultureInfo.InvariantCulture); break;
+                case "--busy-poll-cpu": o.BusyPollCpu = int.Parse(v, CultureInfo.InvariantCulture); break;
                 default:
                     Console.Error.WriteLine($"bench-node: unknown option {args[i]}");
                     return 2;
@@ -51,7 +52,7 @@ internal static class BenchNodeCommand
         TotemNode node;
         try
         {
-            node = TotemNode.FromConfigFile(o.Config, o.NodeId == 0 ? null : o.NodeId);
+            node = TotemNode.FromConfigFile(o.Config, o.NodeId == 0 ? null : o.NodeId, busyPoll: o.BusyPollCpu >= 0, pinCpu: o.BusyPollCpu);
         }
         catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException)
         {
@@ -262,6 +263,9 @@ internal static class BenchNodeCommand
 
         /// <summary>--send-bound-ms: the group's SendLatencyBound (0 = unbounded, as fasttotem-unbounded runs); unset = the default.</summary>
         public double? SendBoundMs;
+
+        /// <summary>--busy-poll-cpu N: the loop busy-polls, pinned to CPU N (fasttotem-busy's sender); -1 = epoll.</summary>
+        public int BusyPollCpu = -1;
     }
 
     /// <summary>Allocation, GC and send counters at the window's edges, taken on the sending (or main) thread.</summary>

@@ -8,16 +8,15 @@ namespace FastTotem.Cli.Bench;
 /// "baseline" runs the nodes from another fasttotem binary (<c>--baseline PATH</c>), to compare two builds in one run.
 /// "fasttotem-knet" and "fasttotem-knet-aes256" run the same nodes on knet, without crypto and with aes256/sha256.
 /// "fasttotem-accel" runs them with the accelerated ring on (a FastTotem-only ring; docs/accelerated-ring.md).
-/// </summary>
 /// "fasttotem-unbounded" runs the nodes without the send queue's time bound (SendLatencyBound 0): the fixed queues of
 /// earlier builds, kept as the yardstick the bounded default's throughput is held to.
 internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool schedRr = false, bool? knet = null, string? binary = null,
-    bool accelerated = false, bool unbounded = false) : IBenchSystem
+    bool accelerated = false, bool unbounded = false, bool busyPoll = false) : IBenchSystem
 {
     private readonly string _path = binary ?? settings.FastTotemPath;
     private int _group;
 
-    public string Name => binary != null ? "baseline" : accelerated ? "fasttotem-accel" : unbounded ? "fasttotem-unbounded"
+    public string Name => binary != null ? "baseline" : accelerated ? "fasttotem-accel" : unbounded ? "fasttotem-unbounded" : busyPoll ? "fasttotem-busy"
         : (schedRr ? "fasttotem-rr" : "fasttotem") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
 
     public string? Unavailable => schedRr && !lab.UsesNamespaces ? "n/a (needs root)" : null;
@@ -51,6 +50,11 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
             if (unbounded)
             {
                 args.AddRange(new[] { "--send-bound-ms", "0" });
+            }
+
+            if (busyPoll && n == 1)
+            {
+                args.AddRange(new[] { "--busy-poll-cpu", (Environment.ProcessorCount - 1).ToString(inv) });
             }
 
             BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : _path, args.ToArray());

@@ -72,6 +72,21 @@ internal sealed class RateLatencyMode : IBenchMode
             sb.Append($"Same scheduling (both SCHED_OTHER): FastTotem p99 {ft:0.000} ms vs corosync-norr {csNorr:0.000} ms ({(ft <= csNorr / 2 ? "at most half: met" : "more than half")}).\n");
         }
 
+        double busy = BenchMedian.Find(med, "fasttotem-busy", settings.LatencySize, false, settings.LatencyRate)?.P99Ms ?? double.NaN;
+        double floor = BenchMedian.Find(med, "udp", settings.LatencySize, false, settings.LatencyRate)?.P99Ms ?? double.NaN;
+        if (!double.IsNaN(busy) || !double.IsNaN(floor))
+        {
+            sb.Append(double.IsNaN(busy) || double.IsNaN(floor)
+                ? "\nTarget busy-poll p99 <= 3 x the raw-UDP one-way p99 floor: n/a\n"
+                : $"\nTarget busy-poll p99 <= 3 x the raw-UDP one-way p99 floor: {busy:0.000} ms vs {3 * floor:0.000} ms: {(busy <= 3 * floor ? "met" : "MISSED")}\n");
+        }
+
+        double csOrNorr = Math.Min(cs, csNorr);
+        if (!double.IsNaN(ft) && !double.IsNaN(cs) && !double.IsNaN(csNorr))
+        {
+            sb.Append($"Target p99 <= half of corosync's as shipped and with sched_rr: no: {ft:0.000} ms vs {csOrNorr / 2:0.000} ms: {(ft <= csOrNorr / 2 ? "met" : "MISSED")}\n");
+        }
+
         return sb.ToString();
     }
 }
