@@ -12,7 +12,9 @@ internal static class MemberRun
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     /// <param name="cpuPids">The processes whose CPU counts per node (e.g. a daemon and its client).</param>
-    public static BenchResult Measure(BenchLab lab, BenchSettings settings, BenchScenario scenario, IReadOnlyList<BenchProcess> members, IReadOnlyList<int> cpuPids, int cpuNodes)
+    /// <param name="daemons">The ring's corosync daemons, watched over the window (CPU, retransmits, memberships); null for none.</param>
+    public static BenchResult Measure(BenchLab lab, BenchSettings settings, BenchScenario scenario, IReadOnlyList<BenchProcess> members, IReadOnlyList<int> cpuPids, int cpuNodes,
+        CorosyncDaemons? daemons = null)
     {
         try
         {
@@ -34,8 +36,10 @@ internal static class MemberRun
 
             SleepUntil(start + warmupNs);
             long cpu0 = ProcStat.SumCpuNs(cpuPids);
+            daemons?.BeginWindow();
             SleepUntil(start + warmupNs + windowNs);
             long cpu1 = ProcStat.SumCpuNs(cpuPids);
+            DaemonWindow? daemonWindow = daemons?.EndWindow();
             var reports = new List<NodeReport>();
             foreach (BenchProcess m in members)
             {
@@ -50,7 +54,7 @@ internal static class MemberRun
             }
 
             double cpuPercent = cpu0 < 0 || cpu1 < 0 ? double.NaN : (cpu1 - cpu0) / (double)windowNs * 100 / cpuNodes;
-            return Aggregate(scenario, reports, cpuPercent);
+            return Aggregate(scenario, reports, cpuPercent, daemonWindow);
         }
         finally
         {
@@ -65,7 +69,7 @@ internal static class MemberRun
 
     public static BenchResult Failed(BenchScenario scenario, string why) => new() { Scenario = scenario, Error = why };
 
-    private static BenchResult Aggregate(BenchScenario scenario, List<NodeReport> reports, double cpuPercent)
+    private static BenchResult Aggregate(BenchScenario scenario, List<NodeReport> reports, double cpuPercent, DaemonWindow? daemons)
     {
         var latency = new LatencyHistogram();
         double msgs = 0, bytes = 0, sent = 0;
@@ -74,6 +78,8 @@ internal static class MemberRun
         int receivers = 0;
         long syscalls = 0, packets = 0, wakeups = 0, deliveredAll = 0;
         bool countedIo = true;
+        // A member's configuration changes from the start to its report, or a daemon's new memberships in the window.
+        ringChanges = daemons?.Memberships ?? 0;
         foreach (NodeReport r in reports)
         {
             latency.Merge(r.Latency);
@@ -131,6 +137,10 @@ internal static class MemberRun
             SyscallsPerMsg = countedIo && deliveredAll > 0 ? syscalls / (double)deliveredAll : double.NaN,
             PacketsPerMsg = countedIo && deliveredAll > 0 ? packets / (double)deliveredAll : double.NaN,
             WakeupsPerMsg = countedIo && deliveredAll > 0 ? wakeups / (double)deliveredAll : double.NaN,
+            DaemonCpuPercent = daemons?.CpuPercent ?? double.NaN,
+            DaemonCpuMaxPercent = daemons?.CpuMaxPercent ?? double.NaN,
+            DaemonRetransmits = daemons?.Retransmits ?? -1,
+            RingChanges = ringChanges,
             Note = ringChanges > 0 ? $"ring re-formed ({ringChanges} config changes)" : "",
         };
     }
