@@ -178,7 +178,7 @@ internal sealed class ThroughputMode : IBenchMode
     }
 
     private static string DaemonCpu(BenchResult? r) =>
-        r == null || r.Error != null || double.IsNaN(r.DaemonCpuPercent) ? "-" : $"{r.DaemonCpuPercent:0} ({r.DaemonCpuMaxPercent:0})";
+        r == null || r.Error != null || double.IsNaN(r.DaemonCpuPercent) ? "-" : $"{BenchFormat.Fixed(r.DaemonCpuPercent, 0)} ({BenchFormat.Fixed(r.DaemonCpuMaxPercent, 0)})";
 
     private static string Retransmits(BenchResult? r) =>
         r == null || r.Error != null ? "-" : r.DaemonRetransmits < 0 ? "n/a" : Number(r.DaemonRetransmits);
