@@ -74,10 +74,12 @@ internal static class MemberRun
         var latency = new LatencyHistogram();
         double msgs = 0, bytes = 0, sent = 0;
         long alloc = 0, senderAlloc = 0, gc = 0, gaps = 0, reorders = 0, counted = 0, ringChanges = 0;
-        bool managed = true;
+        // Allocation and loop I/O come from the members that count them (FastTotem nodes): in the mixed ring, the
+        // FastTotem node's own figures per message it sent or delivered.
+        bool managed = false;
         int receivers = 0;
         long syscalls = 0, packets = 0, wakeups = 0, deliveredAll = 0;
-        bool countedIo = true;
+        bool countedIo = false;
         // A member's configuration changes from the start to its report, or a daemon's new memberships in the window.
         ringChanges = daemons?.Memberships ?? 0;
         foreach (NodeReport r in reports)
@@ -91,13 +93,10 @@ internal static class MemberRun
             }
 
             sent += r.Sent / r.WindowSeconds;
-            deliveredAll += r.Receives ? r.Delivered : 0;
-            if (r.Syscalls < 0)
+            if (r.Syscalls >= 0)
             {
-                countedIo = false;
-            }
-            else
-            {
+                countedIo = true;
+                deliveredAll += r.Receives ? r.Delivered : 0;
                 syscalls += r.Syscalls;
                 packets += r.Packets;
                 wakeups += r.Wakeups;
@@ -106,13 +105,10 @@ internal static class MemberRun
             gaps += r.Gaps;
             ringChanges = Math.Max(ringChanges, r.RingChanges);
             reorders += r.Reorders;
-            counted += r.Sent + r.Delivered;
-            if (r.AllocBytes < 0)
+            if (r.AllocBytes >= 0)
             {
-                managed = false;
-            }
-            else
-            {
+                managed = true;
+                counted += r.Sent + r.Delivered;
                 alloc += r.AllocBytes;
                 senderAlloc += Math.Max(0, r.SenderThreadAllocBytes);
                 gc += r.GcCount;
