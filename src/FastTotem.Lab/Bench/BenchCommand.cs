@@ -18,7 +18,7 @@ internal static class BenchCommand
                                [--latency [--latency-rates 1000,10000] [--latency-size 64]] [--window-size N] [--max-messages M] [--netmtu B]
                                [--baseline PATH] [--interleave]
           --latency   2 nodes, ping-pong and one-way at fixed rates: C# API, C API (native/ftlatency), busy-poll, corosync+libcpg
-          --compare   every system, 3 runs, results into bench/results (what ./build.sh bench-compare runs)
+          --compare   every system, 3 interleaved runs, results into bench/results (what ./build.sh bench-compare runs)
           fasttotem-rr = FastTotem nodes under chrt -r 99 (corosync's shipped scheduling), latency scenario only
           fasttotem-accel = FastTotem nodes with the accelerated ring on (docs/accelerated-ring.md)
           fasttotem-unbounded = FastTotem nodes without the send queue's time bound (the 4 MiB queues of earlier builds)
@@ -240,6 +240,9 @@ internal static class BenchCommand
                         s.Systems = new List<string> { "fasttotem", "fasttotem-unbounded", "fasttotem-accel", "fasttotem-rr", "fasttotem-busy", "corosync", "corosync-norr", "mixed", "udp", "wire", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256" };
                         s.Runs = Math.Max(s.Runs, 3);
                         s.ResultsDir ??= "bench/results";
+                        // The machine drifts over the hour a compare takes (a 1,000 msgs/s p99 moved from 0.45 to 1.7 ms
+                        // between two runs of one build 30 minutes apart): every system runs each scenario back to back.
+                        s.Interleave = true;
                         break;
                     default:
                         error = $"unknown option {a}";
