@@ -16,7 +16,9 @@
  * waits for "start T" on stdin (T in CLOCK_MONOTONIC ns, which every network namespace shares), with -F sends
  * from T as fast as cpg_mcast_joined accepts (retrying on CS_ERR_TRY_AGAIN) or at -r per second, measures the
  * window [T + WARMUP, T + WARMUP + SECONDS) and prints one JSON line: counts in the window and the one-way
- * latency histogram (the log-linear buckets of src/FastTotem.Cli/Bench/LatencyHistogram.cs).
+ * latency histogram (the log-linear buckets of src/FastTotem.Cli/Bench/LatencyHistogram.cs). Its "ring_changes"
+ * counts the totem configuration changes the daemon reported from T until sending stops (a token loss or a
+ * member coming or going re-forms the ring; under a flood that is a failure the bench reports).
  *
  * "gaps" counts sequence numbers skipped per sender, "reorders" counts messages older than one
  * already seen from that sender. "foreign" counts received messages that are not probe messages; "corrupt"
@@ -72,6 +74,7 @@ static uint32_t local_nodeid;
 static uint64_t hist[HIST_BUCKETS];
 static uint64_t window_start = UINT64_MAX, window_end = UINT64_MAX;
 static uint64_t win_received, win_bytes;
+static uint64_t ring_changes, ring_watch_start = UINT64_MAX, ring_watch_end = UINT64_MAX;
 
 static uint64_t now_ns(void)
 {
@@ -221,6 +224,19 @@ static void on_bench_confchg(cpg_handle_t handle, const struct cpg_name *group,
 	current_members = n_members;
 }
 
+/* -G: a ring re-formed; counted while the scenario runs (the initial configuration comes before T). */
+static void on_bench_totem(cpg_handle_t handle, struct cpg_ring_id ring_id, uint32_t n, const uint32_t *members)
+{
+	(void)handle;
+	(void)ring_id;
+	(void)n;
+	(void)members;
+	uint64_t now = now_ns();
+	if (now >= ring_watch_start && now < ring_watch_end) {
+		ring_changes++;
+	}
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -251,9 +267,10 @@ static void bench_report(uint64_t sent_in_window, double window_s, int sender, u
 {
 	printf("{\"system\":\"corosync\",\"node\":%u,\"sender\":%d,\"window_s\":%.6f,\"sent\":%" PRIu64
 		",\"sent_total\":%" PRIu64 ",\"try_again\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"bytes\":%" PRIu64
-		",\"delivered_total\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"reorders\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"hist\":[",
+		",\"delivered_total\":%" PRIu64 ",\"gaps\":%" PRIu64 ",\"reorders\":%" PRIu64 ",\"foreign\":%" PRIu64
+		",\"ring_changes\":%" PRIu64 ",\"hist\":[",
 		local_nodeid, sender, window_s, sent_in_window, stat_sent, try_again, win_received, win_bytes,
-		stat_received, stat_gaps, stat_reorders, stat_foreign);
+		stat_received, stat_gaps, stat_reorders, stat_foreign, ring_changes);
 	int first = 1;
 	for (int i = 0; i < HIST_BUCKETS; i++) {
 		if (hist[i] != 0) {
@@ -319,6 +336,7 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 		.model = CPG_MODEL_V1,
 		.cpg_deliver_fn = on_deliver,
 		.cpg_confchg_fn = on_bench_confchg,
+		.cpg_totem_confchg_fn = on_bench_totem,
 		.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
 	};
 	cpg_handle_t handle;
@@ -418,6 +436,8 @@ static int bench_main(const char *group_name, size_t size, size_t wait_members, 
 				window_end = window_start + (uint64_t)(seconds * 1e9);
 				send_until = window_end + 300000000ull;
 				exit_at = send_until + 300000000ull;
+				ring_watch_start = start;
+				ring_watch_end = send_until;
 				started = 1;
 			} else if (line_len >= sizeof(line) - 1) {
 				rc = 2;

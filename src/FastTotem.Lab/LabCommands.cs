@@ -81,7 +81,7 @@ internal static class LabCommands
             ("--nodes", "N", "ring size"),
             ("--sizes", "B[,B...]", "message sizes (default 64,1024,8192,65536)"),
             ("--senders", "one,all", "sender modes"),
-            ("--systems", "LIST", "fasttotem, fasttotem-rr, corosync, corosync-norr, udp, fasttotem-knet, fasttotem-knet-aes256, corosync-knet, corosync-knet-aes256, baseline"),
+            ("--systems", "LIST", "fasttotem, fasttotem-rr, fasttotem-unbounded, fasttotem-accel, fasttotem-busy, corosync, corosync-norr, mixed, udp, wire, fasttotem-knet, fasttotem-knet-aes256, corosync-knet, corosync-knet-aes256, baseline"),
             ("--runs", "R", "runs per scenario"),
             ("--warmup", "S", "warm-up seconds"),
             ("--seconds", "S", "measured seconds"),

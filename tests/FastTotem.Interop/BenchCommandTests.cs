@@ -65,4 +65,73 @@ public class BenchCommandTests
         string namespaces = Process.Start(new ProcessStartInfo("ip", "netns list") { RedirectStandardOutput = true })!.StandardOutput.ReadToEnd();
         Assert.DoesNotContain($"ftb{p.Id % 200 + 20}n", namespaces);
     }
+
+    /// <summary>
+    /// The mixed ring: a FastTotem node flooding corosync daemons that receive with cpgprobe, against a corosync-only
+    /// ring. Both systems must measure, the mixed ring must lose, reorder and re-form nothing, and the report must
+    /// show both rings' figures side by side with the daemons' CPU and retransmits.
+    /// </summary>
+    [Fact]
+    public async Task BenchMixedRingComparesWithCorosyncAndLeavesTheDaemonsUndisturbed()
+    {
+        Prerequisites.Require();
+        Assert.True(File.Exists(Repo.CpgProbe), $"{Repo.CpgProbe} is missing: run ./build.sh native");
+        string json = Path.Combine(Path.GetTempPath(), $"ftbench-mixed-{Environment.ProcessId}.json");
+        var psi = new ProcessStartInfo(Repo.FastTotem) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[]
+        {
+            "bench", "--systems", "mixed,corosync", "--sizes", "1024", "--senders", "one", "--runs", "1",
+            "--warmup", "1", "--seconds", "2", "--rate-latency", "0", "--json", json,
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.Finished(120_000))
+        {
+            // SIGTERM: the bench stops its daemons and deletes its namespaces before it exits.
+            Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+            p.Finished(20_000);
+            Assert.Fail("fasttotem bench --systems mixed,corosync did not finish within 120 s");
+        }
+
+        string report = await stdout;
+        string output = report + await stderr;
+        Assert.True(p.ExitCode == 0, output);
+
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        File.Delete(json);
+        var medians = doc.RootElement.GetProperty("medians").EnumerateArray().ToDictionary(m => m.GetProperty("system").GetString()!);
+        foreach (string system in new[] { "mixed", "corosync" })
+        {
+            JsonElement m = medians[system];
+            Assert.True(m.GetProperty("error").ValueKind == JsonValueKind.Null, $"{system}: {m.GetProperty("error")}\n{output}");
+            Assert.True(m.GetProperty("msgs_per_s").GetDouble() > 100, $"{system}: {m}");
+            Assert.InRange(m.GetProperty("bytes_per_s").GetDouble() / m.GetProperty("msgs_per_s").GetDouble(), 1023.5, 1024.5);
+            Assert.True(m.GetProperty("daemon_cpu_percent").GetDouble() > 0, $"{system}: the daemons' CPU is missing: {m}");
+            Assert.True(m.GetProperty("daemon_retransmits").GetInt64() >= 0, $"{system}: the daemons' retransmits were not read: {m}");
+        }
+
+        // Issue 17's conditions for the mixed ring: nothing lost, nothing out of order, no membership change.
+        JsonElement mixed = medians["mixed"];
+        Assert.True(mixed.GetProperty("gaps").GetInt64() == 0, $"{mixed}");
+        Assert.True(mixed.GetProperty("reorders").GetInt64() == 0, $"{mixed}");
+        Assert.True(mixed.GetProperty("ring_changes").GetInt64() == 0, $"the ring changed during the window: {mixed}\n{output}");
+
+        // The report puts both rings side by side: a row for 1 KiB with both msgs/s and their ratio.
+        string row = report.Split('\n').FirstOrDefault(l => l.StartsWith("| 1 KiB |", StringComparison.Ordinal) && l.Contains('x')) ?? "";
+        string[] cells = row.Split('|', StringSplitOptions.TrimEntries);
+        Assert.True(cells.Length > 5, $"no mixed row in the report:\n{report}");
+        Assert.Equal(Count(mixed.GetProperty("msgs_per_s").GetDouble()), cells[2]);
+        Assert.Equal(Count(medians["corosync"].GetProperty("msgs_per_s").GetDouble()), cells[3]);
+        Assert.Matches(@"^\d+\.\d\dx$", cells[4]);
+        Assert.Contains("leaves the daemons undisturbed", report, StringComparison.Ordinal);
+        string namespaces = Process.Start(new ProcessStartInfo("ip", "netns list") { RedirectStandardOutput = true })!.StandardOutput.ReadToEnd();
+        Assert.DoesNotContain($"ftb{p.Id % 200 + 20}n", namespaces);
+    }
+
+    private static string Count(double v) => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 }

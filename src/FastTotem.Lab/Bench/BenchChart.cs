@@ -13,6 +13,7 @@ internal static class BenchChart
         ("fasttotem", "FastTotem", "#d62728"),
         ("corosync", "corosync", "#1f77b4"),
         ("corosync-norr", "corosync sched_rr: no", "#17becf"),
+        ("mixed", "FastTotem to corosync", "#2ca02c"),
         ("udp", "raw UDP (sendmmsg)", "#7f7f7f"),
     };
 

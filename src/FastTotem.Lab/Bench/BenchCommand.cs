@@ -13,7 +13,7 @@ internal static class BenchCommand
 {
     public const string Usage = """
         usage: fasttotem bench [--nodes N] [--sizes 64,1024,8192,65536] [--senders one,all]
-                               [--systems fasttotem,fasttotem-rr,fasttotem-unbounded,fasttotem-accel,fasttotem-busy,corosync,corosync-norr,udp,wire] [--runs R] [--warmup S] [--seconds S]
+                               [--systems fasttotem,fasttotem-rr,fasttotem-unbounded,fasttotem-accel,fasttotem-busy,corosync,corosync-norr,mixed,udp,wire] [--runs R] [--warmup S] [--seconds S]
                                [--rate-latency MSGS_PER_S|0] [--delivery callback|queue] [--json FILE] [--results DIR] [--compare]
                                [--latency [--latency-rates 1000,10000] [--latency-size 64]] [--window-size N] [--max-messages M] [--netmtu B]
                                [--baseline PATH] [--interleave]
@@ -23,6 +23,7 @@ internal static class BenchCommand
           fasttotem-accel = FastTotem nodes with the accelerated ring on (docs/accelerated-ring.md)
           fasttotem-unbounded = FastTotem nodes without the send queue's time bound (the 4 MiB queues of earlier builds)
           fasttotem-busy = the sender's loop busy-polls, pinned to the last CPU (fixed-rate latency scenario only)
+          mixed = FastTotem on host 1 sending to corosync daemons receiving with cpgprobe on hosts 2..N (one sender; compared with corosync)
           wire = the ring's ceiling: full frames by sendmmsg to N-1 peers, as msgs/s with corosync's packing
           --keep      keep the run's directory (configs, logs) even when every scenario succeeded
           --window-size, --max-messages, --netmtu   totem options for every node of FastTotem and corosync alike (default 50, 17, 1500)
@@ -116,6 +117,11 @@ internal static class BenchCommand
             Console.WriteLine(BenchReport.Baseline(settings, results));
         }
 
+        if (settings.Systems.Contains("mixed"))
+        {
+            Console.WriteLine(ThroughputMode.Mixed(settings, results));
+        }
+
         string date = DateTime.UtcNow.ToString("yyyy-MM-dd-HHmm", CultureInfo.InvariantCulture);
         if (settings.JsonPath != null)
         {
@@ -150,6 +156,7 @@ internal static class BenchCommand
         "fasttotem-busy" => new FastTotemSystem(lab, settings, busyPoll: true),
         "corosync" => new CorosyncSystem(lab, settings, schedRr: true),
         "corosync-norr" => new CorosyncSystem(lab, settings, schedRr: false),
+        "mixed" => new MixedSystem(lab, settings),
         "fasttotem-knet" => new FastTotemSystem(lab, settings, knet: false),
         "fasttotem-knet-aes256" => new FastTotemSystem(lab, settings, knet: true),
         "corosync-knet" => new CorosyncSystem(lab, settings, schedRr: true, knet: false),
@@ -230,7 +237,7 @@ internal static class BenchCommand
                     case "--latency-rates": s.LatencyRates = v!.Split(',').Select(x => double.Parse(x, inv)).ToList(); break;
                     case "--latency-size": s.LatencyPingSize = int.Parse(v!, inv); break;
                     case "--compare":
-                        s.Systems = new List<string> { "fasttotem", "fasttotem-unbounded", "fasttotem-accel", "fasttotem-rr", "fasttotem-busy", "corosync", "corosync-norr", "udp", "wire", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256" };
+                        s.Systems = new List<string> { "fasttotem", "fasttotem-unbounded", "fasttotem-accel", "fasttotem-rr", "fasttotem-busy", "corosync", "corosync-norr", "mixed", "udp", "wire", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256" };
                         s.Runs = Math.Max(s.Runs, 3);
                         s.ResultsDir ??= "bench/results";
                         // The machine drifts over the hour a compare takes (a 1,000 msgs/s p99 moved from 0.45 to 1.7 ms
@@ -269,8 +276,8 @@ internal static class BenchCommand
         }
 
         string[] known = s.BaselinePath != null
-            ? ["fasttotem", "fasttotem-rr", "fasttotem-unbounded", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "wire", "fasttotem-accel", "fasttotem-busy", "baseline"]
-            : ["fasttotem", "fasttotem-rr", "fasttotem-unbounded", "corosync", "corosync-norr", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "wire", "fasttotem-accel", "fasttotem-busy"];
+            ? ["fasttotem", "fasttotem-rr", "fasttotem-unbounded", "corosync", "corosync-norr", "mixed", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "wire", "fasttotem-accel", "fasttotem-busy", "baseline"]
+            : ["fasttotem", "fasttotem-rr", "fasttotem-unbounded", "corosync", "corosync-norr", "mixed", "udp", "fasttotem-knet", "fasttotem-knet-aes256", "corosync-knet", "corosync-knet-aes256", "wire", "fasttotem-accel", "fasttotem-busy"];
         if (s.WindowSize is < 1 or > 65535 || s.MaxMessages is < 1 or > 65535 || s.MaxMessages > (s.WindowSize ?? 50) || s.NetMtu is < 576 or > 9000)
         {
             error = "bad --window-size, --max-messages (1..65535, max_messages at most window_size) or --netmtu (576..9000: corosync's udpu frames end at 10,000 bytes)";

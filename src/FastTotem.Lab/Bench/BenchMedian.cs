@@ -34,6 +34,10 @@ internal static class BenchMedian
                 SyscallsPerMsg = Median(ok, r => r.SyscallsPerMsg),
                 PacketsPerMsg = Median(ok, r => r.PacketsPerMsg),
                 WakeupsPerMsg = Median(ok, r => r.WakeupsPerMsg),
+                RingChanges = ok.Sum(r => r.RingChanges),
+                DaemonCpuPercent = Median(ok, r => r.DaemonCpuPercent),
+                DaemonCpuMaxPercent = Median(ok, r => r.DaemonCpuMaxPercent),
+                DaemonRetransmits = ok.Any(r => r.DaemonRetransmits < 0) ? -1 : ok.Max(r => r.DaemonRetransmits),
                 Note = NoteOf(ok, g.Count()),
             };
         }

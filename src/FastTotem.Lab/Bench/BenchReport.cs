@@ -87,7 +87,8 @@ internal static class BenchReport
         sb.Append($"{settings.WarmupSeconds:0.#} s warm-up then {settings.Seconds:0.#} s measured, median of {settings.Runs} run(s).\n\n");
         sb.Append($"Totem options for FastTotem and corosync alike: {BenchConfig.TotemSummary(settings)}. FastTotem deliveries: {settings.Delivery}; ");
         sb.Append("each FastTotem node is its own process (TotemNode + ProcessGroup) with normal scheduling (FastTotem's default, system.sched_rr: no), fasttotem-rr the same under chrt -r 99; ");
-        sb.Append("corosync is 3.1.7 with native/cpgprobe (libcpg) per node, as shipped (SCHED_RR 99), corosync-norr with sched_rr: no. ");
+        sb.Append("corosync is 3.1.7 with native/cpgprobe (libcpg) per node, as shipped (SCHED_RR 99), corosync-norr with sched_rr: no; ");
+        sb.Append("mixed is one ring of a FastTotem node (host 1, the sender) and corosync daemons as shipped with cpgprobe receiving (hosts 2..N). ");
         sb.Append("msgs/s = messages delivered per second at a node (mean over nodes); latency = one-way, send to delivery, all nodes; ");
         sb.Append("CPU/node = node process, or corosync + cpgprobe; alloc = managed heap bytes per message sent or delivered in the window.\n\n");
         sb.Append($"![messages/s against size]({chartFile})\n\n");
@@ -144,7 +145,9 @@ internal static class BenchReport
             sb.Append(inv, $"\"p50_ms\":{BenchFormat.Json(r.P50Ms)},\"p99_ms\":{BenchFormat.Json(r.P99Ms)},\"p999_ms\":{BenchFormat.Json(r.P999Ms)},");
             sb.Append(inv, $"\"cpu_percent_per_node\":{BenchFormat.Json(r.CpuPercentPerNode)},\"alloc_bytes_per_msg\":{BenchFormat.Json(r.AllocBytesPerMsg)},");
             sb.Append(inv, $"\"sender_thread_alloc_bytes\":{BenchFormat.Json(r.SenderThreadAllocBytes)},\"gc\":{r.GcCount},\"gaps\":{r.Gaps},\"reorders\":{r.Reorders},");
-            sb.Append(inv, $"\"cpu_us_per_msg\":{BenchFormat.Json(r.CpuUsPerMsg)},\"syscalls_per_msg\":{BenchFormat.Json(r.SyscallsPerMsg)},\"packets_per_msg\":{BenchFormat.Json(r.PacketsPerMsg)},\"wakeups_per_msg\":{BenchFormat.Json(r.WakeupsPerMsg)},\"note\":\"{r.Note}\"}}");
+            sb.Append(inv, $"\"cpu_us_per_msg\":{BenchFormat.Json(r.CpuUsPerMsg)},\"syscalls_per_msg\":{BenchFormat.Json(r.SyscallsPerMsg)},\"packets_per_msg\":{BenchFormat.Json(r.PacketsPerMsg)},\"wakeups_per_msg\":{BenchFormat.Json(r.WakeupsPerMsg)},");
+            sb.Append(inv, $"\"ring_changes\":{r.RingChanges},\"daemon_cpu_percent\":{BenchFormat.Json(r.DaemonCpuPercent)},\"daemon_cpu_max_percent\":{BenchFormat.Json(r.DaemonCpuMaxPercent)},");
+            sb.Append(inv, $"\"daemon_retransmits\":{r.DaemonRetransmits},\"note\":\"{r.Note}\"}}");
             sb.Append(i + 1 < results.Count ? ",\n" : "\n");
         }
     }

@@ -40,6 +40,21 @@ internal sealed class BenchResult
 
     public string Note { get; init; } = "";
 
+    /// <summary>
+    /// The most configuration changes one member saw from the start to its report, or new memberships one corosync
+    /// daemon logged in the window: 0 when the ring held.
+    /// </summary>
+    public long RingChanges { get; init; }
+
+    /// <summary>CPU of the corosync daemons on hosts 2..N alone (not their cpgprobe), mean per daemon, % of one core.</summary>
+    public double DaemonCpuPercent { get; init; } = double.NaN;
+
+    /// <summary>The busiest of those daemons, % of one core.</summary>
+    public double DaemonCpuMaxPercent { get; init; } = double.NaN;
+
+    /// <summary>mcasts the corosync daemons retransmitted in the window (stats.srp.mcast_retx, summed); -1 where unknown.</summary>
+    public long DaemonRetransmits { get; init; } = -1;
+
     /// <summary>CPU µs per message delivered at a node (node process, or corosync + cpgprobe).</summary>
     public double CpuUsPerMsg => CpuPercentPerNode / 100 * 1e6 / MsgsPerSec;
 

@@ -1,121 +1,85 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace FastTotem.Cli.Bench;
 
 /// <summary>
-/// N real corosync 3.1.7 daemons, each in its namespace and its own mount namespace (private tmpfs /run for the
-/// pid file, its own state_dir), kept up across scenarios; per scenario one native/cpgprobe per node in the same
-/// network namespace (libqb's IPC sockets are per network namespace). <see cref="Name"/> "corosync" runs them as
-/// shipped (SCHED_RR 99), "corosync-norr" with <c>system { sched_rr: no }</c>; "corosync-knet" and
-/// "corosync-knet-aes256" as shipped on knet, without crypto and with aes256/sha256.
+/// N real corosync 3.1.7 daemons (<see cref="CorosyncDaemons"/>: each in its namespace and its own mount namespace,
+/// kept up across scenarios); per scenario one native/cpgprobe per node in the same network namespace (libqb's IPC
+/// sockets are per network namespace). <see cref="Name"/> "corosync" runs them as shipped (SCHED_RR 99),
+/// "corosync-norr" with <c>system { sched_rr: no }</c>; "corosync-knet" and "corosync-knet-aes256" as shipped on
+/// knet, without crypto and with aes256/sha256.
 /// </summary>
-internal sealed class CorosyncSystem(BenchLab lab, BenchSettings settings, bool schedRr, bool? knet = null) : IBenchSystem
+internal sealed class CorosyncSystem : IBenchSystem
 {
-    private readonly List<BenchProcess> _daemons = new();
+    private readonly BenchLab _lab;
+    private readonly BenchSettings _settings;
+    private readonly CorosyncDaemons _daemons;
     private int _group;
     private string? _startError;
 
-    public string Name => (schedRr ? "corosync" : "corosync-norr") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
+    public CorosyncSystem(BenchLab lab, BenchSettings settings, bool schedRr, bool? knet = null)
+    {
+        _lab = lab;
+        _settings = settings;
+        Name = (schedRr ? "corosync" : "corosync-norr") + knet switch { null => "", false => "-knet", true => "-knet-aes256" };
+        _daemons = new CorosyncDaemons(lab, settings, Name, schedRr, knet, Enumerable.Range(1, settings.Nodes).ToList());
+    }
 
-    public string? Unavailable =>
-        !lab.UsesNamespaces ? "n/a (needs root)"
-        : !File.Exists("/usr/sbin/corosync") ? "n/a (corosync not installed)"
-        : !File.Exists(settings.CpgProbePath) ? $"n/a ({settings.CpgProbePath} missing: ./build.sh native)"
-        : _startError;
+    public string Name { get; }
+
+    public string? Unavailable => Unavailability(_lab, _settings) ?? _startError;
 
     public bool Supports(BenchScenario scenario) => true;
 
+    /// <summary>Why corosync daemons with cpgprobe cannot run here, or null.</summary>
+    public static string? Unavailability(BenchLab lab, BenchSettings settings) =>
+        !lab.UsesNamespaces ? "n/a (needs root)"
+        : !File.Exists("/usr/sbin/corosync") ? "n/a (corosync not installed)"
+        : !File.Exists(settings.CpgProbePath) ? $"n/a ({settings.CpgProbePath} missing: ./build.sh native)"
+        : null;
+
     public BenchResult Run(BenchScenario scenario)
     {
-        if (_daemons.Count == 0 && !StartDaemons())
+        if (!_daemons.Running && (_startError = _daemons.Start(_settings.Nodes)) != null)
         {
-            return MemberRun.Failed(scenario, _startError ?? "corosync did not start");
+            return MemberRun.Failed(scenario, _startError);
         }
 
-        foreach (BenchProcess d in _daemons)
+        if (_daemons.Exited() is string exited)
         {
-            if (d.Process.HasExited)
-            {
-                return MemberRun.Failed(scenario, $"a corosync daemon exited (see {d.LogFile})");
-            }
+            return MemberRun.Failed(scenario, exited);
         }
 
-        var inv = CultureInfo.InvariantCulture;
         string group = $"ftb{Environment.ProcessId}c{++_group}";
         var members = new List<BenchProcess>();
-        var pids = _daemons.Select(d => d.Pid).ToList();
-        for (int n = 1; n <= settings.Nodes; n++)
+        var pids = _daemons.Processes.Select(d => d.Pid).ToList();
+        for (int n = 1; n <= _settings.Nodes; n++)
         {
-            bool send = scenario.AllSenders || n == 1;
-            var args = new List<string>
-            {
-                "-G", "-g", group, "-s", scenario.Size.ToString(inv), "-m", settings.Nodes.ToString(inv),
-                "-r", scenario.Rate.ToString(inv), "-w", settings.WarmupSeconds.ToString(inv),
-                "-t", settings.Seconds.ToString(inv),
-            };
-            if (send)
-            {
-                args.Add("-F");
-            }
-
-            BenchProcess p = lab.Start(n, "cpgprobe", settings.CpgProbePath, args.ToArray());
+            BenchProcess p = StartProbe(_lab, _settings, n, group, scenario, send: scenario.AllSenders || n == 1);
             members.Add(p);
             pids.Add(p.Pid);
         }
 
-        return MemberRun.Measure(lab, settings, scenario, members, pids, settings.Nodes);
+        return MemberRun.Measure(_lab, _settings, scenario, members, pids, _settings.Nodes, _daemons);
     }
 
-    private bool StartDaemons()
+    /// <summary>native/cpgprobe -G on host <paramref name="n"/>: a libcpg member of <paramref name="group"/>, sending with <paramref name="send"/>.</summary>
+    public static BenchProcess StartProbe(BenchLab lab, BenchSettings settings, int n, string group, BenchScenario scenario, bool send)
     {
-        var logs = new List<string>();
-        for (int n = 1; n <= settings.Nodes; n++)
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
         {
-            string conf = BenchConfig.Write(lab, n, settings.Nodes, corosync: true, schedRr: schedRr, settings, knet);
-            string log = Path.Combine(lab.HostDir(n), "corosync.log");
-            File.Delete(log);
-            logs.Add(log);
-            _daemons.Add(lab.Start(n, Name, "unshare", "-m", "sh", "-c", $"mount -t tmpfs tmpfs /run && exec corosync -f -c {conf}"));
+            "-G", "-g", group, "-s", scenario.Size.ToString(inv), "-m", settings.Nodes.ToString(inv),
+            "-r", scenario.Rate.ToString(inv), "-w", settings.WarmupSeconds.ToString(inv),
+            "-t", settings.Seconds.ToString(inv),
+        };
+        if (send)
+        {
+            args.Add("-F");
         }
 
-        // The ring is up when every daemon logged the full membership and finished a sync after it.
-        var members = new Regex($@"Members\[{settings.Nodes}\]");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        foreach (string log in logs)
-        {
-            while (true)
-            {
-                string text = File.Exists(log) ? ReadShared(log) : "";
-                Match m = members.Match(text);
-                if (m.Success && text.IndexOf("ready to provide service", m.Index, StringComparison.Ordinal) >= 0)
-                {
-                    break;
-                }
-
-                if (DateTime.UtcNow > deadline || _daemons.Any(d => d.Process.HasExited))
-                {
-                    _startError = $"n/a (corosync ring did not form, see {log})";
-                    return false;
-                }
-
-                Thread.Sleep(100);
-            }
-        }
-
-        return true;
+        return lab.Start(n, "cpgprobe", settings.CpgProbePath, args.ToArray());
     }
 
-    private static string ReadShared(string path)
-    {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(fs);
-        return reader.ReadToEnd();
-    }
-
-    public void Dispose()
-    {
-        lab.Stop(_daemons, 5000);
-        _daemons.Clear();
-    }
+    public void Dispose() => _daemons.Dispose();
 }

@@ -12,7 +12,9 @@ internal static class MemberRun
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     /// <param name="cpuPids">The processes whose CPU counts per node (e.g. a daemon and its client).</param>
-    public static BenchResult Measure(BenchLab lab, BenchSettings settings, BenchScenario scenario, IReadOnlyList<BenchProcess> members, IReadOnlyList<int> cpuPids, int cpuNodes)
+    /// <param name="daemons">The ring's corosync daemons, watched over the window (CPU, retransmits, memberships); null for none.</param>
+    public static BenchResult Measure(BenchLab lab, BenchSettings settings, BenchScenario scenario, IReadOnlyList<BenchProcess> members, IReadOnlyList<int> cpuPids, int cpuNodes,
+        CorosyncDaemons? daemons = null)
     {
         try
         {
@@ -34,8 +36,10 @@ internal static class MemberRun
 
             SleepUntil(start + warmupNs);
             long cpu0 = ProcStat.SumCpuNs(cpuPids);
+            daemons?.BeginWindow();
             SleepUntil(start + warmupNs + windowNs);
             long cpu1 = ProcStat.SumCpuNs(cpuPids);
+            DaemonWindow? daemonWindow = daemons?.EndWindow();
             var reports = new List<NodeReport>();
             foreach (BenchProcess m in members)
             {
@@ -50,7 +54,7 @@ internal static class MemberRun
             }
 
             double cpuPercent = cpu0 < 0 || cpu1 < 0 ? double.NaN : (cpu1 - cpu0) / (double)windowNs * 100 / cpuNodes;
-            return Aggregate(scenario, reports, cpuPercent);
+            return Aggregate(scenario, reports, cpuPercent, daemonWindow);
         }
         finally
         {
@@ -65,15 +69,19 @@ internal static class MemberRun
 
     public static BenchResult Failed(BenchScenario scenario, string why) => new() { Scenario = scenario, Error = why };
 
-    private static BenchResult Aggregate(BenchScenario scenario, List<NodeReport> reports, double cpuPercent)
+    private static BenchResult Aggregate(BenchScenario scenario, List<NodeReport> reports, double cpuPercent, DaemonWindow? daemons)
     {
         var latency = new LatencyHistogram();
         double msgs = 0, bytes = 0, sent = 0;
         long alloc = 0, senderAlloc = 0, gc = 0, gaps = 0, reorders = 0, counted = 0, ringChanges = 0;
-        bool managed = true;
+        // Allocation and loop I/O come from the members that count them (FastTotem nodes): in the mixed ring, the
+        // FastTotem node's own figures per message it sent or delivered.
+        bool managed = false;
         int receivers = 0;
         long syscalls = 0, packets = 0, wakeups = 0, deliveredAll = 0;
-        bool countedIo = true;
+        bool countedIo = false;
+        // A member's configuration changes from the start to its report, or a daemon's new memberships in the window.
+        ringChanges = daemons?.Memberships ?? 0;
         foreach (NodeReport r in reports)
         {
             latency.Merge(r.Latency);
@@ -85,13 +93,10 @@ internal static class MemberRun
             }
 
             sent += r.Sent / r.WindowSeconds;
-            deliveredAll += r.Receives ? r.Delivered : 0;
-            if (r.Syscalls < 0)
+            if (r.Syscalls >= 0)
             {
-                countedIo = false;
-            }
-            else
-            {
+                countedIo = true;
+                deliveredAll += r.Receives ? r.Delivered : 0;
                 syscalls += r.Syscalls;
                 packets += r.Packets;
                 wakeups += r.Wakeups;
@@ -100,13 +105,10 @@ internal static class MemberRun
             gaps += r.Gaps;
             ringChanges = Math.Max(ringChanges, r.RingChanges);
             reorders += r.Reorders;
-            counted += r.Sent + r.Delivered;
-            if (r.AllocBytes < 0)
+            if (r.AllocBytes >= 0)
             {
-                managed = false;
-            }
-            else
-            {
+                managed = true;
+                counted += r.Sent + r.Delivered;
                 alloc += r.AllocBytes;
                 senderAlloc += Math.Max(0, r.SenderThreadAllocBytes);
                 gc += r.GcCount;
@@ -131,6 +133,10 @@ internal static class MemberRun
             SyscallsPerMsg = countedIo && deliveredAll > 0 ? syscalls / (double)deliveredAll : double.NaN,
             PacketsPerMsg = countedIo && deliveredAll > 0 ? packets / (double)deliveredAll : double.NaN,
             WakeupsPerMsg = countedIo && deliveredAll > 0 ? wakeups / (double)deliveredAll : double.NaN,
+            DaemonCpuPercent = daemons?.CpuPercent ?? double.NaN,
+            DaemonCpuMaxPercent = daemons?.CpuMaxPercent ?? double.NaN,
+            DaemonRetransmits = daemons?.Retransmits ?? -1,
+            RingChanges = ringChanges,
             Note = ringChanges > 0 ? $"ring re-formed ({ringChanges} config changes)" : "",
         };
     }

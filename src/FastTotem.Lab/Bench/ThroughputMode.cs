@@ -30,6 +30,11 @@ internal sealed class ThroughputMode : IBenchMode
                             continue; // raw UDP is one sender to one receiver
                         }
 
+                        if (all && system == "mixed")
+                        {
+                            continue; // the mixed ring's question is a FastTotem sender's effect on corosync receivers
+                        }
+
                         if (system == "fasttotem-unbounded" && (all || size > 1024))
                         {
                             continue; // the flood-latency yardstick: 64 B and 1 KiB, one sender
@@ -66,6 +71,11 @@ internal sealed class ThroughputMode : IBenchMode
         sb.Append('\n').Append(RawTarget(settings, med)).Append("\n\n");
         AppendWire(sb, settings, med);
         AppendFlood(sb, settings, med);
+        if (settings.Systems.Contains("mixed"))
+        {
+            sb.Append(Mixed(settings, results)).Append('\n');
+        }
+
         if (settings.Systems.Any(s => s.Contains("-knet", StringComparison.Ordinal)))
         {
             AppendKnet(sb, settings, med);
@@ -105,6 +115,75 @@ internal sealed class ThroughputMode : IBenchMode
             $"{BenchFormat.Fixed(r.AllocBytesPerMsg, 2)} | {(r.GcCount < 0 ? "n/a" : r.GcCount.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {r.Gaps} | " +
             $"{BenchFormat.Fixed(r.CpuUsPerMsg, 2)} | {BenchFormat.Fixed(r.SyscallsPerMsg, 3)} | {BenchFormat.Fixed(r.PacketsPerMsg, 3)} | {BenchFormat.Fixed(r.WakeupsPerMsg, 4)} | {r.Note} |";
     }
+
+    /// <summary>
+    /// The mixed ring (FastTotem on host 1 sending, corosync daemons with cpgprobe receiving on hosts 2..N) against the
+    /// corosync-only ring, one sender, per size and at the fixed rate: msgs/s and their ratio, the daemons' CPU,
+    /// losses, reorderings, ring changes and the daemons' retransmits in the window; and the target that the flood
+    /// leaves the daemons undisturbed. Printed after the table as well as in the markdown.
+    /// </summary>
+    public static string Mixed(BenchSettings settings, IReadOnlyList<BenchResult> results)
+    {
+        Dictionary<string, BenchResult> med = BenchMedian.Of(results);
+        var rows = settings.Sizes.Select(size => (Size: size, Rate: 0.0)).ToList();
+        if (settings.LatencyRate > 0)
+        {
+            rows.Add((settings.LatencySize, settings.LatencyRate));
+        }
+
+        var sb = new StringBuilder();
+        sb.Append($"### Mixed ring: FastTotem on host 1 sending to {settings.Nodes - 1} corosync 3.1.7 daemons receiving with cpgprobe (one sender, median of {settings.Runs} runs)\n\n");
+        sb.Append("| size | mixed msgs/s | corosync msgs/s | mixed / corosync | daemon CPU % mixed (max) | daemon CPU % corosync (max) | gaps | reorders | ring changes | daemon retransmits mixed / corosync |\n");
+        sb.Append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        var trouble = new List<string>();
+        bool any = false;
+        foreach ((int size, double rate) in rows)
+        {
+            BenchResult? mx = BenchMedian.Find(med, "mixed", size, false, rate);
+            BenchResult? cs = BenchMedian.Find(med, "corosync", size, false, rate);
+            string label = BenchFormat.Size(size) + (rate > 0 ? $" @{rate:0}/s" : "");
+            if (mx == null && cs == null)
+            {
+                continue;
+            }
+
+            bool ran = mx != null && mx.Error == null;
+            sb.Append($"| {label} | {Cell(mx)} | {Cell(cs)} | {BenchFormat.Ratio((mx?.MsgsPerSec ?? double.NaN) / (cs?.MsgsPerSec ?? double.NaN))} | ");
+            sb.Append($"{DaemonCpu(mx)} | {DaemonCpu(cs)} | {(ran ? Number(mx!.Gaps) : "-")} | {(ran ? Number(mx!.Reorders) : "-")} | {(ran ? Number(mx!.RingChanges) : "-")} | ");
+            sb.Append($"{Retransmits(mx)} / {Retransmits(cs)} |\n");
+            if (!ran)
+            {
+                trouble.Add($"{label} did not run");
+                continue;
+            }
+
+            any = true;
+            double delivered = mx!.MsgsPerSec * settings.Seconds;
+            if (mx.Gaps > 0 || mx.Reorders > 0 || mx.RingChanges > 0)
+            {
+                trouble.Add($"{label}: {mx.Gaps} gaps, {mx.Reorders} reorders, {mx.RingChanges} ring changes");
+            }
+
+            if (mx.DaemonRetransmits < 0 || mx.DaemonRetransmits >= delivered / 100)
+            {
+                trouble.Add($"{label}: daemon retransmits {Retransmits(mx)} for {BenchFormat.Count(delivered)} messages");
+            }
+        }
+
+        sb.Append("\nDaemon CPU: the corosync process alone on each receiving host, mean (busiest), % of one core. Retransmits: stats.srp.mcast_retx summed over the daemons, read at the window's edges.\n\n");
+        sb.Append(!any
+            ? "Target the FastTotem flood leaves the daemons undisturbed (no gap, reordering or ring change; retransmits under 1 % of messages): n/a\n"
+            : $"Target the FastTotem flood leaves the daemons undisturbed (no gap, reordering or ring change; retransmits under 1 % of messages): {(trouble.Count == 0 ? "met" : "MISSED (" + string.Join("; ", trouble) + ")")}\n");
+        return sb.ToString();
+    }
+
+    private static string DaemonCpu(BenchResult? r) =>
+        r == null || r.Error != null || double.IsNaN(r.DaemonCpuPercent) ? "-" : $"{BenchFormat.Fixed(r.DaemonCpuPercent, 0)} ({BenchFormat.Fixed(r.DaemonCpuMaxPercent, 0)})";
+
+    private static string Retransmits(BenchResult? r) =>
+        r == null || r.Error != null ? "-" : r.DaemonRetransmits < 0 ? "n/a" : Number(r.DaemonRetransmits);
+
+    private static string Number(long v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The knet systems: FastTotem against corosync on knet, crypto none and aes256/sha256, and what the crypto costs
