@@ -129,11 +129,16 @@ internal static class Commands
 
     /// <summary>
     /// The tooling verbs: they run in fasttotem-lab (Program.cs hands them over before parsing), so here they exist for
-    /// the command list and completion only; `fasttotem sim --help` is the lab's help.
+    /// the command list and completion only, with the options of the lab's own table; `fasttotem sim --help` is the
+    /// lab's help. Bench's node programs are handed over too but not listed.
     /// </summary>
     private static IEnumerable<Command> LabVerbs()
     {
-        yield return new Command("sim", "Run the deterministic ring simulator (in fasttotem-lab).");
-        yield return new Command("bench", "Macro benchmark against corosync and raw UDP (in fasttotem-lab).");
+        foreach (FastTotem.Lab.LabVerb verb in FastTotem.Lab.LabVerbTable.Verbs)
+        {
+            Command command = FastTotem.Lab.LabVerbTable.ToCommand(verb, run: null);
+            command.Hidden = verb.NodeProgram;
+            yield return command;
+        }
     }
 }
