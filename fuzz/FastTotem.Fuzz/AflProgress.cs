@@ -51,8 +51,9 @@ internal static class AflProgress
         string Get(string key) => stats.TryGetValue(key, out string? v) ? v : "?";
         string execs = long.TryParse(Get("execs_done"), NumberStyles.None, CultureInfo.InvariantCulture, out long n)
             ? n.ToString("N0", CultureInfo.InvariantCulture) : Get("execs_done");
-        return $"{execs} execs ({Get("execs_per_sec")}/s), {Get("edges_found")} edges, corpus {Get("corpus_count")}, " +
-               $"{Get("saved_crashes")} crashes, {Get("saved_hangs")} hangs";
+        string rate = double.TryParse(Get("execs_per_sec"), NumberStyles.Float, CultureInfo.InvariantCulture, out double r)
+            ? r.ToString("N0", CultureInfo.InvariantCulture) : Get("execs_per_sec");
+        return $"{execs} execs ({rate}/s), {Get("edges_found")} edges, {Get("saved_crashes")} crashes, {Get("saved_hangs")} hangs";
     }
 
     /// <summary>fuzzer_stats lines are "name    : value".</summary>
