@@ -168,11 +168,17 @@ fuzz_target() {
   local limit=(-V "$seconds")
   [ -n "${FUZZ_EXECS:-}" ] && limit+=(-E "$FUZZ_EXECS")
   echo "build.sh: fuzzing $target for $seconds s${FUZZ_EXECS:+ or $FUZZ_EXECS executions} (findings in $findings)"
+  # AFL's own screen is off (its output goes to afl.log): on a terminal, the runner's watch verb shows a progress line
+  # from fuzzer_stats instead (with stderr piped it prints nothing and exits at once).
+  nice -n 19 dotnet out/fuzz/bin/FastTotem.Fuzz.dll watch "$target" "$findings/default/fuzzer_stats" "$seconds" &
+  local watcher=$!
   # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
   AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
     AFL_FORKSRV_INIT_TMOUT=120000 \
     nice -n 19 afl-fuzz "${limit[@]}" -i "$corpus" -o "$findings" -t 20000 -m none \
     -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl.log" 2>&1 || true
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
   local stats=$findings/default/fuzzer_stats
   if [ ! -f "$stats" ]; then
     echo "build.sh: afl-fuzz did not start for $target; see $findings/afl.log" >&2

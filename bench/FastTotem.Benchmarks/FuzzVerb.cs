@@ -9,6 +9,7 @@ namespace FastTotem.Benchmarks;
 internal static class FuzzVerb
 {
     private const long ProgressEvery = 1_000_000;
+    private const long TerminalSlice = 10_000;
 
     public static int Run(string[] args)
     {
@@ -39,12 +40,20 @@ internal static class FuzzVerb
         Console.WriteLine($"fuzz: seed {seed} (replay: fuzz {count} {seed}), {golden.Count} golden datagrams, seeds per level "
             + $"{fuzzer.SeedCount(0)}/{fuzzer.SeedCount(1)}/{fuzzer.SeedCount(2)}/{fuzzer.SeedCount(3)}/{fuzzer.SeedCount(4)} (datagram/pg/group/service/knet)");
         var clock = Stopwatch.StartNew();
+        // On a terminal, a line rewritten as the inputs go (runs of 10,000); piped, only the stdout line every million.
+        TerminalProgress? progress = TerminalProgress.OnTerminal("fuzz: input");
+        long slice = progress == null ? ProgressEvery : TerminalSlice;
         for (long done = 0; done < count;)
         {
-            long step = Math.Min(ProgressEvery, count - done);
+            long step = Math.Min(slice, Math.Min(count - done, ProgressEvery - done % ProgressEvery));
             fuzzer.Run(step);
             done += step;
-            Console.WriteLine($"fuzz: {done:N0} inputs, {fuzzer.FailureCount} failures, {done / clock.Elapsed.TotalSeconds:N0} inputs/s");
+            progress?.Report(done, count, string.Create(CultureInfo.InvariantCulture, $"{fuzzer.FailureCount} failures, {done / clock.Elapsed.TotalSeconds:N0} inputs/s"));
+            if (done % ProgressEvery == 0 || done == count)
+            {
+                progress?.Clear();
+                Console.WriteLine($"fuzz: {done:N0} inputs, {fuzzer.FailureCount} failures, {done / clock.Elapsed.TotalSeconds:N0} inputs/s");
+            }
         }
 
         Console.WriteLine(fuzzer.Summary());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FastTotem.Capture;
 using FastTotem.Sim;
 
 namespace FastTotem.Benchmarks;
@@ -56,6 +57,8 @@ internal static class SweepVerb
         double simulatedSeconds = 0;
         var gate = new object();
         var clock = Stopwatch.StartNew();
+        // On a terminal, a line rewritten after every seed (cleared before each stdout line); piped, nothing.
+        TerminalProgress? progress = TerminalProgress.OnTerminal("sweep: seed");
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel }, i =>
         {
             ulong seed = first + (ulong)i;
@@ -77,6 +80,7 @@ internal static class SweepVerb
                 {
                     done++;
                     failed++;
+                    progress?.Clear();
                     Console.WriteLine($"FAIL {SimSweep.Describe(options)}: exception {e.GetType().Name}: {e.Message}\n     replay: {SimSweep.ReplayCommand(options)}");
                 }
 
@@ -98,15 +102,21 @@ internal static class SweepVerb
                         }
                     }
 
+                    progress?.Clear();
                     Console.WriteLine(SimSweep.Line(result));
                 }
 
                 if (done % 100 == 0)
                 {
+                    progress?.Clear();
                     Console.WriteLine($"  {done}/{count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s, {done / clock.Elapsed.TotalSeconds:0.00} seeds/s");
                 }
+
+                progress?.Report(done, count, string.Create(CultureInfo.InvariantCulture, $"{failed} failed, {done / clock.Elapsed.TotalSeconds:0.00} seeds/s"));
             }
         });
+
+        progress?.Clear();
 
         Console.WriteLine($"sweep: {count} seeds, {failed} failed, {clock.Elapsed.TotalSeconds:0.0} s real, {count / clock.Elapsed.TotalSeconds:0.00} seeds/s, " +
                           $"{simulatedSeconds:0} simulated s ({simulatedSeconds / clock.Elapsed.TotalSeconds:0} per real s)");

@@ -7,7 +7,8 @@ using SharpFuzz;
 //   FastTotem.Fuzz seed TARGET DIR [FIXTURES]   writes the starting corpus
 //   FastTotem.Fuzz time TARGET DIR [ROUNDS] [fresh]   mean time per input over the folder, uninstrumented
 //                                               (fresh: the node targets build their rings per input, no snapshot)
-if (args.Length >= 1 && args[0] is "replay" or "seed" or "time")
+//   FastTotem.Fuzz watch TARGET STATS SECONDS   ./build.sh fuzz's progress line on a terminal, from afl-fuzz's stats
+if (args.Length >= 1 && args[0] is "replay" or "seed" or "time" or "watch")
 {
     // The assemblies in out/fuzz/bin are instrumented: outside afl-fuzz their branches need a map to write into.
     UseScratchTraceMap();
@@ -23,6 +24,11 @@ if (args.Length >= 3 && args[0] == "seed")
     int count = FuzzSeeds.Write(args[1], args[2], args.Length > 3 ? args[3] : null);
     Console.WriteLine($"{count} seeds for {args[1]} in {args[2]}");
     return 0;
+}
+
+if (args.Length == 4 && args[0] == "watch" && long.TryParse(args[3], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long watchSeconds))
+{
+    return AflProgress.Run(args[1], args[2], watchSeconds);
 }
 
 if (args.Length >= 3 && args[0] == "time")

@@ -6,7 +6,7 @@ namespace FastTotem.Cli;
 
 /// <summary>
 /// A bash completion script written from a command tree: the verbs, each verb's options (every alias), the fixed
-/// values of its arguments, and file names where an option or argument takes a file. Nothing in it is typed by hand,
+/// values of its arguments and options, and file names where an option or argument takes a file. Nothing in it is typed by hand,
 /// so a verb or option added to the tree is completed without touching this class.
 /// </summary>
 internal static class BashCompletion
@@ -35,6 +35,7 @@ internal static class BashCompletion
             sb.Append($"        {command.Name})\n");
             var fileOptions = new List<string>();
             var valueOptions = new List<string>();
+            var choiceOptions = new List<(string Names, string Values)>();
             foreach (Option o in AllOptions(root, command))
             {
                 if (o.Arity.MaximumNumberOfValues == 0 || o.ValueType == typeof(bool))
@@ -42,12 +43,24 @@ internal static class BashCompletion
                     continue;
                 }
 
+                string[] values = o.GetCompletions(CompletionContext.Empty).Select(c => c.Label).ToArray();
+                if (values.Length > 0)
+                {
+                    choiceOptions.Add((string.Join('|', Names([o])), Words(values)));
+                    continue;
+                }
+
                 (TakesFile(o.HelpName) ? fileOptions : valueOptions).AddRange(Names([o]));
             }
 
-            if (fileOptions.Count + valueOptions.Count > 0)
+            if (fileOptions.Count + valueOptions.Count + choiceOptions.Count > 0)
             {
                 sb.Append("            case \"$prev\" in\n");
+                foreach ((string names, string values) in choiceOptions)
+                {
+                    sb.Append($"                {names}) COMPREPLY=($(compgen -W \"{values}\" -- \"$cur\")); return ;;\n");
+                }
+
                 if (fileOptions.Count > 0)
                 {
                     sb.Append($"                {string.Join('|', fileOptions)}) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
@@ -87,7 +100,10 @@ internal static class BashCompletion
         options.Where(o => !o.Hidden).SelectMany(o => new[] { o.Name }.Concat(o.Aliases))
             .Where(n => n.Length > 1 && n[0] == '-' && char.IsAsciiLetter(n.TrimStart('-')[0]));
 
-    private static bool TakesFile(string? helpName) => helpName != null && helpName.Contains("FILE", StringComparison.Ordinal);
+    /// <summary>A value named FILE, PATH or DIR (also inside "-|FILE") completes with file names.</summary>
+    private static bool TakesFile(string? helpName) =>
+        helpName != null && (helpName.Contains("FILE", StringComparison.Ordinal) || helpName.Contains("PATH", StringComparison.Ordinal) ||
+                             helpName.Contains("DIR", StringComparison.Ordinal));
 
     private static string Words(IEnumerable<string> words) => string.Join(' ', words.Distinct());
 }

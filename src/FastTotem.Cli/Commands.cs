@@ -48,9 +48,23 @@ internal static class Commands
             new Option<string>("--events") { Description = "write membership, sync and gather events as JSON lines to FILE, or '-' for stdout", HelpName = "-|FILE" },
             new Option<int>("--drops") { Description = "every MS milliseconds, write the drop counters as a 'drops' event when one moved (needs --events)", HelpName = "MS" },
             new Option<string>("--cpg") { Description = "join CPG group GROUP, multicast each stdin line to it and print every delivery", HelpName = "GROUP" },
+            LogLevelOption(),
         };
         command.SetAction(r => RunCommand.Run(CommandLineRunner.Arguments(r)));
         return command;
+    }
+
+    /// <summary>run's --log-level: the node's log lines on stderr from this level up (default information).</summary>
+    private static Option<string> LogLevelOption()
+    {
+        var option = new Option<string>("--log-level")
+        {
+            Description = "log the node's control plane (membership, sync, faults, drops) on stderr from LEVEL up: " +
+                          "trace, debug, information (default), warning, error, critical or none",
+            HelpName = "LEVEL",
+        };
+        option.AcceptOnlyFromAmong("trace", "debug", "information", "info", "warning", "warn", "error", "critical", "none");
+        return option;
     }
 
     private static Command Status()
@@ -129,11 +143,16 @@ internal static class Commands
 
     /// <summary>
     /// The tooling verbs: they run in fasttotem-lab (Program.cs hands them over before parsing), so here they exist for
-    /// the command list and completion only; `fasttotem sim --help` is the lab's help.
+    /// the command list and completion only, with the options of the lab's own table; `fasttotem sim --help` is the
+    /// lab's help. Bench's node programs are handed over too but not listed.
     /// </summary>
     private static IEnumerable<Command> LabVerbs()
     {
-        yield return new Command("sim", "Run the deterministic ring simulator (in fasttotem-lab).");
-        yield return new Command("bench", "Macro benchmark against corosync and raw UDP (in fasttotem-lab).");
+        foreach (FastTotem.Lab.LabVerb verb in FastTotem.Lab.LabVerbTable.Verbs)
+        {
+            Command command = FastTotem.Lab.LabVerbTable.ToCommand(verb, run: null);
+            command.Hidden = verb.NodeProgram;
+            yield return command;
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace FastTotem.Cli;
 internal static partial class LabForwarder
 {
     /// <summary>The verbs fasttotem hands to the lab.</summary>
-    public static readonly string[] Verbs = ["sim", "bench", "bench-node", "bench-latency-node", "bench-udp"];
+    public static readonly string[] Verbs = FastTotem.Lab.LabVerbTable.Names;
 
     /// <summary>Environment variable naming the lab executable, for a build that keeps it elsewhere.</summary>
     public const string PathVariable = "FASTTOTEM_LAB";

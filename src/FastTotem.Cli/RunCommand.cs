@@ -5,18 +5,19 @@ using FastTotem.Hosting;
 using FastTotem.Config;
 using FastTotem.Protocol.Srp;
 using FastTotem.Transport;
+using Microsoft.Extensions.Logging;
 
 namespace FastTotem.Cli;
 
 /// <summary>
-/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP]</c>: runs one ring member until
+/// <c>fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP] [--log-level LEVEL]</c>: runs one ring member until
 /// SIGINT/SIGTERM (or, with --cpg, the end of stdin), then leaves the ring the way corosync does (a LEAVE join)
 /// and exits 0. After a protocol fault it starts a fresh node (docs/fault-policy.md); exit code 3 when it gives up. With --cpg it joins a CPG group, multicasts each stdin line to it and prints every delivery. With --drops
 /// it checks the node's drop counters every MS milliseconds and, when one moved, writes them as a "drops" event.
 /// </summary>
 internal static class RunCommand
 {
-    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP]";
+    private const string Usage = "usage: fasttotem run -c corosync.conf [--nodeid N] [--events -|FILE] [--drops MS] [--cpg GROUP] [--log-level LEVEL]";
     private const int RestartsPerMinuteMax = 5;
 
     /// <summary>Exit status after leaving the ring because the cluster switched its crypto settings (corosync-cfgtool -R).</summary>
@@ -29,6 +30,7 @@ internal static class RunCommand
         string? eventsPath = null;
         string? group = null;
         int dropsEveryMs = 0;
+        LogLevel logLevel = LogLevel.Information;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -70,6 +72,13 @@ internal static class RunCommand
                     }
 
                     break;
+                case "--log-level":
+                    if (!RunLogging.TryParseLevel(Next(), out logLevel))
+                    {
+                        return Fail($"--log-level needs one of {RunLogging.LevelNames}");
+                    }
+
+                    break;
                 default:
                     return Fail($"unknown argument '{a}'");
             }
@@ -85,10 +94,12 @@ internal static class RunCommand
             return Fail("--drops writes events: it needs --events");
         }
 
+        // The node's control-plane log (membership, sync, faults, transport, drops) as lines on stderr.
+        using ILoggerFactory loggerFactory = RunLogging.CreateFactory(logLevel);
         TotemNode node;
         try
         {
-            node = TotemNode.FromConfigFile(configPath, nodeId);
+            node = TotemNode.FromConfigFile(configPath, nodeId, loggerFactory: loggerFactory);
         }
         catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException or UnauthorizedAccessException)
         {
@@ -218,7 +229,7 @@ internal static class RunCommand
 
             try
             {
-                node = TotemNode.FromConfigFile(configPath, nodeId);
+                node = TotemNode.FromConfigFile(configPath, nodeId, loggerFactory: loggerFactory);
             }
             catch (Exception e) when (e is CorosyncConfigException or TransportException or IOException or UnauthorizedAccessException)
             {

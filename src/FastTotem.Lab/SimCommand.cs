@@ -1,3 +1,5 @@
+using System.Globalization;
+using FastTotem.Capture;
 using FastTotem.Sim;
 
 namespace FastTotem.Lab;
@@ -20,7 +22,12 @@ internal static class SimCommand
             return 2;
         }
 
-        SimRunResult result = SimRunner.Run(options);
+        // On a terminal: how far the virtual clock is; piped, stdout and stderr are exactly as without it.
+        TerminalProgress? progress = TerminalProgress.OnTerminal("fasttotem sim: virtual second");
+        long seconds = Math.Max(1, options.DurationNs / SimFormat.NsPerSecond);
+        SimRunResult result = SimRunner.Run(options, progress == null ? null : (nowNs, events) =>
+            progress.Report(Math.Min(seconds, nowNs / SimFormat.NsPerSecond), seconds, string.Create(CultureInfo.InvariantCulture, $"{events:N0} events")));
+        progress?.Clear();
         Console.Write(result.Summary());
         if (result.Report.Passed)
         {

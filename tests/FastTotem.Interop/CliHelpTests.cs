@@ -171,6 +171,93 @@ public class CliHelpTests
         }
     }
 
+    /// <summary>
+    /// `fasttotem sim --TAB` and `fasttotem bench --TAB` offer the lab verbs' options (fasttotem compiles in the lab's
+    /// option table), fasttotem-lab completes itself the same way, and every option the verbs' own readers print in
+    /// their usage is among them.
+    /// </summary>
+    [Theory]
+    [InlineData("sim", "--bogus", "--nodes", "--seed", "--duration", "--all-faults", "--accelerated", "--stack", "--socket-buffer")]
+    [InlineData("bench", "--bogus", "--sizes", "--systems", "--json", "--compare", "--latency", "--baseline", "--interleave", "--keep")]
+    public void CompletionOffersTheLabVerbsOptions(string verb, string badOption, params string[] options)
+    {
+        foreach (string program in new[] { Repo.FastTotem, Lab })
+        {
+            string name = Path.GetFileName(program);
+            (int code, string script, string error) = Run(program, "completion", "bash");
+            Assert.True(code == 0, $"{name}: {error}");
+            string function = "_" + name.Replace('-', '_');
+            Assert.Contains($"complete -F {function} {name}", script);
+            string path = Path.Combine(Path.GetTempPath(), $"{name}-completion-{Environment.ProcessId}-{verb}.bash");
+            File.WriteAllText(path, script);
+            try
+            {
+                string Complete(params string[] words) =>
+                    Run("/bin/bash", "-c", $"source {path}; COMP_WORDS=({name} {string.Join(' ', words.Select(w => $"'{w}'"))}); COMP_CWORD={words.Length}; {function}; echo \"${{COMPREPLY[*]}}\"").Out.Trim();
+
+                string[] offered = Complete(verb, "--").Split(' ');
+                foreach (string option in options)
+                {
+                    Assert.Contains(option, offered);
+                }
+
+                // What the verb's own reader accepts (its usage, printed on a bad option) is all offered.
+                (int bad, _, string usage) = Run(program, verb, badOption);
+                Assert.Equal(2, bad);
+                foreach (string option in System.Text.RegularExpressions.Regex.Matches(usage, @"(?<![\w-])--[a-z][a-z-]+").Select(m => m.Value).Distinct())
+                {
+                    if (option != badOption)
+                    {
+                        Assert.Contains(option, offered);
+                    }
+                }
+
+                // A value is not completed with options; a file name is.
+                Assert.Equal("", Complete(verb, verb == "sim" ? "--nodes" : "--runs", ""));
+                if (verb == "bench")
+                {
+                    Assert.Equal(path, Complete(verb, "--json", path[..^5]));
+                }
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    /// <summary>fasttotem-lab answers like fasttotem: --help and --version exit 0, usage errors exit 2 naming the command.</summary>
+    [Theory]
+    [InlineData(0, "--help")]
+    [InlineData(0, "-h")]
+    [InlineData(0, "--version")]
+    [InlineData(0, "sim", "--help")]
+    [InlineData(0, "completion", "--help")]
+    [InlineData(2)]
+    [InlineData(2, "--frobnicate")]
+    [InlineData(2, "nosuchverb")]
+    [InlineData(2, "completion", "fish")]
+    [InlineData(2, "sim", "--nodes", "99")]
+    [InlineData(2, "bench", "--runs", "x")]
+    public void TheLabAnswersWithTheSameExitCodes(int expected, params string[] args)
+    {
+        (int code, string output, string error) = Run(Lab, args);
+        Assert.True(code == expected, $"fasttotem-lab {string.Join(' ', args)}: exit {code}, not {expected}\n{output}{error}");
+        if (expected == 0)
+        {
+            Assert.NotEqual("", output.Trim());
+        }
+        else if (expected == 2)
+        {
+            Assert.Equal("", output);
+            Assert.Contains("fasttotem", error);
+            if (args.Length > 0 && args[0] != "sim" && args[0] != "bench")
+            {
+                Assert.Contains("see 'fasttotem-lab", error);
+            }
+        }
+    }
+
     [Fact]
     public async Task ALabVerbWithoutTheLabSaysWhatIsMissing()
     {

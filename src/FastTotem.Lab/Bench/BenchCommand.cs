@@ -182,7 +182,8 @@ internal static class BenchCommand
     /// </summary>
     private static void Progress(string line)
     {
-        if (Console.IsErrorRedirected)
+        s_progress ??= FastTotem.Capture.TerminalProgress.OnTerminal("");
+        if (s_progress == null)
         {
             if (!line.EndsWith(" ...", StringComparison.Ordinal))
             {
@@ -192,9 +193,10 @@ internal static class BenchCommand
             return;
         }
 
-        string text = line.Length > 110 ? line[..110] : line.PadRight(110);
-        Console.Error.Write("\r" + text);
+        s_progress.Show(line, force: true);
     }
+
+    private static FastTotem.Capture.TerminalProgress? s_progress;
 
     private static bool Parse(string[] args, BenchSettings s, out string? error)
     {

@@ -56,7 +56,7 @@ internal static class LatencyBench
                         for (int run = 1; run <= settings.Runs; run++)
                         {
                             var row = new Row(variant, mode, rate, run);
-                            if (!Console.IsErrorRedirected)
+                            if (FastTotem.Capture.TerminalProgress.IsTerminal)
                             {
                                 Console.Error.Write($"\r{row.Label,-60}");
                             }
@@ -70,7 +70,7 @@ internal static class LatencyBench
                                 Measure(lab, settings, ftlatency, row);
                             }
 
-                            Console.Error.WriteLine($"{(Console.IsErrorRedirected ? "" : "\r")}{row.Label,-40} {row.Error ?? $"p50 {row.P50:0} us, p99 {row.P99:0} us, p99.9 {row.P999:0} us, max {row.Max:0} us, GCs {row.Gcs}"}");
+                            Console.Error.WriteLine($"{(FastTotem.Capture.TerminalProgress.IsTerminal ? "\r" : "")}{row.Label,-40} {row.Error ?? $"p50 {row.P50:0} us, p99 {row.P99:0} us, p99.9 {row.P999:0} us, max {row.Max:0} us, GCs {row.Gcs}"}");
                             rows.Add(row);
                         }
                     }
