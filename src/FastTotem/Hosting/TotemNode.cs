@@ -149,6 +149,16 @@ public sealed partial class TotemNode : IDisposable
         }
     }
 
+    /// <summary>
+    /// Something a host sent or should have received was lost (or, for <see cref="DropReason.HeldTrafficOverflow"/>,
+    /// sent out of order): at most one report per <see cref="DropReason"/> per second, each with the count since the
+    /// previous report of that reason, so a flood of drops cannot flood the host. The first drop of a reason is reported
+    /// at once; the counts are also in <see cref="DropCounters"/>. On the protocol thread; must not block.
+    /// </summary>
+#pragma warning disable CS0067 // declared for the failing test; raised by the next commit
+    public event Action<DropReport>? DropReported;
+#pragma warning restore CS0067
+
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;
 
