@@ -174,6 +174,17 @@ public class TotemNodeTests
 
 public class ProcessGroupLimitTests
 {
+    /// <summary>main's stronger form of the test below (evidence at c964d83): just above the limit, with a small send
+    /// queue, so an overflowing slab size cannot throw in the check's place.</summary>
+    [Fact]
+    public void MaxMessageSizeJustAboveCpgsLimitIsRefused()
+    {
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => new FastTotem.Hosting.ProcessGroup(
+            null!, "g", new FastTotem.Hosting.ProcessGroupOptions { MaxMessageSize = 4 * 1024 * 1024 + 1, SendQueueCapacity = 2 }));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("MaxMessageSize", e.Message);
+    }
+
     /// <summary>
     /// reliability.md G3: MaxMessageSize above CPG's 4 MiB let TryMulticast(5 MiB) return Ok and the message vanish
     /// later, uncounted. The limit is refused up front, so every oversize message gets TooLarge.
