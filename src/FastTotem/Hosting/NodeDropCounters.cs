@@ -43,4 +43,15 @@ public readonly record struct NodeDropCounters
     /// delivery handler (<see cref="ProcessGroup.UnconsumedDeliveries"/>, summed over the node's groups).
     /// </summary>
     public long UnconsumedDeliveries { get; init; }
+
+    /// <summary>Group deliveries that could never fit the group's delivery slab, or arrived after the group was left
+    /// while its slab was full (<see cref="ProcessGroup.DeliveryOverruns"/>, summed over the node's groups).</summary>
+    public long DeliveryOverruns { get; init; }
+
+    /// <summary>Messages a host had queued (its send returned Ok) that CPG then refused (the group closed under them).</summary>
+    public long SendsRefusedAfterQueueing { get; init; }
+
+    /// <summary>Ring changes at which held service traffic did not all fit its queue, so one sender's order was not
+    /// kept across that change (nothing was lost).</summary>
+    public long HeldTrafficOverflows { get; init; }
 }

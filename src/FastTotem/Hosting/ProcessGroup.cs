@@ -382,6 +382,7 @@ public sealed class ProcessGroup : IDisposable
                 // every other group of the node forever.
                 _stalled = false;
                 Interlocked.Increment(ref _deliveryOverruns);
+                _node.CountDeliveryOverrun();
                 return true;
         }
     }

@@ -41,6 +41,12 @@ public sealed partial class TotemNode : IDisposable
     private int _ringMode;
     private long _acceleratedRings;
     private long _unconsumedDeliveries;
+    private long _deliveryOverruns;
+    private long _sendsRefusedAfterQueueing;
+    private readonly long[] _dropTotalsReported = new long[DropReasonCount];
+    private readonly long[] _dropReportedAtNs = [.. Enumerable.Repeat(long.MinValue / 2, DropReasonCount)];
+    private const int DropReasonCount = (int)DropReason.NodeEventQueueFull + 1;
+    private const long DropReportIntervalNs = 1_000_000_000;
 
     private TotemNode(CorosyncConfig config, uint nodeId, bool busyPoll, int pinCpu, ILoggerFactory? loggerFactory)
     {
@@ -145,9 +151,20 @@ public sealed partial class TotemNode : IDisposable
                 VotequorumDrops = vq.MalformedDrops + vq.MisattributedDrops + vq.UnlistedDrops + vq.TableFullDrops,
                 SyncDrops = _machine.Counters.EventOverflowDrops,
                 UnconsumedDeliveries = Interlocked.Read(ref _unconsumedDeliveries),
+                DeliveryOverruns = Interlocked.Read(ref _deliveryOverruns),
+                SendsRefusedAfterQueueing = Interlocked.Read(ref _sendsRefusedAfterQueueing),
+                HeldTrafficOverflows = _machine.Stack.HeldTrafficOverflows,
             };
         }
     }
+
+    /// <summary>
+    /// Something a host sent or should have received was lost (or, for <see cref="DropReason.HeldTrafficOverflow"/>,
+    /// sent out of order): at most one report per <see cref="DropReason"/> per second, each with the count since the
+    /// previous report of that reason, so a flood of drops cannot flood the host. The first drop of a reason is reported
+    /// at once; the counts are also in <see cref="DropCounters"/>. On the protocol thread; must not block.
+    /// </summary>
+    public event Action<DropReport>? DropReported;
 
     /// <summary>Transitional and regular configuration changes of the ring (corosync's confchg), on the protocol thread.</summary>
     public event Action<RingChange>? RingChanged;
@@ -415,6 +432,45 @@ public sealed partial class TotemNode : IDisposable
         }
     }
 
+    /// <summary>Loop thread: a delivery a group could never hold, or one that came after it was left with a full slab.</summary>
+    internal void CountDeliveryOverrun() => Interlocked.Increment(ref _deliveryOverruns);
+
+    /// <summary>Loop thread: one <see cref="DropReport"/> per reason whose total grew, unless that reason was reported
+    /// less than a second ago (then the count waits for the next report). Reads a few counters; allocates nothing.</summary>
+    private void ReportDrops(long nowNs)
+    {
+        for (int r = 0; r < DropReasonCount; r++)
+        {
+            long total = DropTotal((DropReason)r);
+            long count = total - _dropTotalsReported[r];
+            if (count <= 0 || nowNs - _dropReportedAtNs[r] < DropReportIntervalNs)
+            {
+                continue;
+            }
+
+            _dropTotalsReported[r] = total;
+            _dropReportedAtNs[r] = nowNs;
+            try
+            {
+                DropReported?.Invoke(new DropReport((DropReason)r, count, total));
+            }
+            catch (Exception exception)
+            {
+                ReportHandlerFault(exception, nameof(DropReported));
+            }
+        }
+    }
+
+    private long DropTotal(DropReason reason) => reason switch
+    {
+        DropReason.CpgEventQueueFull => _machine.Cpg.Counters.EventOverflowDrops,
+        DropReason.UnconsumedDelivery => Interlocked.Read(ref _unconsumedDeliveries),
+        DropReason.DeliveryOverrun => Interlocked.Read(ref _deliveryOverruns),
+        DropReason.SendRefusedAfterQueueing => Interlocked.Read(ref _sendsRefusedAfterQueueing),
+        DropReason.HeldTrafficOverflow => _machine.Stack.HeldTrafficOverflows,
+        _ => _machine.Counters.EventOverflowDrops,
+    };
+
     private void RaiseFault(NodeFault fault)
     {
         try
@@ -445,6 +501,7 @@ public sealed partial class TotemNode : IDisposable
     {
         _metrics.OnStep(_machine.Engine.Counters.OrfTokenRx, nowNs);
         CheckQuorum();
+        ReportDrops(nowNs); // what the previous steps lost (the event drain below may stop early on a full slab)
         if (Volatile.Read(ref _statusRequested) != 0)
         {
             AnswerStatusRequests();
@@ -490,6 +547,12 @@ public sealed partial class TotemNode : IDisposable
                 if (result == SendResult.TryAgain)
                 {
                     break;
+                }
+
+                if (result != SendResult.Ok)
+                {
+                    // Accepted by TryMulticast, refused by CPG now (the group closed under it): counted and reported.
+                    Interlocked.Increment(ref _sendsRefusedAfterQueueing);
                 }
 
                 _metrics.OnSent(group.Handle, message.Length, nowNs);

@@ -185,7 +185,11 @@ public class ProcessGroupLimitTests
     [Fact]
     public void MaxMessageSizeAboveCpgsLimitIsRefused()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new FastTotem.ProcessGroup(null!, "g", new FastTotem.ProcessGroupOptions { MaxMessageSize = 8 * 1024 * 1024 }));
+        // Just above the limit, with a small send queue: 256 slots of 8 MiB overflow the queue's slab size, so before the
+        // check existed that case failed with an OverflowException, not for the missing check.
+        ArgumentOutOfRangeException e = Assert.Throws<ArgumentOutOfRangeException>(() => new FastTotem.ProcessGroup(
+            null!, "g", new FastTotem.ProcessGroupOptions { MaxMessageSize = 4 * 1024 * 1024 + 1, SendQueueCapacity = 2 }));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("MaxMessageSize", e.Message);
     }
 }
