@@ -372,15 +372,6 @@ internal sealed unsafe class RingDriver : IDisposable
                 Volatile.Write(ref _schedRrApplied, true);
             }
         }
-        else if (!BusyPoll && Environment.GetEnvironmentVariable("FASTTOTEM_LOOP_SLICE_US") is string us
-                 && int.TryParse(us, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int sliceUs) && sliceUs > 0)
-        {
-            // An experiment (docs/benchmarks.md): under SCHED_OTHER, ask the kernel (6.12 and later, EEVDF) for a
-            // shorter time slice, so a waking loop preempts sooner. Older kernels ignore it; /proc/TID/sched shows se.slice.
-            var attr = new LibcSched.SchedAttr { Size = (uint)sizeof(LibcSched.SchedAttr), Policy = 0, Runtime = (ulong)sliceUs * 1000 };
-            _ = LibcSched.syscall(LibcSched.SysSchedSetattr, 0, (long)&attr, 0);
-        }
-
         if (PinCpu >= 0)
         {
             if (PinCpu >= LibcSched.CpuSetBytes * 8)

@@ -36,29 +36,6 @@ internal static unsafe partial class LibcSched
     [LibraryImport(Libc, SetLastError = true)]
     internal static partial int sched_get_priority_max(int policy);
 
-    /// <summary>SYS_sched_setattr on x86-64 and arm64 differ; this is x86-64's (314) and arm64's (274).</summary>
-    internal static long SysSchedSetattr => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 274 : 314;
-
-    /// <summary>struct sched_attr, SCHED_ATTR_SIZE_VER1 (56 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct SchedAttr
-    {
-        public uint Size;
-        public uint Policy;
-        public ulong Flags;
-        public int Nice;
-        public uint Priority;
-        public ulong Runtime;
-        public ulong Deadline;
-        public ulong Period;
-        public uint UtilMin;
-        public uint UtilMax;
-    }
-
-    /// <summary>syscall(2) with three integer arguments (sched_setattr has no glibc wrapper before 2.41).</summary>
-    [LibraryImport(Libc, SetLastError = true)]
-    internal static partial long syscall(long number, long a1, long a2, long a3);
-
     /// <summary>gettid(2) (glibc 2.30+): the kernel id of the calling thread.</summary>
     [LibraryImport(Libc)]
     internal static partial int gettid();
