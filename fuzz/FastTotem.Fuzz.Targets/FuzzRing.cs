@@ -41,6 +41,9 @@ internal sealed class FuzzRing : IPgGroupHandler
         PartialSlotCount = 1,
     };
 
+    /// <summary>The transmit queue's control-frame arena: two commit tokens for 384 members.</summary>
+    private const int ControlArenaBytes = 2 * 10_793;
+
     /// <summary>The service outbox: one CPG piece of <see cref="CpgLimits"/>' largest message and room to spare.</summary>
     private const int OutboxBytes = 32 * 1024;
 
@@ -65,8 +68,10 @@ internal sealed class FuzzRing : IPgGroupHandler
         {
             // Small stores, queues and windows keep the per-input restore cheap (it copies every buffer); a 3-node ring
             // with a few messages never fills them, and the window (16 + 8) stays below the store's run (32).
+            // The control arena holds two of the largest control frames instead of 24 (259 KB): with a 3-node nodelist
+            // the engine refuses joins naming anyone else, so its own control frames are a few hundred bytes.
             SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: TokenTimeoutMs)
-                with { StoreCapacity = 64, SendQueueCapacity = 16, WindowSize = 16, MaxMessages = 8 };
+                with { StoreCapacity = 64, SendQueueCapacity = 16, WindowSize = 16, MaxMessages = 8, ControlArenaBytes = ControlArenaBytes };
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
             Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, OutboxBytes,
                 PackerQueueCapacity, AssemblyBytes);
