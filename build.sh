@@ -7,7 +7,8 @@
 #   ./build.sh pack [VERSION]   NuGet packages into out/packages: FastTotem (+ .snupkg), FastTotem.Extensions.Hosting,
 #                       FastTotem.Native (libfasttotem.so + fasttotem.h); VERSION defaults to 0.1.0
 #   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
-#                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md)
+#                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md);
+#                       FUZZ_EXECS=N stops at about N executions, FUZZ_RESUME=1 continues the target's last campaign
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 #   ./build.sh sweep N [FIRST_SEED] [--parallel P] [--nodes-max M] [--duration D] [--stack full|srp]
@@ -162,12 +163,24 @@ fuzz_target() {
   if [ -z "$(ls -A "$corpus")" ]; then
     dotnet out/fuzz/bin/FastTotem.Fuzz.dll seed "$target" "$corpus" tests/fixtures/corosync-3.1.7
   fi
-  rm -rf "$findings"
-  mkdir -p "$findings"
+  local stats=$findings/default/fuzzer_stats
+  # FUZZ_RESUME=1 continues the target's last campaign in place (afl-fuzz -i -): AFL++ reads execs_done and
+  # run_time back from its fuzzer_stats, so the counts (and FUZZ_EXECS) are cumulative over the runs.
+  local input=$corpus resumed=0 before_execs=0 before_time=0
+  if [ -n "${FUZZ_RESUME:-}" ] && [ -f "$stats" ]; then
+    input=-
+    resumed=1
+    before_execs=$(awk -F' *: ' '$1=="execs_done"{print $2}' "$stats")
+    before_time=$(awk -F' *: ' '$1=="run_time"{print $2}' "$stats")
+    mv "$findings/afl.log" "$findings/afl.log.$(date +%s)" 2>/dev/null || true
+  else
+    rm -rf "$findings"
+    mkdir -p "$findings"
+  fi
   # FUZZ_EXECS=N also stops the run after about N executions (whichever comes first).
   local limit=(-V "$seconds")
   [ -n "${FUZZ_EXECS:-}" ] && limit+=(-E "$FUZZ_EXECS")
-  echo "build.sh: fuzzing $target for $seconds s${FUZZ_EXECS:+ or $FUZZ_EXECS executions} (findings in $findings)"
+  echo "build.sh: fuzzing $target for $seconds s${FUZZ_EXECS:+ or $FUZZ_EXECS executions}$([ "$resumed" = 1 ] && echo ", resuming at $before_execs executions") (findings in $findings)"
   # AFL's own screen is off (its output goes to afl.log): on a terminal, the runner's watch verb shows a progress line
   # from fuzzer_stats instead (with stderr piped it prints nothing and exits at once).
   nice -n 19 dotnet out/fuzz/bin/FastTotem.Fuzz.dll watch "$target" "$findings/default/fuzzer_stats" "$seconds" &
@@ -175,22 +188,23 @@ fuzz_target() {
   # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
   AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
     AFL_FORKSRV_INIT_TMOUT=120000 \
-    nice -n 19 afl-fuzz "${limit[@]}" -i "$corpus" -o "$findings" -t 20000 -m none \
+    nice -n 19 afl-fuzz "${limit[@]}" -i "$input" -o "$findings" -t 20000 -m none \
     -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl.log" 2>&1 || true
   kill "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
-  local stats=$findings/default/fuzzer_stats
   if [ ! -f "$stats" ]; then
     echo "build.sh: afl-fuzz did not start for $target; see $findings/afl.log" >&2
     tail -n 20 "$findings/afl.log" >&2
     return 1
   fi
   fuzz_minimize "$target" "$findings"/default/queue
+  # A resumed run moves the earlier runs' crashes and hangs to crashes.DATE and hangs.DATE: all of them count.
   local crashes hangs
-  crashes=$(ls "$findings"/default/crashes 2>/dev/null | grep -c '^id' || true)
-  hangs=$(ls "$findings"/default/hangs 2>/dev/null | grep -c '^id' || true)
-  awk -v t="$target" -v c="$crashes" -v h="$hangs" -F' *: ' \
-    '{v[$1]=$2} END {printf "%s: %s execs in %s s (%s/s), %s edges, corpus %s, %s crashes, %s hangs\n", t, v["execs_done"], v["run_time"], v["execs_per_sec"], v["edges_found"], v["corpus_count"], c, h}' "$stats" \
+  crashes=$(ls "$findings"/default/crashes* 2>/dev/null | grep -c '^id' || true)
+  hangs=$(ls "$findings"/default/hangs* 2>/dev/null | grep -c '^id' || true)
+  awk -v t="$target" -v c="$crashes" -v h="$hangs" -v be="$before_execs" -v bt="$before_time" -v r="$resumed" -F' *: ' \
+    '{v[$1]=$2} END {printf "%s: %s execs in %s s (%s/s), %s edges, corpus %s, %s crashes, %s hangs", t, v["execs_done"], v["run_time"], v["execs_per_sec"], v["edges_found"], v["corpus_count"], c, h;
+      if (r == 1) printf " (cumulative; this run %d execs in %d s)", v["execs_done"] - be, v["run_time"] - bt; printf "\n"}' "$stats" \
     | tee -a out/fuzz/summary.txt
   [ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ]
 }

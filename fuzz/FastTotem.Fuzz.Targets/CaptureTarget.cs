@@ -74,9 +74,16 @@ public sealed class CaptureTarget : IFuzzTarget
             _ = DecodeJsonFormatter.Format(fields);
         }
 
-        if (decoder.DatagramCount != datagrams.Count || decoder.UndecodableCount > decoder.DatagramCount)
+        // Every datagram is either a Totem datagram or a knet packet; a knet packet carries a Totem datagram only once
+        // its payload is whole (after reassembly), and that one is counted as a Totem datagram too.
+        KnetDecodeCounts knet = decoder.Knet;
+        int plainTotem = decoder.DatagramCount - knet.Payloads;
+        if (plainTotem < 0 || plainTotem + knet.Packets != datagrams.Count || knet.Payloads > knet.Packets
+            || decoder.UndecodableCount > decoder.DatagramCount)
         {
-            throw new FuzzInvariantException($"decoder counted {decoder.DatagramCount} datagrams ({decoder.UndecodableCount} undecodable) of {datagrams.Count}");
+            throw new FuzzInvariantException(
+                $"decoder counted {decoder.DatagramCount} Totem datagrams ({decoder.UndecodableCount} undecodable, {knet.Payloads} out of knet) " +
+                $"and {knet.Packets} knet packets, of {datagrams.Count} datagrams");
         }
     }
 }

@@ -31,17 +31,13 @@ public sealed class DatagramTarget(bool reuse = true) : IFuzzTarget
         byte first = reader.Byte();
         int state = first % StateCount;
         FuzzRing ring = reuse ? (_prepared[state] ??= new PreparedRing(() => Prepare(state))).Restore() : Prepare(state);
-        try
-        {
-            ring.Inject(0, Sources[(first / StateCount) % Sources.Length], reader.Rest());
-            ring.RunFor(20 * FuzzRing.LatencyNs);
-            ring.CheckInvariants();
-        }
-        finally
-        {
-            LastFingerprint = ring.Fingerprint();
-        }
+        _last = ring;
+        ring.Inject(0, Sources[(first / StateCount) % Sources.Length], reader.Rest());
+        ring.RunFor(20 * FuzzRing.LatencyNs);
+        ring.CheckInvariants();
     }
+
+    private FuzzRing? _last;
 
     /// <summary>What the snapshots of the prepared states hold and what a restore costs (the runner's <c>time</c> verb).</summary>
     public string DescribeSnapshots()
@@ -65,8 +61,9 @@ public sealed class DatagramTarget(bool reuse = true) : IFuzzTarget
         return text.ToString();
     }
 
-    /// <summary><see cref="FuzzRing.Fingerprint"/> of the ring after the last input.</summary>
-    public ulong LastFingerprint { get; private set; }
+    /// <summary><see cref="FuzzRing.Fingerprint"/> of the ring after the last input (read before the next one: the
+    /// fuzzer never asks, so it is not computed per input).</summary>
+    public ulong LastFingerprint => _last?.Fingerprint() ?? 0;
 
     /// <summary>Node 1 (index 0) in state <paramref name="state"/> (see the class summary).</summary>
     internal static FuzzRing Prepare(int state)

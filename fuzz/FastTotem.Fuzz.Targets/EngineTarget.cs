@@ -41,18 +41,15 @@ public sealed class EngineTarget(bool reuse = true) : IFuzzTarget
             ring = reuse ? (_operational ??= new PreparedRing(() => DatagramTarget.Prepare(0))).Restore() : DatagramTarget.Prepare(0);
         }
 
-        try
-        {
-            RunScript(ring, ref reader);
-        }
-        finally
-        {
-            LastFingerprint = ring.Fingerprint();
-        }
+        _last = ring;
+        RunScript(ring, ref reader);
     }
 
-    /// <summary><see cref="FuzzRing.Fingerprint"/> of the ring after the last input.</summary>
-    public ulong LastFingerprint { get; private set; }
+    private FuzzRing? _last;
+
+    /// <summary><see cref="FuzzRing.Fingerprint"/> of the ring after the last input (read before the next one: the
+    /// fuzzer never asks, so it is not computed per input).</summary>
+    public ulong LastFingerprint => _last?.Fingerprint() ?? 0;
 
     /// <summary>FUZZ_TRACE=1: every step prints the ring's state (for reading a failing input, never under afl-fuzz).</summary>
     private static readonly bool Trace = Environment.GetEnvironmentVariable("FUZZ_TRACE") == "1";

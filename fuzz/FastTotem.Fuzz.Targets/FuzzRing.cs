@@ -41,6 +41,9 @@ internal sealed class FuzzRing : IPgGroupHandler
         PartialSlotCount = 1,
     };
 
+    /// <summary>The transmit queue's control-frame arena: two commit tokens for 384 members.</summary>
+    private const int ControlArenaBytes = 2 * 10_793;
+
     /// <summary>The service outbox: one CPG piece of <see cref="CpgLimits"/>' largest message and room to spare.</summary>
     private const int OutboxBytes = 32 * 1024;
 
@@ -65,8 +68,10 @@ internal sealed class FuzzRing : IPgGroupHandler
         {
             // Small stores, queues and windows keep the per-input restore cheap (it copies every buffer); a 3-node ring
             // with a few messages never fills them, and the window (16 + 8) stays below the store's run (32).
+            // The control arena holds two of the largest control frames instead of 24 (259 KB): with a 3-node nodelist
+            // the engine refuses joins naming anyone else, so its own control frames are a few hundred bytes.
             SrpConfig config = SrpConfig.CorosyncDefaults(NodeIds[i], NodeIds, tokenMs: TokenTimeoutMs)
-                with { StoreCapacity = 64, SendQueueCapacity = 16, WindowSize = 16, MaxMessages = 8 };
+                with { StoreCapacity = 64, SendQueueCapacity = 16, WindowSize = 16, MaxMessages = 8, ControlArenaBytes = ControlArenaBytes };
             Engines[i] = new SrpEngine(config, new MemoryRingSeqStore());
             Machines[i] = new NodeMachine(Engines[i], VotequorumConfig.FromNodelist(NodeIds[i], NodeIds, votes), CpgLimits, OutboxBytes,
                 PackerQueueCapacity, AssemblyBytes);
@@ -124,7 +129,10 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// <paramref name="source"/> (0: an address not in the nodelist).</summary>
     public void Inject(int index, uint source, ReadOnlySpan<byte> datagram)
     {
-        Run(index, NodeLoop.Input.None, source, datagram.ToArray());
+        byte[] bytes = PacketBuffers.Rent(datagram.Length);
+        datagram.CopyTo(bytes);
+        Run(index, NodeLoop.Input.None, source, bytes, datagram.Length);
+        PacketBuffers.Return(bytes);
     }
 
     /// <summary>An application message from node <paramref name="index"/> on the fuzz group; false when refused.</summary>
@@ -139,9 +147,9 @@ internal sealed class FuzzRing : IPgGroupHandler
     /// queued goes to the network and its events are drained (and a timer already due fires, as on a live node).</summary>
     public void Pump(int index) => Run(index, NodeLoop.Input.None);
 
-    private void Run(int index, NodeLoop.Input input, uint source = 0, byte[]? datagram = null)
+    private void Run(int index, NodeLoop.Input input, uint source = 0, byte[]? datagram = null, int length = 0)
     {
-        var io = new RingIo(this, index, source, datagram ?? []);
+        var io = new RingIo(this, index, source, datagram ?? [], length);
         NodeLoop.Step(Machines[index], ref io, Now, input);
     }
 
@@ -161,11 +169,11 @@ internal sealed class FuzzRing : IPgGroupHandler
     }
 
     /// <summary>The ring as one node's loop sees it: at most one received datagram, transmits onto the wire.</summary>
-    private readonly struct RingIo(FuzzRing ring, int index, uint source, byte[] datagram) : INodeIo
+    private readonly struct RingIo(FuzzRing ring, int index, uint source, byte[] datagram, int length) : INodeIo
     {
-        public int ReceivedCount => datagram.Length == 0 ? 0 : 1;
+        public int ReceivedCount => length == 0 ? 0 : 1;
 
-        public ReadOnlySpan<byte> Received(int i) => datagram;
+        public ReadOnlySpan<byte> Received(int i) => datagram.AsSpan(0, length);
 
         public NodeSource ReceivedSource(int i) => new(source);
 
@@ -194,9 +202,10 @@ internal sealed class FuzzRing : IPgGroupHandler
             return;
         }
 
-        byte[] bytes = datagram.ToArray();
-        Recorded?.Add(bytes);
-        _packets.Enqueue(new Packet(bytes, from, to, Now + LatencyNs));
+        Recorded?.Add(datagram.ToArray());
+        byte[] bytes = RentPacket(datagram.Length);
+        datagram.CopyTo(bytes);
+        _packets.Enqueue(new Packet(bytes, datagram.Length, from, to, Now + LatencyNs, _pooling));
     }
 
     /// <summary>Runs the next network or timer event at or before <paramref name="untilNs"/>; false when none is due.</summary>
@@ -237,8 +246,10 @@ internal sealed class FuzzRing : IPgGroupHandler
         Packet p = _packets.Dequeue();
         if (_links[p.From, p.To])
         {
-            Run(p.To, NodeLoop.Input.None, NodeIds[p.From], p.Bytes);
+            Run(p.To, NodeLoop.Input.None, NodeIds[p.From], p.Bytes, p.Length);
         }
+
+        Release(p);
     }
 
     /// <summary>Drops the oldest datagram in flight.</summary>
@@ -246,7 +257,7 @@ internal sealed class FuzzRing : IPgGroupHandler
     {
         if (_packets.Count > 0)
         {
-            _packets.Dequeue();
+            Release(_packets.Dequeue());
             PacketsDropped++;
         }
     }
@@ -257,7 +268,9 @@ internal sealed class FuzzRing : IPgGroupHandler
         if (_packets.Count > 0 && _packets.Count < PacketsMax)
         {
             Packet p = _packets.Peek();
-            _packets.Enqueue(p with { Bytes = (byte[])p.Bytes.Clone(), AtNs = Now + LatencyNs });
+            byte[] copy = RentPacket(p.Length);
+            p.Bytes.AsSpan(0, p.Length).CopyTo(copy);
+            _packets.Enqueue(p with { Bytes = copy, AtNs = Now + LatencyNs, Pooled = _pooling });
         }
     }
 
@@ -276,10 +289,10 @@ internal sealed class FuzzRing : IPgGroupHandler
     {
         if (_packets.Count > 0)
         {
-            byte[] bytes = _packets.Peek().Bytes;
-            if (bytes.Length > 0)
+            Packet p = _packets.Peek();
+            if (p.Length > 0)
             {
-                bytes[offset % bytes.Length] ^= mask;
+                p.Bytes[offset % p.Length] ^= mask;
             }
         }
     }
@@ -446,7 +459,7 @@ internal sealed class FuzzRing : IPgGroupHandler
         {
             Add(p.From * 16 + p.To);
             Add(p.AtNs);
-            foreach (byte b in p.Bytes)
+            foreach (byte b in p.Bytes.AsSpan(0, p.Length))
             {
                 Add(b);
             }
@@ -483,5 +496,41 @@ internal sealed class FuzzRing : IPgGroupHandler
 
     public void OnGroupMessage(uint nodeId, ReadOnlySpan<byte> payload, bool foreignEndian) => Deliveries++;
 
-    private readonly record struct Packet(byte[] Bytes, int From, int To, long AtNs);
+    /// <summary>A datagram in flight: the first <paramref name="Length"/> bytes of <paramref name="Bytes"/>;
+    /// <paramref name="Pooled"/> when the buffer came from <see cref="PacketBuffers"/> (after the ring's snapshot).</summary>
+    private readonly record struct Packet(byte[] Bytes, int Length, int From, int To, long AtNs, bool Pooled);
+
+    /// <summary>
+    /// Packet buffers outside the ring's object graph, so a snapshot neither copies nor restores them: a packet put on
+    /// the wire after the snapshot borrows one and gives it back once delivered or dropped, and the ring hands back what
+    /// is still in flight before its snapshot is restored (<see cref="ReturnPooledPackets"/>). A ring built from
+    /// nothing, and the packets of a snapshot, use buffers of their own (<see cref="_pooling"/> is off until the
+    /// snapshot is taken), so a restored packet never shares a buffer with a later one.
+    /// </summary>
+    private bool _pooling;
+
+    /// <summary>From now on packets borrow their buffers (a prepared ring, after its snapshot and after every restore).</summary>
+    internal void PoolPackets() => _pooling = true;
+
+    /// <summary>Gives back the buffers of the pooled packets in flight (before a restore drops them from the queue).</summary>
+    internal void ReturnPooledPackets()
+    {
+        foreach (Packet p in _packets)
+        {
+            if (p.Pooled)
+            {
+                PacketBuffers.Return(p.Bytes);
+            }
+        }
+    }
+
+    private byte[] RentPacket(int length) => _pooling ? PacketBuffers.Rent(length) : new byte[length];
+
+    private static void Release(in Packet p)
+    {
+        if (p.Pooled)
+        {
+            PacketBuffers.Return(p.Bytes);
+        }
+    }
 }

@@ -13,13 +13,16 @@ internal sealed class PreparedRing
     {
         _ring = prepare();
         _snapshot = GraphSnapshot.Take(_ring);
+        _ring.PoolPackets();
     }
 
     public GraphSnapshot Snapshot => _snapshot;
 
     public FuzzRing Restore()
     {
+        _ring.ReturnPooledPackets();
         _snapshot.Restore();
+        _ring.PoolPackets();
         return _ring;
     }
 }

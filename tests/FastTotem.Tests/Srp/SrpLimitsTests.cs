@@ -116,6 +116,17 @@ public class SrpLimitsTests
         Assert.Equal(254, engine.Limits.StoreSeqRunMax);
     }
 
+    [Theory]
+    [InlineData(0, SrpLimits.ControlFramesPerCall)]
+    [InlineData(1, 1)]
+    [InlineData(2 * 10_793, 2)]
+    public void ControlArenaIsDerivedUnlessSetAndAlwaysHoldsTheLargestControlFrame(int configured, int largestFrames)
+    {
+        var limits = new SrpLimits(new SrpConfig { NodeId = 1, ControlArenaBytes = configured });
+        Assert.Equal(10_793, limits.ControlFrameMax);
+        Assert.Equal(largestFrames * limits.ControlFrameMax, limits.ControlArenaBytes);
+    }
+
     /// <summary>
     /// The review's crash (C3): netmtu 20000 and a 17 KB message. Each of three nodes delivers it whole, and the
     /// message retransmitted after a loss goes out of the transmit buffer too.

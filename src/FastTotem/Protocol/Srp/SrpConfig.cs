@@ -56,6 +56,14 @@ internal sealed record SrpConfig
     public int StoreCapacity { get; init; }
 
     /// <summary>
+    /// Bytes of the transmit queue's arena for control frames; 0 (the default) derives it as room for 24 of the
+    /// largest (<c>SrpLimits.ControlArenaBytes</c>, 259,032 bytes). A smaller value, at least one largest control
+    /// frame, suits harnesses whose nodelist keeps every control frame small and that copy the whole engine per
+    /// input (the fuzz rings); a frame the arena cannot take is dropped and counted as a lost datagram.
+    /// </summary>
+    public int ControlArenaBytes { get; init; }
+
+    /// <summary>
     /// The largest frame this node builds itself, when smaller than <see cref="NetMtu"/> (0: NetMtu). Over knet the
     /// store slots must take corosync's frames of up to 64 KiB (NetMtu 65536) while FastTotem's own frames stay
     /// within one knet packet (docs/knet.md, "Live").

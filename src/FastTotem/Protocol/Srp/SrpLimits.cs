@@ -78,7 +78,9 @@ internal sealed class SrpLimits
             MembCommitTokenCodec.GetEncodedLength(WireLimits.ProcessorCountMax),
             MembJoinCodec.GetEncodedLength(WireLimits.ProcessorCountMax, WireLimits.ProcessorCountMax));
         TransmitBufferSize = Math.Max(FrameSizeMax, ControlFrameMax);
-        ControlArenaBytes = ControlFramesPerCall * ControlFrameMax;
+        ControlArenaBytes = config.ControlArenaBytes > 0
+            ? Math.Max(config.ControlArenaBytes, ControlFrameMax)
+            : ControlFramesPerCall * ControlFrameMax;
 
         (StoreCapacity, StoreArenaBytes, StoreSeqRunMax) =
             StoreSizes(NetMtu, config.WindowSize, config.MaxMessages, config.StoreCapacity);
@@ -106,7 +108,8 @@ internal sealed class SrpLimits
     /// <summary>The buffer PollTransmit needs and the driver's send slots must hold: the larger of the two above.</summary>
     public int TransmitBufferSize { get; }
 
-    /// <summary>The transmit queue's byte arena for control frames.</summary>
+    /// <summary>The transmit queue's byte arena for control frames: <see cref="ControlFramesPerCall"/> of the
+    /// largest, or <see cref="SrpConfig.ControlArenaBytes"/> when set (never less than one of the largest).</summary>
     public int ControlArenaBytes { get; }
 
     /// <summary>Slots (seqs in range) of each message store, a power of two.</summary>
