@@ -36,7 +36,7 @@ extern "C" {
 
 #define FT_API_VERSION 3
 /* Additions within version 3 (programs built against an older minor still work): 1 = ft_node_quorum. */
-#define FT_API_VERSION_MINOR 1
+#define FT_API_VERSION_MINOR 2
 
 #define FT_OK 0
 #define FT_ERR_INVALID_ARGUMENT -1
@@ -145,8 +145,17 @@ typedef struct ft_node_drops {
 	uint64_t totempg;           /* payloads: malformed, oversize, no slot, from a non-member */
 	uint64_t cpg;               /* CPG messages dropped and CPG events lost to a full event queue */
 	uint64_t votequorum;        /* nodeinfo dropped */
-	uint64_t sync;              /* sync messages totempg refused */
+	uint64_t sync;              /* membership and synchronisation events the node's event queue could not keep */
 } ft_node_drops;
+
+/* v3.2: what the node dropped of its host's own messages and deliveries (docs/robustness.md, "How the host learns
+ * of a drop"). Every field only grows. */
+typedef struct ft_host_drops {
+	uint64_t unconsumed_deliveries;        /* deliveries to a group with nothing to take them */
+	uint64_t delivery_overruns;            /* deliveries that could never fit a group's slab, or came after it left with the slab full */
+	uint64_t sends_refused_after_queueing; /* messages queued with FT_OK that CPG then refused (the group closed under them) */
+	uint64_t held_traffic_overflows;       /* ring changes at which held traffic did not fit its queue: one sender's order not kept (nothing lost) */
+} ft_host_drops;
 
 /* v3.1: the cluster's quorum as this node's votequorum computes it, the figures corosync-quorumtool -s prints. */
 typedef struct ft_quorum {
@@ -203,6 +212,8 @@ int ft_group_wait(ft_group group, uint32_t timeout_us);
 int ft_group_release(ft_group group, const ft_delivery *delivery);
 /* The node's drop counters. */
 int ft_node_drop_counters(ft_node node, ft_node_drops *stats);
+/* v3.2: the drops of the host's own messages and deliveries. */
+int ft_node_host_drops(ft_node node, ft_host_drops *drops);
 /* v3.1: the quorum (any thread; a snapshot the protocol thread replaces when a figure changes). */
 int ft_node_quorum(ft_node node, ft_quorum *quorum);
 /* v3.1: writes up to capacity (nodeid, votes) pairs of the quorum ring, in nodeid order; returns the member count. */

@@ -100,6 +100,9 @@ int main(int argc, char **argv)
 	ft_node_drops drops;
 	CHECK(ft_node_drop_counters(FORGED_NODE, &drops) == FT_ERR_INVALID_HANDLE, "drop counters: forged handle");
 	CHECK(ft_node_drop_counters(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "drop counters: NULL");
+	ft_host_drops host_drops;
+	CHECK(ft_node_host_drops(FORGED_NODE, &host_drops) == FT_ERR_INVALID_HANDLE, "host drops: forged handle");
+	CHECK(ft_node_host_drops(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "host drops: NULL");
 	CHECK(ft_group_take(FORGED_GROUP, &lease) == FT_ERR_INVALID_HANDLE, "take: forged handle");
 	CHECK(ft_group_take(FORGED_GROUP, NULL) == FT_ERR_INVALID_ARGUMENT, "take: NULL delivery");
 	CHECK(ft_group_release(FORGED_GROUP, &lease) == FT_ERR_INVALID_HANDLE, "release: forged handle");
@@ -108,7 +111,7 @@ int main(int argc, char **argv)
 	/* v3.1: the quorum, on bad input. */
 	ft_quorum quorum;
 	uint32_t qids[4], qvotes[4];
-	CHECK(ft_api_version_minor() == FT_API_VERSION_MINOR && FT_API_VERSION_MINOR >= 1, "api minor version 1");
+	CHECK(ft_api_version_minor() == FT_API_VERSION_MINOR && FT_API_VERSION_MINOR >= 2, "api minor version 2");
 	CHECK(ft_node_quorum(FORGED_NODE, &quorum) == FT_ERR_INVALID_HANDLE, "quorum: forged handle");
 	CHECK(ft_node_quorum(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "quorum: NULL");
 	CHECK(ft_node_quorum_members(FORGED_NODE, qids, qvotes, 4) == FT_ERR_INVALID_HANDLE, "quorum members: forged handle");
@@ -142,6 +145,9 @@ int main(int argc, char **argv)
 	uint32_t id = 0;
 	CHECK(ft_node_id(node, &id) == FT_OK && id == 1, "node id");
 	CHECK(ft_node_drop_counters(node, &drops) == FT_OK && drops.srp_misattributed == 0, "drop counters of a quiet node");
+	memset(&host_drops, 0xff, sizeof host_drops);
+	CHECK(ft_node_host_drops(node, &host_drops) == FT_OK && host_drops.unconsumed_deliveries == 0 && host_drops.delivery_overruns == 0
+	      && host_drops.sends_refused_after_queueing == 0 && host_drops.held_traffic_overflows == 0, "host drops of a quiet node: all written, all 0");
 	for (int i = 0; i < 200 && (ft_node_loop_info(node, &loop) != FT_OK || loop.tid == 0); i++) {
 		usleep(10000);
 	}

@@ -18,8 +18,8 @@ public static unsafe class Exports
     /// <summary>FT_API_VERSION: 3 gave node and group handles distinct types, grew ft_loop_info and ft_group_stats, and added confchgs.</summary>
     public const int ApiVersionNumber = 3;
 
-    /// <summary>FT_API_VERSION_MINOR: additions that keep version 3 programs working (1: ft_node_quorum).</summary>
-    public const int ApiVersionMinorNumber = 1;
+    /// <summary>FT_API_VERSION_MINOR: additions that keep version 3 programs working (1: ft_node_quorum; 2: ft_node_host_drops).</summary>
+    public const int ApiVersionMinorNumber = 2;
 
     private const int Ok = (int)FtError.Ok;
     private const int ErrInvalidArgument = (int)FtError.InvalidArgument;
@@ -628,6 +628,35 @@ public static unsafe class Exports
         return Ok;
     }
 
+    /// <summary>v3.2: ft_node_host_drops: the drops of the host's own messages and deliveries.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_node_host_drops")]
+    public static int HostDrops(nint node, HostDropStatistics* drops)
+    {
+        try
+        {
+            if (drops == null)
+            {
+                return Fail(ErrInvalidArgument, "drops must not be NULL");
+            }
+
+            if (!TryGet(node, out NodeState? state))
+            {
+                return Fail(ErrInvalidHandle, "not a node handle");
+            }
+
+            NodeDropCounters c = state.Node.DropCounters;
+            drops->UnconsumedDeliveries = (ulong)c.UnconsumedDeliveries;
+            drops->DeliveryOverruns = (ulong)c.DeliveryOverruns;
+            drops->SendsRefusedAfterQueueing = (ulong)c.SendsRefusedAfterQueueing;
+            drops->HeldTrafficOverflows = (ulong)c.HeldTrafficOverflows;
+            return Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
     /// <summary>v3.1: FT_API_VERSION_MINOR of the library (a header's may be older).</summary>
     [UnmanagedCallersOnly(EntryPoint = "ft_api_version_minor")]
     public static int ApiVersionMinor()
@@ -1064,6 +1093,16 @@ public static unsafe class Exports
         public ulong Cpg;
         public ulong Votequorum;
         public ulong Sync;
+    }
+
+    /// <summary>struct ft_host_drops (fasttotem.h, v3.2).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct HostDropStatistics
+    {
+        public ulong UnconsumedDeliveries;
+        public ulong DeliveryOverruns;
+        public ulong SendsRefusedAfterQueueing;
+        public ulong HeldTrafficOverflows;
     }
 
     /// <summary>struct ft_quorum (fasttotem.h, v3.1).</summary>
