@@ -16,21 +16,7 @@ namespace FastTotem.Tests.Node;
 /// </summary>
 public class BatchDrainLiveTests
 {
-    private static bool WaitFor(Func<bool> condition, int ms = 15_000)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.ElapsedMilliseconds < ms)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            Thread.Sleep(10);
-        }
-
-        return condition();
-    }
+    private static bool WaitFor(Func<bool> condition, int ms = 15_000) => FastTotem.Tests.Hosting.TotemNodeTests.WaitFor(condition, ms);
 
     private static SrpEngine EngineOf(TotemNode node) =>
         ((NodeMachine)typeof(TotemNode).GetField("_machine", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(node)!).Engine;
