@@ -173,12 +173,21 @@ internal sealed partial class NetLab
         return p;
     }
 
-    /// <summary>One counter of the daemon's knet statistics for a host link (corosync-cmapctl -m stats stats.knet).</summary>
-    public long KnetStat(LabNode daemon, int hostId, int link, string counter)
+    /// <summary>
+    /// One counter for links 0 and 1 of a host, read in a single <c>corosync-cmapctl</c> call so that the two values
+    /// are taken at the same moment (two calls are hundreds of milliseconds apart on a loaded machine).
+    /// </summary>
+    public (long Link0, long Link1) KnetStatBothLinks(LabNode daemon, int hostId, string counter)
     {
-        string text = Exec(daemon, "corosync-cmapctl", "-m", "stats", $"stats.knet.node{hostId}.link{link}.{counter}");
-        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(text, @"=\s*(\d+)");
-        return m.Success ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        string text = Exec(daemon, "corosync-cmapctl", "-m", "stats", $"stats.knet.node{hostId}.");
+        return (Read(0), Read(1));
+
+        long Read(int link)
+        {
+            System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(
+                text, $@"stats\.knet\.node{hostId}\.link{link}\.{counter} \([a-z0-9]+\) = (\d+)");
+            return m.Success ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        }
     }
 
     /// <summary>The fasttotem process's stderr and stdout so far.</summary>

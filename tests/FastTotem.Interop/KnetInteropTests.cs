@@ -412,8 +412,7 @@ public class KnetInteropTests
     private static string Tail(string text) => text.Length > 3000 ? text[^3000..] : text;
 
     /// <summary>DATA packets daemon 1 received from node 3 on link 0 and link 1 (its knet statistics).</summary>
-    private static (long, long) RxData(NetLab lab, LabNode daemon) =>
-        (lab.KnetStat(daemon, 3, 0, "rx_data_packets"), lab.KnetStat(daemon, 3, 1, "rx_data_packets"));
+    private static (long, long) RxData(NetLab lab, LabNode daemon) => lab.KnetStatBothLinks(daemon, 3, "rx_data_packets");
 
     private static void AssertMostlyOn(int link, (long l0, long l1) from, (long l0, long l1) to, string when)
     {
