@@ -57,7 +57,16 @@ internal sealed class FastTotemSystem(BenchLab lab, BenchSettings settings, bool
                 args.AddRange(new[] { "--busy-poll-cpu", (Environment.ProcessorCount - 1).ToString(inv) });
             }
 
-            BenchProcess p = lab.Start(n, "bench-node", schedRr ? "chrt" : _path, args.ToArray());
+            string exe = schedRr ? "chrt" : _path;
+            if (busyPoll && n > 1 && Environment.ProcessorCount > 1)
+            {
+                // The sender's loop spins on the last CPU: keep the other nodes off it, or each of their wake-ups
+                // waits behind the spinner for a scheduler slice (milliseconds) instead of running at once.
+                args.InsertRange(0, new[] { "-c", $"0-{Environment.ProcessorCount - 2}", exe });
+                exe = "taskset";
+            }
+
+            BenchProcess p = lab.Start(n, "bench-node", exe, args.ToArray());
             members.Add(p);
             pids.Add(p.Pid);
         }
