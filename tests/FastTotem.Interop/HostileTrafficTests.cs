@@ -446,7 +446,7 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
     private static void AssertWhole(HostileRing ring, string after)
     {
         Assert.True(ring.WaitWhole(Daemons, Ft, All, Reform),
-            $"the ring of nodes 1, 2, 3 did not re-form within {Reform.TotalSeconds} s after {after}");
+            $"the ring of nodes 1, 2, 3 did not re-form within {Reform.TotalSeconds} s after {after}: {ring.Describe(Daemons, Ft)}");
     }
 
     private int Seed()

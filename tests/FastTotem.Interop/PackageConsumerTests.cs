@@ -32,14 +32,20 @@ public class PackageConsumerTests(PackageFeed feed) : IClassFixture<PackageFeed>
         await node.WaitForSyncAsync();
         var received = new HashSet<string>();
         bool ownDelivered = false; // our message in the agreed order: every member delivers it
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // not on the protocol thread
+        // Not on the protocol thread: the two welcomes (nodes 1 and 2 are in our group), then our hello and both answers.
+        var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         ProcessGroup group = await node.JoinGroupAsync("package-test", (from, pid, data) =>
         {
             string text = Encoding.UTF8.GetString(data);
             Console.WriteLine($"delivered {from}: {text}");
             if (from == self) ownDelivered = true; else received.Add(text);
-            if (ownDelivered && received.Count == 2) done.TrySetResult();
+            if (received.Count >= 2) welcomed.TrySetResult();
+            if (ownDelivered && received.Count == 4) done.TrySetResult();
         });
+        // Our node may first form a ring of its own and join the group there: a message sent then is delivered in that
+        // configuration only. Nodes 1 and 2 welcome us once they see our join, so send after both welcomes.
+        await welcomed.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await group.MulticastAsync(Encoding.UTF8.GetBytes($"hello from node {self}, a package consumer"));
         await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Console.WriteLine($"received={received.Count}");
@@ -87,9 +93,15 @@ public class PackageConsumerTests(PackageFeed feed) : IClassFixture<PackageFeed>
                 ProcessGroup? group = null;
                 group = await nodes[i].JoinGroupAsync("package-test", (from, pid, data) =>
                 {
+                    string text = Encoding.UTF8.GetString(data);
                     if (from == 3)
                     {
-                        heard.Enqueue($"{id}<-{Encoding.UTF8.GetString(data)}");
+                        heard.Enqueue($"{id}<-{text}");
+                        if (text.StartsWith("hello", StringComparison.Ordinal))
+                        {
+                            // The program waits for this answer before it leaves, so its hello cannot leave with it.
+                            group!.TryMulticast(Encoding.UTF8.GetBytes($"node {id} heard you"));
+                        }
                     }
                 }).WaitAsync(TimeSpan.FromSeconds(20));
                 groups[i] = group;
@@ -103,7 +115,9 @@ public class PackageConsumerTests(PackageFeed feed) : IClassFixture<PackageFeed>
             }
 
             string output = Run("dotnet", app, env, 45_000, Path.Combine(app, "bin", "Release", "net10.0", "App.dll"), "3", port.ToString(), Path.Combine(tmp, "n3"));
-            Assert.Contains("received=2", output);
+            Assert.Contains("received=4", output);
+            Assert.Contains("delivered 1: node 1 heard you", output);
+            Assert.Contains("delivered 2: node 2 heard you", output);
             Assert.Contains("delivered 1: welcome from node 1", output);
             Assert.Contains("delivered 2: welcome from node 2", output);
             Assert.True(WaitFor(() => heard.Count(h => h.EndsWith("hello from node 3, a package consumer", StringComparison.Ordinal)) == 2),

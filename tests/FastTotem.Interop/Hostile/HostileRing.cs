@@ -268,6 +268,34 @@ internal sealed class HostileRing : IDisposable
         return false;
     }
 
+    /// <summary>What each node last saw, for a failure message: a daemon's last membership line and whether sync
+    /// completed or GATHER began after it; FastTotem's last few events (gathers with their reason, configurations,
+    /// sync completions).</summary>
+    public string Describe(int[] daemons, int[] fastTotems)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (int d in daemons)
+        {
+            string log = File.Exists(Node(d).LogFile) ? ReadShared(Node(d).LogFile) : "";
+            MatchCollection ms = Regex.Matches(log, @"Members\[\d+\]: ([0-9 ]+)\n");
+            int at = ms.Count == 0 ? -1 : ms[^1].Index;
+            text.Append($"daemon {d}: members [{(ms.Count == 0 ? "none" : ms[^1].Groups[1].Value.Trim())}]")
+                .Append($", sync completed after: {at >= 0 && log.LastIndexOf("Completed service synchronization", StringComparison.Ordinal) > at}")
+                .Append($", GATHER after: {log.LastIndexOf("entering GATHER state", StringComparison.Ordinal) > at}")
+                .Append($", exited: {Node(d).Corosync?.HasExited}; ");
+        }
+
+        foreach (int f in fastTotems)
+        {
+            List<JsonElement> events = Events(f).Where(e => e.GetProperty("event").GetString() is "gather" or "config" or "sync-complete").ToList();
+            text.Append($"FastTotem {f}: {events.Count} membership events, last: ")
+                .Append(string.Join(" | ", events.Skip(Math.Max(0, events.Count - 6)).Select(e => e.GetRawText())))
+                .Append("; ");
+        }
+
+        return text.ToString();
+    }
+
     public static string ReadShared(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
