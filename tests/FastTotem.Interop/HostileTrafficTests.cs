@@ -234,7 +234,9 @@ public sealed class HostileTrafficTests(ITestOutputHelper output)
         output.WriteLine("FastTotem drops: " + string.Join(", ", drops.Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.True(drops.GetValueOrDefault("srp_malformed") > 0 && drops.GetValueOrDefault("srp_misattributed") + drops.GetValueOrDefault("srp_unlisted") > 0,
             "the mutations were not seen: no malformed or misattributed drops");
+        var reform = Stopwatch.StartNew();
         AssertWhole(ring, $"mutated replays (seed {seed})");
+        output.WriteLine($"ring whole {reform.Elapsed.TotalSeconds:F1} s after the replays stopped");
     }
 
     /// <summary>
