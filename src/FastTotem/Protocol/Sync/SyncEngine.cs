@@ -91,6 +91,10 @@ internal sealed partial class SyncEngine : IPgGroupHandler
     /// <summary>service_build and barrier messages of another ring, ignored.</summary>
     public long OldRingMessages { get; private set; }
 
+    /// <summary>Own service_build and barrier messages of an earlier ring still waiting for room in totempg when the next
+    /// ring started, dropped unsent (no member could use them: their ring id is gone).</summary>
+    public long StaleMessagesUnsent { get; private set; }
+
     /// <summary>Messages too short or with a service list count over 128, dropped.</summary>
     public long MalformedMessages { get; private set; }
 

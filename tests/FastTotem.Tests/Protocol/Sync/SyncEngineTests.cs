@@ -250,6 +250,29 @@ public class SyncEngineTests
         Assert.Equal(Ring1, e.RingId);
     }
 
+    /// <summary>
+    /// Configuration changes while nothing takes the sync messages (totempg's queue full, so the node waits for room):
+    /// each new ring's service_build replaces what the rings before it left unsent, which no member could use (their
+    /// ring ids are gone). Found by the engine fuzz target: the ninth change in a row overflowed the 8-slot queue and
+    /// threw "sync messages are not being taken".
+    /// </summary>
+    [Fact]
+    public void ConfigurationChangesWhileMessagesWaitKeepOnlyTheCurrentRingsMessages()
+    {
+        var n1 = new SyncTestNode(1, (0, 1), (2, 1));
+        for (ulong seq = 4; seq < 4 + 20 * 4; seq += 4)
+        {
+            n1.Engine.HandleConfigurationChange(false, [1], new MembRingId(1, seq - 4));
+            n1.Engine.HandleConfigurationChange(true, [1, 2], new MembRingId(1, seq));
+        }
+
+        var last = new MembRingId(1, 4 + (19 * 4));
+        Assert.Equal(1, n1.Engine.PendingMessages);
+        Assert.Equal(19, n1.Engine.StaleMessagesUnsent);
+        Assert.Equal(WireError.None, SyncServiceBuildMessage.TryRead(n1.Engine.PeekMessage(), out SyncServiceBuildMessage build));
+        Assert.Equal(last, build.RingId);
+    }
+
     /// <summary>Seeded garbage, truncated and mutated sync messages never throw and never complete a round early.</summary>
     [Fact]
     public void GarbageNeverThrows()
