@@ -256,6 +256,13 @@ internal sealed partial class SyncEngine : IPgGroupHandler
     /// <summary>sync_start → sync_servicelist_build_enter: a new ring.</summary>
     private void Start(ReadOnlySpan<uint> members, MembRingId ringId)
     {
+        // What an earlier ring left here unsent (totempg had no room while rings came and went, as in a non-transitive
+        // partition that re-forms every few seconds) carries a ring id no member will accept any more: drop it, so the
+        // queue holds at most this ring's service_build and one barrier.
+        StaleMessagesUnsent += _outboxCount;
+        _outboxHead = 0;
+        _outboxCount = 0;
+
         _ringId = ringId;
         State = SyncState.ServiceListBuild;
         members.CopyTo(_members);
