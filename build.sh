@@ -185,11 +185,26 @@ fuzz_target() {
   # from fuzzer_stats instead (with stderr piped it prints nothing and exits at once).
   nice -n 19 dotnet out/fuzz/bin/FastTotem.Fuzz.dll watch "$target" "$findings/default/fuzzer_stats" "$seconds" &
   local watcher=$!
-  # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
-  AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
-    AFL_FORKSRV_INIT_TMOUT=120000 \
-    nice -n 19 afl-fuzz "${limit[@]}" -i "$input" -o "$findings" -t 20000 -m none \
-    -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl.log" 2>&1 || true
+  # FUZZ_JOBS=N runs N afl-fuzz instances on the one findings directory (a main, "default", and secondaries job2..jobN
+  # that share their finds through it), each stopping at FUZZ_EXECS/N executions: the campaign's executions are the
+  # sum over the instances. Without it, one instance as before.
+  local jobs=${FUZZ_JOBS:-1} job pids=()
+  if [ "$jobs" -gt 1 ] && [ -n "${FUZZ_EXECS:-}" ]; then
+    limit=(-V "$seconds" -E $(( (FUZZ_EXECS + jobs - 1) / jobs )))
+  fi
+  for job in $(seq 1 "$jobs"); do
+    local role=()
+    if [ "$jobs" -gt 1 ]; then
+      if [ "$job" = 1 ]; then role=(-M default); else role=(-S "job$job"); fi
+    fi
+    # The machine is shared: lowest priority, no CPU binding. dotnet starts slowly, hence the long fork server wait.
+    AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
+      AFL_FORKSRV_INIT_TMOUT=120000 \
+      nice -n 19 afl-fuzz "${role[@]}" "${limit[@]}" -i "$input" -o "$findings" -t 20000 -m none \
+      -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl$([ "$job" = 1 ] || echo "-job$job").log" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}" 2>/dev/null || true
   kill "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
   if [ ! -f "$stats" ]; then
@@ -197,14 +212,19 @@ fuzz_target() {
     tail -n 20 "$findings/afl.log" >&2
     return 1
   fi
-  fuzz_minimize "$target" "$findings"/default/queue
-  # A resumed run moves the earlier runs' crashes and hangs to crashes.DATE and hangs.DATE: all of them count.
+  fuzz_minimize "$target" "$findings"/*/queue
+  # A resumed run moves the earlier runs' crashes and hangs to crashes.DATE and hangs.DATE: all of them count, in
+  # every instance's directory.
   local crashes hangs
-  crashes=$(ls "$findings"/default/crashes* 2>/dev/null | grep -c '^id' || true)
-  hangs=$(ls "$findings"/default/hangs* 2>/dev/null | grep -c '^id' || true)
-  awk -v t="$target" -v c="$crashes" -v h="$hangs" -v be="$before_execs" -v bt="$before_time" -v r="$resumed" -F' *: ' \
-    '{v[$1]=$2} END {printf "%s: %s execs in %s s (%s/s), %s edges, corpus %s, %s crashes, %s hangs", t, v["execs_done"], v["run_time"], v["execs_per_sec"], v["edges_found"], v["corpus_count"], c, h;
-      if (r == 1) printf " (cumulative; this run %d execs in %d s)", v["execs_done"] - be, v["run_time"] - bt; printf "\n"}' "$stats" \
+  crashes=$(ls "$findings"/*/crashes* 2>/dev/null | grep -c '^id' || true)
+  hangs=$(ls "$findings"/*/hangs* 2>/dev/null | grep -c '^id' || true)
+  # With FUZZ_JOBS the executions and execs/s are summed over the instances; time, edges and corpus are the main's
+  # (it syncs the secondaries' finds). before_execs is the main's alone, so "this run" is exact only for one instance.
+  awk -v t="$target" -v c="$crashes" -v h="$hangs" -v be="$before_execs" -v bt="$before_time" -v r="$resumed" -v j="$jobs" -F' *: ' \
+    'FILENAME ~ /\/default\// {v[$1]=$2} $1=="execs_done"{e+=$2} $1=="execs_per_sec"{s+=$2}
+     END {printf "%s: %s execs in %s s (%.2f/s), %s edges, corpus %s, %s crashes, %s hangs", t, e, v["run_time"], s, v["edges_found"], v["corpus_count"], c, h;
+      if (j > 1) printf " (%d instances)", j;
+      if (r == 1) printf " (cumulative; this run %d execs in %d s)", e - be, v["run_time"] - bt; printf "\n"}' "$findings"/*/fuzzer_stats \
     | tee -a out/fuzz/summary.txt
   [ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ]
 }
@@ -212,11 +232,14 @@ fuzz_target() {
 # The kept corpus becomes afl-cmin's smallest set of files with the coverage of (kept corpus + new queue entries),
 # each file named by its content hash so reruns do not rename what they keep.
 fuzz_minimize() {
-  local target=$1 queue=$2
-  local corpus=fuzz/corpus/$target work=out/fuzz/cmin-$target
+  local target=$1
+  shift
+  local corpus=fuzz/corpus/$target work=out/fuzz/cmin-$target queue f
   rm -rf "$work" && mkdir -p "$work/in"
   cp "$corpus"/* "$work/in"/ 2>/dev/null || true
-  for f in "$queue"/id:*; do [ -f "$f" ] && cp "$f" "$work/in/q-$(sha1sum "$f" | cut -c1-16)"; done
+  for queue in "$@"; do
+    for f in "$queue"/id:*; do [ -f "$f" ] && cp "$f" "$work/in/q-$(sha1sum "$f" | cut -c1-16)"; done
+  done
   AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_FORKSRV_INIT_TMOUT=120000 \
     nice -n 19 afl-cmin -i "$work/in" -o "$work/out" -t 20000 -m none \
     -- "$(command -v dotnet)" out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$work/cmin.log" 2>&1 || {
