@@ -8,7 +8,8 @@
 #                       FastTotem.Native (libfasttotem.so + fasttotem.h); VERSION defaults to 0.1.0
 #   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
 #                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md);
-#                       FUZZ_EXECS=N stops at about N executions, FUZZ_RESUME=1 continues the target's last campaign
+#                       FUZZ_EXECS=N stops at about N executions, FUZZ_RESUME=1 continues the target's last campaign,
+#                       FUZZ_JOBS=N runs N afl-fuzz instances on the target (executions summed)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 #   ./build.sh sweep N [FIRST_SEED] [--parallel P] [--nodes-max M] [--duration D] [--stack full|srp]
