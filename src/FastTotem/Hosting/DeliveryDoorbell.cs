@@ -57,10 +57,20 @@ internal sealed unsafe class DeliveryDoorbell : IDisposable
         Volatile.Write(ref _sleeping, 0);
         ulong drained;
         LibcPoll.read(fd, &drained, sizeof(ulong));
+        GC.KeepAlive(this); // the finalizer must not close fd while this call still uses it
         return ready(state);
     }
 
     public void Dispose()
+    {
+        Close();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A group its host let go without the node being disposed (it left, its leave was confirmed).</summary>
+    ~DeliveryDoorbell() => Close();
+
+    private void Close()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)

@@ -33,7 +33,9 @@ public sealed partial class TotemNode : IDisposable
     private readonly List<ProcessGroup> _pendingLeaves = new();
     private readonly ProcessGroup?[] _byHandle;
     private readonly List<ProcessGroup> _groups = new();
-    private readonly ConcurrentQueue<ProcessGroup> _created = new();
+    // Every group created and not yet finished (left and confirmed, refused, or withdrawn before it was sent): what Stop
+    // and a protocol fault close. A finished group belongs to its host alone, so its slab and doorbell go with it.
+    private readonly ConcurrentDictionary<ProcessGroup, byte> _open = new();
     private readonly TaskCompletionSource<bool> _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly NodeLog? _log;
     private int _state; // 0 created, 1 started, 2 stopped
@@ -341,7 +343,7 @@ public sealed partial class TotemNode : IDisposable
 
         cancellationToken.ThrowIfCancellationRequested(); // given up before anything was sent: nothing to withdraw
         var group = new ProcessGroup(this, name, options, onDeliver);
-        _created.Enqueue(group);
+        _open[group] = 0;
         _control.Enqueue(() => _pendingJoins.Add(group));
         Wake();
         using (cancellationToken.Register(static state =>
@@ -368,8 +370,8 @@ public sealed partial class TotemNode : IDisposable
             _log?.Stopped(leave);
         }
 
-        // Every group ever created, joined or still joining (the loop's own lists belong to its thread).
-        foreach (ProcessGroup g in _created)
+        // Every group not yet finished, joined or still joining (the loop's own lists belong to its thread).
+        foreach (ProcessGroup g in _open.Keys)
         {
             g.MarkClosed();
             g.Joined.TrySetException(new InvalidOperationException("the node stopped"));
@@ -389,8 +391,10 @@ public sealed partial class TotemNode : IDisposable
         _log?.Dispose();
 
         // The loop thread is gone: nothing rings the groups' doorbells any more; their eventfds go with the node.
-        while (_created.TryDequeue(out ProcessGroup? group))
+        // (A finished group's doorbell closes when its host lets the group go.)
+        foreach (ProcessGroup group in _open.Keys)
         {
+            _open.TryRemove(group, out _);
             group.CloseDoorbell();
         }
     }
@@ -487,10 +491,13 @@ public sealed partial class TotemNode : IDisposable
     {
         _control.Enqueue(() =>
         {
-            _pendingJoins.Remove(group);
             if (group.Handle >= 0)
             {
                 _pendingLeaves.Add(group); // sent by the loop once CPG takes it (not during a synchronisation)
+            }
+            else if (_pendingJoins.Remove(group))
+            {
+                _open.TryRemove(group, out _); // withdrawn before CPG had it: nothing to leave
             }
         });
         Wake();
@@ -529,6 +536,8 @@ public sealed partial class TotemNode : IDisposable
             _pendingJoins.RemoveAt(i);
             if (result != CpgResult.Ok)
             {
+                group.MarkClosed();
+                _open.TryRemove(group, out _);
                 group.Joined.TrySetException(new InvalidOperationException($"cpg join of '{group.Name}' failed: {result}"));
                 continue;
             }
@@ -575,10 +584,15 @@ public sealed partial class TotemNode : IDisposable
                 continue;
             }
 
-            CpgResult result = _machine.Cpg.Leave(_pendingLeaves[i].Handle);
+            ProcessGroup leaving = _pendingLeaves[i];
+            CpgResult result = _machine.Cpg.Leave(leaving.Handle);
             if (result is not (CpgResult.TryAgain or CpgResult.QueueFull or CpgResult.Busy))
             {
                 _pendingLeaves.RemoveAt(i);
+                if (result != CpgResult.Ok)
+                {
+                    Forget(leaving); // CPG no longer has it: no confirmation will come
+                }
             }
         }
 
@@ -650,11 +664,18 @@ public sealed partial class TotemNode : IDisposable
         {
             if (m.NodeId == NodeId && m.Pid == group.Pid)
             {
-                _byHandle[group.Handle] = null;
-                _groups.Remove(group);
-                group.MarkClosed();
+                Forget(group);
             }
         }
+    }
+
+    /// <summary>Loop thread: a group has finished (its leave confirmed, or CPG no longer has it); only its host holds it now.</summary>
+    private void Forget(ProcessGroup group)
+    {
+        _byHandle[group.Handle] = null;
+        _groups.Remove(group);
+        group.MarkClosed();
+        _open.TryRemove(group, out _);
     }
 
     private void ReportRingMode(RingMode mode, RingId ring)
@@ -777,7 +798,7 @@ public sealed partial class TotemNode : IDisposable
                 $"node {node.NodeId}: a protocol fault ({exception.GetType().Name}: {exception.Message}); the node left the ring and stopped", exception);
             node.ProtocolFault = fault;
             node._firstSync.TrySetException(new InvalidOperationException(fault.Message, exception));
-            foreach (ProcessGroup g in node._created)
+            foreach (ProcessGroup g in node._open.Keys)
             {
                 g.MarkClosed();
                 g.Joined.TrySetException(new InvalidOperationException(fault.Message, exception));
