@@ -5,17 +5,21 @@ using FastTotem.Native;
 namespace FastTotem.Tests.Native;
 
 /// <summary>
-/// ft_group_join racing ft_node_destroy (docs/robustness.md, finding M6): a join that appended to the node's group list while
-/// the destroy enumerated it could throw there and leave the node undisposed, its loop thread and socket alive. Each
-/// round destroys a running node while another thread joins groups on it as fast as it can: every call returns a
-/// code (never FT_ERR_INTERNAL), the joiner ends, the handle is dead and the node's port is free again.
+/// ft_group_join racing ft_node_destroy (docs/robustness.md, finding M6). Unserialised, the two went wrong two ways: a join
+/// that appended to the node's group list while the destroy walked it made the destroy throw ("Collection was
+/// modified"), fail with FT_ERR_INTERNAL and leave the node undisposed; and a join confirmed just before the node
+/// stopped registered its handle after the destroy had freed the others, so a handle of a destroyed node stayed live.
+/// Each round destroys a running node while four threads join (and leave) groups on it as fast as they can: the destroy
+/// succeeds, no call returns FT_ERR_INTERNAL, the joiners end, the node handle and every group handle a join handed
+/// out are dead, and the node's port is free again.
 /// </summary>
 public unsafe class CAbiJoinDestroyRaceTests
 {
     [Fact]
     public void ADestroyRacingJoinsAlwaysDisposesTheNode()
     {
-        const int rounds = 4;
+        const int rounds = 10;
+        const int joinerCount = 4;
         var random = new Random(20261202);
         for (int round = 0; round < rounds; round++)
         {
@@ -28,29 +32,43 @@ public unsafe class CAbiJoinDestroyRaceTests
             byte[] path = System.Text.Encoding.UTF8.GetBytes(conf + "\0");
             fixed (byte* p = path)
             {
-                Assert.Equal(0, ((delegate* unmanaged<byte*, uint, nint*, int>)(&Exports.NodeCreate))(p, 1, &node));
+                // Small slabs: a left group's handle (and its slab) lives until the destroy.
+                var config = new Exports.NodeConfig { Size = (uint)sizeof(Exports.NodeConfig), NodeId = 1, PinCpu = -1, DeliveryBytes = 4096 };
+                Assert.Equal(0, ((delegate* unmanaged<byte*, Exports.NodeConfig*, nint*, int>)(&Exports.NodeCreateEx))(p, &config, &node));
             }
 
             Assert.Equal(0, ((delegate* unmanaged<nint, int>)(&Exports.NodeStart))(node));
             nint target = node;
             var codes = new System.Collections.Concurrent.ConcurrentBag<int>();
+            var handles = new System.Collections.Concurrent.ConcurrentBag<nint>();
             int stop = 0;
-            var joiner = new Thread(() =>
+            var joiners = new Thread[joinerCount];
+            for (int j = 0; j < joinerCount; j++)
             {
-                for (int k = 0; Volatile.Read(ref stop) == 0; k++)
+                int me = j;
+                joiners[j] = new Thread(() =>
                 {
-                    nint group = 0;
-                    byte[] name = System.Text.Encoding.ASCII.GetBytes($"g{k % 8}\0");
-                    int rc;
-                    fixed (byte* n = name)
+                    for (int k = 0; Volatile.Read(ref stop) == 0; k++)
                     {
-                        rc = ((delegate* unmanaged<nint, byte*, uint, nint*, int>)(&Exports.GroupJoin))(target, n, 3000, &group);
-                    }
+                        nint group = 0;
+                        byte[] name = System.Text.Encoding.ASCII.GetBytes($"g{me}-{k % 8}\0");
+                        int rc;
+                        fixed (byte* n = name)
+                        {
+                            rc = ((delegate* unmanaged<nint, byte*, uint, nint*, int>)(&Exports.GroupJoin))(target, n, 3000, &group);
+                        }
 
-                    codes.Add(rc);
-                }
-            }) { IsBackground = true };
-            joiner.Start();
+                        codes.Add(rc);
+                        if (rc == 0)
+                        {
+                            handles.Add(group);
+                            codes.Add(((delegate* unmanaged<nint, int>)(&Exports.GroupLeave))(group)); // frees its CPG slot
+                        }
+                    }
+                }) { IsBackground = true };
+                joiners[j].Start();
+            }
+
             // Destroy while joins are going through: after the first one came back, at a random moment.
             var sw = System.Diagnostics.Stopwatch.StartNew();
             while (!codes.Contains(0) && sw.Elapsed < TimeSpan.FromSeconds(20))
@@ -59,12 +77,19 @@ public unsafe class CAbiJoinDestroyRaceTests
             }
 
             Thread.Sleep(random.Next(300));
-            Assert.Equal(0, ((delegate* unmanaged<nint, int>)(&Exports.NodeDestroy))(node));
+            int destroyed = ((delegate* unmanaged<nint, int>)(&Exports.NodeDestroy))(node);
+            string destroyError = destroyed == 0 ? "" : LastError();
             Volatile.Write(ref stop, 1);
-            Assert.True(joiner.Join(TimeSpan.FromSeconds(15)), $"round {round}: a join did not return after the destroy");
+            foreach (Thread t in joiners)
+            {
+                Assert.True(t.Join(TimeSpan.FromSeconds(15)), $"round {round}: a join did not return after the destroy");
+            }
 
+            Assert.True(destroyed == 0, $"round {round}: ft_node_destroy returned {destroyed} after {handles.Count} joins: {destroyError}");
             Assert.DoesNotContain((int)FtError.Internal, codes);
-            Assert.Contains(0, codes); // some joins went through before the destroy
+            Assert.NotEmpty(handles); // some joins went through before the destroy
+            int live = handles.Count(h => ((delegate* unmanaged<nint, int>)(&Exports.GroupLeave))(h) != (int)FtError.InvalidHandle);
+            Assert.True(live == 0, $"round {round}: {live} of {handles.Count} group handles still live after ft_node_destroy");
             uint id;
             Assert.Equal((int)FtError.InvalidHandle, ((delegate* unmanaged<nint, uint*, int>)(&Exports.NodeId))(node, &id));
 
@@ -87,5 +112,16 @@ public unsafe class CAbiJoinDestroyRaceTests
             Assert.True(bound, $"round {round}: port {port} still in use after ft_node_destroy: the node was not disposed");
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    private static string LastError()
+    {
+        byte[] buffer = new byte[512];
+        fixed (byte* b = buffer)
+        {
+            ((delegate* unmanaged<byte*, nuint, int>)(&Exports.LastError))(b, (nuint)buffer.Length);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, Math.Max(0, Array.IndexOf(buffer, (byte)0)));
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using FastTotem.Hosting;
 using FastTotem.Native;
@@ -13,14 +14,17 @@ public unsafe class CAbiRaceTests
     /// <summary>
     /// Two threads release the same lease at once, again and again, while the producer writes the next delivery into
     /// the slot the first release frees and the consumer takes it. Exactly one release may win, and the loser must
-    /// never end the next delivery's lease (the check-then-CAS window let a late release do that).
+    /// never end the next delivery's lease (the check-then-CAS window let a late release do that). The slab holds one
+    /// record, so the next delivery always lands on the lease's own slot, and the producer keeps trying until a release
+    /// frees it (for up to 2 ms), so a late release meets a slot already reused.
     /// </summary>
     [Fact]
     public void TwoRacingReleasesOfOneLeaseEndItOnceAndNeverTheNextOne()
     {
         const int rounds = 20_000;
-        var q = new DeliveryQueue(256);
         byte[] message = new byte[40];
+        var q = new DeliveryQueue(DeliveryQueue.RecordHeader + message.Length);
+        Assert.Equal(DeliveryQueue.RecordHeader + message.Length, q.Capacity); // one record fills the slab
         using var start = new Barrier(3);
         var results = new DeliveryRelease[2];
         long token = 0;
@@ -59,7 +63,8 @@ public unsafe class CAbiRaceTests
                 // Meanwhile: the next delivery, written into whatever the releases free, and taken.
                 DeliveryRecord next = default;
                 bool tookNext = false;
-                for (int spin = 0; spin < 64 && !tookNext; spin++)
+                long deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 500);
+                while (!tookNext && Stopwatch.GetTimestamp() < deadline)
                 {
                     if (q.TryWrite(2, 2, message) == DeliveryWrite.Ok)
                     {
