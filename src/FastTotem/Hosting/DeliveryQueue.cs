@@ -164,6 +164,9 @@ internal sealed class DeliveryQueue
             return token < Volatile.Read(ref _head) ? DeliveryRelease.AlreadyReleased : DeliveryRelease.NotALease;
         }
 
+        // EVIDENCE ONLY (branch m6-evidence, never on main): a preemption between the token check above and the CAS
+        // below, made likely instead of rare, to show what a release that loses the CPU here does.
+        Thread.Sleep(0);
         int was = Interlocked.CompareExchange(ref StateOf(offset), StateReleased, StateTaken);
         return was switch
         {
