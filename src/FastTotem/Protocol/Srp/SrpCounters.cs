@@ -91,6 +91,9 @@ internal sealed class SrpCounters
     public long FailedToReceive;
     public long RecoveryMessagesOriginated;
 
+    /// <summary>Rings entered with messages stored above my_aru (seqs no member sent: forged or corrupted); not delivered.</summary>
+    public long RecoveryMessagesAboveAru;
+
     /// <summary>Rings this node switched to accelerated mode (docs/accelerated-ring.md).</summary>
     public long AcceleratedRings;
 

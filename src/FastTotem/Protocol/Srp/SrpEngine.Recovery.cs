@@ -217,8 +217,16 @@ internal sealed partial class SrpEngine
         _procList.CopyFrom(_newMembList.Span);
         _failedList.Clear();
 
-        // The recovery messages of the new ring were unwrapped above; count them as delivered and release them.
-        uint high = _myHighSeqReceived;
+        // The recovery messages of the new ring were unwrapped above; count them as delivered and release them. Only
+        // up to my_aru: recovery ends when every member holds everything through the install seq (≤ my_aru), so a
+        // message stored above my_aru is one no member sent (a forged or corrupted seq). corosync takes
+        // my_high_seq_received here, which would mark the seqs in between delivered before the ring sends them.
+        uint high = SeqMath.Lt(_myAru, _myHighSeqReceived) ? _myAru : _myHighSeqReceived;
+        if (high != _myHighSeqReceived)
+        {
+            _counters.RecoveryMessagesAboveAru++;
+        }
+
         while (high != 0 && !_regular.Contains(high))
         {
             high--;
