@@ -35,8 +35,9 @@ extern "C" {
 #endif
 
 #define FT_API_VERSION 3
-/* Additions within version 3 (programs built against an older minor still work): 1 = ft_node_quorum. */
-#define FT_API_VERSION_MINOR 2
+/* Additions within version 3 (programs built against an older minor still work): 1 = ft_node_quorum,
+ * 2 = ft_node_host_drops, 3 = ft_group_close. */
+#define FT_API_VERSION_MINOR 3
 
 #define FT_OK 0
 #define FT_ERR_INVALID_ARGUMENT -1
@@ -193,6 +194,11 @@ int ft_node_destroy(ft_node node);
  * (not sent, or followed by a leave): no member stays in the cluster without a handle. */
 int ft_group_join(ft_node node, const char *name, uint32_t timeout_ms, ft_group *group);
 int ft_group_leave(ft_group group);
+/* v3.3, cpg_finalize for one group: leaves it (if it has not left) and frees the handle; without it a left group's
+ * handle, and its slabs, live until ft_node_destroy. Deliveries and membership changes not yet dispatched are
+ * discarded; afterwards every call with the handle returns FT_ERR_INVALID_HANDLE, except ft_group_release of a
+ * lease still held (the slab lives until the last one is released). FT_ERR_STATE while another thread drains it. */
+int ft_group_close(ft_group group);
 /* Never blocks: FT_OK, FT_ERR_TRY_AGAIN (back-pressure), FT_ERR_TOO_LARGE or FT_ERR_CLOSED. */
 int ft_group_try_mcast(ft_group group, const void *data, size_t length);
 /* Hands up to max waiting deliveries to deliver; returns how many (0 when none), or an error. */

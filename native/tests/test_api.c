@@ -111,7 +111,8 @@ int main(int argc, char **argv)
 	/* v3.1: the quorum, on bad input. */
 	ft_quorum quorum;
 	uint32_t qids[4], qvotes[4];
-	CHECK(ft_api_version_minor() == FT_API_VERSION_MINOR && FT_API_VERSION_MINOR >= 2, "api minor version 2");
+	CHECK(ft_api_version_minor() == FT_API_VERSION_MINOR && FT_API_VERSION_MINOR >= 3, "api minor version 3");
+	CHECK(ft_group_close(FORGED_GROUP) == FT_ERR_INVALID_HANDLE, "close: forged handle");
 	CHECK(ft_node_quorum(FORGED_NODE, &quorum) == FT_ERR_INVALID_HANDLE, "quorum: forged handle");
 	CHECK(ft_node_quorum(FORGED_NODE, NULL) == FT_ERR_INVALID_ARGUMENT, "quorum: NULL");
 	CHECK(ft_node_quorum_members(FORGED_NODE, qids, qvotes, 4) == FT_ERR_INVALID_HANDLE, "quorum members: forged handle");
@@ -278,7 +279,23 @@ int main(int argc, char **argv)
 		usleep(10000);
 	}
 	CHECK(alone, "the withdrawn join is in no view: the observer is alone in the group");
-	CHECK(ft_group_leave(observer) == FT_OK, "leave the observer's group");
+
+	/* v3.3: ft_group_close frees the handle; a lease held across it stays readable and is released once. */
+	int mine = 777;
+	while (ft_group_try_mcast(observer, &mine, sizeof mine) == FT_ERR_TRY_AGAIN) {
+		usleep(1000);
+	}
+	ft_delivery held_over_close;
+	CHECK(ft_group_wait(observer, 5000000) == 1 && ft_group_take(observer, &held_over_close) == 1, "take a lease on the observer's group");
+	CHECK(ft_group_close(observer) == FT_OK, "close the observer's group with the lease held");
+	CHECK(ft_group_try_mcast(observer, "x", 1) == FT_ERR_INVALID_HANDLE, "a closed group's handle is invalid for sending");
+	CHECK(ft_group_take(observer, &lease) == FT_ERR_INVALID_HANDLE, "take after close is an error");
+	CHECK(ft_group_close(observer) == FT_ERR_INVALID_HANDLE, "double close is an error");
+	int seen_value = -1;
+	memcpy(&seen_value, held_over_close.data, 4);
+	CHECK(seen_value == 777, "the lease held across close still reads its data");
+	CHECK(ft_group_release(observer, &held_over_close) == FT_OK, "the held lease is released after close");
+	CHECK(ft_group_release(observer, &held_over_close) == FT_ERR_INVALID_HANDLE, "then the closed group's handle is gone for good");
 
 	/* A lease held across ft_node_destroy stays readable and can still be released once. */
 	int last = 4242;

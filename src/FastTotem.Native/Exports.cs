@@ -18,8 +18,8 @@ public static unsafe class Exports
     /// <summary>FT_API_VERSION: 3 gave node and group handles distinct types, grew ft_loop_info and ft_group_stats, and added confchgs.</summary>
     public const int ApiVersionNumber = 3;
 
-    /// <summary>FT_API_VERSION_MINOR: additions that keep version 3 programs working (1: ft_node_quorum; 2: ft_node_host_drops).</summary>
-    public const int ApiVersionMinorNumber = 2;
+    /// <summary>FT_API_VERSION_MINOR: additions that keep version 3 programs working (1: ft_node_quorum; 2: ft_node_host_drops; 3: ft_group_close).</summary>
+    public const int ApiVersionMinorNumber = 3;
 
     private const int Ok = (int)FtError.Ok;
     private const int ErrInvalidArgument = (int)FtError.InvalidArgument;
@@ -301,7 +301,7 @@ public static unsafe class Exports
             }
 
             // The confchg queue exists before the join is sent, so the first change (this member's join) is kept.
-            var g = new GroupState(state.Node);
+            var g = new GroupState(state.Node) { Owner = state };
             var options = new ProcessGroupOptions
             {
                 Delivery = DeliveryMode.Queue,
@@ -361,6 +361,71 @@ public static unsafe class Exports
             }
 
             g.Group.Leave();
+            return Ok;
+        }
+        catch (Exception e)
+        {
+            return Fail(ErrInternal, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// v3.3, cpg_finalize for one group: leaves it (if it has not left) and frees its handle, so a host that joins and
+    /// leaves groups does not keep every group's slabs until ft_node_destroy. A lease still held keeps the slab, and
+    /// ft_group_release still answers for the handle, until the last one is released (as after ft_node_destroy).
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "ft_group_close")]
+    public static int GroupClose(nint group)
+    {
+        try
+        {
+            if (!TryGet(group, out GroupState? g))
+            {
+                return Fail(ErrInvalidHandle, "not a group handle");
+            }
+
+            // Holding the consumer side: no take or dispatch runs meanwhile, and none starts after (Closed).
+            if (!g.TryEnterConsumer(out bool nested))
+            {
+                return Fail(ErrState, "another thread is dispatching or taking from this group (one thread drains a group)");
+            }
+
+            try
+            {
+                if (g.Closed)
+                {
+                    return Fail(ErrInvalidHandle, "the group was closed");
+                }
+
+                g.Closed = true;
+                g.Group.Leave();
+                if (g.Owner is { } owner)
+                {
+                    lock (owner.Groups)
+                    {
+                        if (!owner.Destroyed)
+                        {
+                            owner.Groups.Remove(group); // (after a destroy, the destroy walks the list and frees the handle)
+                        }
+                    }
+                }
+
+                if (Volatile.Read(ref g.Leases) > 0)
+                {
+                    g.Zombie = true;
+                }
+
+                // A release racing the line above either saw Zombie and removed the handle, or left it to this check.
+                if (!g.Zombie || Volatile.Read(ref g.Leases) == 0)
+                {
+                    Handles.TryRemove(group, out _);
+                }
+            }
+            finally
+            {
+                g.ExitConsumer(nested);
+            }
+
             return Ok;
         }
         catch (Exception e)
@@ -440,10 +505,15 @@ public static unsafe class Exports
             void* outerUser = g.User;
             try
             {
+                if (g.Closed)
+                {
+                    return Fail(ErrInvalidHandle, "the group was closed");
+                }
+
                 g.Callback = deliver;
                 g.User = user;
                 int count = 0;
-                while (count < max && g.Group.TryReceive(g.Handler))
+                while (count < max && !g.Closed && g.Group.TryReceive(g.Handler))
                 {
                     count++;
                 }
@@ -496,10 +566,17 @@ public static unsafe class Exports
             DeliveryLease lease;
             try
             {
+                if (g.Closed)
+                {
+                    return Fail(ErrInvalidHandle, "the group was closed");
+                }
+
                 if (!g.Group.TryTakeDelivery(out lease))
                 {
                     return 0;
                 }
+
+                Interlocked.Increment(ref g.Leases);
             }
             finally
             {
@@ -571,9 +648,14 @@ public static unsafe class Exports
             }
 
             DeliveryRelease released = g.Group.ReleaseDelivery((long)delivery->Token);
-            if (g.Zombie && !g.Group.HasOutstandingLeases)
+            if (released == DeliveryRelease.Ok)
             {
-                Handles.TryRemove(group, out _); // the last lease of a destroyed node's group: its slab may go now
+                Interlocked.Decrement(ref g.Leases);
+            }
+
+            if (g.Zombie && Volatile.Read(ref g.Leases) == 0)
+            {
+                Handles.TryRemove(group, out _); // the last lease of a destroyed node's or closed group: its slab may go now
             }
 
             return released switch
@@ -978,8 +1060,17 @@ public static unsafe class Exports
         /// <summary>Set once the join is confirmed, before the handle is handed out.</summary>
         public ProcessGroup Group { get; set; } = null!;
 
-        /// <summary>Its node was destroyed while the host held leases: only ft_group_release still answers.</summary>
+        /// <summary>Its node was destroyed, or it was closed, while the host held leases: only ft_group_release still answers.</summary>
         public volatile bool Zombie;
+
+        /// <summary>Set by ft_group_close while it holds the consumer side: no take or dispatch starts after it.</summary>
+        public volatile bool Closed;
+
+        /// <summary>Leases taken (ft_group_take) and not yet released: exact while the node runs, unlike a slab scan.</summary>
+        public long Leases;
+
+        /// <summary>The node it was joined on (its group list loses the handle when the group is closed).</summary>
+        public NodeState? Owner { get; init; }
 
         public readonly System.Collections.Concurrent.ConcurrentQueue<GroupMembership> Confchgs = new();
 
