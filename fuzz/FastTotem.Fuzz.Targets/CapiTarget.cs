@@ -202,7 +202,9 @@ public sealed unsafe class CapiTarget : IFuzzTarget
                     rc = ((delegate* unmanaged<nint, byte*, nuint, int>)(&Exports.GroupTryMcast))(handle, (which & 0x40) != 0 ? null : buffer, (nuint)data.Length);
                     break;
                 case 1:
-                    rc = ((delegate* unmanaged<nint, int>)(&Exports.GroupLeave))(handle);
+                    rc = (which & 0x40) != 0
+                        ? ((delegate* unmanaged<nint, int>)(&Exports.GroupClose))(handle)
+                        : ((delegate* unmanaged<nint, int>)(&Exports.GroupLeave))(handle);
                     break;
                 case 2:
                     Exports.Delivery taken;
