@@ -36,16 +36,8 @@ public unsafe class CAbiDispatchRaceTests
     {
         string dir = Directory.CreateTempSubdirectory("fasttotem-dispatch-").FullName;
         int port = 20000 + ((Environment.ProcessId + 7919) % 20000);
-        string conf = Path.Combine(dir, "corosync.conf");
-        File.WriteAllText(conf, $"totem {{\n\tversion: 2\n\tcluster_name: race\n\ttransport: udpu\n\ttoken: 1000\n\tinterface {{\n\t\tlinknumber: 0\n\t\tmcastport: {port}\n\t}}\n}}\n" +
-            $"system {{\n\tstate_dir: {dir}\n}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n}}\n");
-        nint node = 0;
+        nint node = CAbiTestNode.Create(CAbiTestNode.WriteConf(dir, "race", port));
         nint group = 0;
-        byte[] path = System.Text.Encoding.UTF8.GetBytes(conf + "\0");
-        fixed (byte* p = path)
-        {
-            Assert.Equal(0, ((delegate* unmanaged<byte*, uint, nint*, int>)(&Exports.NodeCreate))(p, 1, &node));
-        }
 
         try
         {

@@ -15,15 +15,7 @@ public unsafe class CAbiGroupCloseTests
         const int cycles = 40;
         string dir = Directory.CreateTempSubdirectory("fasttotem-close-").FullName;
         int port = 20000 + ((Environment.ProcessId * 13 + 7) % 20000);
-        string conf = Path.Combine(dir, "corosync.conf");
-        File.WriteAllText(conf, $"totem {{\n\tversion: 2\n\tcluster_name: gc\n\ttransport: udpu\n\ttoken: 1000\n\tinterface {{\n\t\tlinknumber: 0\n\t\tmcastport: {port}\n\t}}\n}}\n" +
-            $"system {{\n\tstate_dir: {dir}\n}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n}}\n");
-        nint node = 0;
-        byte[] path = System.Text.Encoding.UTF8.GetBytes(conf + "\0");
-        fixed (byte* p = path)
-        {
-            Assert.Equal(0, ((delegate* unmanaged<byte*, uint, nint*, int>)(&Exports.NodeCreate))(p, 1, &node));
-        }
+        nint node = CAbiTestNode.Create(CAbiTestNode.WriteConf(dir, "gc", port));
 
         try
         {

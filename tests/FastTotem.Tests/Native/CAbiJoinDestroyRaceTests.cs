@@ -25,18 +25,9 @@ public unsafe class CAbiJoinDestroyRaceTests
         {
             string dir = Directory.CreateTempSubdirectory("fasttotem-joindestroy-").FullName;
             int port = 20000 + ((Environment.ProcessId * 7 + (round * 101)) % 20000);
-            string conf = Path.Combine(dir, "corosync.conf");
-            File.WriteAllText(conf, $"totem {{\n\tversion: 2\n\tcluster_name: jd\n\ttransport: udpu\n\ttoken: 1000\n\tinterface {{\n\t\tlinknumber: 0\n\t\tmcastport: {port}\n\t}}\n}}\n" +
-                $"system {{\n\tstate_dir: {dir}\n}}\nnodelist {{\n\tnode {{\n\t\tnodeid: 1\n\t\tring0_addr: 127.0.0.1\n\t}}\n}}\n");
-            nint node = 0;
-            byte[] path = System.Text.Encoding.UTF8.GetBytes(conf + "\0");
-            fixed (byte* p = path)
-            {
-                // Small slabs: a left group's handle (and its slab) lives until the destroy.
-                var config = new Exports.NodeConfig { Size = (uint)sizeof(Exports.NodeConfig), NodeId = 1, PinCpu = -1, DeliveryBytes = 4096 };
-                Assert.Equal(0, ((delegate* unmanaged<byte*, Exports.NodeConfig*, nint*, int>)(&Exports.NodeCreateEx))(p, &config, &node));
-            }
-
+            // Small slabs: a left group's handle (and its slab) lives until the destroy.
+            var config = new Exports.NodeConfig { Size = (uint)sizeof(Exports.NodeConfig), NodeId = 1, PinCpu = -1, DeliveryBytes = 4096 };
+            nint node = CAbiTestNode.CreateEx(CAbiTestNode.WriteConf(dir, "jd", port), config);
             Assert.Equal(0, ((delegate* unmanaged<nint, int>)(&Exports.NodeStart))(node));
             nint target = node;
             var codes = new System.Collections.Concurrent.ConcurrentBag<int>();
@@ -78,7 +69,7 @@ public unsafe class CAbiJoinDestroyRaceTests
 
             Thread.Sleep(random.Next(300));
             int destroyed = ((delegate* unmanaged<nint, int>)(&Exports.NodeDestroy))(node);
-            string destroyError = destroyed == 0 ? "" : LastError();
+            string destroyError = destroyed == 0 ? "" : CAbiTestNode.LastError();
             Volatile.Write(ref stop, 1);
             foreach (Thread t in joiners)
             {
@@ -112,16 +103,5 @@ public unsafe class CAbiJoinDestroyRaceTests
             Assert.True(bound, $"round {round}: port {port} still in use after ft_node_destroy: the node was not disposed");
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static string LastError()
-    {
-        byte[] buffer = new byte[512];
-        fixed (byte* b = buffer)
-        {
-            ((delegate* unmanaged<byte*, nuint, int>)(&Exports.LastError))(b, (nuint)buffer.Length);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer, 0, Math.Max(0, Array.IndexOf(buffer, (byte)0)));
     }
 }
