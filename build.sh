@@ -9,7 +9,7 @@
 #   ./build.sh fuzz [TARGET|all] [SECONDS]   coverage-guided fuzzing (SharpFuzz + AFL++) of one target or all,
 #                       SECONDS each (default 600); targets datagram, engine, capture, capi, knet (docs/fuzzing.md);
 #                       FUZZ_EXECS=N stops at about N executions, FUZZ_RESUME=1 continues the target's last campaign,
-#                       FUZZ_JOBS=N runs N afl-fuzz instances on the target (executions summed)
+#                       FUZZ_JOBS=N runs N afl-fuzz instances on the target (executions summed, FUZZ_EXECS is the sum)
 #   ./build.sh fuzz random [N]   the seeded random decoder fuzz run (10,000,000 inputs by default)
 #   ./build.sh bench-compare   build, then fasttotem bench --compare: FastTotem vs corosync vs raw UDP into bench/results/
 #   ./build.sh sweep N [FIRST_SEED] [--parallel P] [--nodes-max M] [--duration D] [--stack full|srp]
@@ -187,11 +187,13 @@ fuzz_target() {
   nice -n 19 dotnet out/fuzz/bin/FastTotem.Fuzz.dll watch "$target" "$findings/default/fuzzer_stats" "$seconds" &
   local watcher=$!
   # FUZZ_JOBS=N runs N afl-fuzz instances on the one findings directory (a main, "default", and secondaries job2..jobN
-  # that share their finds through it), each stopping at FUZZ_EXECS/N executions: the campaign's executions are the
-  # sum over the instances. Without it, one instance as before.
+  # that share their finds through it): the campaign's executions are the sum over the instances. FUZZ_EXECS then
+  # stops them all once that sum reaches it (a watcher below), not each at FUZZ_EXECS/N: the instances do not run
+  # equally fast (the main also syncs), and a fixed share left the first one done idling a core while the slowest
+  # ran into the time limit. Without FUZZ_JOBS, one instance as before.
   local jobs=${FUZZ_JOBS:-1} job pids=()
-  if [ "$jobs" -gt 1 ] && [ -n "${FUZZ_EXECS:-}" ]; then
-    limit=(-V "$seconds" -E $(( (FUZZ_EXECS + jobs - 1) / jobs )))
+  if [ "$jobs" -gt 1 ]; then
+    limit=(-V "$seconds")
   fi
   for job in $(seq 1 "$jobs"); do
     local role=()
@@ -205,7 +207,18 @@ fuzz_target() {
       -- dotnet out/fuzz/bin/FastTotem.Fuzz.dll "$target" >"$findings/afl$([ "$job" = 1 ] || echo "-job$job").log" 2>&1 &
     pids+=($!)
   done
+  local stopper=
+  if [ "$jobs" -gt 1 ] && [ -n "${FUZZ_EXECS:-}" ]; then
+    # afl-fuzz rewrites fuzzer_stats about once a minute (and on exit), so the stop comes up to a minute late;
+    # execs_done is cumulative over resumed runs, as FUZZ_EXECS is. SIGINT is afl-fuzz's own clean stop.
+    ( while sleep 5; do
+        done_execs=$(cat "$findings"/*/fuzzer_stats 2>/dev/null | awk -F' *: ' '$1=="execs_done"{e+=$2} END{print e+0}')
+        if [ "$done_execs" -ge "$FUZZ_EXECS" ]; then kill -INT "${pids[@]}" 2>/dev/null; break; fi
+      done ) &
+    stopper=$!
+  fi
   wait "${pids[@]}" 2>/dev/null || true
+  [ -n "$stopper" ] && { kill "$stopper" 2>/dev/null; wait "$stopper" 2>/dev/null; } || true
   kill "$watcher" 2>/dev/null || true
   wait "$watcher" 2>/dev/null || true
   if [ ! -f "$stats" ]; then
